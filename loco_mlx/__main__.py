@@ -1,0 +1,3 @@
+from loco_mlx.cli import main
+
+main()

