@@ -15,6 +15,7 @@ from loco_mlx.models.gguf_import import hf_tensor_name, import_gguf
 from loco_mlx.models.loading import load_base
 from loco_mlx.models.resolve import import_base
 from loco_mlx.models.store import BaseStore
+from tests.fixtures.bad_gguf import truncated_gguf, unsupported_arch_gguf, unsupported_type_gguf
 from tests.fixtures.tiny_gguf import ARCHS, llama_unpermute, tiny_hf_weights, write_tiny_gguf
 
 PROMPT_IDS = [1, 5, 40, 77, 120, 9, 250, 31, 2, 1, 60, 61]
@@ -91,45 +92,27 @@ def test_import_writes_config_and_chat_template(tmp_path):
 # --- bad input: one clear LocoError, nothing left behind -------------------------------
 
 
-def _write_gguf(path, arch: str, tensors: dict[str, tuple[np.ndarray, gguf.GGMLQuantizationType | None]]):
-    writer = gguf.GGUFWriter(str(path), arch)
-    writer.add_block_count(1)
-    for name, (data, raw_type) in tensors.items():
-        writer.add_tensor(name, data, raw_dtype=raw_type) if raw_type else writer.add_tensor(name, data)
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
-    return path
-
-
 def _assert_store_untouched(store_home):
     bases = store_home / "bases"
     assert not bases.exists() or not any(bases.iterdir()), list(bases.iterdir())
 
 
 def test_unsupported_architecture_is_named(tmp_path, loco_home):
-    path = _write_gguf(tmp_path / "f.gguf", "falcon", {"token_embd.weight": (np.zeros((8, 32), np.float32), None)})
+    path = unsupported_arch_gguf(tmp_path / "f.gguf")
     with pytest.raises(LocoError, match=r"unsupported architecture 'falcon'; supported: llama, qwen2, qwen3"):
         import_base(str(path))
     _assert_store_untouched(loco_home)
 
 
 def test_unsupported_tensor_type_names_tensor_and_type(tmp_path, loco_home):
-    q5 = gguf.quants.quantize(np.ones((4, 32), np.float32), gguf.GGMLQuantizationType.Q5_0)
-    path = _write_gguf(tmp_path / "q5.gguf", "llama", {
-        "token_embd.weight": (np.zeros((4, 32), np.float32), None),
-        "blk.0.attn_q.weight": (q5, gguf.GGMLQuantizationType.Q5_0),
-    })
+    path = unsupported_type_gguf(tmp_path / "q5.gguf")
     with pytest.raises(LocoError, match=r"tensor 'blk.0.attn_q.weight' has type Q5_0"):
         import_base(str(path))
     _assert_store_untouched(loco_home)
 
 
 def test_truncated_gguf_fails_cleanly(tmp_path, loco_home):
-    path = write_tiny_gguf(tmp_path / "m.gguf", "llama", "F16")
-    data = path.read_bytes()
-    path.write_bytes(data[: len(data) - 5000])
+    path = truncated_gguf(tmp_path / "m.gguf")
     with pytest.raises(LocoError, match="truncated"):
         import_base(str(path))
     _assert_store_untouched(loco_home)
