@@ -23,8 +23,12 @@ app = typer.Typer(
 base_app = typer.Typer(help="Import, list, inspect and remove base models.", no_args_is_help=True)
 app.add_typer(base_app, name="base")
 
-BaseOption = typer.Option("default", "--base", "-b", help="Base: 'default', an imported id, a .gguf, an MLX dir or a HF repo id.")
-ComputeOption = typer.Option("auto", "--compute", envvar="LOCO_COMPUTE", help="auto | packed (keep 4-bit) | fp32 (expand on CPU).")
+BaseOption = typer.Option(
+    "default", "--base", "-b", help="Base: 'default', an imported id, a .gguf, an MLX dir or a HF repo id."
+)
+ComputeOption = typer.Option(
+    "auto", "--compute", envvar="LOCO_COMPUTE", help="auto | packed (keep 4-bit) | fp32 (expand on CPU)."
+)
 
 
 def _err(message: str) -> None:
@@ -51,8 +55,10 @@ def base_import(
     from loco_mlx.models.resolve import import_base
 
     record = import_base(spec, base_id)
-    typer.echo(f"imported {record.id}: {record.architecture}, {record.parameters / 1e6:.1f}M params, "
-               f"{record.quantization}, fingerprint {record.short_fingerprint}")
+    typer.echo(
+        f"imported {record.id}: {record.architecture}, {record.parameters / 1e6:.1f}M params, "
+        f"{record.quantization}, fingerprint {record.short_fingerprint}"
+    )
 
 
 @base_app.command("list")
@@ -65,8 +71,18 @@ def base_list() -> None:
         typer.echo("no bases imported yet; `loco base import default` imports the embedded SmolLM2-135M")
         return
     header = ("id", "source", "arch", "params", "bits", "size", "fingerprint")
-    rows = [(r.id, r.source_kind, r.architecture, f"{r.parameters / 1e6:.1f}M", f"{r.bits_per_weight:.2f}",
-             f"{r.size_bytes / 2**20:.0f} MiB", r.short_fingerprint) for r in records]
+    rows = [
+        (
+            r.id,
+            r.source_kind,
+            r.architecture,
+            f"{r.parameters / 1e6:.1f}M",
+            f"{r.bits_per_weight:.2f}",
+            f"{r.size_bytes / 2**20:.0f} MiB",
+            r.short_fingerprint,
+        )
+        for r in records
+    ]
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
     for row in (header, *rows):
         typer.echo("  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip())

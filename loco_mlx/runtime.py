@@ -149,9 +149,20 @@ def doctor_report() -> list[tuple[str, str]]:
     rows.append(("device", device))
     if sys.platform == "linux":
         blas = loaded_blas()
-        rows.append(("BLAS", f"system OpenBLAS ({blas})" if blas else f"MLX's reference BLAS (slow); fix: {OPENBLAS_HINT}"))
+        rows.append(
+            ("BLAS", f"system OpenBLAS ({blas})" if blas else f"MLX's reference BLAS (slow); fix: {OPENBLAS_HINT}")
+        )
     rows.append(("fp32 matmul 1024^2", f"{matmul_gflops():.1f} GFLOP/s"))
-    rows.append(("memory", f"{total_memory_bytes() / 2**30:.1f} GiB total, {available_memory_bytes() / 2**30:.1f} GiB available"))
-    mode = "packed 4-bit weights" if device != "cpu" else "4-bit bases expanded to fp32 when they fit (LOCO_COMPUTE=packed to keep 4-bit)"
+    rows.append(
+        (
+            "memory",
+            f"{total_memory_bytes() / 2**30:.1f} GiB total, {available_memory_bytes() / 2**30:.1f} GiB available",
+        )
+    )
+    mode = (
+        "packed 4-bit weights"
+        if device != "cpu"
+        else "4-bit bases expanded to fp32 when they fit (LOCO_COMPUTE=packed to keep 4-bit)"
+    )
     rows.append(("compute mode", mode))
     return rows

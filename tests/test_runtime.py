@@ -44,6 +44,7 @@ def test_openblas_is_loaded_before_mlx():
     code = "import loco_mlx, mlx.core; print(open('/proc/self/maps').read().count('libopenblas'))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert int(out.stdout) > 0
-    off = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**os.environ, "LOCO_BLAS": "off"})
+    off = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env={**os.environ, "LOCO_BLAS": "off"}
+    )
     assert int(off.stdout) == 0

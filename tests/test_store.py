@@ -8,7 +8,8 @@ import mlx.core as mx
 import pytest
 
 from loco_mlx.errors import LocoError
-from loco_mlx.models.store import BaseStore, check_base_id, fingerprint, slugify, write_atomic
+from loco_mlx.files import write_atomic
+from loco_mlx.models.store import BaseStore, check_base_id, fingerprint, slugify
 
 
 def _model_dir(path, tensors: dict, config: dict | None = None, shards: int = 1):
@@ -54,8 +55,18 @@ def test_fingerprint_ignores_provenance_keys(tmp_path):
     assert base == noted
 
 
-@pytest.mark.parametrize("name,ok", [("smollm2-135m", True), ("qwen3-4b.q4", True), ("../etc", False),
-                                     ("a/b", False), ("", False), ("UPPER", False), ("x" * 65, False)])
+@pytest.mark.parametrize(
+    "name,ok",
+    [
+        ("smollm2-135m", True),
+        ("qwen3-4b.q4", True),
+        ("../etc", False),
+        ("a/b", False),
+        ("", False),
+        ("UPPER", False),
+        ("x" * 65, False),
+    ],
+)
 def test_base_ids(name, ok):
     if ok:
         assert check_base_id(name) == name

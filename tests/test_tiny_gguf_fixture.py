@@ -134,8 +134,13 @@ def test_gguf_round_trip(arch, qtype, tmp_path):
     assert _field(reader, "general.file_type") == QTYPES[qtype][1]
     head_dim = config["head_dim"]
     expected = {
-        "block_count": 2, "context_length": 512, "embedding_length": 64, "feed_forward_length": 128,
-        "attention.head_count": 4, "attention.head_count_kv": 2, "rope.dimension_count": head_dim,
+        "block_count": 2,
+        "context_length": 512,
+        "embedding_length": 64,
+        "feed_forward_length": 128,
+        "attention.head_count": 4,
+        "attention.head_count_kv": 2,
+        "rope.dimension_count": head_dim,
         "vocab_size": len(voc["tokens"]),
     }
     for key, value in expected.items():

@@ -193,6 +193,7 @@ def import_gguf(path: str | Path, out_dir: Path) -> dict[str, Any]:
         generation = {k: config[k] for k in ("bos_token_id", "eos_token_id") if k in config}
         (tmp / "generation_config.json").write_text(json.dumps(generation, indent=2))
         (tmp / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True))
+        tmp.chmod(0o755)  # mkdtemp makes it private
         tmp.rename(out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

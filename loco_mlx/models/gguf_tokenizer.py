@@ -14,12 +14,11 @@ plus <0xNN> byte tokens). Anything else is a LocoError naming the value.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from loco_mlx.errors import LocoError
+from loco_mlx.files import write_atomic
 
 # GGUF token types (gguf-py's TokenType)
 _NORMAL, _UNKNOWN, _CONTROL, _USER_DEFINED, _UNUSED, _BYTE = 1, 2, 3, 4, 5, 6
@@ -101,9 +100,9 @@ def write_tokenizer_files(meta: dict[str, Any], out_dir: Path) -> None:
         config["chat_template"] = meta["tokenizer.chat_template"]
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    _write_atomic(out_dir / "tokenizer.json", tok.to_str(pretty=False))
-    _write_atomic(out_dir / "tokenizer_config.json", json.dumps(config, indent=2, ensure_ascii=False) + "\n")
-    _write_atomic(out_dir / "special_tokens_map.json", json.dumps(names, indent=2, ensure_ascii=False) + "\n")
+    write_atomic(out_dir / "tokenizer.json", tok.to_str(pretty=False))
+    write_atomic(out_dir / "tokenizer_config.json", json.dumps(config, indent=2, ensure_ascii=False) + "\n")
+    write_atomic(out_dir / "special_tokens_map.json", json.dumps(names, indent=2, ensure_ascii=False) + "\n")
 
 
 def _build_bpe(meta: dict[str, Any], tokens: list[str]):
@@ -206,14 +205,3 @@ def _split_merge(merge: str) -> tuple[str, str] | None:
     # llama.cpp splits at the first space after the first character (a token may be a lone space)
     pos = merge.find(" ", 1)
     return (merge[:pos], merge[pos + 1 :]) if pos > 0 else None
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

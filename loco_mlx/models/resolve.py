@@ -14,7 +14,6 @@ A spec is one of:
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from pathlib import Path
 
@@ -67,7 +66,9 @@ def import_base(spec: str, base_id: str | None = None, store: BaseStore | None =
         base_id = EMBEDDED_DEFAULT_ID if kind == "embedded" else slugify(_default_name(kind, source))
     check_base_id(base_id)
     if store.find(base_id) is not None:
-        raise LocoError(f"a base named '{base_id}' already exists; pick another with --id or `loco base remove {base_id}`")
+        raise LocoError(
+            f"a base named '{base_id}' already exists; pick another with --id or `loco base remove {base_id}`"
+        )
 
     if kind in ("embedded", "gguf"):
         from loco_mlx.models.gguf_import import import_gguf

@@ -19,11 +19,11 @@ import os
 import re
 import shutil
 import struct
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from loco_mlx.errors import LocoError
+from loco_mlx.files import write_atomic
 
 BASE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 # Config keys that do not change the function the weights compute.
@@ -60,9 +60,7 @@ def slugify(name: str) -> str:
 
 def check_base_id(base_id: str) -> str:
     if not BASE_ID_RE.match(base_id):
-        raise LocoError(
-            f"invalid base id '{base_id}': use lowercase letters, digits, '.', '_' or '-' (at most 64)"
-        )
+        raise LocoError(f"invalid base id '{base_id}': use lowercase letters, digits, '.', '_' or '-' (at most 64)")
     return base_id
 
 
@@ -88,7 +86,9 @@ class BaseStore:
         try:
             return BaseRecord(**json.loads(path.read_text()))
         except (json.JSONDecodeError, TypeError) as exc:
-            raise LocoError(f"broken base record {path}: {exc}; run `loco base remove {base_id}` and import again") from None
+            raise LocoError(
+                f"broken base record {path}: {exc}; run `loco base remove {base_id}` and import again"
+            ) from None
 
     def get(self, base_id: str) -> BaseRecord:
         record = self.find(base_id)
@@ -106,18 +106,6 @@ class BaseStore:
         record = self.get(base_id)
         shutil.rmtree(self.dir_for(base_id))  # never touches external model_dirs (HF cache, user dirs)
         return record
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file in the same directory and rename: readers never see half a file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def weight_files(model_dir: Path) -> list[Path]:
