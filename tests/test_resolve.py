@@ -1,0 +1,71 @@
+"""Base specs: local MLX directories, the Hugging Face cache offline, and resolution order."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from loco_mlx.errors import LocoError
+from loco_mlx.models.gguf_import import import_gguf
+from loco_mlx.models.resolve import classify_spec, import_base, resolve_base
+from loco_mlx.models.store import BaseStore, fingerprint
+from tests.fixtures.tiny_gguf import write_tiny_gguf
+
+
+@pytest.fixture
+def mlx_dir(tmp_path):
+    import_gguf(write_tiny_gguf(tmp_path / "tiny.gguf", "qwen2", "Q8_0"), tmp_path / "tiny-mlx")
+    return tmp_path / "tiny-mlx"
+
+
+def test_local_mlx_dir_is_used_in_place(mlx_dir, loco_home):
+    record = import_base(str(mlx_dir))
+    assert record.source_kind == "mlx" and record.id == "tiny-mlx"
+    assert record.model_dir == str(mlx_dir.resolve())
+    assert record.fingerprint == fingerprint(mlx_dir)
+    assert record.architecture == "qwen2" and record.quantization == "affine 8-bit, group 32"
+    # Resolving the same path again finds the stored record instead of importing twice.
+    assert resolve_base(str(mlx_dir)).id == record.id
+    BaseStore().remove(record.id)
+    assert mlx_dir.is_dir(), "removing a base must not delete the user's own directory"
+
+
+def test_directory_without_config_is_refused(tmp_path, loco_home):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(LocoError, match="not an MLX model directory"):
+        import_base(str(tmp_path / "empty"))
+
+
+def test_hf_repo_from_the_offline_cache(mlx_dir, tmp_path, loco_home, monkeypatch):
+    """A cached repo id resolves with no network at all (HF_HUB_OFFLINE=1)."""
+    hub = tmp_path / "hf" / "hub"
+    snapshot = hub / "models--someorg--tiny-4bit" / "snapshots" / ("0" * 40)
+    shutil.copytree(mlx_dir, snapshot)
+    (hub / "models--someorg--tiny-4bit" / "refs").mkdir()
+    (hub / "models--someorg--tiny-4bit" / "refs" / "main").write_text("0" * 40)
+    monkeypatch.setenv("HF_HUB_CACHE", str(hub))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    import huggingface_hub.constants as hf_constants
+
+    monkeypatch.setattr(hf_constants, "HF_HUB_CACHE", str(hub))
+    monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", True)
+    record = import_base("someorg/tiny-4bit")
+    assert record.source_kind == "hf" and record.id == "tiny-4bit"
+    assert os.path.samefile(record.model_dir, snapshot)
+    assert record.fingerprint == fingerprint(mlx_dir)
+
+
+@pytest.mark.parametrize(
+    "spec,kind",
+    [("mlx-community/Qwen3-4B-4bit", "hf"), ("Org/model.v2", "hf")],
+)
+def test_repo_ids_are_recognised(spec, kind):
+    assert classify_spec(spec)[0] == kind
+
+
+@pytest.mark.parametrize("spec", ["./missing", "missing.gguf", "a/b/c", "~/nothing/here"])
+def test_paths_that_do_not_exist_are_not_taken_for_repo_ids(spec):
+    with pytest.raises(LocoError, match="no such file or directory"):
+        classify_spec(spec)
