@@ -8,6 +8,7 @@ and keeps its traceback.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -24,10 +25,18 @@ base_app = typer.Typer(help="Import, list, inspect and remove base models.", no_
 app.add_typer(base_app, name="base")
 
 BaseOption = typer.Option(
-    "default", "--base", "-b", help="Base: 'default', an imported id, a .gguf, an MLX dir or a HF repo id."
+    None,
+    "--base",
+    "-b",
+    help="Base: default, an imported id, a .gguf, an MLX dir or a HF repo id.",
+    show_default="default",
 )
 ComputeOption = typer.Option(
-    "auto", "--compute", envvar="LOCO_COMPUTE", help="auto | packed (keep 4-bit) | fp32 (expand on CPU)."
+    None,
+    "--compute",
+    envvar="LOCO_COMPUTE",
+    help="auto | packed (keep 4-bit) | fp32 (expand on CPU).",
+    show_default="auto",
 )
 
 
@@ -108,31 +117,44 @@ def base_remove(base_id: str = typer.Argument(..., help="An imported base id."))
     typer.echo(f"removed {record.id}")
 
 
-def _sampling(max_tokens: int, temp: float, top_p: float, seed: Optional[int]):
-    from loco_mlx.engine import SamplingConfig
+ConfigOption = typer.Option(None, "--config", "-c", help="YAML file with settings (CLI options win over it).")
 
-    return SamplingConfig(max_tokens=max_tokens, temperature=temp, top_p=top_p, seed=seed)
+
+def _generate_config(config, base, system, compute, max_tokens, temp, top_p, seed):
+    from loco_mlx.config import GenerateConfig, load_config
+
+    overrides = {
+        "base": base,
+        "system": system,
+        "compute": compute,
+        "sampling.max_tokens": max_tokens,
+        "sampling.temperature": temp,
+        "sampling.top_p": top_p,
+        "sampling.seed": seed,
+    }
+    return load_config(GenerateConfig, config, overrides)
 
 
 @app.command()
 def generate(
     prompt: str = typer.Argument(..., help="The user message."),
-    base: str = BaseOption,
+    base: Optional[str] = BaseOption,
     system: Optional[str] = typer.Option(None, "--system", help="System prompt."),
-    max_tokens: int = typer.Option(512, "--max-tokens", help="Most tokens to generate."),
-    temp: float = typer.Option(0.7, "--temp", help="Sampling temperature; 0 is greedy."),
-    top_p: float = typer.Option(1.0, "--top-p", help="Nucleus sampling mass (1 = off)."),
+    max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Most tokens to generate.", show_default="512"),
+    temp: Optional[float] = typer.Option(None, "--temp", help="Sampling temperature; 0 is greedy.", show_default="0.7"),
+    top_p: Optional[float] = typer.Option(None, "--top-p", help="Nucleus sampling mass, 1 = off.", show_default="1"),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed for reproducible sampling."),
-    compute: str = ComputeOption,
+    compute: Optional[str] = ComputeOption,
+    config: Optional[Path] = ConfigOption,
 ) -> None:
     """Answer one prompt, streaming the reply to stdout (stats go to stderr)."""
     from loco_mlx.chat import stats_line
     from loco_mlx.engine import load_engine
 
-    sampling = _sampling(max_tokens, temp, top_p, seed)
-    engine = load_engine(base, compute)
+    cfg = _generate_config(config, base, system, compute, max_tokens, temp, top_p, seed)
+    engine = load_engine(cfg.base, cfg.compute)
     stats = None
-    for event in engine.generate(prompt, sampling, system):
+    for event in engine.generate(prompt, cfg.sampling, cfg.system):
         sys.stdout.write(event.text)
         sys.stdout.flush()
         stats = event.stats or stats
@@ -142,21 +164,22 @@ def generate(
 
 @app.command()
 def chat(
-    base: str = BaseOption,
+    base: Optional[str] = BaseOption,
     system: Optional[str] = typer.Option(None, "--system", help="System prompt."),
-    max_tokens: int = typer.Option(512, "--max-tokens", help="Most tokens per reply."),
-    temp: float = typer.Option(0.7, "--temp", help="Sampling temperature; 0 is greedy."),
-    top_p: float = typer.Option(1.0, "--top-p", help="Nucleus sampling mass (1 = off)."),
+    max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Most tokens per reply.", show_default="512"),
+    temp: Optional[float] = typer.Option(None, "--temp", help="Sampling temperature; 0 is greedy.", show_default="0.7"),
+    top_p: Optional[float] = typer.Option(None, "--top-p", help="Nucleus sampling mass, 1 = off.", show_default="1"),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed."),
-    compute: str = ComputeOption,
+    compute: Optional[str] = ComputeOption,
+    config: Optional[Path] = ConfigOption,
 ) -> None:
     """Chat with the base model in a multi-turn REPL (/help for commands)."""
     from loco_mlx.chat import ChatSession, run_repl
     from loco_mlx.engine import load_engine
 
-    sampling = _sampling(max_tokens, temp, top_p, seed)
-    engine = load_engine(base, compute)
-    run_repl(ChatSession(engine, sampling, system), _label(engine))
+    cfg = _generate_config(config, base, system, compute, max_tokens, temp, top_p, seed)
+    engine = load_engine(cfg.base, cfg.compute)
+    run_repl(ChatSession(engine, cfg.sampling, cfg.system), _label(engine))
 
 
 def _label(engine) -> str:

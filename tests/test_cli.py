@@ -107,3 +107,9 @@ def test_doctor_names_device_and_blas(default_env):
     result = loco("doctor", env=default_env)
     assert result.returncode == 0
     assert "device" in result.stdout and "GFLOP/s" in result.stdout
+
+
+def test_config_file_errors_are_user_errors(tmp_path, loco_home):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("sampling:\n  temprature: 0\n")
+    assert_user_error(loco("generate", "hi", "--config", str(bad)), "bad.yaml", "unknown key 'sampling.temprature'")

@@ -1,0 +1,110 @@
+"""Typed configuration: dataclasses hold every setting; YAML files only store them.
+
+Precedence is CLI > YAML > dataclass defaults. `load_config(cls, path, overrides)`
+checks every key and value against the dataclass, so a typo is an error naming the
+key and the file (`configs/chat.yaml: unknown key 'sampling.temprature'`), never a
+silently ignored setting. Nested dataclasses map to nested YAML sections; overrides
+use dotted keys (`{"sampling.temperature": 0.0}`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from loco_mlx.engine import SamplingConfig
+from loco_mlx.errors import LocoError
+
+T = TypeVar("T")
+
+
+@dataclass
+class GenerateConfig:
+    """Settings of `loco generate` and `loco chat`."""
+
+    base: str = "default"
+    system: str | None = None
+    compute: str = "auto"
+    sampling: SamplingConfig = field(default_factory=SamplingConfig)
+
+
+def load_config(cls: type[T], path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> T:
+    """Build `cls` from defaults, then the YAML file at `path`, then dotted `overrides`."""
+    values: dict[str, Any] = {}
+    source = "defaults"
+    if path is not None:
+        values = read_yaml(Path(path))
+        source = str(path)
+    for dotted, value in (overrides or {}).items():
+        if value is None:
+            continue  # an option the user did not pass
+        section = values
+        *parents, leaf = dotted.split(".")
+        for part in parents:
+            section = section.setdefault(part, {})
+        section[leaf] = value
+    return _build(cls, values, source, prefix="")
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    import yaml
+
+    if not path.is_file():
+        raise LocoError(f"config file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise LocoError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise LocoError(f"{path}: expected a mapping of settings at the top level, got {type(data).__name__}")
+    return data
+
+
+def _build(cls, values: dict[str, Any], source: str, prefix: str):
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for key in values:
+        if key not in fields:
+            raise LocoError(f"{source}: unknown key '{prefix}{key}' (known: {', '.join(fields)})")
+    kwargs = {}
+    for name, value in values.items():
+        hint = hints[name]
+        if dataclasses.is_dataclass(hint):
+            if not isinstance(value, dict):
+                raise LocoError(f"{source}: '{prefix}{name}' must be a section of settings, got {value!r}")
+            kwargs[name] = _build(hint, value, source, prefix=f"{prefix}{name}.")
+        else:
+            kwargs[name] = _coerce(value, hint, f"{source}: '{prefix}{name}'")
+    return cls(**kwargs)
+
+
+def _coerce(value: Any, hint: Any, where: str) -> Any:
+    """Check `value` against a simple type hint (int, float, str, bool, X | None, list[X])."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return None
+        errors = []
+        for option in (o for o in options if o is not type(None)):
+            try:
+                return _coerce(value, option, where)
+            except LocoError as exc:
+                errors.append(exc)
+        raise errors[0]
+    if origin is list:
+        if not isinstance(value, list):
+            raise LocoError(f"{where} must be a list, got {value!r}")
+        (item,) = typing.get_args(hint)
+        return [_coerce(v, item, where) for v in value]
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint in (int, float, str, bool) and not (
+        isinstance(value, hint) and not (hint is int and isinstance(value, bool))
+    ):
+        raise LocoError(f"{where} must be {hint.__name__}, got {value!r}")
+    return value
