@@ -169,3 +169,54 @@ def test_f16_logit_parity_with_llama_cpp(tmp_path, loco_home):
         print(f"{arch}: max |logit diff| MLX vs llama.cpp = {diff:.2e}")
         assert diff <= 1e-2, (arch, diff)
         assert (ours.argmax(-1) == theirs.argmax(-1)).all()
+
+
+# --- Llama 3 RoPE scaling: rope_freqs.weight becomes config["rope_scaling"] ------------
+
+
+def _mlx_lm_llama3_factors(theta: float, head_dim: int, scaling: dict) -> np.ndarray:
+    """Factors as mlx-lm's own Llama3RoPE computes them: an independent implementation."""
+    from mlx_lm.models.rope_utils import Llama3RoPE
+
+    rope = Llama3RoPE(head_dim, base=theta, scaling_config=scaling)
+    return np.array(rope._freqs) / theta ** (np.arange(0, head_dim, 2) / head_dim)
+
+
+@pytest.mark.parametrize(
+    "theta,head_dim,factor",
+    [(500000.0, 128, 8.0), (500000.0, 64, 32.0), (10000.0, 16, 8.0)],  # Llama 3.1 8B, Llama 3.2 1B, tiny
+)
+def test_llama3_rope_scaling_is_recovered_from_factors(theta, head_dim, factor):
+    from loco_mlx.models.gguf_import import infer_llama3_rope_scaling
+
+    scaling = {
+        "rope_type": "llama3",
+        "factor": factor,
+        "low_freq_factor": 1.0,
+        "high_freq_factor": 4.0,
+        "original_max_position_embeddings": 8192,
+    }
+    factors = _mlx_lm_llama3_factors(theta, head_dim, scaling)
+    assert infer_llama3_rope_scaling(factors, theta, head_dim) == scaling
+    with pytest.raises(LocoError, match="match no Llama 3 scaling setting"):
+        infer_llama3_rope_scaling(factors * 1.5, theta, head_dim)
+
+
+@pytest.mark.llamacpp
+def test_gguf_with_rope_freqs_imports_and_matches_llama_cpp(tmp_path, loco_home):
+    from llama_cpp import Llama
+
+    from loco_mlx.models.gguf_import import llama3_rope_factors
+
+    scaling = {"factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}
+    _, config = tiny_hf_weights("llama")
+    head_dim = config["hidden_size"] // config["num_attention_heads"]
+    factors = llama3_rope_factors(config["rope_theta"], head_dim, scaling)
+    assert 1.0 < factors.max() and factors.min() == 1.0  # all three regions present
+    path = write_tiny_gguf(tmp_path / "l3.gguf", "llama", "F16", extra_tensors={"rope_freqs.weight": factors})
+    loaded = load_base(import_base(str(path)), compute="fp32")
+    assert loaded.config["rope_scaling"] == {"rope_type": "llama3", **scaling}
+    llm = Llama(model_path=str(path), n_ctx=64, logits_all=True, type_k=0, type_v=0, verbose=False)
+    llm.eval(PROMPT_IDS)
+    diff = np.abs(_logits(loaded.model, PROMPT_IDS) - np.array(llm.scores[: len(PROMPT_IDS)])).max()
+    assert diff <= 1e-2, diff

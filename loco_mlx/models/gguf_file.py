@@ -84,3 +84,15 @@ def _field_value(f) -> Any:
     if hasattr(value, "item") and not isinstance(value, (list, str)):
         return value.item()
     return value
+
+
+def read_tensor(path: Path, name: str):
+    """One (small, unquantized) tensor as a numpy array, e.g. `rope_freqs.weight`."""
+    import gguf
+    import numpy as np
+
+    reader = gguf.GGUFReader(path, "r")
+    for t in reader.tensors:
+        if t.name == name:
+            return gguf.quants.dequantize(t.data, t.tensor_type).astype(np.float64).reshape(-1)
+    raise LocoError(f"{path.name}: no tensor '{name}'")

@@ -22,8 +22,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from loco_mlx.errors import LocoError
-from loco_mlx.models.gguf_file import GGUFFile, read_gguf
+from loco_mlx.models.gguf_file import GGUFFile, read_gguf, read_tensor
 
 SUPPORTED_ARCHITECTURES = ("llama", "qwen2", "qwen3")
 
@@ -52,6 +54,8 @@ _BLOCK_NAMES = {
     "ffn_up": "mlp.up_proj",
     "ffn_down": "mlp.down_proj",
 }
+# Llama 3.1+ stores its RoPE scaling as per-frequency factors; we turn them back into config.
+ROPE_FREQS = "rope_freqs.weight"
 _BLOCK_RE = re.compile(r"^blk\.(\d+)\.([a-z_]+)\.(weight|bias)$")
 
 
@@ -65,11 +69,6 @@ def hf_tensor_name(gguf_name: str) -> str:
         stem, _, kind = gguf_name.rpartition(".")
         if stem in _GLOBAL_NAMES and kind in ("weight", "bias"):
             return f"{_GLOBAL_NAMES[stem]}.{kind}"
-    if gguf_name == "rope_freqs.weight":
-        raise LocoError(
-            "tensor 'rope_freqs.weight' (Llama 3.1-style RoPE scaling) is not supported yet; "
-            "import the Hugging Face checkpoint of this model instead"
-        )
     raise LocoError(f"unknown tensor '{gguf_name}' in GGUF; refusing to drop it silently")
 
 
@@ -87,10 +86,11 @@ def check_importable(gguf: GGUFFile) -> None:
                 f"{gguf.path.name}: tensor '{t.name}' has type {t.type_name}, which MLX cannot load; "
                 f"supported types: {', '.join(sorted(LOADABLE_TYPES))} (re-quantize the GGUF to Q4_0, Q4_1 or Q8_0)"
             )
-        hf_tensor_name(t.name)
+        if t.name != ROPE_FREQS:
+            hf_tensor_name(t.name)
     scaling = gguf.arch_value("rope.scaling.type")
-    if scaling not in (None, "none"):
-        raise LocoError(f"{gguf.path.name}: RoPE scaling '{scaling}' is not supported yet")
+    if scaling not in (None, "none", "linear"):
+        raise LocoError(f"{gguf.path.name}: RoPE scaling '{scaling}' is not supported yet (supported: linear, llama3)")
 
 
 def build_config(gguf: GGUFFile) -> dict[str, Any]:
@@ -117,6 +117,11 @@ def build_config(gguf: GGUFFile) -> dict[str, Any]:
     }
     if gguf.architecture == "llama":
         config["attention_bias"] = "blk.0.attn_q.bias" in tensor_names
+    if a("rope.scaling.type") == "linear":
+        config["rope_scaling"] = {"rope_type": "linear", "factor": float(a("rope.scaling.factor"))}
+    if ROPE_FREQS in tensor_names:
+        factors = read_tensor(gguf.path, ROPE_FREQS)
+        config["rope_scaling"] = infer_llama3_rope_scaling(factors, config["rope_theta"], config["head_dim"])
     for key in ("bos_token_id", "eos_token_id", "padding_token_id"):
         value = gguf.meta.get(f"tokenizer.ggml.{key}")
         if value is not None:
@@ -141,6 +146,8 @@ def convert_tensors(gguf: GGUFFile, config: dict[str, Any]) -> dict:
 
     out = {}
     for t in gguf.tensors:
+        if t.name == ROPE_FREQS:
+            continue  # represented by config["rope_scaling"]
         stem, kind = t.name.rsplit(".", 1)
         hf_name = hf_tensor_name(t.name)
         # A packed tensor arrives from mx.load as three arrays: weight, scales, biases.
@@ -154,6 +161,37 @@ def convert_tensors(gguf: GGUFFile, config: dict[str, Any]) -> dict:
                 value = unpermute_rope_rows(value, heads)
             out[f"{hf_name.rsplit('.', 1)[0]}.{suffix}"] = value
     return out
+
+
+def llama3_rope_factors(theta: float, head_dim: int, scaling: dict[str, float]) -> np.ndarray:
+    """Per-frequency period multipliers of Llama 3 RoPE scaling (what llama.cpp stores in rope_freqs)."""
+    factor, low, high = scaling["factor"], scaling["low_freq_factor"], scaling["high_freq_factor"]
+    original = scaling["original_max_position_embeddings"]
+    wavelengths = 2 * np.pi * theta ** (np.arange(0, head_dim, 2) / head_dim)
+    smooth = (original / wavelengths - low) / (high - low)
+    medium = 1 / ((1 - smooth) / factor + smooth)
+    factors = np.where(wavelengths < original / high, 1.0, medium)
+    return np.where(wavelengths > original / low, factor, factors)
+
+
+def infer_llama3_rope_scaling(factors: np.ndarray, theta: float, head_dim: int) -> dict[str, Any]:
+    """The Llama 3 rope_scaling config that reproduces `factors`, found among the published settings."""
+    factor = round(float(np.max(factors)), 3)  # stored as f32: strip the rounding noise
+    for original in (8192, 4096, 16384, 32768, 65536, 131072):
+        for low, high in ((1.0, 4.0), (1.0, 2.0), (1.0, 8.0), (2.0, 8.0)):
+            scaling = {
+                "rope_type": "llama3",
+                "factor": factor,
+                "low_freq_factor": low,
+                "high_freq_factor": high,
+                "original_max_position_embeddings": original,
+            }
+            if np.allclose(llama3_rope_factors(theta, head_dim, scaling), factors, rtol=1e-3, atol=1e-4):
+                return scaling
+    raise LocoError(
+        f"tensor '{ROPE_FREQS}' holds RoPE factors that match no Llama 3 scaling setting "
+        f"(max factor {factor:g}); import the Hugging Face checkpoint of this model instead"
+    )
 
 
 def unpermute_rope_rows(w, n_heads: int):
