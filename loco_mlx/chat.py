@@ -65,6 +65,11 @@ def stats_line(stats: GenerationStats | None, label: str) -> str:
 
 
 def run_repl(session: ChatSession, label: str, read: Callable[[str], str] = input, write=print) -> None:
+    if read is input:
+        try:
+            import readline  # noqa: F401  (arrow keys and history for input())
+        except ImportError:  # Windows
+            pass
     write(f"chatting with {label}; /help for commands, /quit to leave")
     while True:
         try:
