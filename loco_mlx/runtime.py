@@ -10,6 +10,7 @@ at import time.
 from __future__ import annotations
 
 import ctypes
+import ctypes.util
 import os
 import platform
 import sys
@@ -42,9 +43,13 @@ def preload_blas() -> str | None:
     choice = os.environ.get("LOCO_BLAS", "auto")
     if choice == "off":
         return None
-    candidates = [choice] if choice != "auto" else list(OPENBLAS_CANDIDATES)
+    if choice != "auto":
+        candidates = [choice]
+    else:
+        found = ctypes.util.find_library("openblas")  # other distros' names and paths
+        candidates = list(OPENBLAS_CANDIDATES) + ([found] if found else [])
     for path in candidates:
-        if Path(path).exists():
+        if Path(path).exists() or "/" not in path:
             try:
                 ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
             except OSError:
