@@ -120,6 +120,7 @@ def base_remove(base_id: str = typer.Argument(..., help="An imported base id."))
 
 
 ConfigOption = typer.Option(None, "--config", "-c", help="YAML file with settings (CLI options win over it).")
+AdapterOption = typer.Option(None, "--adapter-path", help="A LoRA adapter directory (loco's or mlx_lm.lora's).")
 
 
 def _generate_config(config, base, system, compute, max_tokens, temp, top_p, seed):
@@ -148,13 +149,14 @@ def generate(
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed for reproducible sampling."),
     compute: Optional[str] = ComputeOption,
     config: Optional[Path] = ConfigOption,
+    adapter_path: Optional[Path] = AdapterOption,
 ) -> None:
     """Answer one prompt, streaming the reply to stdout (stats go to stderr)."""
     from loco_mlx.chat import stats_line
     from loco_mlx.engine import load_engine
 
     cfg = _generate_config(config, base, system, compute, max_tokens, temp, top_p, seed)
-    engine = load_engine(cfg.base, cfg.compute)
+    engine = load_engine(cfg.base, cfg.compute, str(adapter_path) if adapter_path else None)
     stats = None
     for event in engine.generate(prompt, cfg.sampling, cfg.system):
         sys.stdout.write(event.text)
@@ -174,13 +176,14 @@ def chat(
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed."),
     compute: Optional[str] = ComputeOption,
     config: Optional[Path] = ConfigOption,
+    adapter_path: Optional[Path] = AdapterOption,
 ) -> None:
     """Chat with the base model in a multi-turn REPL (/help for commands)."""
     from loco_mlx.chat import ChatSession, run_repl
     from loco_mlx.engine import load_engine
 
     cfg = _generate_config(config, base, system, compute, max_tokens, temp, top_p, seed)
-    engine = load_engine(cfg.base, cfg.compute)
+    engine = load_engine(cfg.base, cfg.compute, str(adapter_path) if adapter_path else None)
     run_repl(ChatSession(engine, cfg.sampling, cfg.system), _label(engine))
 
 
@@ -237,7 +240,8 @@ def train(
 
 def _label(engine) -> str:
     loaded = engine.backend.loaded
-    return f"{loaded.record.id} ({loaded.device}, {loaded.compute.mode})"
+    adapter = f" + {Path(loaded.adapter).name}" if loaded.adapter else ""
+    return f"{loaded.record.id}{adapter} ({loaded.device}, {loaded.compute.mode})"
 
 
 def main() -> None:

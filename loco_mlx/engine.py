@@ -134,7 +134,13 @@ def build_messages(prompt: str, system: str | None = None, history: list[Message
     return messages + list(history or []) + [{"role": "user", "content": prompt}]
 
 
-def load_engine(base: str | None = None, compute: str = "auto") -> Engine:
+def load_engine(base: str | None = None, compute: str = "auto", adapter: str | None = None) -> Engine:
     from loco_mlx.models.loading import load_base
 
-    return Engine(MLXBackend(load_base(base, compute)))
+    loaded = load_base(base, compute)
+    if adapter:
+        from loco_mlx.adapters import apply_adapter
+
+        apply_adapter(loaded, adapter)
+        loaded.adapter = adapter
+    return Engine(MLXBackend(loaded))

@@ -1,0 +1,62 @@
+"""LoRA adapter directories: reading them, checking their base binding, applying them.
+
+An adapter directory is in mlx-lm's format (`adapters.safetensors` +
+`adapter_config.json`), so adapters trained by `mlx_lm.lora` load here and ours load
+in mlx-lm. Ours also carry `loco_adapter.json`, which binds the adapter to the
+fingerprint of the base it was trained on: applying it to another base is refused
+before the model is touched.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from loco_mlx.errors import LocoError
+
+MANIFEST = "loco_adapter.json"
+REQUIRED_FILES = ("adapters.safetensors", "adapter_config.json")
+
+
+def read_adapter_dir(path: str | Path) -> tuple[Path, dict, dict | None]:
+    """(directory, mlx-lm adapter config, loco manifest or None); LocoError when incomplete."""
+    path = Path(path).expanduser()
+    if not path.is_dir():
+        raise LocoError(f"no adapter directory at {path}")
+    missing = [f for f in REQUIRED_FILES if not (path / f).is_file()]
+    if missing:
+        raise LocoError(f"{path} is not an adapter directory: missing {', '.join(missing)}")
+    try:
+        config = json.loads((path / "adapter_config.json").read_text())
+        manifest = json.loads((path / MANIFEST).read_text()) if (path / MANIFEST).is_file() else None
+    except json.JSONDecodeError as exc:
+        raise LocoError(f"{path}: broken adapter metadata: {exc}") from None
+    if config.get("fine_tune_type", "lora") not in ("lora", "dora"):
+        raise LocoError(f"{path}: fine_tune_type '{config.get('fine_tune_type')}' is not a LoRA adapter")
+    return path, config, manifest
+
+
+def check_base_binding(path: Path, manifest: dict | None, base_record) -> None:
+    if manifest is None:  # e.g. trained by mlx_lm.lora: no binding recorded, shapes are checked on load
+        return
+    trained_on = manifest.get("base", {}).get("fingerprint")
+    if trained_on and trained_on != base_record.fingerprint:
+        raise LocoError(
+            f"adapter '{manifest.get('name', path.name)}' was trained on base {trained_on[:12]}… "
+            f"({manifest['base'].get('id', '?')}), but the loaded base is {base_record.fingerprint[:12]}… "
+            f"({base_record.id}); pass --base {manifest['base'].get('id', '?')}"
+        )
+
+
+def apply_adapter(loaded, path: str | Path) -> dict | None:
+    """Wrap `loaded.model` with the adapter at `path` (mlx-lm's loader); return the manifest."""
+    from mlx_lm.tuner.utils import load_adapters
+
+    directory, _, manifest = read_adapter_dir(path)
+    check_base_binding(directory, manifest, loaded.record)
+    try:
+        load_adapters(loaded.model, str(directory))
+    except ValueError as exc:
+        raise LocoError(f"adapter {directory} does not fit base {loaded.record.id}: {exc}") from None
+    loaded.model.eval()
+    return manifest

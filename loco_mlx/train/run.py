@@ -1,0 +1,306 @@
+"""One `loco train` run: validate everything, then train, then write every output.
+
+Order matters for "nothing is lost": the data, base, LoRA keys and memory are all
+checked before the output directory is touched; an existing finished adapter is
+never overwritten, and an unfinished run is only continued with --resume.
+
+Output directory (mlx-lm's adapter format, so `mlx_lm.generate --adapter-path` works):
+    adapters.safetensors   the best adapter by validation loss (the one that ships)
+    adapter_config.json    mlx-lm's config (fine_tune_type, num_layers, lora_parameters)
+    loco_adapter.json      manifest: base fingerprint, config, data hashes, versions, timings
+    metrics.jsonl, loss.png, TRAINING_LOG.md
+    checkpoints/best, checkpoints/last   resumable checkpoints (last = newest step)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import platform
+import shutil
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+
+from loco_mlx.errors import LocoError
+from loco_mlx.files import write_atomic
+from loco_mlx.train.config import TrainConfig
+
+MANIFEST = "loco_adapter.json"
+ADAPTER_VERSION = "0.1.0"
+
+
+@dataclass
+class TrainResult:
+    out: Path
+    state: object  # LoopState
+    diagnosis: object  # report.Diagnosis
+    trainable_parameters: int
+
+
+def check_output_dir(out: Path, resume: bool) -> None:
+    if resume:
+        if not (out / "checkpoints" / "last").exists() and not (out / "checkpoints" / ".last.old").exists():
+            raise LocoError(f"nothing to resume in {out}: no checkpoints/last")
+        return
+    if (out / MANIFEST).exists():
+        raise LocoError(f"{out} already holds a trained adapter; choose another --out or remove it first")
+    if (out / "checkpoints").exists():
+        raise LocoError(f"{out} holds an unfinished run; continue it with --resume, or remove the directory")
+
+
+def apply_lora(model, cfg: TrainConfig) -> int:
+    """Freeze the base and wrap the target projections with mlx-lm LoRA layers; return trainable parameters."""
+    import mlx.core as mx
+    from mlx.utils import tree_flatten
+    from mlx_lm.tuner.utils import linear_to_lora_layers
+
+    mx.random.seed(cfg.seed)  # the LoRA A matrices start random: seeded, so runs repeat
+    model.freeze()
+    linear_to_lora_layers(model, cfg.lora.num_layers, cfg.lora.mlx_lm_parameters())
+    trainable = sum(v.size for _, v in tree_flatten(model.trainable_parameters()))
+    if trainable == 0:
+        names = sorted({k.rsplit(".", 1)[0] for k, _ in tree_flatten(model.layers[0].parameters())})
+        raise LocoError(f"lora.keys {cfg.lora.keys} matched no layer; layer 0 has: {', '.join(names)}")
+    return trainable
+
+
+def build_optimizer(cfg: TrainConfig, steps: int):
+    import mlx.optimizers as optim
+    from mlx_lm.tuner.utils import build_schedule
+
+    warmup = int(cfg.optim.warmup_fraction * steps)
+    lr = cfg.optim.learning_rate
+    if cfg.optim.schedule == "cosine":
+        schedule = build_schedule(
+            {"name": "cosine_decay", "arguments": [lr, max(steps - warmup, 1), 0.0], "warmup": warmup}
+        )
+    else:
+        schedule = build_schedule({"name": "linear_schedule", "arguments": [lr, lr, 1], "warmup": warmup})
+    return optim.AdamW(learning_rate=schedule, weight_decay=cfg.optim.weight_decay)
+
+
+def preflight(loaded, cfg: TrainConfig, trainable: int, longest: int, force: bool, reporter) -> None:
+    """Estimate peak memory before the first step; stop with advice when it will not fit."""
+    from loco_mlx.train.memory import estimate_training_memory, suggest_fixes
+
+    weight_bytes = loaded.record.parameters * 4 if loaded.compute.mode == "fp32" else loaded.record.size_bytes
+    layers = cfg.lora.num_layers if cfg.lora.num_layers > 0 else loaded.config["num_hidden_layers"]
+    micro_batch = cfg.batch_size
+    # The longest batch is the peak: the longest example, not max_seq_length (validation capped it).
+    seq = min(cfg.max_seq_length, longest)
+    est = estimate_training_memory(
+        loaded.config, weight_bytes, trainable, micro_batch, seq, cfg.grad_checkpoint, layers
+    )
+    if est.fits:
+        reporter.message(
+            f"memory preflight: about {est.total_bytes / 2**30:.2f} GiB of {est.available_bytes / 2**30:.1f} GiB"
+        )
+        return
+    advice = "; ".join(suggest_fixes(est, micro_batch, seq, cfg.grad_checkpoint, layers)[:3])
+    message = (
+        f"training needs about {est.total_bytes / 2**30:.1f} GiB but {est.available_bytes / 2**30:.1f} GiB "
+        f"is available; try: {advice} (or --force to try anyway)"
+    )
+    if not force:
+        raise LocoError(message)
+    reporter.message("warning: " + message)
+
+
+class _Recorder:
+    """Forwards loop events to the UI reporter and appends them to metrics.jsonl."""
+
+    def __init__(self, reporter, metrics):
+        self.reporter, self.metrics = reporter, metrics
+
+    def start(self, total_steps, start_step):
+        self.reporter.start(total_steps, start_step)
+
+    def step(self, record):
+        self.metrics.log(record)
+        self.reporter.step(record)
+
+    def eval(self, record):
+        self.metrics.log({"step": record["step"], "val_loss": record["val_loss"]})
+        self.reporter.eval(record)
+
+    def message(self, text):
+        self.reporter.message(text)
+
+    def finish(self):
+        self.reporter.finish()
+
+
+def versions() -> dict:
+    out = {}
+    for dist in ("loco-mlx", "mlx", "mlx-lm"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "?"
+    return out
+
+
+def run_training(
+    cfg: TrainConfig, resume: bool = False, force: bool = False, progress: str = "bar", stop_after: int | None = None
+) -> TrainResult:
+    import mlx.core as mx
+
+    from loco_mlx.data import load_dataset, require_valid, stats
+    from loco_mlx.models.loading import load_base
+    from loco_mlx.train.batches import encode_example
+    from loco_mlx.train.loop import Trainer
+    from loco_mlx.train.metrics import MetricsLog, read_metrics
+    from loco_mlx.train.progress import make_reporter
+
+    cfg.check()
+    out = Path(cfg.out).expanduser()
+    name = cfg.name or out.name
+    world = mx.distributed.init()
+    reporter = make_reporter(progress, world.rank())
+    check_output_dir(out, resume)
+
+    dataset = load_dataset(cfg.data, cfg.valid_fraction, cfg.seed)
+    loaded = load_base(cfg.base, cfg.compute)
+    require_valid(dataset, loaded.tokenizer, cfg.max_seq_length, cfg.min_train_examples)
+    if not dataset.valid:
+        raise LocoError(f"{cfg.data}: no validation examples; add valid.jsonl or set valid_fraction above 0")
+    train = [encode_example(e, loaded.tokenizer) for e in dataset.train]
+    valid = [encode_example(e, loaded.tokenizer) for e in dataset.valid]
+    trainable = apply_lora(loaded.model, cfg)
+    if world.rank() == 0:
+        preflight(loaded, cfg, trainable, max(len(e.ids) for e in train), force, reporter)
+
+    trainer = Trainer(loaded.model, None, cfg, train, valid, out / "checkpoints", None, world)
+    if trainer.steps < 1:
+        raise LocoError(
+            f"{len(train)} training examples make no optimizer step at batch_size={cfg.batch_size} "
+            f"x grad_accumulation={cfg.grad_accumulation}; add data or lower them"
+        )
+    trainer.optimizer = build_optimizer(cfg, trainer.steps)
+
+    # Everything is checked: only now is the output directory written.
+    out.mkdir(parents=True, exist_ok=True)
+    metrics_path = out / "metrics.jsonl"
+    metrics = MetricsLog(metrics_path, append=resume) if world.rank() == 0 else _NullMetrics()
+    trainer.reporter = _Recorder(reporter, metrics)
+    if resume:
+        from loco_mlx.train.checkpoint import load_checkpoint
+
+        metrics.truncate(load_checkpoint(out / "checkpoints" / "last")[2]["step"])
+    reporter.message(
+        f"training {name} on {loaded.record.id} ({loaded.device}, {loaded.compute.mode}): {len(train)} train / "
+        f"{len(valid)} valid examples, {trainer.steps} steps, {trainable:,} trainable parameters"
+        + (f", {world.size()} processes" if world.size() > 1 else "")
+    )
+    state = trainer.run(resume=resume, stop_after=stop_after)
+    if world.rank() != 0:
+        return TrainResult(out, state, None, trainable)
+    if state.stopped in ("interrupted", "stop_after"):
+        reporter.message(f"stopped at step {state.step}/{trainer.steps}; continue with: loco train ... --resume")
+        return TrainResult(out, state, None, trainable)
+
+    diagnosis = finish_outputs(
+        out,
+        name,
+        cfg,
+        loaded,
+        dataset,
+        stats(dataset, loaded.tokenizer),
+        trainer,
+        trainable,
+        read_metrics(metrics_path),
+    )
+    reporter.message(f"{diagnosis.verdict}: {diagnosis.summary}")
+    for fix in diagnosis.fixes:
+        reporter.message(f"  - {fix}")
+    reporter.message(f"adapter written to {out} (best step {state.best_step}, val loss {state.best_val_loss:.4f})")
+    return TrainResult(out, state, diagnosis, trainable)
+
+
+class _NullMetrics:
+    def log(self, record):
+        pass
+
+    def truncate(self, step):
+        pass
+
+
+def finish_outputs(out: Path, name, cfg, loaded, dataset, data_stats, trainer, trainable, metrics) -> object:
+    """Ship the best checkpoint as the adapter and write the manifest, plot and training log."""
+    from loco_mlx.runtime import total_memory_bytes
+    from loco_mlx.train.report import diagnose, plot_losses, write_training_log
+
+    state = trainer.state
+    best = out / "checkpoints" / ("best" if state.best_step is not None else "last")
+    tmp = out / ".adapters.safetensors.tmp"
+    shutil.copyfile(best / "adapters.safetensors", tmp)
+    tmp.replace(out / "adapters.safetensors")
+    num_layers = cfg.lora.num_layers if cfg.lora.num_layers > 0 else len(loaded.model.layers)
+    adapter_config = {
+        "fine_tune_type": "lora",
+        "num_layers": num_layers,
+        "lora_parameters": cfg.lora.mlx_lm_parameters(),
+        "model": loaded.record.model_dir,
+    }
+    write_atomic(out / "adapter_config.json", json.dumps(adapter_config, indent=2) + "\n")
+
+    hardware = {
+        "device": loaded.device,
+        "compute": loaded.compute.mode,
+        "machine": f"{platform.system()} {platform.machine()}",
+        "memory_gb": round(total_memory_bytes() / 1e9, 1),
+        "processes": trainer.size,
+    }
+    run = {
+        "steps": state.step,
+        "epochs": round(state.step * cfg.grad_accumulation / trainer.plan.batches_per_epoch, 3),
+        "duration_s": round(state.elapsed_s, 1),
+        "tokens_per_second": round(state.trained_tokens / max(state.elapsed_s, 1e-9), 1),
+        "peak_memory_gb": max((m.get("peak_memory_gb", 0) for m in metrics), default=0),
+        "best_step": state.best_step,
+        "best_val_loss": state.best_val_loss,
+        "stopped_early": state.stopped == "early_stopping",
+        "resumed": state.resumed_from is not None,
+        "trainable_parameters": trainable,
+    }
+    data = {
+        "files": dataset.files,
+        "train_count": len(dataset.train),
+        "valid_count": len(dataset.valid),
+        "token_stats": data_stats,
+    }
+    manifest = {
+        "name": name,
+        "version": ADAPTER_VERSION,
+        "format": "mlx-lm lora",
+        "base": {
+            "id": loaded.record.id,
+            "fingerprint": loaded.record.fingerprint,
+            "architecture": loaded.record.architecture,
+            "source": loaded.record.source,
+        },
+        "config": asdict(cfg),
+        "data": data,
+        "run": run,
+        "hardware": hardware,
+        "versions": versions(),
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    diagnosis = diagnose(metrics)
+    plot_losses(metrics, out / "loss.png", title=f"{name} on {loaded.record.id}")
+    info = {
+        "name": name,
+        "base_id": loaded.record.id,
+        "base_fingerprint": loaded.record.fingerprint,
+        "config": asdict(cfg),
+        "data": data,
+        "hardware": hardware,
+        "versions": versions(),
+        "run": run,
+    }
+    write_training_log(out / "TRAINING_LOG.md", info, diagnosis, metrics)
+    manifest["diagnosis"] = {"verdict": diagnosis.verdict, "summary": diagnosis.summary}
+    # The manifest goes last: its presence marks a finished adapter.
+    write_atomic(out / MANIFEST, json.dumps(manifest, indent=2, default=str) + "\n")
+    return diagnosis

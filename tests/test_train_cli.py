@@ -1,0 +1,213 @@
+"""`loco train` end to end on a tiny base: outputs, bad data, Ctrl-C and resume, two ranks,
+and adapter format compatibility with mlx-lm both ways."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import mlx.core as mx
+import numpy as np
+import pytest
+
+from tests.fixtures.tiny_gguf import write_tiny_gguf
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    """A LOCO_HOME with the tiny llama base imported as 'tiny', and a small arithmetic dataset."""
+    tmp = tmp_path_factory.mktemp("train_cli")
+    env = {**os.environ, "LOCO_HOME": str(tmp / "home")}
+    gguf = write_tiny_gguf(tmp / "tiny.gguf", "llama", "F32")
+    subprocess.run([sys.executable, "-m", "loco_mlx", "base", "import", str(gguf), "--id", "tiny"], env=env, check=True)
+    subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "make_arithmetic_data.py"), "--out", str(tmp / "data"),
+         "--train", "32", "--valid", "8"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    env["TMP"] = str(tmp)
+    return env
+
+
+def loco(env, *args, **kwargs):
+    return subprocess.run([sys.executable, "-m", "loco_mlx", *args], env=env, capture_output=True, text=True, **kwargs)
+
+
+def train_args(env, out, *extra, quiet: bool = True):
+    data = Path(env["TMP"]) / "data"
+    args = ["train", "--base", "tiny", "--data", str(data), "--out", str(out), "--epochs", "3", "--batch-size", "4"]
+    return args + (["--quiet"] if quiet else []) + list(extra)
+
+
+def adapter(path) -> dict:
+    return {k: np.array(v) for k, v in mx.load(str(path)).items()}
+
+
+def assert_same_adapter(a: Path, b: Path, atol: float):
+    x, y = adapter(a), adapter(b)
+    assert x.keys() == y.keys()
+    for key in x:
+        np.testing.assert_allclose(x[key], y[key], atol=atol, err_msg=key)
+
+
+@pytest.fixture(scope="module")
+def finished(env):
+    out = Path(env["TMP"]) / "finished"
+    result = loco(env, *train_args(env, out, "--json", quiet=False))
+    assert result.returncode == 0, result.stderr
+    return out, result
+
+
+def test_a_run_writes_every_output(finished):
+    out, result = finished
+    for name in (
+        "adapters.safetensors",
+        "adapter_config.json",
+        "loco_adapter.json",
+        "metrics.jsonl",
+        "loss.png",
+        "TRAINING_LOG.md",
+        "checkpoints/best/adapters.safetensors",
+        "checkpoints/last/optimizer.safetensors",
+    ):
+        assert (out / name).is_file(), name  # fmt: skip
+    manifest = json.loads((out / "loco_adapter.json").read_text())
+    assert manifest["base"]["id"] == "tiny" and len(manifest["base"]["fingerprint"]) == 64
+    assert set(manifest["data"]["files"]) == {
+        str(Path(manifest["config"]["data"]) / f) for f in ("train.jsonl", "valid.jsonl")
+    }
+    assert manifest["versions"]["mlx"] and manifest["run"]["steps"] == 24
+    vals = [r["val_loss"] for r in map(json.loads, (out / "metrics.jsonl").read_text().splitlines()) if "val_loss" in r]
+    assert vals[-1] < vals[0]
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {e["event"] for e in events} >= {"start", "step", "eval"}
+    log = (out / "TRAINING_LOG.md").read_text()
+    assert "## Author's notes" in log and "![loss](loss.png)" in log
+    # The shipped adapter is the best checkpoint.
+    assert_same_adapter(out / "adapters.safetensors", out / "checkpoints/best/adapters.safetensors", atol=0)
+
+
+def test_a_finished_adapter_is_never_overwritten(env, finished):
+    out, _ = finished
+    before = (out / "adapters.safetensors").read_bytes()
+    result = loco(env, *train_args(env, out))
+    assert result.returncode == 1 and "already holds a trained adapter" in result.stderr
+    assert (out / "adapters.safetensors").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "content,fragment",
+    [
+        ('{"messages": [{"role": "user", "content": "hi"}]}\n{not json\n', "train.jsonl:2"),
+        ('{"prompt": "a", "answer": "b"}\n', "train.jsonl:1"),
+        ("", "no examples"),
+        (b'{"text": "caf\xe9"}\n', "train.jsonl:1"),
+    ],
+    ids=["malformed", "wrong-keys", "empty", "invalid-utf8"],
+)
+def test_bad_data_names_file_and_line_and_writes_nothing(env, tmp_path, content, fragment):
+    data = tmp_path / "bad"
+    data.mkdir()
+    (data / "train.jsonl").write_bytes(content if isinstance(content, bytes) else content.encode())
+    out = tmp_path / "out"
+    result = loco(env, "train", "--base", "tiny", "--data", str(data), "--out", str(out), "--quiet")
+    assert result.returncode == 1
+    assert fragment in result.stderr and "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+def test_overlong_example_is_refused_with_its_token_count(env, tmp_path):
+    out = tmp_path / "out"
+    result = loco(env, *train_args(env, out, "--max-seq-length", "40"))
+    assert result.returncode == 1 and "tokens" in result.stderr and "max_seq_length" in result.stderr, result.stderr
+    assert not out.exists()
+
+
+def test_ctrl_c_leaves_a_resumable_run_that_ends_like_an_uninterrupted_one(env, finished, tmp_path):
+    out = tmp_path / "interrupted"
+    proc = subprocess.Popen([sys.executable, "-m", "loco_mlx", *train_args(env, out, "--json", quiet=False)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    for line in proc.stdout:  # interrupt once a few steps are done
+        event = json.loads(line)
+        if event["event"] == "step" and event["step"] >= 5:
+            proc.send_signal(signal.SIGINT)
+            break
+    proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    assert (out / "checkpoints/last/state.json").is_file()
+    assert not (out / "loco_adapter.json").exists()  # not finished, so not an adapter yet
+    stopped = json.loads((out / "checkpoints/last/state.json").read_text())["step"]
+    assert 5 <= stopped < 24
+
+    assert loco(env, *train_args(env, out)).returncode == 1  # refuses to start over without --resume
+    resumed = loco(env, *train_args(env, out, "--resume"))
+    assert resumed.returncode == 0, resumed.stderr
+    reference, _ = finished
+    assert_same_adapter(out / "checkpoints/last/adapters.safetensors",
+                        reference / "checkpoints/last/adapters.safetensors", atol=1e-6)  # fmt: skip
+    steps = [r["step"] for r in map(json.loads, (out / "metrics.jsonl").read_text().splitlines()) if "train_loss" in r]
+    assert steps == list(range(1, 25))  # no step logged twice after the resume
+
+
+def test_two_ranks_match_one_process(env, tmp_path):
+    """mlx.launch, ring backend, 2 ranks on loopback, global batch 4 = one process with batch 4.
+    Dropout is off: each rank draws its own dropout masks, which one process cannot reproduce."""
+    one, two = tmp_path / "one", tmp_path / "two"
+    common = ["--max-steps", "4", str(tmp_path / "nodrop.yaml")]  # the recipe is the positional argument
+    (tmp_path / "nodrop.yaml").write_text("lora:\n  dropout: 0.0\n")
+    assert loco(env, *train_args(env, one, *common)).returncode == 0
+    launcher = Path(sys.executable).parent / "mlx.launch"
+    result = subprocess.run(
+        [str(launcher), "--backend", "ring", "-n", "2", "--python", sys.executable,
+         str(REPO / "loco_mlx" / "__main__.py"), *train_args(env, two, *common)],
+        env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr + result.stdout
+    manifest = json.loads((two / "loco_adapter.json").read_text())
+    assert manifest["hardware"]["processes"] == 2
+    assert_same_adapter(one / "checkpoints/last/adapters.safetensors", two / "checkpoints/last/adapters.safetensors",
+                        atol=1e-5)  # fmt: skip
+
+
+def test_mlx_lm_generate_runs_our_adapter(env, finished):
+    out, _ = finished
+    model_dir = json.loads((out / "adapter_config.json").read_text())["model"]
+    result = subprocess.run(
+        [sys.executable, "-m", "mlx_lm", "generate", "--model", model_dir, "--adapter-path", str(out),
+         "--prompt", "What is 2 + 3?", "--max-tokens", "5"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Generation:" in result.stdout or "tokens-per-sec" in result.stdout
+
+
+def test_an_mlx_lm_lora_adapter_loads_in_loco(env, tmp_path):
+    home_model = Path(env["LOCO_HOME"]) / "bases" / "tiny" / "model"
+    adapter_dir = tmp_path / "mlx_lm_adapter"
+    result = subprocess.run(
+        [sys.executable, "-m", "mlx_lm", "lora", "--model", str(home_model), "--train",
+         "--data", str(Path(env["TMP"]) / "data"), "--iters", "2", "--batch-size", "2", "--num-layers", "2",
+         "--adapter-path", str(adapter_dir), "--steps-per-eval", "100"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    generated = loco(env, "generate", "What is 2 + 3?", "--base", "tiny", "--adapter-path", str(adapter_dir),
+                     "--max-tokens", "5", "--temp", "0")  # fmt: skip
+    assert generated.returncode == 0, generated.stderr
+    assert "tiny + mlx_lm_adapter" in generated.stderr
+
+
+def test_adapter_on_another_base_is_refused_naming_both_fingerprints(env, finished, tmp_path):
+    out, _ = finished
+    other = write_tiny_gguf(tmp_path / "other.gguf", "llama", "F32", seed=5)
+    assert loco(env, "base", "import", str(other), "--id", "other").returncode == 0
+    result = loco(env, "generate", "hi", "--base", "other", "--adapter-path", str(out), "--max-tokens", "2")
+    assert result.returncode == 1
+    assert "was trained on base" in result.stderr and "but the loaded base is" in result.stderr
