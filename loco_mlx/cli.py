@@ -208,8 +208,16 @@ def train(
     force: bool = typer.Option(False, "--force", help="Train even when the memory preflight says it will not fit."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
     json_output: bool = typer.Option(False, "--json", help="Progress as JSON lines on stdout."),
+    processes: int = typer.Option(1, "--processes", "-n", help="Data-parallel processes on this machine (mlx.launch)."),
+    hosts: Optional[str] = typer.Option(
+        None, "--hosts", help="Comma-separated hosts for data parallelism (mlx.launch)."
+    ),
 ) -> None:
     """Train a LoRA adapter (QLoRA on a 4-bit base) from a YAML recipe and/or options."""
+    if processes > 1 or hosts:
+        from loco_mlx.train.launch import relaunch
+
+        raise typer.Exit(relaunch(sys.argv[1:], processes, hosts))
     from loco_mlx.config import load_config
     from loco_mlx.train.config import TrainConfig
     from loco_mlx.train.run import run_training

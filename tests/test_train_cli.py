@@ -162,12 +162,7 @@ def test_two_ranks_match_one_process(env, tmp_path):
     common = ["--max-steps", "4", str(tmp_path / "nodrop.yaml")]  # the recipe is the positional argument
     (tmp_path / "nodrop.yaml").write_text("lora:\n  dropout: 0.0\n")
     assert loco(env, *train_args(env, one, *common)).returncode == 0
-    launcher = Path(sys.executable).parent / "mlx.launch"
-    result = subprocess.run(
-        [str(launcher), "--backend", "ring", "-n", "2", "--python", sys.executable,
-         str(REPO / "loco_mlx" / "__main__.py"), *train_args(env, two, *common)],
-        env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    result = loco(env, *train_args(env, two, *common, "--processes", "2"), timeout=300)
     assert result.returncode == 0, result.stderr + result.stdout
     manifest = json.loads((two / "loco_adapter.json").read_text())
     assert manifest["hardware"]["processes"] == 2
@@ -210,3 +205,10 @@ def test_adapter_on_another_base_is_refused_naming_both_fingerprints(env, finish
     result = loco(env, "generate", "hi", "--base", "other", "--adapter-path", str(out), "--max-tokens", "2")
     assert result.returncode == 1
     assert "was trained on base" in result.stderr and "but the loaded base is" in result.stderr
+
+
+def test_launch_options_are_stripped_for_the_ranks():
+    from loco_mlx.train.launch import strip_launch_options
+
+    argv = ["train", "r.yaml", "--processes", "2", "--out", "x", "--hosts=a,b", "-n", "3", "--quiet"]
+    assert strip_launch_options(argv) == ["train", "r.yaml", "--out", "x", "--quiet"]
