@@ -214,3 +214,13 @@ def test_gradient_accumulation_equals_the_larger_batch(tiny_record, tmp_path):
     assert a.keys() == b.keys()
     for key in a:
         np.testing.assert_allclose(np.array(a[key]), np.array(b[key]), rtol=1e-4, atol=1e-7, err_msg=key)
+
+
+def test_schedule_warms_up_from_above_zero_then_decays():
+    cfg = TrainConfig(data="x", out="y")
+    schedule = build_optimizer(cfg, 100)._schedulers["learning_rate"]
+    lrs = [float(schedule(step)) for step in range(101)]
+    assert 0 < lrs[0] < lrs[5] < lrs[10]
+    assert abs(lrs[10] - 2e-4) < 1e-9  # 10% warmup reaches the peak
+    assert all(a >= b for a, b in zip(lrs[10:], lrs[11:]))  # then cosine decay to ~0
+    assert lrs[100] < 1e-7

@@ -71,12 +71,13 @@ def build_optimizer(cfg: TrainConfig, steps: int):
 
     warmup = int(cfg.optim.warmup_fraction * steps)
     lr = cfg.optim.learning_rate
+    # Warm up from lr / warmup, not from 0: a first step at learning rate 0 would be wasted.
+    warmup_init = lr / max(warmup, 1)
     if cfg.optim.schedule == "cosine":
-        schedule = build_schedule(
-            {"name": "cosine_decay", "arguments": [lr, max(steps - warmup, 1), 0.0], "warmup": warmup}
-        )
+        name, arguments = "cosine_decay", [lr, max(steps - warmup, 1), 0.0]
     else:
-        schedule = build_schedule({"name": "linear_schedule", "arguments": [lr, lr, 1], "warmup": warmup})
+        name, arguments = "linear_schedule", [lr, lr, 1]
+    schedule = build_schedule({"name": name, "arguments": arguments, "warmup": warmup, "warmup_init": warmup_init})
     return optim.AdamW(learning_rate=schedule, weight_decay=cfg.optim.weight_decay)
 
 
