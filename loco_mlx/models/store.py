@@ -59,7 +59,7 @@ def slugify(name: str) -> str:
 
 
 def check_base_id(base_id: str) -> str:
-    if not BASE_ID_RE.match(base_id):
+    if not BASE_ID_RE.fullmatch(base_id):
         raise LocoError(f"invalid base id '{base_id}': use lowercase letters, digits, '.', '_' or '-' (at most 64)")
     return base_id
 
@@ -81,7 +81,7 @@ class BaseStore:
 
     def find(self, base_id: str) -> BaseRecord | None:
         path = self.root / base_id / "base.json"
-        if not BASE_ID_RE.match(base_id) or not path.is_file():
+        if not BASE_ID_RE.fullmatch(base_id) or not path.is_file():
             return None
         try:
             return BaseRecord(**json.loads(path.read_text()))
