@@ -48,15 +48,16 @@ def check_base_binding(path: Path, manifest: dict | None, base_record) -> None:
         )
 
 
-def apply_adapter(loaded, path: str | Path) -> dict | None:
-    """Wrap `loaded.model` with the adapter at `path` (mlx-lm's loader); return the manifest."""
-    from mlx_lm.tuner.utils import load_adapters
+def available_adapters(base_record, adapter_dirs: list[str] | tuple = ()) -> dict[str, Path]:
+    """Adapters this base can switch to: registered ones bound to its fingerprint, then
+    every adapter subdirectory of `adapter_dirs` (named after the subdirectory)."""
+    from loco_mlx.registry import Registry
 
-    directory, _, manifest = read_adapter_dir(path)
-    check_base_binding(directory, manifest, loaded.record)
-    try:
-        load_adapters(loaded.model, str(directory))
-    except ValueError as exc:
-        raise LocoError(f"adapter {directory} does not fit base {loaded.record.id}: {exc}") from None
-    loaded.model.eval()
-    return manifest
+    found: dict[str, Path] = {}
+    for entry in Registry().entries():
+        if entry.base_fingerprint == base_record.fingerprint:
+            found[entry.name] = Path(entry.path)
+    for directory in adapter_dirs:
+        for sub in sorted(Path(directory).expanduser().glob("*/adapters.safetensors")):
+            found.setdefault(sub.parent.name, sub.parent)
+    return found

@@ -1,7 +1,9 @@
-"""The `loco chat` REPL: multi-turn history kept inside the context window, slash commands.
+"""Answering from the command line: one-shot `loco generate` and the `loco chat` REPL.
 
 History is trimmed from the oldest turn when the next prompt would not leave room
-for the reply; the current message is never cut (too long -> a clear error).
+for the reply; the current message is never cut (too long -> a clear error). In
+chat, `/adapter NAME` switches specialists in milliseconds through the engine's
+pool; a failed switch leaves the current adapter in place.
 """
 
 from __future__ import annotations
@@ -9,14 +11,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
-from loco_mlx.engine import Engine, GenerationStats, Message, SamplingConfig, StreamEvent, build_messages
+from loco_mlx.engine import (
+    Engine,
+    GenerationStats,
+    InferenceConfig,
+    Message,
+    SamplingConfig,
+    StreamEvent,
+    build_messages,
+)
 from loco_mlx.errors import LocoError
 
 HELP = """commands:
-  /help    show this help
-  /clear   forget the conversation so far
-  /system TEXT   set the system prompt (empty: remove it) and clear
-  /quit    leave (also Ctrl-D)"""
+  /adapter NAME   switch to a registered adapter (/adapter none: the plain base)
+  /adapters       list the adapters this base can use
+  /stats          memory of loaded adapters, switch times, last turn
+  /clear          forget the conversation so far
+  /system TEXT    set the system prompt (empty: remove it) and clear
+  /help           show this help
+  /quit           leave (also Ctrl-D)"""
 
 
 @dataclass
@@ -26,6 +39,8 @@ class ChatSession:
     system: str | None = None
     history: list[Message] = field(default_factory=list)
     dropped_turns: int = 0
+    inference: InferenceConfig = field(default_factory=InferenceConfig)
+    last_stats: GenerationStats | None = None
 
     def clear(self) -> None:
         self.history.clear()
@@ -49,28 +64,105 @@ class ChatSession:
     def send(self, user_text: str) -> Iterator[StreamEvent]:
         messages = self.fit_messages(user_text)
         reply = []
-        for event in self.engine.chat(messages, self.sampling):
-            reply.append(event.text)
-            yield event
+        if self.inference.votes > 1:
+            result = self.engine.vote(messages, self.sampling, self.inference)
+            reply.append(result.text)
+            yield StreamEvent(result.text)
+            yield StreamEvent("", None, result.describe())
+        else:
+            for event in self.engine.chat(messages, self.sampling, self.inference):
+                reply.append(event.text)
+                self.last_stats = event.stats or self.last_stats
+                yield event
         self.history += [{"role": "user", "content": user_text}, {"role": "assistant", "content": "".join(reply)}]
 
 
-def stats_line(stats: GenerationStats | None, label: str) -> str:
+def label(engine: Engine) -> str:
+    loaded = engine.backend.loaded
+    adapter = engine.adapter or "base"
+    return f"{loaded.record.id} + {adapter} ({loaded.device}, {loaded.compute.mode})"
+
+
+def stats_line(stats: GenerationStats | None, name: str) -> str:
     if stats is None:
-        return f"[{label}]"
+        return f"[{name}]"
     return (
-        f"[{label} | prompt {stats.prompt_tokens} tok, {stats.prompt_tps:.1f} tok/s | "
+        f"[{name} | prompt {stats.prompt_tokens} tok, {stats.prompt_tps:.1f} tok/s | "
         f"reply {stats.generated_tokens} tok, {stats.decode_tps:.1f} tok/s | {stats.finish_reason}]"
     )
 
 
-def run_repl(session: ChatSession, label: str, read: Callable[[str], str] = input, write=print) -> None:
+def answer_once(engine: Engine, prompt: str, cfg, out: Callable[[str], object], err: Callable[[str], object]) -> None:
+    """`loco generate`: stream one reply (or vote), then a stats line on stderr."""
+    messages = build_messages(prompt, cfg.system)
+    if cfg.inference.votes > 1:
+        result = engine.vote(messages, cfg.sampling, cfg.inference)
+        out(result.text + "\n")
+        err(f"[{label(engine)} | {result.describe()}]")
+        return
+    stats = None
+    for event in engine.chat(messages, cfg.sampling, cfg.inference):
+        out(event.text)
+        stats = event.stats or stats
+    out("\n")
+    err(stats_line(stats, label(engine)))
+
+
+def _command(session: ChatSession, text: str, write) -> bool:
+    """Run a slash command; False means quit."""
+    command, _, arg = text.partition(" ")
+    arg = arg.strip()
+    engine = session.engine
+    if command in ("/quit", "/exit"):
+        return False
+    if command == "/help":
+        write(HELP)
+    elif command == "/clear":
+        session.clear()
+        write("(conversation cleared)")
+    elif command == "/system":
+        session.system = arg or None
+        session.clear()
+        write(f"(system prompt {'set' if session.system else 'removed'}; conversation cleared)")
+    elif command == "/adapter":
+        if not arg:
+            write(f"(current adapter: {engine.adapter or 'none'})")
+        else:
+            try:
+                seconds = engine.use_adapter(arg)
+            except LocoError as exc:
+                write(f"error: {exc} (still using {engine.adapter or 'the plain base'})")
+            else:
+                write(f"(now using {engine.adapter or 'the plain base'}; switched in {seconds * 1000:.2f} ms)")
+    elif command == "/adapters":
+        names = sorted(engine.adapter_paths)
+        if not names:
+            write("(no adapters for this base; register one with `loco adapters add DIR`)")
+        for name in names:
+            mark = "*" if name == engine.adapter else " "
+            loaded = " (loaded)" if engine.pool and name in engine.pool.adapters else ""
+            write(f" {mark} {name}{loaded}  {engine.adapter_paths[name]}")
+    elif command == "/stats":
+        pool = engine.pool
+        if pool is not None:
+            for name, size in pool.memory_table():
+                write(f"  {name}: {size / 2**20:.2f} MiB")
+            times = sorted(pool.switch_seconds)
+            if times:
+                write(f"  switches: {len(times)}, median {times[len(times) // 2] * 1000:.2f} ms")
+        write(f"  history: {len(session.history) // 2} turns; last: {stats_line(session.last_stats, label(engine))}")
+    else:
+        write(f"unknown command {command}; /help lists them")
+    return True
+
+
+def run_repl(session: ChatSession, read: Callable[[str], str] = input, write=print) -> None:
     if read is input:
         try:
             import readline  # noqa: F401  (arrow keys and history for input())
         except ImportError:  # Windows
             pass
-    write(f"chatting with {label}; /help for commands, /quit to leave")
+    write(f"chatting with {label(session.engine)}; /help for commands, /quit to leave")
     while True:
         try:
             line = read(">>> ")
@@ -81,26 +173,14 @@ def run_repl(session: ChatSession, label: str, read: Callable[[str], str] = inpu
         if not text:
             continue
         if text.startswith("/"):
-            command, _, arg = text.partition(" ")
-            if command in ("/quit", "/exit"):
+            if not _command(session, text, write):
                 return
-            if command == "/help":
-                write(HELP)
-            elif command == "/clear":
-                session.clear()
-                write("(conversation cleared)")
-            elif command == "/system":
-                session.system = arg.strip() or None
-                session.clear()
-                write(f"(system prompt {'set' if session.system else 'removed'}; conversation cleared)")
-            else:
-                write(f"unknown command {command}; /help lists them")
             continue
-        stats = None
+        note = None
         try:
             for event in session.send(text):
                 write(event.text, end="", flush=True)
-                stats = event.stats or stats
+                note = event.note or note
         except LocoError as exc:
             write(f"error: {exc}")
             continue
@@ -111,4 +191,4 @@ def run_repl(session: ChatSession, label: str, read: Callable[[str], str] = inpu
         if session.dropped_turns:
             write(f"(dropped {session.dropped_turns} oldest turn(s) to fit the context window)")
             session.dropped_turns = 0
-        write(stats_line(stats, label))
+        write(f"[{label(session.engine)} | {note}]" if note else stats_line(session.last_stats, label(session.engine)))

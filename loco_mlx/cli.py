@@ -13,6 +13,7 @@ from typing import Optional
 
 import typer
 
+from loco_mlx.adapters_cli import adapters_app
 from loco_mlx.data_cli import data_app
 from loco_mlx.errors import LocoError
 
@@ -25,6 +26,7 @@ app = typer.Typer(
 base_app = typer.Typer(help="Import, list, inspect and remove base models.", no_args_is_help=True)
 app.add_typer(base_app, name="base")
 app.add_typer(data_app, name="data")
+app.add_typer(adapters_app, name="adapters")
 
 BaseOption = typer.Option(
     None,
@@ -120,71 +122,97 @@ def base_remove(base_id: str = typer.Argument(..., help="An imported base id."))
 
 
 ConfigOption = typer.Option(None, "--config", "-c", help="YAML file with settings (CLI options win over it).")
-AdapterOption = typer.Option(None, "--adapter-path", help="A LoRA adapter directory (loco's or mlx_lm.lora's).")
+AdapterOption = typer.Option(None, "--adapter", "-a", help="A registered adapter (loco adapters list), or none.")
+AdapterPathOption = typer.Option(None, "--adapter-path", help="A LoRA adapter directory (loco's or mlx_lm.lora's).")
+RereadOption = typer.Option(None, "--reread/--no-reread", help="RE2: repeat the question once.", show_default="on")
+VotesOption = typer.Option(None, "--votes", help="Self-consistency: sample N replies, answer by majority.")
+VoteTempOption = typer.Option(None, "--vote-temp", help="Temperature of the voting samples.", show_default="0.7")
+VoteMethodOption = typer.Option(None, "--vote-method", help="auto | numeric | exact | best.", show_default="auto")
 
 
-def _generate_config(config, base, system, compute, max_tokens, temp, top_p, seed):
-    from loco_mlx.config import GenerateConfig, load_config
+def _generate_config(config, **options):
+    """Defaults < $LOCO_HOME/config.yaml < --config file < command-line options."""
+    from loco_mlx.config import GenerateConfig, load_config, user_config_path
 
-    overrides = {
-        "base": base,
-        "system": system,
-        "compute": compute,
-        "sampling.max_tokens": max_tokens,
-        "sampling.temperature": temp,
-        "sampling.top_p": top_p,
-        "sampling.seed": seed,
+    names = {
+        "max_tokens": "sampling.max_tokens",
+        "temp": "sampling.temperature",
+        "top_p": "sampling.top_p",
+        "seed": "sampling.seed",
+        "reread": "inference.reread",
+        "votes": "inference.votes",
+        "vote_temp": "inference.vote_temperature",
+        "vote_method": "inference.vote_method",
     }
-    return load_config(GenerateConfig, config, overrides)
+    overrides = {names.get(key, key): value for key, value in options.items()}
+    files = [p for p in (user_config_path(),) if p.is_file()] + ([config] if config else [])
+    return load_config(GenerateConfig, files, overrides)
+
+
+def _engine(cfg, adapter_path):
+    from loco_mlx.adapters import available_adapters
+    from loco_mlx.engine import load_engine
+
+    engine = load_engine(cfg.base, cfg.compute, adapter_path=str(adapter_path) if adapter_path else None)
+    engine.adapter_paths.update(available_adapters(engine.backend.loaded.record, cfg.adapter_dirs))
+    if not adapter_path:
+        engine.use_adapter(cfg.adapter)
+    return engine
 
 
 @app.command()
 def generate(
     prompt: str = typer.Argument(..., help="The user message."),
     base: Optional[str] = BaseOption,
+    adapter: Optional[str] = AdapterOption,
+    adapter_path: Optional[Path] = AdapterPathOption,
     system: Optional[str] = typer.Option(None, "--system", help="System prompt."),
     max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Most tokens to generate.", show_default="512"),
     temp: Optional[float] = typer.Option(None, "--temp", help="Sampling temperature; 0 is greedy.", show_default="0.7"),
     top_p: Optional[float] = typer.Option(None, "--top-p", help="Nucleus sampling mass, 1 = off.", show_default="1"),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed for reproducible sampling."),
+    reread: Optional[bool] = RereadOption,
+    votes: Optional[int] = VotesOption,
+    vote_temp: Optional[float] = VoteTempOption,
+    vote_method: Optional[str] = VoteMethodOption,
     compute: Optional[str] = ComputeOption,
     config: Optional[Path] = ConfigOption,
-    adapter_path: Optional[Path] = AdapterOption,
 ) -> None:
     """Answer one prompt, streaming the reply to stdout (stats go to stderr)."""
-    from loco_mlx.chat import stats_line
-    from loco_mlx.engine import load_engine
+    from loco_mlx.chat import answer_once
 
-    cfg = _generate_config(config, base, system, compute, max_tokens, temp, top_p, seed)
-    engine = load_engine(cfg.base, cfg.compute, str(adapter_path) if adapter_path else None)
-    stats = None
-    for event in engine.generate(prompt, cfg.sampling, cfg.system):
-        sys.stdout.write(event.text)
-        sys.stdout.flush()
-        stats = event.stats or stats
-    sys.stdout.write("\n")
-    _err(stats_line(stats, _label(engine)))
+    cfg = _generate_config(
+        config, base=base, adapter=adapter, system=system, compute=compute, max_tokens=max_tokens, temp=temp,
+        top_p=top_p, seed=seed, reread=reread, votes=votes, vote_temp=vote_temp, vote_method=vote_method,
+    )  # fmt: skip
+    answer_once(_engine(cfg, adapter_path), prompt, cfg, out=sys.stdout.write, err=_err)
 
 
 @app.command()
 def chat(
     base: Optional[str] = BaseOption,
+    adapter: Optional[str] = AdapterOption,
+    adapter_path: Optional[Path] = AdapterPathOption,
     system: Optional[str] = typer.Option(None, "--system", help="System prompt."),
     max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Most tokens per reply.", show_default="512"),
     temp: Optional[float] = typer.Option(None, "--temp", help="Sampling temperature; 0 is greedy.", show_default="0.7"),
     top_p: Optional[float] = typer.Option(None, "--top-p", help="Nucleus sampling mass, 1 = off.", show_default="1"),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed."),
+    reread: Optional[bool] = RereadOption,
+    votes: Optional[int] = VotesOption,
+    vote_temp: Optional[float] = VoteTempOption,
+    vote_method: Optional[str] = VoteMethodOption,
     compute: Optional[str] = ComputeOption,
     config: Optional[Path] = ConfigOption,
-    adapter_path: Optional[Path] = AdapterOption,
 ) -> None:
-    """Chat with the base model in a multi-turn REPL (/help for commands)."""
+    """Chat in a multi-turn REPL; switch adapters with /adapter (/help for commands)."""
     from loco_mlx.chat import ChatSession, run_repl
-    from loco_mlx.engine import load_engine
 
-    cfg = _generate_config(config, base, system, compute, max_tokens, temp, top_p, seed)
-    engine = load_engine(cfg.base, cfg.compute, str(adapter_path) if adapter_path else None)
-    run_repl(ChatSession(engine, cfg.sampling, cfg.system), _label(engine))
+    cfg = _generate_config(
+        config, base=base, adapter=adapter, system=system, compute=compute, max_tokens=max_tokens, temp=temp,
+        top_p=top_p, seed=seed, reread=reread, votes=votes, vote_temp=vote_temp, vote_method=vote_method,
+    )  # fmt: skip
+    run_repl(ChatSession(_engine(cfg, adapter_path), cfg.sampling, cfg.system, inference=cfg.inference))
 
 
 @app.command()
@@ -244,12 +272,6 @@ def train(
     )
     if result.state.stopped == "interrupted":
         raise typer.Exit(130)
-
-
-def _label(engine) -> str:
-    loaded = engine.backend.loaded
-    adapter = f" + {Path(loaded.adapter).name}" if loaded.adapter else ""
-    return f"{loaded.record.id}{adapter} ({loaded.device}, {loaded.compute.mode})"
 
 
 def main() -> None:

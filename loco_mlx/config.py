@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from loco_mlx.engine import SamplingConfig
+from loco_mlx.engine import InferenceConfig, SamplingConfig
 from loco_mlx.errors import LocoError
 
 T = TypeVar("T")
@@ -24,21 +24,31 @@ T = TypeVar("T")
 
 @dataclass
 class GenerateConfig:
-    """Settings of `loco generate` and `loco chat`."""
+    """Settings of `loco generate` and `loco chat`; also the user config, $LOCO_HOME/config.yaml."""
 
     base: str = "default"
     system: str | None = None
     compute: str = "auto"
+    adapter: str | None = None  # a registered adapter name; none = the plain base
+    adapter_dirs: list[str] = field(default_factory=list)  # extra directories of adapters (one per subdirectory)
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
+    inference: InferenceConfig = field(default_factory=InferenceConfig)
 
 
-def load_config(cls: type[T], path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> T:
-    """Build `cls` from defaults, then the YAML file at `path`, then dotted `overrides`."""
+def user_config_path() -> Path:
+    from loco_mlx.models.store import loco_home
+
+    return loco_home() / "config.yaml"
+
+
+def load_config(cls: type[T], path: str | Path | list | None = None, overrides: dict[str, Any] | None = None) -> T:
+    """Build `cls` from defaults, then the YAML file(s) at `path` in order, then dotted `overrides`."""
     values: dict[str, Any] = {}
     source = "defaults"
-    if path is not None:
-        values = read_yaml(Path(path))
-        source = str(path)
+    paths = [] if path is None else [path] if isinstance(path, (str, Path)) else list(path)
+    for each in paths:
+        values = _merge(values, read_yaml(Path(each)))
+        source = str(each)  # errors name the last file (the one most likely edited)
     for dotted, value in (overrides or {}).items():
         if value is None:
             continue  # an option the user did not pass
@@ -48,6 +58,15 @@ def load_config(cls: type[T], path: str | Path | None = None, overrides: dict[st
             section = section.setdefault(part, {})
         section[leaf] = value
     return _build(cls, values, source, prefix="")
+
+
+def _merge(base: dict, update: dict) -> dict:
+    merged = dict(base)
+    for key, value in update.items():
+        merged[key] = (
+            _merge(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) else value
+        )
+    return merged
 
 
 def read_yaml(path: Path) -> dict[str, Any]:

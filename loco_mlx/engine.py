@@ -1,10 +1,11 @@
-"""Generation: prompt building, sampling and streaming behind one backend interface.
+"""Generation: prompt building, adapters, sampling, voting and streaming behind one backend.
 
-`Engine` turns chat messages into a prompt with the model's chat template and
-streams the reply from a `Backend`. `MLXBackend` runs mlx-lm's generation loop on
-a loaded base; later backends (llama.cpp) and features (adapters, routing, RE2,
-voting) plug in here without changing callers: they all speak in messages and
-`StreamEvent`s.
+`Engine` turns chat messages into a prompt with the model's chat template (and,
+by default, RE2 re-reading of the last question), switches the active adapter in
+its `AdapterPool`, and streams the reply from a `Backend`. `MLXBackend` runs
+mlx-lm's generation loop; self-consistency voting samples N replies as one batch
+(mlx-lm's batch_generate) and returns the majority answer. Later backends
+(llama.cpp) and routing plug in here: callers speak in messages and StreamEvents.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import Iterator, Protocol
 
 from loco_mlx.errors import LocoError
+from loco_mlx.voting import VOTE_METHODS, Sample, VoteResult, decide
 
 Message = dict  # {"role": "system" | "user" | "assistant", "content": str}
 
@@ -34,6 +36,35 @@ class SamplingConfig:
 
 
 @dataclass
+class InferenceConfig:
+    """How a query is posed and answered (user config and CLI flags)."""
+
+    reread: bool = True  # RE2: repeat the question once ("Read the question again: ...")
+    votes: int = 1  # self-consistency: sample this many replies and take the majority answer
+    vote_temperature: float = 0.7
+    vote_method: str = "auto"  # auto | numeric | exact | best
+
+    def __post_init__(self):
+        if self.votes < 1:
+            raise LocoError(f"--votes must be at least 1, got {self.votes}")
+        if self.vote_method not in VOTE_METHODS:
+            raise LocoError(f"unknown vote method '{self.vote_method}'; choose one of: {', '.join(VOTE_METHODS)}")
+
+
+RE2_TEMPLATE = "{question}\nRead the question again: {question}"
+
+
+def reread(messages: list[Message]) -> list[Message]:
+    """RE2: the last user message, stated twice. Earlier turns stay as they were."""
+    for i in range(len(messages) - 1, -1, -1):
+        if messages[i]["role"] == "user":
+            question = messages[i]["content"]
+            updated = {**messages[i], "content": RE2_TEMPLATE.format(question=question)}
+            return messages[:i] + [updated] + messages[i + 1 :]
+    return messages
+
+
+@dataclass
 class GenerationStats:
     prompt_tokens: int
     generated_tokens: int
@@ -46,6 +77,7 @@ class GenerationStats:
 class StreamEvent:
     text: str
     stats: GenerationStats | None = None  # set on the last event only
+    note: str | None = None  # e.g. the vote distribution
 
 
 class Backend(Protocol):
@@ -99,14 +131,58 @@ class MLXBackend:
         )
         yield StreamEvent(last.text, stats)
 
+    def generate_batch(self, prompts: list[list[int]], sampling: SamplingConfig) -> list[Sample]:
+        """Complete several prompts at once (one batched decode); each with its mean log-probability."""
+        import mlx.core as mx
+        from mlx_lm.generate import batch_generate
+        from mlx_lm.sample_utils import make_sampler
+
+        if sampling.seed is not None:
+            mx.random.seed(sampling.seed)
+        sampler = make_sampler(temp=sampling.temperature, top_p=sampling.top_p if sampling.top_p < 1 else 0.0)
+        response = batch_generate(
+            self.model, self.tokenizer, prompts, max_tokens=sampling.max_tokens, sampler=sampler, return_logprobs=True
+        )
+        return [
+            Sample(text, sum(logprobs) / max(len(logprobs), 1), len(logprobs))
+            for text, logprobs in zip(response.texts, response.logprobs)
+        ]
+
 
 class Engine:
-    """Chat-level generation over one backend."""
+    """Chat-level generation over one backend, with the adapter pool and voting."""
 
-    def __init__(self, backend: Backend):
+    def __init__(self, backend: Backend, pool=None, adapter_paths: dict | None = None):
         self.backend = backend
+        self.pool = pool
+        self.adapter_paths = dict(adapter_paths or {})  # name -> adapter directory, loaded on first use
 
-    def chat(self, messages: list[Message], sampling: SamplingConfig) -> Iterator[StreamEvent]:
+    # --- adapters ------------------------------------------------------------------------
+
+    @property
+    def adapter(self) -> str | None:
+        return self.pool.current if self.pool else None
+
+    def use_adapter(self, name: str | None) -> float:
+        """Switch to adapter `name` (None or "none": the plain base); returns seconds taken.
+
+        On any error the current adapter stays active."""
+        if name in (None, "none", "base"):
+            return self.pool.activate(None) if self.pool else 0.0
+        if self.pool is None:
+            raise LocoError("this engine has no adapter pool")
+        if name not in self.pool.adapters:
+            if name not in self.adapter_paths:
+                known = ", ".join(sorted(self.adapter_paths)) or "none registered"
+                raise LocoError(f"unknown adapter '{name}' (available: {known})")
+            self.pool.load(name, self.adapter_paths[name])
+        return self.pool.activate(name)
+
+    # --- generation ------------------------------------------------------------------------
+
+    def _prompt(self, messages: list[Message], sampling: SamplingConfig, inference: InferenceConfig | None):
+        if inference is not None and inference.reread:
+            messages = reread(messages)
         prompt_ids = self.backend.encode_chat(messages)
         room = self.backend.context_length - len(prompt_ids)
         if room < 1:
@@ -115,15 +191,40 @@ class Engine:
             )
         if sampling.max_tokens > room:
             sampling = SamplingConfig(room, sampling.temperature, sampling.top_p, sampling.seed)
+        return prompt_ids, sampling
+
+    def chat(
+        self, messages: list[Message], sampling: SamplingConfig, inference: InferenceConfig | None = None
+    ) -> Iterator[StreamEvent]:
+        prompt_ids, sampling = self._prompt(messages, sampling, inference)
         yield from self.backend.stream(prompt_ids, sampling)
 
-    def generate(self, prompt: str, sampling: SamplingConfig, system: str | None = None) -> Iterator[StreamEvent]:
-        yield from self.chat(build_messages(prompt, system), sampling)
+    def vote(self, messages: list[Message], sampling: SamplingConfig, inference: InferenceConfig) -> VoteResult:
+        """Self-consistency: `inference.votes` samples in one batch, then the majority answer."""
+        prompt_ids, sampling = self._prompt(messages, sampling, inference)
+        hot = SamplingConfig(sampling.max_tokens, inference.vote_temperature, sampling.top_p, sampling.seed)
+        samples = self.backend.generate_batch([prompt_ids] * inference.votes, hot)
+        return decide(samples, inference.vote_method)
 
-    def complete(self, prompt: str, sampling: SamplingConfig, system: str | None = None) -> tuple[str, GenerationStats]:
+    def generate(
+        self,
+        prompt: str,
+        sampling: SamplingConfig,
+        system: str | None = None,
+        inference: InferenceConfig | None = None,
+    ) -> Iterator[StreamEvent]:
+        yield from self.chat(build_messages(prompt, system), sampling, inference)
+
+    def complete(
+        self,
+        prompt: str,
+        sampling: SamplingConfig,
+        system: str | None = None,
+        inference: InferenceConfig | None = None,
+    ) -> tuple[str, GenerationStats]:
         """The whole reply at once (for tests, scripts and evaluation)."""
         parts, stats = [], None
-        for event in self.generate(prompt, sampling, system):
+        for event in self.generate(prompt, sampling, system, inference):
             parts.append(event.text)
             stats = event.stats or stats
         return "".join(parts), stats
@@ -134,13 +235,24 @@ def build_messages(prompt: str, system: str | None = None, history: list[Message
     return messages + list(history or []) + [{"role": "user", "content": prompt}]
 
 
-def load_engine(base: str | None = None, compute: str = "auto", adapter: str | None = None) -> Engine:
+def load_engine(
+    base: str | None = None,
+    compute: str = "auto",
+    adapter: str | None = None,
+    adapter_path: str | None = None,
+    adapter_paths: dict | None = None,
+) -> Engine:
+    """Load a base with an adapter pool; `adapter_paths` names the adapters it may switch to."""
+    from pathlib import Path
+
     from loco_mlx.models.loading import load_base
+    from loco_mlx.pool import AdapterPool
 
     loaded = load_base(base, compute)
+    engine = Engine(MLXBackend(loaded), AdapterPool(loaded), adapter_paths)
+    if adapter_path:
+        adapter = Path(adapter_path).resolve().name
+        engine.adapter_paths[adapter] = adapter_path
     if adapter:
-        from loco_mlx.adapters import apply_adapter
-
-        apply_adapter(loaded, adapter)
-        loaded.adapter = adapter
-    return Engine(MLXBackend(loaded))
+        engine.use_adapter(adapter)
+    return engine

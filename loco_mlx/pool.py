@@ -1,13 +1,16 @@
 """AdapterPool: one resident base, many LoRA adapters, switched in milliseconds.
 
 The base is wrapped once: every projection any loaded adapter touches becomes a
-`SwappableLoRA` holding the base layer plus low-rank slots of the largest rank
-seen for that projection. Smaller ranks are zero-padded, which adds exact zeros,
-so shapes never change and nothing recompiles. Switching assigns each slot the
-adapter's (padded) arrays, already in memory, and flips an `active` flag; layers
-an adapter does not touch, and the plain base ("none"), skip the low-rank path
-entirely, so the base computes exactly its own function. The base is never
+`SwappableLoRA` holding the base layer and a low-rank slot. Switching assigns
+each slot the adapter's arrays, already in memory, and flips an `active` flag;
+layers an adapter does not touch, and the plain base ("none"), skip the low-rank
+path entirely, so the base computes exactly its own function. The base is never
 reloaded (mlx_lm.server reloads the whole model on every adapter change).
+
+Slots take each adapter's own rank rather than a zero-padded maximum: padding
+is exact in value but changes the BLAS summation order (~1e-6 drift), and the
+generation loop does not compile the model, so shape changes cost nothing.
+Results are bit-identical to a fresh mlx-lm load of the adapter.
 
 An adapter is checked against the base (fingerprint, module names, shapes)
 before the model is touched. Loaded adapters are kept until a memory budget is
@@ -39,13 +42,12 @@ def linear_dims(linear) -> tuple[int, int]:
 class SwappableLoRA(nn.Module):
     """A base linear layer plus a LoRA slot that adapters are assigned into."""
 
-    def __init__(self, linear, rank: int):
+    def __init__(self, linear):
         super().__init__()
         self.linear = linear
         self.in_dims, self.out_dims = linear_dims(linear)
-        self.rank = rank
-        self.lora_a = mx.zeros((self.in_dims, rank))
-        self.lora_b = mx.zeros((rank, self.out_dims))
+        self.lora_a = mx.zeros((self.in_dims, 0))
+        self.lora_b = mx.zeros((0, self.out_dims))
         self.scale = 0.0
         self.active = False
 
@@ -64,19 +66,12 @@ class PooledAdapter:
     path: Path
     scale: float
     rank: int
-    slots: dict[str, tuple] = field(default_factory=dict)  # module path -> (lora_a, lora_b), padded
+    slots: dict[str, tuple] = field(default_factory=dict)  # module path -> (lora_a, lora_b)
     manifest: dict | None = None
 
     @property
     def nbytes(self) -> int:
         return sum(a.nbytes + b.nbytes for a, b in self.slots.values())
-
-
-def _pad(a, b, rank: int):
-    extra = rank - a.shape[1]
-    if extra == 0:
-        return a, b
-    return mx.pad(a, [(0, 0), (0, extra)]), mx.pad(b, [(0, extra), (0, 0)])
 
 
 class AdapterPool:
@@ -92,7 +87,7 @@ class AdapterPool:
     # --- loading -----------------------------------------------------------------------
 
     def load(self, name: str, path: str | Path) -> PooledAdapter:
-        """Read, check and keep an adapter in memory (wrapping new projections once)."""
+        """Read, check and keep an adapter in memory (wrapping projections not wrapped yet)."""
         if name in self.adapters:
             self.adapters.move_to_end(name)
             return self.adapters[name]
@@ -106,13 +101,12 @@ class AdapterPool:
         except (ValueError, RuntimeError) as exc:
             raise LocoError(f"adapter {directory}: adapters.safetensors is unreadable ({exc})") from None
         slots = self._check_shapes(directory, weights)
-        adapter = PooledAdapter(name, directory, float(params.get("scale", 20.0)), 0, manifest=manifest)
-        adapter.rank = max(a.shape[1] for a, _ in slots.values())
-        # Checks passed: only now is the model changed (new wrappers, larger slots).
-        for module_path, (a, b) in slots.items():
-            wrapper = self._wrapper(module_path, a.shape[1])
-            adapter.slots[module_path] = _pad(a, b, wrapper.rank)
-        mx.eval([s for pair in adapter.slots.values() for s in pair])
+        rank = max(a.shape[1] for a, _ in slots.values())
+        adapter = PooledAdapter(name, directory, float(params.get("scale", 20.0)), rank, slots, manifest)
+        # Checks passed: only now is the model changed (wrappers for new projections).
+        for module_path in slots:
+            self._wrapper(module_path)
+        mx.eval([array for pair in slots.values() for array in pair])
         self.adapters[name] = adapter
         self._evict()
         return adapter
@@ -154,22 +148,14 @@ class AdapterPool:
             slots[module_path] = (a, b)
         return slots
 
-    def _wrapper(self, module_path: str, rank: int) -> SwappableLoRA:
+    def _wrapper(self, module_path: str) -> SwappableLoRA:
         from mlx.utils import tree_unflatten
 
         wrapper = self.wrappers.get(module_path)
         if wrapper is None:
-            linear = dict(self.model.named_modules())[module_path]
-            wrapper = SwappableLoRA(linear, rank)
+            wrapper = SwappableLoRA(dict(self.model.named_modules())[module_path])
             self.model.update_modules(tree_unflatten([(module_path, wrapper)]))
             self.wrappers[module_path] = wrapper
-        elif rank > wrapper.rank:
-            # A larger rank arrived: grow the slot and re-pad the adapters already held.
-            wrapper.rank = rank
-            for adapter in self.adapters.values():
-                if module_path in adapter.slots:
-                    adapter.slots[module_path] = _pad(*adapter.slots[module_path], rank)
-            self._assign(wrapper, self.adapters.get(self.current) if self.current else None, module_path)
         return wrapper
 
     def _evict(self) -> None:

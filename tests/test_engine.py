@@ -14,8 +14,11 @@ from tests.fixtures.tiny_gguf import write_tiny_gguf
 
 @pytest.fixture
 def engine(tmp_path, loco_home):
+    from loco_mlx.pool import AdapterPool
+
     path = write_tiny_gguf(tmp_path / "tiny.gguf", "llama", "Q8_0")
-    return Engine(MLXBackend(load_base(import_base(str(path)))))
+    loaded = load_base(import_base(str(path)))
+    return Engine(MLXBackend(loaded), AdapterPool(loaded))
 
 
 def test_greedy_is_deterministic_and_respects_max_tokens(engine):
@@ -78,10 +81,10 @@ def test_repl_commands_and_turn_line(engine):
     session = ChatSession(engine, SamplingConfig(max_tokens=3, temperature=0))
     inputs = iter(["/help", "hi", "/system be brief", "/bogus", "again", "/quit"])
     out: list[str] = []
-    run_repl(session, "tiny", read=lambda _p: next(inputs), write=lambda *a, **k: out.append(" ".join(map(str, a))))
+    run_repl(session, read=lambda _p: next(inputs), write=lambda *a, **k: out.append(" ".join(map(str, a))))
     text = "\n".join(out)
     assert "/clear" in text and "unknown command /bogus" in text and "system prompt set" in text
-    assert text.count("[tiny | prompt") == 2
+    assert text.count("[tiny + base (cpu, ") == 2
     assert session.system == "be brief" and len(session.history) == 2  # /system cleared the first turn
 
 
@@ -90,3 +93,74 @@ def test_stats_line_format():
 
     line = stats_line(GenerationStats(10, 5, 100.0, 20.0, "stop"), "base")
     assert line == "[base | prompt 10 tok, 100.0 tok/s | reply 5 tok, 20.0 tok/s | stop]"
+
+
+def test_reread_repeats_only_the_last_question():
+    from loco_mlx.engine import reread
+
+    messages = [
+        {"role": "system", "content": "S"},
+        {"role": "user", "content": "first"},
+        {"role": "assistant", "content": "ok"},
+        {"role": "user", "content": "What is 2 + 3?"},
+    ]
+    out = reread(messages)
+    assert out[:3] == messages[:3]
+    assert out[3]["content"] == "What is 2 + 3?\nRead the question again: What is 2 + 3?"
+    assert messages[3]["content"] == "What is 2 + 3?"  # the caller's list is untouched
+
+
+def test_reread_changes_the_prompt_tokens(engine):
+    from loco_mlx.engine import InferenceConfig
+
+    sampling = SamplingConfig(max_tokens=2, temperature=0)
+    plain = engine._prompt([{"role": "user", "content": "hi there"}], sampling, InferenceConfig(reread=False))[0]
+    twice = engine._prompt([{"role": "user", "content": "hi there"}], sampling, InferenceConfig(reread=True))[0]
+    assert len(twice) > len(plain)
+
+
+def test_vote_samples_n_replies_in_one_batch(engine):
+    from loco_mlx.engine import InferenceConfig
+
+    inference = InferenceConfig(votes=4, vote_method="best", reread=False)
+    result = engine.vote([{"role": "user", "content": "say something"}], SamplingConfig(max_tokens=5, seed=1), inference)
+    assert len(result.samples) == 4 and result.method == "best"
+    assert result.text == max(result.samples, key=lambda s: s.mean_logprob).text
+    assert all(s.tokens <= 5 for s in result.samples)
+
+
+@pytest.mark.parametrize(
+    "texts,method,answer,distribution",
+    [
+        (["so 14", "The answer is 14.", "it is 13", "= 14"], "numeric", "14", [("14", 3), ("13", 1)]),
+        (["Paris.", "paris", "Lyon"], "exact", "paris", [("paris", 2), ("lyon", 1)]),
+        (["7", "8"], "numeric", "7", [("7", 1), ("8", 1)]),  # a tie goes to the answer reached first
+        (["the answer is 5", "5!", "no idea"], "auto", "5", [("5", 2)]),
+    ],
+)
+def test_majority_vote(texts, method, answer, distribution):
+    from loco_mlx.voting import Sample, decide
+
+    result = decide([Sample(t, -1.0) for t in texts], method)
+    assert result.answer == answer and result.distribution == distribution
+    assert result.text in texts
+
+
+def test_auto_vote_falls_back_to_best_of_n_for_open_replies():
+    from loco_mlx.voting import Sample, decide
+
+    result = decide([Sample("a poem", -2.0), Sample("another poem", -0.5), Sample("a third", -1.0)], "auto")
+    assert result.method == "best" and result.text == "another poem"
+
+
+def test_unknown_adapter_keeps_the_current_one(engine, tmp_path):
+    with pytest.raises(LocoError, match=r"unknown adapter 'nope' \(available: none registered\)"):
+        engine.use_adapter("nope")
+    assert engine.adapter is None
+    out: list[str] = []
+    session = ChatSession(engine, SamplingConfig(max_tokens=2, temperature=0))
+    inputs = iter(["/adapter nope", "/adapters", "/stats", "/quit"])
+    run_repl(session, read=lambda _p: next(inputs), write=lambda *a, **k: out.append(" ".join(map(str, a))))
+    text = "\n".join(out)
+    assert "unknown adapter 'nope'" in text and "still using the plain base" in text
+    assert "no adapters for this base" in text

@@ -88,7 +88,7 @@ def test_swaps_match_fresh_loads_and_base_is_exact(base, adapter_dirs):
         if name is None:
             np.testing.assert_array_equal(got, plain)  # exactly the unwrapped base
         else:
-            assert np.abs(got - expected[name]).max() <= 1e-6, name
+            np.testing.assert_array_equal(got, expected[name])  # bit-identical to a fresh load
             assert np.abs(got - plain).max() > 1e-3  # the adapter really changes the output
 
 
@@ -107,10 +107,9 @@ def test_memory_is_accounted_and_lru_evicted(base, adapter_dirs):
     pool = AdapterPool(load_base(base))
     for name, path in adapter_dirs.items():
         pool.load(name, path)
-    # Sizes after all loads: b's rank 8 grew a's q_proj slot, and a is padded to it.
     sizes = {name: adapter.nbytes for name, adapter in pool.adapters.items()}
-    # a (fp32): q_proj of layer 0 at rank 4, of layer 1 padded to 8; v_proj (64 -> 32) at rank 4 in both.
-    assert sizes["a"] == 4 * ((64 * 4 + 4 * 64) + (64 * 8 + 8 * 64) + 2 * (64 * 4 + 4 * 32))
+    # a (fp32, rank 4): q_proj (64 -> 64) and v_proj (64 -> 32) in both layers.
+    assert sizes["a"] == 4 * 2 * ((64 * 4 + 4 * 64) + (64 * 4 + 4 * 32))
     assert pool.memory_bytes() == sum(sizes.values())
     pool.activate("a")
     pool.budget_bytes = sizes["a"] + sizes["c"]

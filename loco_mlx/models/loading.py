@@ -25,7 +25,6 @@ class LoadedBase:
     config: dict
     compute: ComputePlan
     device: str
-    adapter: str | None = None  # the adapter directory applied, if any
 
     @property
     def context_length(self) -> int:

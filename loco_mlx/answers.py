@@ -1,0 +1,84 @@
+"""Answer extraction shared by self-consistency voting and the evaluation scorers.
+
+`extract_number` finds the final numeric answer in free text, in order of how
+explicit the model was: the last `\\boxed{...}`, then the last "answer is / answer:"
+phrase, then the last line ending in "= N", then the last number anywhere.
+Thinking blocks (`<think>...</think>`) are removed first, so numbers a model
+considered and rejected do not count. Numbers are exact `Fraction`s: "1,234",
+"-3.5", "3/4" and "45%" (read as 45) all parse.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from fractions import Fraction
+
+_THINK = re.compile(r"<think>.*?(</think>|$)", re.DOTALL | re.IGNORECASE)
+# A number: thousands groups of exactly three digits, or plain digits; decimals; a fraction; a percent sign.
+_NUMBER = r"[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s*/\s*\d+(?:\.\d+)?)?\s*%?"
+_NUMBER_RE = re.compile(rf"(?<![\w.]){_NUMBER}")
+_BOXED = re.compile(r"\\boxed\s*\{([^{}]*)\}")
+_ANSWER_IS = re.compile(r"answer\s*(?:is|:|=)\s*(?:[:=]\s*)?", re.IGNORECASE)
+_EQUALS_AT_END = re.compile(rf"=\s*\$?\s*({_NUMBER})\s*\$?\s*\.?\s*$", re.MULTILINE)
+
+
+def strip_thinking(text: str) -> str:
+    return _THINK.sub(" ", text)
+
+
+def parse_number(token: str) -> Fraction | None:
+    """'1,234' -> 1234, '-3.5' -> -7/2, '3 / 4' -> 3/4, '45%' -> 45; None if it is not a number."""
+    token = token.strip().replace("−", "-").replace(",", "").rstrip("%").strip()
+    try:
+        if "/" in token:
+            numerator, denominator = (Fraction(part.strip()) for part in token.split("/", 1))
+            return numerator / denominator if denominator else None
+        return Fraction(token)
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
+def _first_number(text: str) -> Fraction | None:
+    match = _NUMBER_RE.search(text)
+    return parse_number(match.group(0)) if match else None
+
+
+def _last_number(text: str) -> Fraction | None:
+    matches = _NUMBER_RE.findall(text)
+    return parse_number(matches[-1]) if matches else None
+
+
+def extract_number(text: str) -> Fraction | None:
+    """The final numeric answer in `text`, or None when there is no number."""
+    text = strip_thinking(text)
+    boxed = _BOXED.findall(text)
+    if boxed and (value := _first_number(boxed[-1])) is not None:
+        return value
+    phrases = list(_ANSWER_IS.finditer(text))
+    if phrases and (value := _first_number(text[phrases[-1].end() :])) is not None:
+        return value
+    equals = _EQUALS_AT_END.findall(text)
+    if equals and (value := parse_number(equals[-1])) is not None:
+        return value
+    return _last_number(text)
+
+
+def format_number(value: Fraction) -> str:
+    """A canonical spelling for counting votes: '14', '-3.5', '1/3'."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    as_float = float(value)
+    if Fraction(repr(as_float)) == value:
+        return repr(as_float)
+    return f"{value.numerator}/{value.denominator}"
+
+
+def normalise_text(text: str, lowercase: bool = True, strip_punctuation: bool = True) -> str:
+    """Text for exact-match comparison: thinking removed, whitespace collapsed, optional case and punctuation."""
+    text = strip_thinking(text)
+    if lowercase:
+        text = text.lower()
+    if strip_punctuation:
+        text = text.translate(str.maketrans("", "", string.punctuation))
+    return " ".join(text.split())
