@@ -13,8 +13,10 @@ import json
 from pathlib import Path
 
 from loco_mlx.errors import LocoError
+from loco_mlx.files import safetensors_shapes
 
 MANIFEST = "loco_adapter.json"
+_LORA_LEAVES = ("lora_a", "lora_b", "m")  # m: DoRA's magnitude vector
 REQUIRED_FILES = ("adapters.safetensors", "adapter_config.json")
 
 
@@ -61,3 +63,42 @@ def available_adapters(base_record, adapter_dirs: list[str] | tuple = ()) -> dic
         for sub in sorted(Path(directory).expanduser().glob("*/adapters.safetensors")):
             found.setdefault(sub.parent.name, sub.parent)
     return found
+
+
+def check_adapter_files(directory: Path, config: dict, base) -> None:
+    """LocoError unless adapters.safetensors is complete and holds LoRA pairs that fit `base` (a BaseRecord).
+
+    Reads only safetensors headers, so it needs neither mlx nor the weights in memory."""
+    from loco_mlx.models.store import weight_files
+
+    file = Path(directory) / "adapters.safetensors"
+    modules: dict[str, dict[str, list[int]]] = {}
+    for key, shape in safetensors_shapes(file).items():
+        prefix, _, leaf = key.rpartition(".")
+        if leaf not in _LORA_LEAVES or not prefix:
+            raise LocoError(f"{file}: tensor '{key}' is not a LoRA weight (names end in .lora_a / .lora_b)")
+        modules.setdefault(prefix, {})[leaf] = shape
+    if not modules:
+        raise LocoError(f"{file} holds no tensors")
+    rank = (config.get("lora_parameters") or {}).get("rank")
+    base_shapes: dict[str, list[int]] = {}
+    for weights in weight_files(Path(base.model_dir)):
+        base_shapes.update(safetensors_shapes(weights, check_data=False))
+    for prefix, parts in sorted(modules.items()):
+        if "lora_a" not in parts or "lora_b" not in parts:
+            raise LocoError(f"{file}: '{prefix}' needs both lora_a and lora_b, found {', '.join(sorted(parts))}")
+        a, b, weight = parts["lora_a"], parts["lora_b"], base_shapes.get(prefix + ".weight")
+        if weight is None:
+            raise LocoError(f"{file}: '{prefix}' is adapted, but base {base.id} has no such layer")
+        if len(a) != 2 or len(b) != 2 or len(weight) != 2 or "embed" in prefix:
+            continue  # switch (MoE) and embedding LoRA lay out their factors differently
+        if a[1] != b[0] or (rank is not None and a[1] != rank):
+            raise LocoError(
+                f"{file}: '{prefix}' has lora_a {a} and lora_b {b}, which do not share the rank {rank} "
+                "of adapter_config.json"
+            )
+        packed = prefix + ".scales" in base_shapes  # quantized: the stored width is not the input width
+        if b[1] != weight[0] or (not packed and a[0] != weight[1]):
+            raise LocoError(
+                f"{file}: '{prefix}' maps {a[0]} -> {b[1]} features, but base {base.id} has a {weight} weight there"
+            )

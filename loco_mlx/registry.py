@@ -41,12 +41,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import difflib
-import json
 import math
 import os
 import re
 import shutil
-import struct
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field, fields
@@ -54,11 +52,11 @@ from pathlib import Path
 
 import yaml
 
-from loco_mlx.adapters import MANIFEST, check_base_binding, read_adapter_dir
+from loco_mlx.adapters import MANIFEST, check_adapter_files, check_base_binding, read_adapter_dir
 from loco_mlx.errors import LocoError
 from loco_mlx.files import write_atomic
 from loco_mlx.models.resolve import HF_REPO_RE, hf_snapshot
-from loco_mlx.models.store import BaseRecord, BaseStore, loco_home, weight_files
+from loco_mlx.models.store import BaseRecord, BaseStore, loco_home
 
 try:
     import fcntl
@@ -571,73 +569,3 @@ def _gate(value, what: str) -> GateSummary:
 
 
 # Adapter files: complete safetensors, LoRA pairs, shapes that fit the base. Headers only: no mlx.
-
-_DTYPE_BYTES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U64": 8,
-                "U32": 4, "U16": 2, "U8": 1, "BOOL": 1, "F8_E4M3": 1, "F8_E5M2": 1}  # fmt: skip
-_LORA_LEAVES = ("lora_a", "lora_b", "m")  # m: DoRA's magnitude vector
-
-
-def safetensors_shapes(file: Path, check_data: bool = True) -> dict[str, list[int]]:
-    """{tensor name: shape} from a safetensors header; LocoError when corrupt or (check_data) truncated."""
-    size = file.stat().st_size
-    with open(file, "rb") as fh:
-        raw = fh.read(8)
-        (length,) = struct.unpack("<Q", raw) if len(raw) == 8 else (None,)
-        if length is None or length > size - 8:
-            raise LocoError(f"{file} is corrupt: not a safetensors file, or truncated inside its header")
-        try:
-            header = json.loads(fh.read(length))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            header = None
-    if not isinstance(header, dict):
-        raise LocoError(f"{file} is corrupt: its safetensors header is not valid JSON")
-    shapes, end = {}, 0
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        try:
-            shape, (begin, stop) = [int(n) for n in info["shape"]], info["data_offsets"]
-            expected = math.prod(shape) * _DTYPE_BYTES[info["dtype"]] if check_data else stop - begin
-        except (KeyError, TypeError, ValueError):
-            raise LocoError(f"{file} is corrupt: bad header entry for tensor '{name}': {info!r}") from None
-        if stop - begin != expected:
-            raise LocoError(f"{file} is corrupt: tensor '{name}' has {stop - begin} bytes, its shape needs {expected}")
-        shapes[name], end = shape, max(end, stop)
-    if check_data and 8 + length + end > size:
-        raise LocoError(f"{file} is truncated: its tensors need {8 + length + end} bytes, the file has {size}")
-    return shapes
-
-
-def check_adapter_files(directory: Path, config: dict, base: BaseRecord) -> None:
-    """LocoError unless adapters.safetensors is complete and holds LoRA pairs that fit `base`."""
-    file = Path(directory) / "adapters.safetensors"
-    modules: dict[str, dict[str, list[int]]] = {}
-    for key, shape in safetensors_shapes(file).items():
-        prefix, _, leaf = key.rpartition(".")
-        if leaf not in _LORA_LEAVES or not prefix:
-            raise LocoError(f"{file}: tensor '{key}' is not a LoRA weight (names end in .lora_a / .lora_b)")
-        modules.setdefault(prefix, {})[leaf] = shape
-    if not modules:
-        raise LocoError(f"{file} holds no tensors")
-    rank = (config.get("lora_parameters") or {}).get("rank")
-    base_shapes: dict[str, list[int]] = {}
-    for weights in weight_files(Path(base.model_dir)):
-        base_shapes.update(safetensors_shapes(weights, check_data=False))
-    for prefix, parts in sorted(modules.items()):
-        if "lora_a" not in parts or "lora_b" not in parts:
-            raise LocoError(f"{file}: '{prefix}' needs both lora_a and lora_b, found {', '.join(sorted(parts))}")
-        a, b, weight = parts["lora_a"], parts["lora_b"], base_shapes.get(prefix + ".weight")
-        if weight is None:
-            raise LocoError(f"{file}: '{prefix}' is adapted, but base {base.id} has no such layer")
-        if len(a) != 2 or len(b) != 2 or len(weight) != 2 or "embed" in prefix:
-            continue  # switch (MoE) and embedding LoRA lay out their factors differently
-        if a[1] != b[0] or (rank is not None and a[1] != rank):
-            raise LocoError(
-                f"{file}: '{prefix}' has lora_a {a} and lora_b {b}, which do not share the rank {rank} "
-                "of adapter_config.json"
-            )
-        packed = prefix + ".scales" in base_shapes  # quantized: the stored width is not the input width
-        if b[1] != weight[0] or (not packed and a[0] != weight[1]):
-            raise LocoError(
-                f"{file}: '{prefix}' maps {a[0]} -> {b[1]} features, but base {base.id} has a {weight} weight there"
-            )

@@ -18,12 +18,11 @@ import json
 import os
 import re
 import shutil
-import struct
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from loco_mlx.errors import LocoError
-from loco_mlx.files import write_atomic
+from loco_mlx.files import read_safetensors_header, write_atomic
 
 BASE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 # Config keys that do not change the function the weights compute.
@@ -123,7 +122,7 @@ def fingerprint(model_dir: Path) -> str:
     digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode())
     entries = []
     for file in weight_files(model_dir):
-        header, data_start = _safetensors_header(file)
+        header, data_start = read_safetensors_header(file)
         for name, info in header.items():
             if name != "__metadata__":
                 entries.append((name, file, data_start, info))
@@ -140,16 +139,3 @@ def fingerprint(model_dir: Path) -> str:
                 digest.update(chunk)
                 remaining -= len(chunk)
     return digest.hexdigest()
-
-
-def _safetensors_header(file: Path) -> tuple[dict, int]:
-    with open(file, "rb") as fh:
-        raw = fh.read(8)
-        if len(raw) != 8:
-            raise LocoError(f"{file} is not a safetensors file")
-        (length,) = struct.unpack("<Q", raw)
-        try:
-            header = json.loads(fh.read(length))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise LocoError(f"{file} has a corrupt safetensors header") from None
-    return header, 8 + length
