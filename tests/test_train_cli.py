@@ -212,3 +212,49 @@ def test_launch_options_are_stripped_for_the_ranks():
 
     argv = ["train", "r.yaml", "--processes", "2", "--out", "x", "--hosts=a,b", "-n", "3", "--quiet"]
     assert strip_launch_options(argv) == ["train", "r.yaml", "--out", "x", "--quiet"]
+
+
+def test_registered_adapter_by_name_in_generate_and_chat(env, finished, tmp_path):
+    """A trained adapter registered with `loco adapters add` is used by name; chat switches it live."""
+    out, _ = finished
+    env = {**env, "LOCO_REGISTRY": str(tmp_path / "registry.yaml")}
+    added = loco(env, "adapters", "add", str(out), "--name", "arith")
+    assert added.returncode == 0, added.stderr
+    result = loco(env, "generate", "What is 2 + 3?", "--base", "tiny", "--adapter", "arith", "--max-tokens", "4")
+    assert result.returncode == 0, result.stderr
+    assert "[tiny + arith (" in result.stderr
+    unknown = loco(env, "generate", "hi", "--base", "tiny", "--adapter", "nope", "--max-tokens", "2")
+    assert unknown.returncode == 1 and "unknown adapter 'nope' (available: arith)" in unknown.stderr
+    script = "/adapters\n/adapter arith\nhello\n/adapter missing\nhello again\n/adapter none\nbye\n/stats\n/quit\n"
+    chat = loco(env, "chat", "--base", "tiny", "--max-tokens", "3", "--temp", "0", input=script)
+    assert chat.returncode == 0, chat.stderr
+    assert "now using arith; switched in" in chat.stdout
+    assert "unknown adapter 'missing'" in chat.stdout and "still using arith" in chat.stdout
+    assert chat.stdout.count("[tiny + arith (") == 2  # the failed switch kept arith for the next turn
+    assert "[tiny + base (" in chat.stdout and "arith:" in chat.stdout  # /stats lists the loaded adapter
+
+
+def test_user_config_sets_defaults_and_flags_win(env, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.yaml").write_text("inference:\n  reread: false\n  votes: 3\nsampling:\n  max_tokens: 7\n")
+    os.environ["LOCO_HOME"], saved = str(home), os.environ.get("LOCO_HOME")
+    try:
+        from loco_mlx.cli import _generate_config
+
+        cfg = _generate_config(None, votes=None, max_tokens=None, reread=None)
+        assert (cfg.inference.reread, cfg.inference.votes, cfg.sampling.max_tokens) == (False, 3, 7)
+        cfg = _generate_config(None, votes=1, max_tokens=None, reread=True)
+        assert (cfg.inference.reread, cfg.inference.votes, cfg.sampling.max_tokens) == (True, 1, 7)
+    finally:
+        if saved is None:
+            del os.environ["LOCO_HOME"]
+        else:
+            os.environ["LOCO_HOME"] = saved
+
+
+def test_votes_print_the_distribution(env):
+    result = loco(env, "generate", "What is 2 + 3?", "--base", "tiny", "--votes", "3", "--max-tokens", "4",
+                  "--vote-method", "exact")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "exact vote over 3:" in result.stderr or "best of 3" in result.stderr
