@@ -224,3 +224,13 @@ def test_schedule_warms_up_from_above_zero_then_decays():
     assert abs(lrs[10] - 2e-4) < 1e-9  # 10% warmup reaches the peak
     assert all(a >= b for a, b in zip(lrs[10:], lrs[11:]))  # then cosine decay to ~0
     assert lrs[100] < 1e-7
+
+
+def test_early_stopping_ends_the_run_after_patience_evaluations(tiny_record, tmp_path):
+    trainer = _trainer(tiny_record, tmp_path, eval_every=2, early_stopping_patience=2)
+    trainer.cfg.optim.learning_rate = 0.0
+    trainer.optimizer = build_optimizer(trainer.cfg, trainer.steps)  # lr 0: validation loss cannot improve
+    state = trainer.run()
+    assert state.stopped == "early_stopping"
+    assert state.step == 4 < trainer.steps  # evaluations at steps 0 (best), 2 and 4 (no better): stop
+    assert state.best_step == 0
