@@ -155,6 +155,8 @@ def _engine(cfg, adapter_path):
 
     engine = load_engine(cfg.base, cfg.compute, adapter_path=str(adapter_path) if adapter_path else None)
     engine.adapter_paths.update(available_adapters(engine.backend.loaded.record, cfg.adapter_dirs))
+    if cfg.adapter_memory_mb is not None:
+        engine.pool.budget_bytes = int(cfg.adapter_memory_mb * 2**20)
     if not adapter_path:
         engine.use_adapter(cfg.adapter)
     return engine

@@ -31,6 +31,7 @@ class GenerateConfig:
     compute: str = "auto"
     adapter: str | None = None  # a registered adapter name; none = the plain base
     adapter_dirs: list[str] = field(default_factory=list)  # extra directories of adapters (one per subdirectory)
+    adapter_memory_mb: float | None = None  # keep loaded adapters under this; least recently used go first
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     inference: InferenceConfig = field(default_factory=InferenceConfig)
 
