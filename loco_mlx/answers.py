@@ -39,29 +39,36 @@ def parse_number(token: str) -> Fraction | None:
         return None
 
 
-def _first_number(text: str) -> Fraction | None:
+def _first_token(text: str) -> str | None:
     match = _NUMBER_RE.search(text)
-    return parse_number(match.group(0)) if match else None
+    return match.group(0) if match else None
 
 
-def _last_number(text: str) -> Fraction | None:
+def _last_token(text: str) -> str | None:
     matches = _NUMBER_RE.findall(text)
-    return parse_number(matches[-1]) if matches else None
+    return matches[-1] if matches else None
+
+
+def extract_number_token(text: str) -> str | None:
+    """The final answer as written ('45%', '1,000', '-3/4'): scorers need the spelling to tell a percent."""
+    text = strip_thinking(text)
+    boxed = _BOXED.findall(text)
+    if boxed and (token := _first_token(boxed[-1])) is not None and parse_number(token) is not None:
+        return token.strip()
+    phrases = list(_ANSWER_IS.finditer(text))
+    if phrases and (token := _first_token(text[phrases[-1].end() :])) is not None and parse_number(token) is not None:
+        return token.strip()
+    equals = _EQUALS_AT_END.findall(text)
+    if equals and parse_number(equals[-1]) is not None:
+        return equals[-1].strip()
+    token = _last_token(text)
+    return token.strip() if token is not None and parse_number(token) is not None else None
 
 
 def extract_number(text: str) -> Fraction | None:
     """The final numeric answer in `text`, or None when there is no number."""
-    text = strip_thinking(text)
-    boxed = _BOXED.findall(text)
-    if boxed and (value := _first_number(boxed[-1])) is not None:
-        return value
-    phrases = list(_ANSWER_IS.finditer(text))
-    if phrases and (value := _first_number(text[phrases[-1].end() :])) is not None:
-        return value
-    equals = _EQUALS_AT_END.findall(text)
-    if equals and (value := parse_number(equals[-1])) is not None:
-        return value
-    return _last_number(text)
+    token = extract_number_token(text)
+    return parse_number(token) if token is not None else None
 
 
 def format_number(value: Fraction) -> str:

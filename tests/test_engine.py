@@ -123,7 +123,9 @@ def test_vote_samples_n_replies_in_one_batch(engine):
     from loco_mlx.engine import InferenceConfig
 
     inference = InferenceConfig(votes=4, vote_method="best", reread=False)
-    result = engine.vote([{"role": "user", "content": "say something"}], SamplingConfig(max_tokens=5, seed=1), inference)
+    result = engine.vote(
+        [{"role": "user", "content": "say something"}], SamplingConfig(max_tokens=5, seed=1), inference
+    )
     assert len(result.samples) == 4 and result.method == "best"
     assert result.text == max(result.samples, key=lambda s: s.mean_logprob).text
     assert all(s.tokens <= 5 for s in result.samples)
