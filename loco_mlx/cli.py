@@ -217,6 +217,50 @@ def chat(
     run_repl(ChatSession(_engine(cfg, adapter_path), cfg.sampling, cfg.system, inference=cfg.inference))
 
 
+@app.command("eval")
+def eval_cmd(
+    adapter: str = typer.Argument(..., help="A registered adapter name or an adapter directory."),
+    benchmark: Path = typer.Option(..., "--benchmark", help="Benchmark JSONL (id, input, expected, scorer, ...)."),
+    ood: Optional[Path] = typer.Option(
+        None, "--ood", help="Out-of-domain benchmark: the adapter must stay within 5 points."
+    ),
+    train_data: Optional[str] = typer.Option(None, "--train-data", help="Training data to check for contamination."),
+    base: Optional[str] = typer.Option(
+        None, "--base", "-b", help="Base (default: the one the adapter was trained on)."
+    ),
+    max_tokens: int = typer.Option(256, "--max-tokens"),
+    batch_size: int = typer.Option(8, "--batch-size", help="Items generated together."),
+    reread: bool = typer.Option(True, "--reread/--no-reread", help="RE2 re-reading, as in generate."),
+    out: Optional[Path] = typer.Option(
+        None, "--out", help="results.json path (default: inside the adapter directory)."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+) -> None:
+    """Benchmark an adapter against its base; exit 0 only for SHIP (ITERATE 2, REJECT 3)."""
+    from loco_mlx.evaluate import VERDICT_EXIT_CODES, EvalSettings, evaluate
+
+    settings = EvalSettings(max_tokens=max_tokens, batch_size=batch_size, reread=reread)
+    r = evaluate(adapter, str(benchmark), str(ood) if ood else None, train_data, base, settings,
+                 str(out) if out else None, quiet)  # fmt: skip
+    boot, mc = r["bootstrap"], r["mcnemar"]
+    typer.echo(f"{r['adapter']} vs {r['base']} on {r['items']} items ({Path(r['benchmark']).name}):")
+    interval = f"95% CI {boot['low'] * 100:+.1f} .. {boot['high'] * 100:+.1f}"
+    typer.echo(f"  score  base {r['base_score']:.3f}  adapter {r['adapter_score']:.3f}  "
+               f"({r['improvement_points']:+.1f} points, {interval})")  # fmt: skip
+    typer.echo(f"  McNemar: base-only right {mc['b']}, adapter-only right {mc['c']}, p = {mc['p_value']:.3g}")
+    for row in r["per_difficulty"]:
+        typer.echo(f"  {row['group']:<8} n={row['n']:<4} base {row['base']:.3f}  adapter {row['adapter']:.3f}")
+    if r["out_of_domain"]:
+        o = r["out_of_domain"]
+        typer.echo(f"  out-of-domain: base {o['base_score']:.3f}  adapter {o['adapter_score']:.3f}")
+    typer.echo(f"  contamination: {'clean' if r['contamination']['clean'] else 'FOUND'}")
+    typer.echo(f"verdict: {r['verdict']}")
+    for reason in r["reasons"]:
+        typer.echo(f"  - {reason}")
+    typer.echo(f"results: {r['results_path']} ({r['registry']})")
+    raise typer.Exit(VERDICT_EXIT_CODES[r["verdict"]])
+
+
 @app.command()
 def train(
     config: Optional[Path] = typer.Argument(None, help="YAML recipe, e.g. configs/smollm2-135m/qlora.yaml."),

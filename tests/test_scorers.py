@@ -168,13 +168,22 @@ def test_scorer_table(name, output, expected, options, value):
 
 
 def test_registry_names():
-    assert sorted(SCORERS) == ["choice", "contains", "exact_match", "f1", "json_fields", "numeric", "rouge_l"]
+    assert sorted(SCORERS) == [
+        "choice",
+        "code_exec",
+        "contains",
+        "exact_match",
+        "f1",
+        "json_fields",
+        "numeric",
+        "rouge_l",
+    ]
 
 
 @pytest.mark.parametrize(
     "name,expected,options,message",
     [
-        ("nope", 1, None, "unknown scorer 'nope'; valid scorers: choice, contains"),
+        ("nope", 1, None, "unknown scorer 'nope'; valid scorers: choice, code_exec, contains"),
         ("numeric", 1, {"tolerence": 0.1}, "no option 'tolerence'; valid options: percent, relative, tolerance"),
         ("numeric", 1, {"percent": "half"}, "percent='half' is not one of value, fraction, either"),
         ("numeric", 1, {"tolerance": "0.1"}, "tolerance='0.1' should be a float"),
@@ -204,3 +213,24 @@ def test_numeric_detail_names_both_sides():
     result = score("numeric", "The answer is 7", "3/4", None)
     assert result.detail == "got 7, expected 0.75"
     assert score("numeric", "The answer is 7", "50%", None).detail == "got 7, expected 50 or 0.5"
+
+
+CODE_CASES = [
+    ("```python\ndef add(a, b):\n    return a + b\n```", "assert add(2, 3) == 5", True),
+    ("Here you go:\n```py\ndef add(a, b):\n    return a - b\n```", "assert add(2, 3) == 5", False),
+    (
+        "<think>```python\ndef add(a, b): return 0\n```</think>```python\ndef add(a, b):\n    return a + b\n```",
+        "assert add(1, 1) == 2",
+        True,
+    ),
+    ("```python\nwhile True: pass\n```", "assert True", False),
+    ("```python\nimport socket\nsocket.create_connection(('1.1.1.1', 80), timeout=1)\n```", "assert True", False),
+]
+
+
+@pytest.mark.parametrize("output,tests,passed", CODE_CASES)
+def test_code_exec_runs_in_the_sandbox(output, tests, passed):
+    from loco_mlx.scorers import score
+
+    result = score("code_exec", output, tests, {"timeout": 3.0})
+    assert result.passed is passed, result.detail

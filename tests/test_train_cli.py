@@ -258,3 +258,44 @@ def test_votes_print_the_distribution(env):
                   "--vote-method", "exact")  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "exact vote over 3:" in result.stderr or "best of 3" in result.stderr
+
+
+def _benchmark(path: Path, rows: list[tuple[str, str, object]]) -> Path:
+    lines = [
+        json.dumps({"id": f"q{i}", "input": q, "expected": e, "scorer": s, "difficulty": ["easy", "hard"][i % 2]})
+        for i, (q, s, e) in enumerate(rows)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_eval_writes_results_verdict_and_registry_gate(env, finished, tmp_path):
+    """End to end on the tiny base: base vs a trained adapter, results.json, a verdict, the registry updated.
+    (The must-show run on the embedded SmolLM2 is the same command with its own adapter.)"""
+    out, _ = finished
+    env = {**env, "LOCO_REGISTRY": str(tmp_path / "registry.yaml")}
+    assert loco(env, "adapters", "add", str(out), "--name", "arith").returncode == 0
+    bench = _benchmark(tmp_path / "bench.jsonl", [(f"What is {a} + {b}?", "numeric", a + b) for a, b in
+                                                   [(2, 3), (10, 4), (7, 8), (1, 1), (6, 9), (12, 30)]])  # fmt: skip
+    ood = _benchmark(tmp_path / "ood.jsonl", [("Name a colour.", "contains", "red"), ("Say hi.", "contains", "hi")])
+    results_path = tmp_path / "results.json"
+    result = loco(env, "eval", "arith", "--benchmark", str(bench), "--ood", str(ood), "--max-tokens", "8",
+                  "--batch-size", "4", "--out", str(results_path), "--quiet")  # fmt: skip
+    assert result.returncode in (2, 3), result.stderr  # never SHIP: 6 items is below the 50 the gate needs
+    assert "verdict:" in result.stdout and "at least 50 needed" in result.stdout
+    r = json.loads(results_path.read_text())
+    assert r["items"] == 6 and len(r["per_item"]["adapter"]) == 6
+    assert len(r["benchmark_sha256"]) == 64 and r["settings"]["temperature"] == 0.0
+    assert {"p_value", "b", "c"} <= set(r["mcnemar"]) and r["out_of_domain"]["benchmark"].endswith("ood.jsonl")
+    assert r["contamination"]["train_data"]  # taken from the adapter's manifest
+    listing = loco(env, "adapters", "info", "arith").stdout
+    assert r["verdict"] in listing
+
+
+def test_bad_benchmark_lines_are_named(env, finished, tmp_path):
+    out, _ = finished
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": 1, "input": "x", "expected": 1, "scorer": "numbers"}\n{oops\n')
+    result = loco(env, "eval", str(out), "--benchmark", str(bad), "--quiet")
+    assert result.returncode == 1
+    assert "bad.jsonl:1: unknown scorer 'numbers'" in result.stderr and "bad.jsonl:2: bad JSON" in result.stderr

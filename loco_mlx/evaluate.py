@@ -1,0 +1,287 @@
+"""`loco eval`: the same items, the same settings, base against adapter, and a gate verdict.
+
+The base and the adapter answer every benchmark item with identical recorded
+settings (greedy by default, max tokens, chat template, RE2 on/off), batched
+through mlx-lm's batch_generate on one resident base (the pool switches between
+them). Each item's input, output, extracted answer and score are kept. Binary
+scores get an exact McNemar test; every score gets a paired bootstrap interval;
+the gate (loco_mlx.stats) turns them, the out-of-domain check and the contamination
+check into SHIP / ITERATE / REJECT. results.json is written next to the adapter and
+the verdict into the registry when the adapter is registered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import platform
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from loco_mlx.benchmarks import Benchmark, BenchmarkItem
+from loco_mlx.engine import Engine, InferenceConfig, SamplingConfig
+from loco_mlx.errors import LocoError
+from loco_mlx.files import write_atomic
+
+VERDICT_EXIT_CODES = {"SHIP": 0, "ITERATE": 2, "REJECT": 3}  # 1 stays "error", as everywhere in loco
+
+
+@dataclass
+class EvalSettings:
+    max_tokens: int = 256
+    temperature: float = 0.0
+    reread: bool = True
+    batch_size: int = 8
+    seed: int = 0
+
+
+@dataclass
+class ItemResult:
+    id: str
+    difficulty: str
+    tags: list
+    input: str | list
+    expected: object
+    output: str
+    extracted: str | None
+    score: float
+    passed: bool
+    detail: str
+
+
+def answer_items(engine: Engine, items: list[BenchmarkItem], settings: EvalSettings, progress=None) -> list[str]:
+    """The active model's replies to `items`, generated `settings.batch_size` at a time."""
+    inference = InferenceConfig(reread=settings.reread)
+    sampling = SamplingConfig(settings.max_tokens, settings.temperature, 1.0, settings.seed)
+    prompts = [engine._prompt(item.messages(), sampling, inference)[0] for item in items]
+    replies: list[str] = []
+    for start in range(0, len(prompts), settings.batch_size):
+        batch = prompts[start : start + settings.batch_size]
+        replies += [s.text for s in engine.backend.generate_batch(batch, sampling)]
+        if progress is not None:
+            progress(len(batch))
+    return replies
+
+
+def score_items(items: list[BenchmarkItem], replies: list[str]) -> list[ItemResult]:
+    from loco_mlx.scorers import score
+
+    results = []
+    for item, reply in zip(items, replies):
+        s = score(item.scorer, reply, item.expected, item.options)
+        results.append(
+            ItemResult(
+                item.id,
+                item.difficulty,
+                item.tags,
+                item.input,
+                item.expected,
+                reply,
+                s.extracted,
+                s.value,
+                s.passed,
+                s.detail,
+            )  # fmt: skip
+        )
+    return results
+
+
+def run_side(engine: Engine, adapter: str | None, benchmark: Benchmark, settings: EvalSettings, label: str,
+             quiet: bool = False) -> tuple[list[ItemResult], float]:  # fmt: skip
+    """Switch to `adapter` (None: the base), answer and score every item; (results, seconds)."""
+    engine.use_adapter(adapter)
+    start = time.perf_counter()
+    if quiet:
+        replies = answer_items(engine, benchmark.items, settings)
+    else:
+        from rich.progress import Progress
+
+        with Progress(transient=True) as bar:
+            task = bar.add_task(f"{label}: {len(benchmark.items)} items", total=len(benchmark.items))
+            replies = answer_items(engine, benchmark.items, settings, lambda n: bar.advance(task, n))
+    return score_items(benchmark.items, replies), time.perf_counter() - start
+
+
+def mean(values) -> float:
+    values = list(values)
+    return sum(values) / len(values) if values else 0.0
+
+
+def compare(base: list[ItemResult], adapter: list[ItemResult]) -> dict:
+    from loco_mlx.stats import mcnemar_exact, paired_bootstrap, per_group
+
+    mc = mcnemar_exact([r.passed for r in base], [r.passed for r in adapter])
+    boot = paired_bootstrap([r.score for r in base], [r.score for r in adapter])
+    groups = per_group([r.difficulty for r in base], [r.score for r in base], [r.score for r in adapter])
+    return {
+        "base_score": mean(r.score for r in base),
+        "adapter_score": mean(r.score for r in adapter),
+        "base_accuracy": mean(r.passed for r in base),
+        "adapter_accuracy": mean(r.passed for r in adapter),
+        "mcnemar": asdict(mc),
+        "bootstrap": asdict(boot),
+        "per_difficulty": [asdict(g) for g in groups],
+    }
+
+
+def failure_analysis(base: list[ItemResult], adapter: list[ItemResult], examples: int = 3) -> dict:
+    """What the adapter got wrong, by tag and difficulty, and where it lost to the base."""
+    wrong = [r for r in adapter if not r.passed]
+    by_group: dict[str, list[ItemResult]] = {}
+    for r in wrong:
+        for key in [f"difficulty:{r.difficulty}"] + [f"tag:{t}" for t in r.tags]:
+            by_group.setdefault(key, []).append(r)
+
+    def show(r: ItemResult) -> dict:
+        return {"id": r.id, "input": r.input, "expected": r.expected, "output": r.output[:500], "detail": r.detail}
+
+    lost = [a for b, a in zip(base, adapter) if b.passed and not a.passed]
+    return {
+        "wrong": len(wrong),
+        "groups": {
+            k: {"count": len(v), "examples": [show(r) for r in v[:examples]]} for k, v in sorted(by_group.items())
+        },
+        "lost_to_base": [show(r) for r in lost],
+    }
+
+
+def write_results(path: Path, results: dict) -> None:
+    write_atomic(path, json.dumps(results, indent=2, default=str) + "\n")
+
+
+def environment(engine: Engine) -> dict:
+    from importlib import metadata
+
+    loaded = engine.backend.loaded
+    versions = {}
+    for dist in ("loco-mlx", "mlx", "mlx-lm"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = "?"
+    return {
+        "hardware": {"device": loaded.device, "compute": loaded.compute.mode, "machine": platform.platform()},
+        "versions": versions,
+        "timestamp": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def contamination_clean(train_path: str | None, benchmark: Benchmark) -> tuple[bool, list]:
+    """True when no benchmark item duplicates (or nearly duplicates) a training example."""
+    if not train_path:
+        return True, []
+    from loco_mlx.contamination import check_contamination, item_from_obj
+    from loco_mlx.data import load_dataset
+
+    dataset = load_dataset(train_path)
+    items = [item_from_obj({"id": i.id, "input": i.input}, i.line) for i in benchmark.items]
+    findings = check_contamination(dataset.train + dataset.valid, items)
+    return not findings, [asdict(f) for f in findings]
+
+
+def adapter_location(spec: str, engine: Engine) -> tuple[str, Path]:
+    """(name, directory) of an adapter given by registered name or by directory."""
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        name = path.resolve().name
+        engine.adapter_paths[name] = path
+        return name, path
+    if spec in engine.adapter_paths:
+        return spec, Path(engine.adapter_paths[spec])
+    known = ", ".join(sorted(engine.adapter_paths)) or "none registered for this base"
+    raise LocoError(f"unknown adapter '{spec}': not a directory, nor a registered adapter (available: {known})")
+
+
+def evaluate(
+    adapter: str,
+    benchmark_path: str,
+    ood_path: str | None = None,
+    train_data: str | None = None,
+    base: str | None = None,
+    settings: EvalSettings | None = None,
+    out: str | None = None,
+    quiet: bool = False,
+) -> dict:
+    """Run the whole gate for one adapter; write results.json; update the registry entry."""
+    from loco_mlx.adapters import available_adapters, read_adapter_dir
+    from loco_mlx.benchmarks import read_benchmark
+    from loco_mlx.engine import load_engine
+    from loco_mlx.stats import gate_verdict
+
+    settings = settings or EvalSettings()
+    benchmark = read_benchmark(benchmark_path)
+    ood = read_benchmark(ood_path) if ood_path else None
+    # The adapter's manifest names its base and training data when not given.
+    path = Path(adapter).expanduser()
+    manifest = read_adapter_dir(path)[2] if path.is_dir() else None
+    if base is None and manifest is None:  # a registered name: its entry says which base
+        from loco_mlx.registry import Registry
+
+        base = Registry().get(adapter).base_id
+    base = base or (manifest or {}).get("base", {}).get("id") or "default"
+    engine = load_engine(base)
+    engine.adapter_paths.update(available_adapters(engine.backend.loaded.record))
+    name, directory = adapter_location(adapter, engine)
+    manifest = manifest or read_adapter_dir(directory)[2]
+    if train_data is None and manifest:
+        train_data = (manifest.get("config") or {}).get("data") or None
+        if train_data and not Path(train_data).exists():
+            train_data = None
+
+    base_results, base_seconds = run_side(engine, None, benchmark, settings, "base", quiet)
+    adapter_results, adapter_seconds = run_side(engine, name, benchmark, settings, name, quiet)
+    summary = compare(base_results, adapter_results)
+    ood_summary, ood_drop = None, None
+    if ood is not None:
+        ood_base, _ = run_side(engine, None, ood, settings, "base (out-of-domain)", quiet)
+        ood_adapter, _ = run_side(engine, name, ood, settings, f"{name} (out-of-domain)", quiet)
+        ood_summary = {
+            "benchmark": str(ood.path), "sha256": ood.sha256,
+            "base_score": mean(r.score for r in ood_base), "adapter_score": mean(r.score for r in ood_adapter),
+        }  # fmt: skip
+        ood_drop = (ood_summary["base_score"] - ood_summary["adapter_score"]) * 100
+    clean, findings = contamination_clean(train_data, benchmark)
+    verdict = gate_verdict(
+        len(benchmark.items), summary["base_score"], summary["adapter_score"], summary["mcnemar"]["p_value"],
+        ood_drop, clean,
+    )  # fmt: skip
+    results = {
+        "adapter": name,
+        "adapter_path": str(directory),
+        "adapter_version": (manifest or {}).get("version"),
+        "base": engine.backend.loaded.record.id,
+        "base_fingerprint": engine.backend.loaded.record.fingerprint,
+        "benchmark": str(benchmark.path),
+        "benchmark_sha256": benchmark.sha256,
+        "items": len(benchmark.items),
+        "settings": asdict(settings),
+        **summary,
+        "improvement_points": verdict.improvement_points,
+        "out_of_domain": ood_summary,
+        "contamination": {"train_data": train_data, "clean": clean, "findings": findings[:20]},
+        "verdict": verdict.verdict,
+        "reasons": verdict.reasons,
+        "items_per_second": 2 * len(benchmark.items) / (base_seconds + adapter_seconds),
+        "failures": failure_analysis(base_results, adapter_results),
+        "per_item": {"base": [asdict(r) for r in base_results], "adapter": [asdict(r) for r in adapter_results]},
+        **environment(engine),
+    }
+    target = Path(out) if out else Path(directory) / "results.json"
+    write_results(target, results)
+    results["results_path"] = str(target)
+    _record_gate(name, results)
+    return results
+
+
+def _record_gate(name: str, results: dict) -> None:
+    """Write the verdict into the registry entry, when the adapter is registered there."""
+    from loco_mlx.registry import GateSummary, Registry
+
+    registry = Registry()
+    if name not in {e.name for e in registry.entries()}:
+        results["registry"] = "not registered: verdict kept in results.json only"
+        return
+    gate = GateSummary(results["adapter_score"], results["base_score"], results["benchmark_sha256"], results["verdict"])
+    registry.set_gate(name, gate)
+    results["registry"] = f"verdict recorded for '{name}'"
