@@ -4,7 +4,10 @@ Used by the embedded-default recipe (configs/smollm2-135m/qlora.yaml) and the
 tests: a narrow task with a fixed answer format, where a LoRA on a 135M model
 gives a large, checkable gain (DESIGN.md fact 9). Deterministic for a seed.
 
-    python scripts/make_arithmetic_data.py --out data/arithmetic --train 240 --valid 40 --seed 7
+    python scripts/make_arithmetic_data.py --out data/arithmetic --train 240 --valid 40 --benchmark 60 --seed 7
+
+`--benchmark N` also writes `benchmark.jsonl` (loco eval's format: id, input, expected,
+scorer "numeric", difficulty by template) from questions not in train or valid.
 """
 
 from __future__ import annotations
@@ -33,7 +36,10 @@ NAMES = [
 THINGS = ["apples", "stickers", "marbles", "books", "coins", "cards", "pencils", "shells", "stamps", "cookies"]
 
 
-def problem(rng: random.Random) -> tuple[str, str]:
+DIFFICULTY = {0: "easy", 1: "medium", 2: "hard"}
+
+
+def problem(rng: random.Random) -> tuple[str, str, int, int]:
     name, thing = rng.choice(NAMES), rng.choice(THINGS)
     a, b = rng.randint(5, 60), rng.randint(2, 40)
     kind = rng.randrange(3)
@@ -63,7 +69,7 @@ def problem(rng: random.Random) -> tuple[str, str]:
         )
         s, r = total // n, total // n - c
         work = f"{total} / {n} = {s}. {s} - {c} = {r}."
-    return q, f"{work} The answer is {r}."
+    return q, f"{work} The answer is {r}.", r, kind
 
 
 def write(path: Path, rows: list[dict]) -> None:
@@ -75,19 +81,27 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("data/arithmetic"))
     parser.add_argument("--train", type=int, default=240)
     parser.add_argument("--valid", type=int, default=40)
+    parser.add_argument("--benchmark", type=int, default=0, help="also write this many benchmark items")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    seen, rows = set(), []
-    while len(rows) < args.train + args.valid:
-        q, a = problem(rng)
-        if q not in seen:  # no duplicates, and so no train/valid overlap
-            seen.add(q)
+    seen, rows, items = set(), [], []
+    while len(rows) + len(items) < args.train + args.valid + args.benchmark:
+        q, a, answer, kind = problem(rng)
+        if q in seen:  # no duplicates, and so no overlap between the splits
+            continue
+        seen.add(q)
+        if len(rows) < args.train + args.valid:
             rows.append({"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}]})
+        else:
+            items.append({"id": f"arith-{len(items):03d}", "input": q, "expected": answer, "scorer": "numeric",
+                          "difficulty": DIFFICULTY[kind], "tags": ["arithmetic"]})  # fmt: skip
     args.out.mkdir(parents=True, exist_ok=True)
     write(args.out / "train.jsonl", rows[: args.train])
     write(args.out / "valid.jsonl", rows[args.train :])
-    print(f"wrote {args.train} train and {args.valid} valid examples to {args.out}")
+    if items:
+        write(args.out / "benchmark.jsonl", items)
+    print(f"wrote {args.train} train, {args.valid} valid and {len(items)} benchmark items to {args.out}")
 
 
 if __name__ == "__main__":
