@@ -67,11 +67,34 @@ def list_cmd() -> None:
         typer.echo(f"no adapters registered in {registry.path}; `loco adapters add DIR` or `loco adapters install SRC`")
         return
     header = ("name", "version", "active", "domain", "base", "gate", "path")
+    from loco_mlx.evaluate import results_are_stale
+
     rows = [
         (e.name, e.version, "yes" if e.active else "-", e.domain or "-", f"{e.base_id} {e.short_fingerprint}",
-         gate_text(e.gate), e.path)
+         gate_text(e.gate) + (" (stale: benchmark changed)" if results_are_stale(e) else ""), e.path)
         for e in entries
     ]  # fmt: skip
+    _table(header, rows)
+
+
+@adapters_app.command("leaderboard")
+def leaderboard_cmd() -> None:
+    """Evaluated adapters per domain, best gate score first, with their gain over the base."""
+    from loco_mlx.evaluate import results_are_stale
+
+    entries = [e for e in _registry().entries() if e.gate.score is not None]
+    if not entries:
+        typer.echo("no evaluated adapters yet; `loco eval NAME --benchmark FILE` records a verdict")
+        return
+    entries.sort(key=lambda e: (e.domain or "-", -(e.gate.score or 0)))
+    header = ("domain", "name", "version", "score", "base", "gain", "verdict", "active")
+    rows = []
+    for e in entries:
+        gain = f"{(e.gate.score - (e.gate.base_score or 0)) * 100:+.1f}"
+        verdict = (e.gate.verdict or "-") + (" (stale)" if results_are_stale(e) else "")
+        base = f"{e.gate.base_score:.3f}" if e.gate.base_score is not None else "-"
+        rows.append((e.domain or "-", e.name, e.version, f"{e.gate.score:.3f}", base, gain, verdict,
+                     "yes" if e.active else "-"))  # fmt: skip
     _table(header, rows)
 
 

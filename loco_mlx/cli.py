@@ -234,12 +234,24 @@ def eval_cmd(
     out: Optional[Path] = typer.Option(
         None, "--out", help="results.json path (default: inside the adapter directory)."
     ),
+    compare_with: Optional[str] = typer.Option(None, "--compare", help="Compare ADAPTER with this adapter instead."),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Benchmark an adapter against its base; exit 0 only for SHIP (ITERATE 2, REJECT 3)."""
-    from loco_mlx.evaluate import VERDICT_EXIT_CODES, EvalSettings, evaluate
+    from loco_mlx.evaluate import VERDICT_EXIT_CODES, EvalSettings, compare_adapters, evaluate
 
     settings = EvalSettings(max_tokens=max_tokens, batch_size=batch_size, reread=reread)
+    if compare_with:
+        c = compare_adapters(adapter, compare_with, str(benchmark), base, settings, quiet)
+        boot, mc = c["bootstrap"], c["mcnemar"]
+        typer.echo(
+            f"{c['second']} vs {c['first']} on {c['items']} items: {c['adapter_score']:.3f} vs {c['base_score']:.3f} "
+            f"({boot['mean_difference'] * 100:+.1f} points, 95% CI {boot['low'] * 100:+.1f} .. "
+            f"{boot['high'] * 100:+.1f}; McNemar p = {mc['p_value']:.3g})"
+        )
+        for row in c["per_difficulty"]:
+            typer.echo(f"  {row['group']:<8} n={row['n']:<4} {row['base']:.3f} -> {row['adapter']:.3f}")
+        return
     r = evaluate(adapter, str(benchmark), str(ood) if ood else None, train_data, base, settings,
                  str(out) if out else None, quiet)  # fmt: skip
     boot, mc = r["bootstrap"], r["mcnemar"]

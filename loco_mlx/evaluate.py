@@ -285,3 +285,42 @@ def _record_gate(name: str, results: dict) -> None:
     gate = GateSummary(results["adapter_score"], results["base_score"], results["benchmark_sha256"], results["verdict"])
     registry.set_gate(name, gate)
     results["registry"] = f"verdict recorded for '{name}'"
+
+
+def results_are_stale(entry) -> bool:
+    """True when the benchmark behind an entry's recorded verdict has changed since (its SHA-256 differs)."""
+    import hashlib
+
+    if not entry.gate.benchmark_sha256:
+        return False
+    results = Path(entry.path) / "results.json"
+    try:
+        benchmark = Path(json.loads(results.read_text())["benchmark"])
+        current = hashlib.sha256(benchmark.read_bytes()).hexdigest()
+    except (OSError, KeyError, ValueError):
+        return False  # nothing to compare against: not known to be stale
+    return current != entry.gate.benchmark_sha256
+
+
+def compare_adapters(first: str, second: str, benchmark_path: str, base: str | None = None,
+                     settings: EvalSettings | None = None, quiet: bool = False) -> dict:  # fmt: skip
+    """Two adapters (or two versions) on the same items: the second against the first, paired."""
+    from loco_mlx.adapters import available_adapters
+    from loco_mlx.benchmarks import read_benchmark
+    from loco_mlx.engine import load_engine
+    from loco_mlx.registry import Registry
+
+    settings = settings or EvalSettings()
+    benchmark = read_benchmark(benchmark_path)
+    if base is None and not Path(first).expanduser().is_dir():
+        base = Registry().get(first).base_id
+    engine = load_engine(base)
+    engine.adapter_paths.update(available_adapters(engine.backend.loaded.record))
+    a_name, _ = adapter_location(first, engine)
+    b_name, _ = adapter_location(second, engine)
+    if a_name == b_name:
+        raise LocoError(f"--compare needs two different adapters, got '{a_name}' twice")
+    a_results, _ = run_side(engine, a_name, benchmark, settings, a_name, quiet)
+    b_results, _ = run_side(engine, b_name, benchmark, settings, b_name, quiet)
+    return {"first": a_name, "second": b_name, "benchmark": str(benchmark.path), "items": len(benchmark.items),
+            **compare(a_results, b_results)}  # fmt: skip

@@ -299,3 +299,27 @@ def test_bad_benchmark_lines_are_named(env, finished, tmp_path):
     result = loco(env, "eval", str(out), "--benchmark", str(bad), "--quiet")
     assert result.returncode == 1
     assert "bad.jsonl:1: unknown scorer 'numbers'" in result.stderr and "bad.jsonl:2: bad JSON" in result.stderr
+
+
+def test_stale_results_leaderboard_and_compare(env, finished, tmp_path):
+    import shutil
+
+    out, _ = finished
+    env = {**env, "LOCO_REGISTRY": str(tmp_path / "registry.yaml")}
+    copy = tmp_path / "arith-copy"
+    shutil.copytree(out, copy, ignore=shutil.ignore_patterns("checkpoints"))
+    assert loco(env, "adapters", "add", str(copy), "--name", "arith", "--domain", "math").returncode == 0
+    bench = _benchmark(tmp_path / "bench.jsonl", [(f"What is {a} + 1?", "numeric", a + 1) for a in range(4)])
+    assert loco(env, "eval", "arith", "--benchmark", str(bench), "--max-tokens", "4", "--quiet").returncode in (2, 3)
+    board = loco(env, "adapters", "leaderboard").stdout
+    assert board.splitlines()[1].split()[:2] == ["math", "arith"]
+    assert "(stale" not in loco(env, "adapters", "list").stdout
+    bench.write_text(
+        bench.read_text() + json.dumps({"id": "new", "input": "1+1?", "expected": 2, "scorer": "numeric"}) + "\n"
+    )
+    assert "(stale: benchmark changed)" in loco(env, "adapters", "list").stdout
+    compared = loco(
+        env, "eval", "arith", "--compare", str(out), "--benchmark", str(bench), "--max-tokens", "4", "--quiet"
+    )
+    assert compared.returncode == 0, compared.stderr
+    assert "finished vs arith on 5 items" in compared.stdout and "+0.0 points" in compared.stdout  # the same weights
