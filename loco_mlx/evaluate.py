@@ -151,18 +151,12 @@ def write_results(path: Path, results: dict) -> None:
 
 
 def environment(engine: Engine) -> dict:
-    from importlib import metadata
+    from loco_mlx.runtime import package_versions
 
     loaded = engine.backend.loaded
-    versions = {}
-    for dist in ("loco-mlx", "mlx", "mlx-lm"):
-        try:
-            versions[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            versions[dist] = "?"
     return {
         "hardware": {"device": loaded.device, "compute": loaded.compute.mode, "machine": platform.platform()},
-        "versions": versions,
+        "versions": package_versions(),
         "timestamp": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
 

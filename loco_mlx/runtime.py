@@ -139,17 +139,25 @@ def matmul_gflops(n: int = 1024, repeats: int = 5) -> float:
     return 2 * n**3 / seconds / 1e9
 
 
-def doctor_report() -> list[tuple[str, str]]:
-    """Rows of (check, finding) for `loco doctor`."""
+def package_versions(dists=("loco-mlx", "mlx", "mlx-lm")) -> dict[str, str]:
+    """Installed versions, recorded with every adapter and result."""
     from importlib import metadata
 
+    found = {}
+    for dist in dists:
+        try:
+            found[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            found[dist] = "not installed"
+    return found
+
+
+def doctor_report() -> list[tuple[str, str]]:
+    """Rows of (check, finding) for `loco doctor`."""
     rows = [("OS", f"{platform.system()} {platform.release()} ({platform.machine()})")]
     rows.append(("Python", platform.python_version()))
-    for dist in ("mlx", "mlx-lm", "gguf", "tokenizers", "llama-cpp-python", "huggingface-hub"):
-        try:
-            rows.append((dist, metadata.version(dist)))
-        except metadata.PackageNotFoundError:
-            rows.append((dist, "not installed"))
+    dists = ("mlx", "mlx-lm", "gguf", "tokenizers", "llama-cpp-python", "huggingface-hub")
+    rows += list(package_versions(dists).items())
     device = device_name()
     rows.append(("device", device))
     if sys.platform == "linux":

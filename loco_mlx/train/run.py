@@ -19,11 +19,11 @@ import json
 import platform
 import shutil
 from dataclasses import asdict, dataclass
-from importlib import metadata
 from pathlib import Path
 
 from loco_mlx.errors import LocoError
 from loco_mlx.files import write_atomic
+from loco_mlx.runtime import package_versions
 from loco_mlx.train.config import TrainConfig
 
 MANIFEST = "loco_adapter.json"
@@ -130,16 +130,6 @@ class _Recorder:
 
     def finish(self):
         self.reporter.finish()
-
-
-def versions() -> dict:
-    out = {}
-    for dist in ("loco-mlx", "mlx", "mlx-lm"):
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            out[dist] = "?"
-    return out
 
 
 def run_training(
@@ -285,7 +275,7 @@ def finish_outputs(out: Path, name, cfg, loaded, dataset, data_stats, trainer, t
         "data": data,
         "run": run,
         "hardware": hardware,
-        "versions": versions(),
+        "versions": package_versions(),
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
     diagnosis = diagnose(metrics)
@@ -297,7 +287,7 @@ def finish_outputs(out: Path, name, cfg, loaded, dataset, data_stats, trainer, t
         "config": asdict(cfg),
         "data": data,
         "hardware": hardware,
-        "versions": versions(),
+        "versions": package_versions(),
         "run": run,
     }
     write_training_log(out / "TRAINING_LOG.md", info, diagnosis, metrics)
