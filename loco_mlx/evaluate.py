@@ -64,9 +64,12 @@ def answer_items(engine: Engine, items: list[BenchmarkItem], settings: EvalSetti
     return replies
 
 
-def score_items(items: list[BenchmarkItem], replies: list[str]) -> list[ItemResult]:
+def score_items(items: list[BenchmarkItem], replies: list[str], engine: Engine | None = None) -> list[ItemResult]:
     from loco_mlx.scorers import score
 
+    if engine is not None and any(item.scorer == "llm_judge" for item in items):
+        with judging(engine):
+            return score_items(items, replies)
     results = []
     for item, reply in zip(items, replies):
         s = score(item.scorer, reply, item.expected, item.options)
@@ -87,6 +90,30 @@ def score_items(items: list[BenchmarkItem], replies: list[str]) -> list[ItemResu
     return results
 
 
+class judging:
+    """While active, the llm_judge scorer asks the plain base (greedy, short replies)."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def __enter__(self):
+        from loco_mlx.scorers import llm_judge
+
+        self.adapter = self.engine.adapter
+        self.engine.use_adapter(None)
+        sampling = SamplingConfig(max_tokens=8, temperature=0.0)
+        llm_judge.JUDGE = lambda prompt: self.engine.complete(
+            prompt, sampling, inference=InferenceConfig(reread=False)
+        )[0]
+        return self
+
+    def __exit__(self, *exc):
+        from loco_mlx.scorers import llm_judge
+
+        llm_judge.JUDGE = None
+        self.engine.use_adapter(self.adapter)
+
+
 def run_side(engine: Engine, adapter: str | None, benchmark: Benchmark, settings: EvalSettings, label: str,
              quiet: bool = False) -> tuple[list[ItemResult], float]:  # fmt: skip
     """Switch to `adapter` (None: the base), answer and score every item; (results, seconds)."""
@@ -100,7 +127,7 @@ def run_side(engine: Engine, adapter: str | None, benchmark: Benchmark, settings
         with Progress(transient=True) as bar:
             task = bar.add_task(f"{label}: {len(benchmark.items)} items", total=len(benchmark.items))
             replies = answer_items(engine, benchmark.items, settings, lambda n: bar.advance(task, n))
-    return score_items(benchmark.items, replies), time.perf_counter() - start
+    return score_items(benchmark.items, replies, engine), time.perf_counter() - start
 
 
 def mean(values) -> float:

@@ -3,7 +3,8 @@
 Answers the same benchmark items greedily with the same settings, once through
 `loco eval`'s batched path (mlx-lm batch_generate, `--batch-size` items at once) and
 once item by item (batch size 1), on the embedded default base, and prints items/s
-for each and their ratio, plus how many replies are identical.
+for each and their ratio, plus how many replies are identical. Like `loco eval`, it
+answers with both sides: the plain base and, with --adapter, the adapter.
 
     python scripts/bench_eval.py                                  # 32 arithmetic items, batch 8
     python scripts/bench_eval.py --benchmark data/arithmetic/benchmark.jsonl --items 32 --batch-size 8 \\
@@ -44,22 +45,32 @@ def main() -> None:
           f"{loaded.compute.mode}); adapter: {engine.adapter or 'none'}")  # fmt: skip
     print(f"{len(subset.items)} items of {bench.path.name}, greedy, up to {args.max_tokens} tokens\n")
 
-    rows, replies = [], {}
-    for batch_size in (args.batch_size, 1):
-        settings = EvalSettings(max_tokens=args.max_tokens, batch_size=batch_size)
-        answer_items(engine, subset.items[:batch_size], settings)  # warm-up: compile and allocate
-        start = time.perf_counter()
-        replies[batch_size] = answer_items(engine, subset.items, settings)
-        seconds = time.perf_counter() - start
-        accuracy = sum(r.passed for r in score_items(subset.items, replies[batch_size])) / len(subset.items)
-        rows.append((batch_size, seconds, len(subset.items) / seconds, accuracy))
-    same = sum(a == b for a, b in zip(replies[args.batch_size], replies[1]))
-
-    print("| generation | seconds | items/s | accuracy |\n|---|---:|---:|---:|")
-    for batch_size, seconds, rate, accuracy in rows:
-        label = f"batched ({batch_size} at a time)" if batch_size > 1 else "one at a time"
-        print(f"| {label} | {seconds:.1f} | {rate:.2f} | {accuracy:.3f} |")
-    print(f"\nbatched / one at a time: {rows[0][2] / rows[1][2]:.2f}x; identical replies: {same}/{len(subset.items)}")
+    sides = [None] + ([engine.adapter] if engine.adapter else [])
+    totals = {args.batch_size: 0.0, 1: 0.0}
+    print("| side | generation | seconds | items/s | accuracy | identical replies |\n|---|---|---:|---:|---:|---:|")
+    for side in sides:
+        engine.use_adapter(side)
+        replies, seconds = {}, {}
+        for batch_size in (args.batch_size, 1):
+            settings = EvalSettings(max_tokens=args.max_tokens, batch_size=batch_size)
+            answer_items(engine, subset.items[:batch_size], settings)  # warm-up: compile and allocate
+            start = time.perf_counter()
+            replies[batch_size] = answer_items(engine, subset.items, settings)
+            seconds[batch_size] = time.perf_counter() - start
+            totals[batch_size] += seconds[batch_size]
+        same = sum(a == b for a, b in zip(replies[args.batch_size], replies[1]))
+        for batch_size in (args.batch_size, 1):
+            accuracy = sum(r.passed for r in score_items(subset.items, replies[batch_size])) / len(subset.items)
+            label = f"batched ({batch_size} at a time)" if batch_size > 1 else "one at a time"
+            rate = len(subset.items) / seconds[batch_size]
+            print(f"| {side or 'base'} | {label} | {seconds[batch_size]:.1f} | {rate:.2f} | {accuracy:.3f} | "
+                  f"{same}/{len(subset.items)} |")  # fmt: skip
+        print(f"| {side or 'base'} | batched / one at a time | | {seconds[1] / seconds[args.batch_size]:.2f}x | | |")
+    n = len(subset.items) * len(sides)
+    print(
+        f"\nall sides ({n} answers): batched {n / totals[args.batch_size]:.2f} items/s, "
+        f"one at a time {n / totals[1]:.2f} items/s: {totals[1] / totals[args.batch_size]:.2f}x"
+    )
 
 
 if __name__ == "__main__":

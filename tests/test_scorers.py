@@ -175,6 +175,7 @@ def test_registry_names():
         "exact_match",
         "f1",
         "json_fields",
+        "llm_judge",
         "numeric",
         "rouge_l",
     ]
@@ -234,3 +235,28 @@ def test_code_exec_runs_in_the_sandbox(output, tests, passed):
 
     result = score("code_exec", output, tests, {"timeout": 3.0})
     assert result.passed is passed, result.detail
+
+
+@pytest.mark.parametrize(
+    "reply,value,passed",
+    [("8", 0.8, True), ("Score: 3/10", 0.3, False), ("10.", 1.0, True), ("42", 1.0, True), ("no idea", 0.0, False)],
+)
+def test_llm_judge_reads_the_judges_score(monkeypatch, reply, value, passed):
+    """The judge model is replaced by a fixed reply here: this tests the prompt and the parsing.
+    tests/test_train_cli.py runs the real judge (the resident base) inside loco eval."""
+    from loco_mlx.scorers import llm_judge, score
+
+    prompts = []
+    monkeypatch.setattr(llm_judge, "JUDGE", lambda prompt: prompts.append(prompt) or reply)
+    result = score("llm_judge", "<think>hmm</think>Paris is the capital.", "Paris", {"rubric": "Names the capital."})
+    assert (result.value, result.passed) == (value, passed)
+    assert "Rubric: Names the capital." in prompts[0] and "Reference answer: Paris" in prompts[0]
+    assert "hmm" not in prompts[0]
+
+
+def test_llm_judge_outside_eval_is_a_clear_error():
+    from loco_mlx.errors import LocoError
+    from loco_mlx.scorers import score
+
+    with pytest.raises(LocoError, match="needs a judge model"):
+        score("llm_judge", "x", "y")

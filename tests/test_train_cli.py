@@ -323,3 +323,18 @@ def test_stale_results_leaderboard_and_compare(env, finished, tmp_path):
     )
     assert compared.returncode == 0, compared.stderr
     assert "finished vs arith on 5 items" in compared.stdout and "+0.0 points" in compared.stdout  # the same weights
+
+
+def test_llm_judge_items_are_graded_by_the_resident_base(env, finished, tmp_path):
+    out, _ = finished
+    bench = _benchmark(
+        tmp_path / "judge.jsonl", [("Name a fruit.", "llm_judge", "apple"), ("Say hi.", "llm_judge", "hi")]
+    )
+    results_path = tmp_path / "results.json"
+    result = loco(env, "eval", str(out), "--benchmark", str(bench), "--max-tokens", "4", "--out", str(results_path),
+                  "--quiet")  # fmt: skip
+    assert result.returncode in (2, 3), result.stderr
+    for side in ("base", "adapter"):
+        for item in json.loads(results_path.read_text())["per_item"][side]:
+            assert 0.0 <= item["score"] <= 1.0
+            assert item["extracted"] is None or item["extracted"].endswith("/10")

@@ -29,7 +29,17 @@ def check_choice(scorer: str, option: str, value: Any, allowed: tuple[str, ...])
 
 
 # Submodules import Score and check_choice from here, so they load after both are defined.
-from loco_mlx.scorers import choice, code_exec, contains, exact_match, f1, json_fields, numeric, rouge_l  # noqa: E402
+from loco_mlx.scorers import (  # noqa: E402
+    choice,
+    code_exec,
+    contains,
+    exact_match,
+    f1,
+    json_fields,
+    llm_judge,
+    numeric,
+    rouge_l,
+)
 
 _MODULES = {
     "numeric": numeric,
@@ -40,6 +50,7 @@ _MODULES = {
     "rouge_l": rouge_l,
     "f1": f1,
     "code_exec": code_exec,
+    "llm_judge": llm_judge,
 }
 SCORERS: dict[str, Callable[[str, Any, dict], Score]] = {name: module.score for name, module in _MODULES.items()}
 DEFAULTS: dict[str, dict[str, Any]] = {name: module.DEFAULTS for name, module in _MODULES.items()}
