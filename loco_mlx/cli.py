@@ -238,7 +238,8 @@ def eval_cmd(
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ) -> None:
     """Benchmark an adapter against its base; exit 0 only for SHIP (ITERATE 2, REJECT 3)."""
-    from loco_mlx.evaluate import VERDICT_EXIT_CODES, EvalSettings, compare_adapters, evaluate
+    from loco_mlx.evaluate import EvalSettings, compare_adapters, evaluate
+    from loco_mlx.stats import VERDICT_EXIT_CODES
 
     settings = EvalSettings(max_tokens=max_tokens, batch_size=batch_size, reread=reread)
     if compare_with:

@@ -24,8 +24,6 @@ from loco_mlx.engine import Engine, InferenceConfig, SamplingConfig
 from loco_mlx.errors import LocoError
 from loco_mlx.files import write_atomic
 
-VERDICT_EXIT_CODES = {"SHIP": 0, "ITERATE": 2, "REJECT": 3}  # 1 stays "error", as everywhere in loco
-
 
 @dataclass
 class EvalSettings:

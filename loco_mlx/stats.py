@@ -44,6 +44,10 @@ class GroupRow:
     difference: float
 
 
+# 1 stays the generic user error, as everywhere in loco.
+VERDICT_EXIT_CODES = {"SHIP": 0, "ITERATE": 2, "REJECT": 3}
+
+
 @dataclass(frozen=True)
 class GateVerdict:
     verdict: str  # "SHIP" | "ITERATE" | "REJECT"
@@ -52,7 +56,7 @@ class GateVerdict:
 
     @property
     def exit_code(self) -> int:
-        return {"SHIP": 0, "ITERATE": 1, "REJECT": 2}[self.verdict]
+        return VERDICT_EXIT_CODES[self.verdict]
 
 
 def _same_length(base: Sequence, adapter: Sequence) -> None:
