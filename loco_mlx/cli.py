@@ -267,6 +267,11 @@ def eval_cmd(
         o = r["out_of_domain"]
         typer.echo(f"  out-of-domain: base {o['base_score']:.3f}  adapter {o['adapter_score']:.3f}")
     typer.echo(f"  contamination: {'clean' if r['contamination']['clean'] else 'FOUND'}")
+    failures = r["failures"]
+    groups = ", ".join(f"{k} {v['count']}" for k, v in failures["groups"].items()) or "none"
+    lost = len(failures["lost_to_base"])
+    typer.echo(f"  adapter wrong on {failures['wrong']} items ({groups}); lost to the base on {lost}")
+    typer.echo("  (examples of each are in results.json: what the next round of training data should cover)")
     typer.echo(f"verdict: {r['verdict']}")
     for reason in r["reasons"]:
         typer.echo(f"  - {reason}")

@@ -283,6 +283,7 @@ def test_eval_writes_results_verdict_and_registry_gate(env, finished, tmp_path):
                   "--batch-size", "4", "--out", str(results_path), "--quiet")  # fmt: skip
     assert result.returncode in (2, 3), result.stderr  # never SHIP: 6 items is below the 50 the gate needs
     assert "verdict:" in result.stdout and "at least 50 needed" in result.stdout
+    assert "adapter wrong on" in result.stdout and "lost to the base on" in result.stdout
     r = json.loads(results_path.read_text())
     assert r["items"] == 6 and len(r["per_item"]["adapter"]) == 6
     assert len(r["benchmark_sha256"]) == 64 and r["settings"]["temperature"] == 0.0
