@@ -21,6 +21,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from loco_mlx.engine import chat_token_ids
 from loco_mlx.errors import LocoError
 
 ROLES = ("system", "user", "assistant")
@@ -150,11 +151,7 @@ def token_length(example: Example, tokenizer) -> int:
         ids = list(tokenizer.encode(example.text))
         eos = getattr(tokenizer, "eos_token_id", None)
         return len(ids) + (eos is not None and (not ids or ids[-1] != eos))  # the trainer appends EOS to text
-    if getattr(tokenizer, "chat_template", None):
-        ids = tokenizer.apply_chat_template(example.messages, tokenize=True)
-        return len(ids["input_ids"] if isinstance(ids, dict) or hasattr(ids, "keys") else ids)
-    # a base without a chat template: contents joined as engine.MLXBackend.encode_chat does
-    return len(tokenizer.encode("\n\n".join(m["content"] for m in example.messages) + "\n\n"))
+    return len(chat_token_ids(tokenizer, example.messages, add_generation_prompt=False))
 
 
 def token_lengths(examples, tokenizer) -> list[int]:

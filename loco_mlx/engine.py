@@ -51,6 +51,15 @@ class InferenceConfig:
             raise LocoError(f"unknown vote method '{self.vote_method}'; choose one of: {', '.join(VOTE_METHODS)}")
 
 
+def chat_token_ids(tokenizer, messages: list[Message], add_generation_prompt: bool) -> list[int]:
+    """Token ids of a conversation: the chat template, or (a raw base without one) the
+    contents one after another. Generation, training masks and data checks all use this."""
+    if getattr(tokenizer, "chat_template", None):
+        ids = tokenizer.apply_chat_template(messages, add_generation_prompt=add_generation_prompt, tokenize=True)
+        return list(ids["input_ids"] if hasattr(ids, "keys") else ids)  # transformers 5 may return a BatchEncoding
+    return list(tokenizer.encode("\n\n".join(m["content"] for m in messages) + "\n\n"))
+
+
 RE2_TEMPLATE = "{question}\nRead the question again: {question}"
 
 
@@ -99,11 +108,7 @@ class MLXBackend:
         self.context_length = loaded.context_length
 
     def encode_chat(self, messages: list[Message]) -> list[int]:
-        if getattr(self.tokenizer, "chat_template", None):
-            ids = self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
-            return list(ids["input_ids"] if isinstance(ids, dict) or hasattr(ids, "keys") else ids)
-        # No template (a raw base model): plain text, one message after another.
-        return self.tokenizer.encode("\n\n".join(m["content"] for m in messages) + "\n\n")
+        return chat_token_ids(self.tokenizer, messages, add_generation_prompt=True)
 
     def stream(self, prompt_ids: list[int], sampling: SamplingConfig) -> Iterator[StreamEvent]:
         import mlx.core as mx
@@ -180,7 +185,10 @@ class Engine:
 
     # --- generation ------------------------------------------------------------------------
 
-    def _prompt(self, messages: list[Message], sampling: SamplingConfig, inference: InferenceConfig | None):
+    def prepare_prompt(
+        self, messages: list[Message], sampling: SamplingConfig, inference: InferenceConfig | None
+    ) -> tuple[list[int], SamplingConfig]:
+        """Prompt ids (RE2 applied if asked) and the sampling settings capped to the context left."""
         if inference is not None and inference.reread:
             messages = reread(messages)
         prompt_ids = self.backend.encode_chat(messages)
@@ -196,12 +204,12 @@ class Engine:
     def chat(
         self, messages: list[Message], sampling: SamplingConfig, inference: InferenceConfig | None = None
     ) -> Iterator[StreamEvent]:
-        prompt_ids, sampling = self._prompt(messages, sampling, inference)
+        prompt_ids, sampling = self.prepare_prompt(messages, sampling, inference)
         yield from self.backend.stream(prompt_ids, sampling)
 
     def vote(self, messages: list[Message], sampling: SamplingConfig, inference: InferenceConfig) -> VoteResult:
         """Self-consistency: `inference.votes` samples in one batch, then the majority answer."""
-        prompt_ids, sampling = self._prompt(messages, sampling, inference)
+        prompt_ids, sampling = self.prepare_prompt(messages, sampling, inference)
         hot = SamplingConfig(sampling.max_tokens, inference.vote_temperature, sampling.top_p, sampling.seed)
         samples = self.backend.generate_batch([prompt_ids] * inference.votes, hot)
         return decide(samples, inference.vote_method)

@@ -52,7 +52,7 @@ def answer_items(engine: Engine, items: list[BenchmarkItem], settings: EvalSetti
     """The active model's replies to `items`, generated `settings.batch_size` at a time."""
     inference = InferenceConfig(reread=settings.reread)
     sampling = SamplingConfig(settings.max_tokens, settings.temperature, 1.0, settings.seed)
-    prompts = [engine._prompt(item.messages(), sampling, inference)[0] for item in items]
+    prompts = [engine.prepare_prompt(item.messages(), sampling, inference)[0] for item in items]
     replies: list[str] = []
     for start in range(0, len(prompts), settings.batch_size):
         batch = prompts[start : start + settings.batch_size]

@@ -114,8 +114,8 @@ def test_reread_changes_the_prompt_tokens(engine):
     from loco_mlx.engine import InferenceConfig
 
     sampling = SamplingConfig(max_tokens=2, temperature=0)
-    plain = engine._prompt([{"role": "user", "content": "hi there"}], sampling, InferenceConfig(reread=False))[0]
-    twice = engine._prompt([{"role": "user", "content": "hi there"}], sampling, InferenceConfig(reread=True))[0]
+    plain = engine.prepare_prompt([{"role": "user", "content": "hi there"}], sampling, InferenceConfig(reread=False))[0]
+    twice = engine.prepare_prompt([{"role": "user", "content": "hi there"}], sampling, InferenceConfig(reread=True))[0]
     assert len(twice) > len(plain)
 
 

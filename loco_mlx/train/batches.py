@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from loco_mlx.engine import chat_token_ids
 from loco_mlx.errors import LocoError
 
 PAD_MULTIPLE = 32  # pad lengths to a multiple: fewer distinct shapes for mx.compile
@@ -31,13 +32,6 @@ class EncodedExample:
     source: str = ""
 
 
-def _chat_ids(tokenizer, messages, add_generation_prompt: bool) -> list[int]:
-    ids = tokenizer.apply_chat_template(messages, add_generation_prompt=add_generation_prompt, tokenize=True)
-    if hasattr(ids, "keys"):
-        ids = ids["input_ids"]
-    return list(ids)
-
-
 def encode_example(example, tokenizer) -> EncodedExample:
     """Token ids of one example and the mask of the tokens it trains on."""
     where = f"{example.source}:{example.line}"
@@ -48,13 +42,13 @@ def encode_example(example, tokenizer) -> EncodedExample:
         return EncodedExample(ids, [True] * len(ids), where)
 
     messages = example.messages
-    ids = _chat_ids(tokenizer, messages, add_generation_prompt=False)
+    ids = chat_token_ids(tokenizer, messages, add_generation_prompt=False)
     mask = [False] * len(ids)
     for turn, message in enumerate(messages):
         if message["role"] != "assistant":
             continue
-        before = _chat_ids(tokenizer, messages[:turn], add_generation_prompt=True)
-        through = _chat_ids(tokenizer, messages[: turn + 1], add_generation_prompt=False)
+        before = chat_token_ids(tokenizer, messages[:turn], add_generation_prompt=True)
+        through = chat_token_ids(tokenizer, messages[: turn + 1], add_generation_prompt=False)
         if through[: len(before)] != before or ids[: len(through)] != through:
             raise LocoError(
                 f"{where}: the base's chat template does not render this conversation turn by turn "
