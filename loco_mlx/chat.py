@@ -23,7 +23,9 @@ from loco_mlx.engine import (
 from loco_mlx.errors import LocoError
 
 HELP = """commands:
-  /adapter NAME   switch to a registered adapter (/adapter none: the plain base)
+  /adapter NAME   switch to a registered adapter (/adapter none: the plain base;
+                  /adapter auto: let the router pick for each message)
+  /why            why the router chose the adapter for the last message
   /adapters       list the adapters this base can use
   /stats          memory of loaded adapters, switch times, last turn
   /clear          forget the conversation so far
@@ -41,6 +43,7 @@ class ChatSession:
     dropped_turns: int = 0
     inference: InferenceConfig = field(default_factory=InferenceConfig)
     last_stats: GenerationStats | None = None
+    last_decision: object | None = None  # the router's Decision for the last message (--adapter auto)
 
     def clear(self) -> None:
         self.history.clear()
@@ -63,6 +66,10 @@ class ChatSession:
 
     def send(self, user_text: str) -> Iterator[StreamEvent]:
         messages = self.fit_messages(user_text)
+        self.last_decision = self.engine.route(user_text)
+        note = route_note(self.last_decision)
+        if note:
+            yield StreamEvent("", notice=note)
         reply = []
         if self.inference.votes > 1:
             result = self.engine.vote(messages, self.sampling, self.inference)
@@ -79,8 +86,24 @@ class ChatSession:
 
 def label(engine: Engine) -> str:
     loaded = engine.backend.loaded
-    adapter = engine.adapter or "base"
+    adapter = (engine.adapter or "base") + (" (auto)" if engine.auto else "")
     return f"{loaded.record.id} + {adapter} ({loaded.device}, {loaded.compute.mode})"
+
+
+def route_note(decision) -> str | None:
+    """A short notice when routing was unsure or saw only part of the message; None otherwise."""
+    if decision is None:
+        return None
+    notes = []
+    if decision.low_confidence:
+        runner_up = decision.confidence - decision.margin
+        notes.append(
+            f"routed to {decision.label} with little margin ({decision.confidence:.2f} vs {runner_up:.2f}); "
+            "/adapter NAME picks one yourself"
+        )
+    if decision.truncated:
+        notes.append(f"the message is {decision.tokens} tokens: routed on its first and last parts")
+    return "(" + "; ".join(notes) + ")" if notes else None
 
 
 def stats_line(stats: GenerationStats | None, name: str) -> str:
@@ -95,6 +118,9 @@ def stats_line(stats: GenerationStats | None, name: str) -> str:
 def answer_once(engine: Engine, prompt: str, cfg, out: Callable[[str], object], err: Callable[[str], object]) -> None:
     """`loco generate`: stream one reply (or vote), then a stats line on stderr."""
     messages = build_messages(prompt, cfg.system)
+    note = route_note(engine.route(prompt))
+    if note:
+        err(note)
     if cfg.inference.votes > 1:
         result = engine.vote(messages, cfg.sampling, cfg.inference)
         out(result.text + "\n")
@@ -126,14 +152,30 @@ def _command(session: ChatSession, text: str, write) -> bool:
         write(f"(system prompt {'set' if session.system else 'removed'}; conversation cleared)")
     elif command == "/adapter":
         if not arg:
-            write(f"(current adapter: {engine.adapter or 'none'})")
+            write(f"(current adapter: {engine.adapter or 'none'}{', chosen by the router' if engine.auto else ''})")
+        elif arg == "auto":
+            if engine.router is None:
+                write("(no router here: start chat with --adapter auto)")
+            else:
+                engine.routing = True
+                write("(the router picks the adapter for each message)")
         else:
             try:
                 seconds = engine.use_adapter(arg)
+                engine.routing = False
             except LocoError as exc:
                 write(f"error: {exc} (still using {engine.adapter or 'the plain base'})")
             else:
                 write(f"(now using {engine.adapter or 'the plain base'}; switched in {seconds * 1000:.2f} ms)")
+    elif command == "/why":
+        from loco_mlx.router.evaluate import explain_lines
+
+        if session.last_decision is None:
+            write("(nothing routed yet: routing is on with --adapter auto)")
+        else:
+            write(f"(routed to {session.last_decision.label})")
+            for line in explain_lines(session.last_decision):
+                write(f"  {line}")
     elif command == "/adapters":
         names = sorted(engine.adapter_paths)
         if not names:
@@ -179,6 +221,8 @@ def run_repl(session: ChatSession, read: Callable[[str], str] = input, write=pri
         note = None
         try:
             for event in session.send(text):
+                if event.notice:
+                    write(event.notice)
                 write(event.text, end="", flush=True)
                 note = event.note or note
         except LocoError as exc:

@@ -16,6 +16,7 @@ import typer
 from loco_mlx.adapters_cli import adapters_app
 from loco_mlx.data_cli import data_app
 from loco_mlx.errors import LocoError
+from loco_mlx.router.cli import route_cmd, router_app
 
 app = typer.Typer(
     help="loco: one 4-bit base model, hot-swapped LoRA specialists, on MLX.",
@@ -27,6 +28,8 @@ base_app = typer.Typer(help="Import, list, inspect and remove base models.", no_
 app.add_typer(base_app, name="base")
 app.add_typer(data_app, name="data")
 app.add_typer(adapters_app, name="adapters")
+app.add_typer(router_app, name="router")
+app.command("route")(route_cmd)
 
 BaseOption = typer.Option(
     None,
@@ -122,7 +125,9 @@ def base_remove(base_id: str = typer.Argument(..., help="An imported base id."))
 
 
 ConfigOption = typer.Option(None, "--config", "-c", help="YAML file with settings (CLI options win over it).")
-AdapterOption = typer.Option(None, "--adapter", "-a", help="A registered adapter (loco adapters list), or none.")
+AdapterOption = typer.Option(
+    None, "--adapter", "-a", help="A registered adapter (loco adapters list), none, or auto (the router picks)."
+)
 AdapterPathOption = typer.Option(None, "--adapter-path", help="A LoRA adapter directory (loco's or mlx_lm.lora's).")
 RereadOption = typer.Option(None, "--reread/--no-reread", help="RE2: repeat the question once.", show_default="on")
 VotesOption = typer.Option(None, "--votes", help="Self-consistency: sample N replies, answer by majority.")
@@ -157,7 +162,13 @@ def _engine(cfg, adapter_path):
     engine.adapter_paths.update(available_adapters(engine.backend.loaded.record, cfg.adapter_dirs))
     if cfg.adapter_memory_mb is not None:
         engine.pool.budget_bytes = int(cfg.adapter_memory_mb * 2**20)
-    if not adapter_path:
+    if cfg.adapter == "auto" and not adapter_path:
+        from loco_mlx.registry import Registry
+        from loco_mlx.router.router import open_router
+
+        loaded = engine.backend.loaded
+        engine.router = open_router(Registry(), loaded.model, loaded.tokenizer, loaded.record, engine.pool, _err)
+    elif not adapter_path:
         engine.use_adapter(cfg.adapter)
     return engine
 

@@ -5,7 +5,8 @@ by default, RE2 re-reading of the last question), switches the active adapter in
 its `AdapterPool`, and streams the reply from a `Backend`. `MLXBackend` runs
 mlx-lm's generation loop; self-consistency voting samples N replies as one batch
 (mlx-lm's batch_generate) and returns the majority answer. Later backends
-(llama.cpp) and routing plug in here: callers speak in messages and StreamEvents.
+(llama.cpp) plug in here: callers speak in messages and StreamEvents. With a router
+(--adapter auto), `route` picks the adapter for each query before it is answered.
 """
 
 from __future__ import annotations
@@ -86,7 +87,8 @@ class GenerationStats:
 class StreamEvent:
     text: str
     stats: GenerationStats | None = None  # set on the last event only
-    note: str | None = None  # e.g. the vote distribution
+    note: str | None = None  # e.g. the vote distribution (shown after the reply)
+    notice: str | None = None  # e.g. an unsure routing (shown before the reply)
 
 
 class Backend(Protocol):
@@ -161,6 +163,8 @@ class Engine:
         self.backend = backend
         self.pool = pool
         self.adapter_paths = dict(adapter_paths or {})  # name -> adapter directory, loaded on first use
+        self.router = None  # a loco_mlx.router Router: --adapter auto
+        self.routing = True  # chat's /adapter NAME pauses routing, /adapter auto resumes it
 
     # --- adapters ------------------------------------------------------------------------
 
@@ -182,6 +186,19 @@ class Engine:
                 raise LocoError(f"unknown adapter '{name}' (available: {known})")
             self.pool.load(name, self.adapter_paths[name])
         return self.pool.activate(name)
+
+    @property
+    def auto(self) -> bool:
+        return self.router is not None and self.routing
+
+    def route(self, query: str):
+        """--adapter auto: switch to the router's choice for `query` and return its Decision
+        (None when not routing). The router embeds with the plain base whatever is active."""
+        if not self.auto:
+            return None
+        decision = self.router.route(query)
+        self.use_adapter(decision.adapter)
+        return decision
 
     # --- generation ------------------------------------------------------------------------
 

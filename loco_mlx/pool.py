@@ -19,6 +19,7 @@ exceeded; then the least recently used one (never the active one) is dropped.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -194,6 +195,18 @@ class AdapterPool:
         seconds = time.perf_counter() - start
         self.switch_seconds.append(seconds)
         return seconds
+
+    @contextlib.contextmanager
+    def base_only(self):
+        """The plain base for the duration (e.g. the router's embedding), then the active adapter again."""
+        flags = {path: wrapper.active for path, wrapper in self.wrappers.items()}
+        for wrapper in self.wrappers.values():
+            wrapper.active = False
+        try:
+            yield
+        finally:
+            for path, active in flags.items():
+                self.wrappers[path].active = active
 
     def memory_bytes(self) -> int:
         return sum(a.nbytes for a in self.adapters.values())

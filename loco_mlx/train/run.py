@@ -8,6 +8,7 @@ Output directory (mlx-lm's adapter format, so `mlx_lm.generate --adapter-path` w
     adapters.safetensors   the best adapter by validation loss (the one that ships)
     adapter_config.json    mlx-lm's config (fine_tune_type, num_layers, lora_parameters)
     loco_adapter.json      manifest: base fingerprint, config, data hashes, versions, timings
+    router_examples.jsonl  the training prompts, for fitting the router
     metrics.jsonl, loss.png, TRAINING_LOG.md
     checkpoints/best, checkpoints/last   resumable checkpoints (last = newest step)
 """
@@ -219,6 +220,7 @@ class _NullMetrics:
 
 def finish_outputs(out: Path, name, cfg, loaded, dataset, data_stats, trainer, trainable, metrics) -> object:
     """Ship the best checkpoint as the adapter and write the manifest, plot and training log."""
+    from loco_mlx.router.examples import EXAMPLES_FILE, write_examples
     from loco_mlx.runtime import total_memory_bytes
     from loco_mlx.train.report import diagnose, plot_losses, write_training_log
 
@@ -278,6 +280,7 @@ def finish_outputs(out: Path, name, cfg, loaded, dataset, data_stats, trainer, t
         "versions": package_versions(),
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
+    write_examples(out / EXAMPLES_FILE, dataset.train)  # the router is fitted on these (loco router fit)
     diagnosis = diagnose(metrics)
     plot_losses(metrics, out / "loss.png", title=f"{name} on {loaded.record.id}")
     info = {

@@ -1,0 +1,108 @@
+"""The router's embedding channel: a sentence vector from the resident base model itself.
+
+No second model is held in memory: the query's tokens run through the first `layer`
+transformer blocks of the base, and the hidden states are pooled into one vector. Middle
+layers carry the topic of a text better than the last ones (which specialise in predicting
+the next token) and cost a fraction of a full forward pass; scripts/bench_router.py measures
+accuracy and latency per layer and pooling. Adapters are switched off while embedding, so
+the vector is the base's whatever adapter is active (the router was fitted on base vectors).
+
+The query is embedded as plain text, without the chat template: the template's fixed system
+prompt would dominate a mean over a short query. Queries longer than `max_tokens` are
+embedded from their first and last halves (where the request usually is), and say so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+POOLINGS = ("mean", "last")
+
+
+@dataclass(frozen=True)
+class EncoderConfig:
+    layer: int  # blocks run: 0 (token embeddings only) .. num_layers
+    pooling: str = "mean"  # mean | last
+    max_tokens: int = 256  # longer queries: first and last halves
+
+    def __post_init__(self):
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}, got {self.pooling!r}")
+        if self.layer < 0 or self.max_tokens < 2:
+            raise ValueError(f"layer must be >= 0 and max_tokens >= 2, got {self.layer} and {self.max_tokens}")
+
+
+def default_layer(num_layers: int) -> int:
+    """A third of the way up: measured best-or-near-best on SmolLM2 (scripts/bench_router.py)."""
+    return max(1, round(num_layers / 3))
+
+
+@dataclass
+class Embedding:
+    vector: np.ndarray  # float32, (hidden,)
+    tokens: int  # tokens of the query before truncation
+    truncated: bool
+    seconds: float
+
+
+class BaseEncoder:
+    """Embeds text with the first `config.layer` blocks of an mlx-lm model."""
+
+    def __init__(self, model, tokenizer, config: EncoderConfig, pool=None):
+        inner = getattr(model, "model", model)
+        self.embed_tokens = inner.embed_tokens
+        self.layers = inner.layers
+        if config.layer > len(self.layers):
+            raise ValueError(f"layer {config.layer} is past the model's {len(self.layers)} layers")
+        self.tokenizer = tokenizer
+        self.config = config
+        self.pool = pool  # an AdapterPool whose adapters are switched off while embedding
+
+    @property
+    def num_layers(self) -> int:
+        return len(self.layers)
+
+    def token_ids(self, text: str) -> tuple[list[int], int, bool]:
+        ids = list(self.tokenizer.encode(text, add_special_tokens=False)) if text else []
+        count, limit = len(ids), self.config.max_tokens
+        if count > limit:
+            ids = ids[: limit // 2] + ids[count - (limit - limit // 2) :]
+        return ids, count, count > limit
+
+    def embed(self, text: str) -> Embedding:
+        start = time.perf_counter()
+        vectors, count, truncated = self.embed_layers(text, [self.config.layer], self.config.pooling)
+        return Embedding(vectors[self.config.layer], count, truncated, time.perf_counter() - start)
+
+    def embed_layers(self, text: str, layers: list[int], pooling: str) -> tuple[dict[int, np.ndarray], int, bool]:
+        """Pooled hidden states after each of `layers` blocks (0: the token embeddings), in one pass."""
+        import mlx.core as mx
+        from mlx_lm.models.base import create_attention_mask
+
+        ids, count, truncated = self.token_ids(text)
+        if not ids:
+            raise ValueError("cannot embed an empty text")
+        wanted, out = set(layers), {}
+        with self._base_only():
+            h = self.embed_tokens(mx.array([ids]))
+            mask = create_attention_mask(h, None)
+            for depth in range(max(layers) + 1):
+                if depth > 0:
+                    h = self.layers[depth - 1](h, mask, None)
+                if depth in wanted:
+                    pooled = h[0].mean(axis=0) if pooling == "mean" else h[0, -1]
+                    out[depth] = pooled.astype(mx.float32)
+            mx.eval(list(out.values()))
+        return {depth: np.array(v, dtype=np.float32) for depth, v in out.items()}, count, truncated
+
+    @contextlib.contextmanager
+    def _base_only(self):
+        if self.pool is None:
+            yield
+            return
+        with self.pool.base_only():
+            yield

@@ -1,0 +1,262 @@
+"""The router: classifier, calibration, router.json, staleness, and routing with the real base."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from loco_mlx.errors import LocoError
+from loco_mlx.router.classifier import FitSettings, decide, fit, stratified_folds
+from loco_mlx.router.embed import BaseEncoder, EncoderConfig
+from loco_mlx.router.router import (
+    ROUTER_FILE,
+    Router,
+    fit_router,
+    load_router,
+    open_router,
+    registry_signature,
+    save_router,
+    staleness,
+)
+
+
+def blobs(n=60, d=8, seed=0, spread=0.3):
+    """Three separable clusters (base, code, math) and no keyword evidence."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(3, d)) * 3
+    y = np.repeat(np.arange(3), n)
+    x = (centres[y] + rng.normal(size=(3 * n, d)) * spread).astype(np.float32)
+    return x, np.zeros((3 * n, 3), np.float32), y
+
+
+# --- classifier ----------------------------------------------------------------------------------
+
+
+def test_fit_separates_clusters_and_is_deterministic():
+    x, k, y = blobs()
+    first, cv = fit(x, k, y, ["base", "code", "math"], FitSettings())
+    second, _ = fit(x, k, y, ["base", "code", "math"], FitSettings())
+    assert cv["accuracy"] == 1.0 and cv["base_precision"] == 1.0
+    assert (first.decide(first.probabilities(x, k)) == y).all()
+    assert np.array_equal(first.weights, second.weights) and first.threshold == second.threshold
+    assert 0.3 <= first.threshold <= 0.95 and first.temperature > 0
+
+
+def test_keywords_are_learned_when_they_carry_the_label():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(120, 4)).astype(np.float32)  # the embedding says nothing
+    y = np.repeat([0, 1], 60)
+    k = np.zeros((120, 2), np.float32)
+    k[y == 1, 1] = 1.0  # adapter queries carry a keyword
+    router, cv = fit(x, k, y, ["base", "math"], FitSettings())
+    assert router.keyword_scale > 1.0 and cv["accuracy"] > 0.95
+
+
+def test_low_confidence_goes_to_the_base():
+    p = np.array([[0.30, 0.70, 0.0], [0.40, 0.55, 0.05], [0.9, 0.05, 0.05], [0.1, 0.2, 0.7]])
+    assert decide(p, 0.6).tolist() == [1, 0, 0, 2]
+    allowed = np.array([[True, False, True]] * 4)  # label 1 is not a candidate any more
+    assert decide(p, 0.6, allowed).tolist() == [0, 0, 0, 2]
+
+
+def test_folds_cover_every_item_once_and_keep_classes_spread():
+    y = np.repeat(np.arange(3), [10, 20, 7])
+    tests = [test for _, test in stratified_folds(y, 5, seed=3)]
+    assert sorted(np.concatenate(tests).tolist()) == list(range(len(y)))
+    assert all(set(y[t]) == {0, 1, 2} for t in tests)
+
+
+def test_fit_needs_base_first():
+    x, k, y = blobs()
+    with pytest.raises(ValueError, match="base"):
+        fit(x, k, y, ["code", "base", "math"], FitSettings())
+
+
+# --- a fitted router with a stand-in encoder ----------------------------------------------------
+
+
+class VectorEncoder:
+    """Embeds by a table lookup: routing logic without a model (the real encoder is tested below)."""
+
+    config = EncoderConfig(layer=2)
+
+    def __init__(self, table):
+        self.table = table
+
+    def embed(self, text):
+        from loco_mlx.router.embed import Embedding
+
+        return Embedding(self.table[text], len(text.split()), False, 0.001)
+
+
+@pytest.fixture
+def fitted_files(tmp_path):
+    x, _, y = blobs(n=20)
+    labels = ["base", "code", "math"]
+    queries = {label: [f"{label} query {i}" for i in range(20)] for label in labels}
+    table = {q: x[labels.index(label) * 20 + i] for label, qs in queries.items() for i, q in enumerate(qs)}
+    encoder = VectorEncoder(table)
+    signature = {"code": {"version": "0.1.0", "keywords": {}}, "math": {"version": "0.1.0", "keywords": {"sum": 1.0}}}
+    fitted = fit_router(encoder, queries, {"math": {"sum": 1.0}}, {"id": "b", "fingerprint": "f" * 64}, signature,
+                        FitSettings())  # fmt: skip
+    path = tmp_path / ROUTER_FILE
+    save_router(fitted, path)
+    return fitted, encoder, path, table
+
+
+def test_router_file_round_trip_routes_identically(fitted_files):
+    fitted, encoder, path, table = fitted_files
+    loaded = load_router(path)
+    a, b = Router(["code", "math"], {}, fitted, encoder), Router(["code", "math"], {}, loaded, encoder)
+    for query in list(table)[::7]:
+        first, second = a.route(query), b.route(query)
+        assert (first.label, first.confidence, first.probabilities) == (second.label, second.confidence,
+                                                                          second.probabilities)  # fmt: skip
+        assert first.label == query.split()[0]
+        assert sum(first.probabilities.values()) == pytest.approx(1.0)
+    assert json.loads(path.read_text())["labels"] == ["base", "code", "math"]
+
+
+def test_removed_adapter_is_never_chosen(fitted_files):
+    fitted, encoder, _, table = fitted_files
+    router = Router(["code"], {}, fitted, encoder)  # math is no longer active
+    decision = router.route("math query 3")
+    assert decision.label in ("base", "code") and decision.probabilities["math"] == 0.0
+
+
+def test_empty_query_is_refused(fitted_files):
+    fitted, encoder, _, _ = fitted_files
+    for router in (Router(["code", "math"], {}, fitted, encoder), Router([], {})):
+        with pytest.raises(LocoError, match="empty query"):
+            router.route("   ")
+
+
+def test_broken_router_file_says_refit(tmp_path):
+    path = tmp_path / ROUTER_FILE
+    path.write_text('{"format": 1, "labels": ["base"]')
+    with pytest.raises(LocoError, match="loco router fit"):
+        load_router(path)
+    path.write_text('{"format": 99}')
+    with pytest.raises(LocoError, match="format 99"):
+        load_router(path)
+
+
+def test_staleness_names_what_changed(fitted_files):
+    fitted = fitted_files[0]
+    same = {"code": {"version": "0.1.0", "keywords": {}}, "math": {"version": "0.1.0", "keywords": {"sum": 1.0}}}
+    assert staleness(fitted, same) is None
+    changed = {"math": {"version": "0.2.0", "keywords": {"sum": 1.0}}, "json": {"version": "0.1.0", "keywords": {}}}
+    assert staleness(fitted, changed) == "new: json; no longer active: code; changed: math"
+
+
+def test_fit_refuses_too_few_examples():
+    queries = {"base": ["q"] * 20, "math": ["m"] * 3}
+    with pytest.raises(LocoError, match="at least 10 example queries for adapter 'math', got 3"):
+        fit_router(VectorEncoder({}), queries, {}, {}, {}, FitSettings())
+
+
+# --- with the real embedded base and registry -----------------------------------------------------
+
+MATH = [
+    f"{name} has {a} {thing} and buys {b} more. Then {name} gives away {c}. What does {name} have now?"
+    for name, thing, a, b, c in [
+        ("Ana", "apples", 12, 5, 3), ("Bo", "pens", 30, 4, 9), ("Cy", "coins", 7, 8, 2), ("Di", "cards", 40, 3, 11),
+        ("Ed", "books", 9, 9, 4), ("Flo", "shells", 25, 6, 7), ("Gus", "stamps", 14, 2, 5), ("Hal", "eggs", 18, 7, 6),
+        ("Ivy", "beads", 33, 5, 8), ("Jo", "nuts", 21, 4, 3), ("Kai", "rocks", 16, 5, 2), ("Lu", "cups", 11, 3, 4),
+    ]
+]  # fmt: skip
+GENERAL = [
+    "What is the capital of France?", "Tell me a joke about cats.", "Who wrote Pride and Prejudice?",
+    "How do I make a cup of tea?", "Give me tips for a job interview.", "Why is the sky blue?",
+    "Summarize the plot of Hamlet.", "What is photosynthesis?", "Recommend a good fantasy novel.",
+    "How do vaccines work?", "Write a short poem about autumn.", "What's the weather like on Mars?",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def real_base(default_home):
+    from loco_mlx.models.loading import load_base
+    from loco_mlx.models.store import BaseStore
+
+    return load_base(BaseStore(default_home).get("smollm2-135m-instruct"))
+
+
+@pytest.mark.integration
+def test_real_encoder_is_deterministic_and_truncates(real_base):
+    encoder = BaseEncoder(real_base.model, real_base.tokenizer, EncoderConfig(layer=4, max_tokens=16))
+    a, b = encoder.embed(MATH[0]), encoder.embed(MATH[0])
+    assert a.vector.shape == (576,) and a.vector.dtype == np.float32 and np.array_equal(a.vector, b.vector)
+    assert a.truncated and a.tokens > 16
+    short = encoder.embed("What is the capital of France?")
+    assert not short.truncated and short.tokens < 16
+    layers, _, _ = encoder.embed_layers(MATH[0], [0, 4], "mean")
+    assert np.array_equal(layers[4], a.vector) and not np.array_equal(layers[0], a.vector)
+
+
+@pytest.mark.integration
+def test_embedding_ignores_the_active_adapter(real_base, tmp_path):
+    from loco_mlx.pool import AdapterPool
+    from tests.test_pool import write_adapter
+
+    pool = AdapterPool(real_base)
+    keys = ["self_attn.q_proj", "self_attn.v_proj"]
+    pool.load("a", write_adapter(tmp_path / "a", real_base.record, rank=4, scale=20.0, keys=keys, num_layers=30))
+    encoder = BaseEncoder(real_base.model, real_base.tokenizer, EncoderConfig(layer=6), pool)
+    plain = encoder.embed("Why is the sky blue?").vector
+    pool.activate("a")
+    try:
+        assert np.array_equal(encoder.embed("Why is the sky blue?").vector, plain)
+        assert all(w.active for w in pool.wrappers.values())  # the adapter is back on afterwards
+    finally:
+        pool.activate(None)
+
+
+@pytest.mark.integration
+def test_open_router_end_to_end(real_base, default_env, tmp_path):
+    """No adapters -> base (said once); no router file -> keywords; fitted -> embeddings; stale -> said."""
+    from loco_mlx.registry import GateSummary, Registry
+    from tests.test_pool import write_adapter
+
+    registry = Registry(tmp_path / "reg" / "registry.yaml")
+    said = []
+    model, tokenizer, record = real_base.model, real_base.tokenizer, real_base.record
+    router = open_router(registry, model, tokenizer, record, warn=said.append)
+    assert router.route("What is 2 + 2?").label == "base" and router.route("hi").label == "base"
+    assert len(said) == 1 and "no active adapters" in said[0]
+
+    keys = ["self_attn.q_proj"]
+    registry.add(write_adapter(tmp_path / "math", record, 4, 20.0, keys, 30), name="math", keywords={"gives away": 1})
+    registry.set_gate("math", GateSummary(0.5, 0.1, "x", "SHIP"))
+    registry.promote("math")
+    said.clear()
+    router = open_router(registry, model, tokenizer, record, warn=said.append)
+    assert router.mode == "keywords" and "no router fitted" in said[0]
+    assert router.route(MATH[0]).label == "math" and router.route(GENERAL[0]).label == "base"
+
+    encoder = BaseEncoder(model, tokenizer, EncoderConfig(layer=4))
+    fitted = fit_router(encoder, {"math": MATH, "base": GENERAL}, {"math": {"gives away": 1.0}},
+                        {"id": record.id, "fingerprint": record.fingerprint},
+                        registry_signature(registry.entries()), FitSettings())  # fmt: skip
+    save_router(fitted, registry.root / ROUTER_FILE)
+    said.clear()
+    router = open_router(registry, model, tokenizer, record, warn=said.append)
+    assert router.mode == "fitted" and said == []
+    query = "Mo has 15 marbles and buys 6 more. Then Mo gives away 4. What does Mo have now?"
+    first = router.route(query)
+    assert first.label == "math" and first.confidence >= fitted.classifier.threshold
+    assert first.keywords["math"][0].keyword == "gives away" and set(first.similarity) == {"base", "math"}
+    again = open_router(registry, model, tokenizer, record, warn=said.append).route(query)
+    assert (again.label, again.confidence, again.probabilities) == (first.label, first.confidence,
+                                                                      first.probabilities)  # fmt: skip
+    assert router.route("Who painted the Mona Lisa?").label == "base"
+
+    registry.deactivate("math")
+    registry.add(write_adapter(tmp_path / "code", record, 4, 20.0, keys, 30), name="code")
+    registry.set_gate("code", GateSummary(0.5, 0.1, "x", "SHIP"))
+    registry.promote("code")
+    said.clear()
+    router = open_router(registry, model, tokenizer, record, warn=said.append)
+    assert len(said) == 1 and "stale (new: code; no longer active: math)" in said[0] and "loco router fit" in said[0]
+    assert router.route(query).label == "base"  # math is not a candidate; code was never fitted
