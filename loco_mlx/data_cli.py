@@ -152,6 +152,31 @@ def check_contamination_cmd(
     )
 
 
+@data_app.command("synth")
+def synth_cmd(
+    domain: str = typer.Argument(..., help="math | json | code."),
+    out: str = typer.Option(..., "--out", help="Directory for train.jsonl, valid.jsonl, benchmark.jsonl."),
+    train: int = typer.Option(600, "--train", help="Training examples."),
+    valid: int = typer.Option(60, "--valid", help="Validation examples."),
+    benchmark: int = typer.Option(120, "--benchmark", help="Benchmark items (most from held-out templates)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the examples (the held-out templates stay fixed)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the files of a non-empty --out."),
+) -> None:
+    """Generate program-verified training data and a clean benchmark for a narrow domain."""
+    from loco_mlx.synth import check_out_dir, generate, get_domain, write_dataset
+
+    get_domain(domain)
+    check_out_dir(out, force)  # before generating: a refusal should be instant
+    data = generate(domain, train, valid, benchmark, seed)
+    write_dataset(data, out, force)
+    held = sum(s.template in data.heldout for s in data.benchmark)
+    typer.echo(
+        f"wrote {len(data.train)} train, {len(data.valid)} valid and {len(data.benchmark)} benchmark items to {out} "
+        f"({held} benchmark items from {len(data.heldout)} held-out templates of {len(data.domain.templates)}; "
+        f"{data.dropped} contaminated candidates redrawn)"
+    )
+
+
 def _table(header: tuple, rows: list[tuple]) -> None:
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
     for row in (header, *rows):
