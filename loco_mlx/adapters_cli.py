@@ -149,6 +149,7 @@ def add_cmd(
     typer.echo(
         f"registered {entry.name} {entry.version} (base {entry.base_id} {entry.short_fingerprint}): {entry.path}"
     )
+    _router_notice(registry, entry)
 
 
 @adapters_app.command("install")
@@ -169,6 +170,7 @@ def install_cmd(
         source, name, version, description, domain, tag or None, parse_keywords(keyword), base, replace
     )
     typer.echo(f"installed {entry.name} {entry.version} (base {entry.base_id} {entry.short_fingerprint}): {entry.path}")
+    _router_notice(registry, entry)
 
 
 @adapters_app.command("remove")
@@ -178,6 +180,7 @@ def remove_cmd(name: str = NameArgument) -> None:
     entry = registry.remove(name)
     fate = "deleted its installed copy" if registry.owns(entry) else f"its files at {entry.path} are left in place"
     typer.echo(f"removed {entry.name} {entry.version}; {fate}")
+    _router_notice(registry, entry)
 
 
 @adapters_app.command("promote")
@@ -186,7 +189,8 @@ def promote_cmd(
     force: bool = typer.Option(False, "--force", help="Promote even without a SHIP verdict from the gate."),
 ) -> None:
     """Mark an adapter active (the router may pick it); needs gate verdict SHIP."""
-    entry = _registry().promote(name, force)
+    registry = _registry()
+    entry = registry.promote(name, force)
     if entry.gate.verdict != "SHIP":
         typer.echo(
             f"warning: promoted {entry.name} without a SHIP verdict (gate: {entry.gate.verdict or 'not evaluated'}) "
@@ -194,13 +198,24 @@ def promote_cmd(
             err=True,
         )
     typer.echo(f"promoted {entry.name} {entry.version}: active")
+    _router_notice(registry, entry)
 
 
 @adapters_app.command("deactivate")
 def deactivate_cmd(name: str = NameArgument) -> None:
     """Mark an adapter inactive (it stays registered)."""
-    entry = _registry().deactivate(name)
+    registry = _registry()
+    entry = registry.deactivate(name)
     typer.echo(f"deactivated {entry.name} {entry.version}")
+    _router_notice(registry, entry)
+
+
+def _router_notice(registry, entry) -> None:
+    from loco_mlx.router.router import stale_notice
+
+    notice = stale_notice(registry, entry.base_fingerprint)
+    if notice:
+        typer.echo(f"note: {notice}", err=True)
 
 
 def gate_text(gate) -> str:

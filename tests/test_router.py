@@ -183,6 +183,14 @@ def real_base(default_home):
     return load_base(BaseStore(default_home).get("smollm2-135m-instruct"))
 
 
+@pytest.fixture(scope="module")
+def real_pool(real_base):
+    """One adapter pool for the module: a pool wraps the base's projections once."""
+    from loco_mlx.pool import AdapterPool
+
+    return AdapterPool(real_base)
+
+
 @pytest.mark.integration
 def test_real_encoder_is_deterministic_and_truncates(real_base):
     encoder = BaseEncoder(real_base.model, real_base.tokenizer, EncoderConfig(layer=4, max_tokens=16))
@@ -196,11 +204,10 @@ def test_real_encoder_is_deterministic_and_truncates(real_base):
 
 
 @pytest.mark.integration
-def test_embedding_ignores_the_active_adapter(real_base, tmp_path):
-    from loco_mlx.pool import AdapterPool
+def test_embedding_ignores_the_active_adapter(real_base, real_pool, tmp_path):
     from tests.test_pool import write_adapter
 
-    pool = AdapterPool(real_base)
+    pool = real_pool
     keys = ["self_attn.q_proj", "self_attn.v_proj"]
     pool.load("a", write_adapter(tmp_path / "a", real_base.record, rank=4, scale=20.0, keys=keys, num_layers=30))
     encoder = BaseEncoder(real_base.model, real_base.tokenizer, EncoderConfig(layer=6), pool)
@@ -260,3 +267,25 @@ def test_open_router_end_to_end(real_base, default_env, tmp_path):
     router = open_router(registry, model, tokenizer, record, warn=said.append)
     assert len(said) == 1 and "stale (new: code; no longer active: math)" in said[0] and "loco router fit" in said[0]
     assert router.route(query).label == "base"  # math is not a candidate; code was never fitted
+
+
+@pytest.mark.integration
+def test_chat_routes_each_message_and_explains(real_base, real_pool, tmp_path):
+    from loco_mlx.chat import ChatSession, run_repl
+    from loco_mlx.engine import Engine, MLXBackend, SamplingConfig
+    from tests.test_pool import write_adapter
+
+    directory = write_adapter(tmp_path / "math", real_base.record, 4, 20.0, ["self_attn.q_proj"], 30)
+    engine = Engine(MLXBackend(real_base), real_pool, {"math": directory})
+    engine.router = Router(["math"], {"math": {"gives away": 1.0}})  # keywords only: no fitting needed
+    lines = iter([MATH[0], "/why", "/adapter none", "Who painted the Mona Lisa?", "/adapter auto", "/adapter", "/quit"])
+    out = []
+    run_repl(ChatSession(engine, SamplingConfig(max_tokens=2, temperature=0)), read=lambda _: next(lines),
+             write=lambda *a, **k: out.append(" ".join(map(str, a))))  # fmt: skip
+    text = "\n".join(out)
+    stats = [line for line in out if line.startswith("[")]
+    assert "+ math (auto)" in stats[0] and "+ base (" in stats[1] and "(auto)" not in stats[1]
+    assert "(routed to math)" in text and "keywords: math: 'gives away'" in text
+    assert "the router picks the adapter for each message" in text
+    assert "(current adapter: none, chosen by the router)" in text
+    engine.pool.activate(None)

@@ -102,6 +102,8 @@ def test_fit_route_explain_eval_and_stale(env, tmp_path):
     stale = loco("route", query, env=env)
     assert stale.returncode == 0 and "stale (new: other)" in stale.stderr and "loco router fit" in stale.stderr
     assert "stale" in loco("router", "info", env=env).stdout
+    deactivated = loco("adapters", "deactivate", "math", env=env)
+    assert deactivated.returncode == 0 and "router is now stale" in deactivated.stderr
 
 
 def test_generate_with_adapter_auto_names_the_route(env, tmp_path):

@@ -312,6 +312,21 @@ def staleness(fitted: FittedRouter, current: dict) -> str | None:
     return "; ".join(parts)
 
 
+def stale_notice(registry, fingerprint: str) -> str | None:
+    """After a registry change: a refit hint when router.json no longer matches the active adapters."""
+    path = registry.root / ROUTER_FILE
+    if not path.is_file():
+        return None
+    try:
+        fitted = load_router(path)
+    except LocoError as exc:
+        return str(exc)
+    if fitted.base.get("fingerprint") != fingerprint:
+        return None  # a router for another base is not affected
+    stale = staleness(fitted, registry_signature(active_for_base(registry, fingerprint)))
+    return f"the router is now stale ({stale}): refit it with `loco router fit`" if stale else None
+
+
 def open_router(registry, model, tokenizer, record, pool=None, warn: Callable[[str], object] = print) -> Router:
     """The router for `--adapter auto` on a loaded base; problems are said once through `warn`."""
     entries = active_for_base(registry, record.fingerprint)
