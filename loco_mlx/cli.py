@@ -16,6 +16,7 @@ import typer
 from loco_mlx.adapters_cli import adapters_app
 from loco_mlx.data_cli import data_app
 from loco_mlx.errors import LocoError
+from loco_mlx.export.cli import export_cmd
 from loco_mlx.router.cli import route_cmd, router_app
 
 app = typer.Typer(
@@ -30,6 +31,7 @@ app.add_typer(data_app, name="data")
 app.add_typer(adapters_app, name="adapters")
 app.add_typer(router_app, name="router")
 app.command("route")(route_cmd)
+app.command("export")(export_cmd)
 
 BaseOption = typer.Option(
     None,

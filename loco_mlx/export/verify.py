@@ -1,0 +1,217 @@
+"""Does an exported GGUF compute what MLX computes? Parity against the live MLX model.
+
+For each prompt of a fixed set (chat-formatted with the base's template): MLX decodes a
+greedy continuation; both engines then score the same token sequence (prompt + that
+continuation) and we compare logits at every position (max |difference|, top-1 agreement);
+llama.cpp also decodes its own greedy continuation, which must equal MLX's.
+
+
+A full-precision (F32) export must agree within 0.05 at every position: that checks the
+converter (names, layouts, tokenizer, metadata). An F16 file computes in llama.cpp's F16
+kernels, which round the activations to F16 as well (measured: an MLX model holding the
+same F16-rounded weights is no closer than the live model), so F16 is held to its top-1
+agreement and greedy continuations, and its max |difference| is reported.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+PROMPTS = (
+    "What is the capital of France?",
+    "Give me three tips for sleeping better.",
+    "Write a haiku about the sea.",
+    "Tom has 12 apples and buys 7 more. Then he gives away 5. How many apples does he have now?",
+    "A shop sells pens at 3 dollars each. How much do 14 pens cost?",
+    "Extract as JSON: name, age, city, job.\n\nMaria Lopez, 34, is a nurse who lives in Porto.",
+    "Write a Python function `is_even(n)` that returns True when n is even.",
+    "Explain photosynthesis in one sentence.",
+    "Translate 'good morning' into Spanish.",
+    "Who wrote the play Romeo and Juliet?",
+)
+CHAT = [
+    {"role": "system", "content": "You are a concise assistant."},
+    {"role": "user", "content": "Hello!"},
+    {"role": "assistant", "content": "Hi! How can I help?"},
+    {"role": "user", "content": "What is 2 + 2?"},
+]
+
+
+@dataclass
+class PromptParity:
+    prompt: str
+    positions: int
+    max_abs_logit_diff: float  # vs the live MLX model
+    top1_agreement: float  # vs the live MLX model
+    greedy_equal: bool  # llama.cpp's greedy continuation equals the live model's
+    mlx_tokens: int
+    llama_tokens: int
+    divergence_gap: float | None = None  # where they part: MLX's margin between its token and llama.cpp's
+
+
+TIE = 0.1  # a continuation that parts where MLX's two candidates were this close is a near-tie, not a defect
+
+
+@dataclass
+class ParityReport:
+    gguf: str
+    lora: str | None
+    prompts: list[PromptParity] = field(default_factory=list)
+    chat_template_matches: bool | None = None
+    seconds: float = 0.0
+
+    @property
+    def max_abs_logit_diff(self) -> float:
+        return max(p.max_abs_logit_diff for p in self.prompts)
+
+    @property
+    def top1_agreement(self) -> float:
+        total = sum(p.positions for p in self.prompts)
+        return sum(p.top1_agreement * p.positions for p in self.prompts) / total
+
+    @property
+    def greedy_equal(self) -> int:
+        return sum(p.greedy_equal for p in self.prompts)
+
+    @property
+    def near_ties(self) -> int:
+        return sum(
+            not p.greedy_equal and p.divergence_gap is not None and p.divergence_gap <= TIE for p in self.prompts
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            **asdict(self),
+            "max_abs_logit_diff": self.max_abs_logit_diff,
+            "top1_agreement": self.top1_agreement,
+            "greedy_equal": self.greedy_equal,
+            "near_ties": self.near_ties,
+            "prompt_count": len(self.prompts),
+        }
+
+    def summary(self) -> str:
+        template = {True: "same tokens", False: "DIFFERENT tokens", None: "not checked"}[self.chat_template_matches]
+        return (
+            f"max |logit diff| {self.max_abs_logit_diff:.4f}, top-1 agreement {self.top1_agreement:.1%}, "
+            f"greedy continuation identical on {self.greedy_equal}/{len(self.prompts)} prompts"
+            + (f" ({self.near_ties} more part at a near-tie <= {TIE})" if self.near_ties else "")
+            + "; "
+            f"chat template: {template}"
+        )
+
+
+def check_parity(
+    engine, gguf_path: Path, lora_path: Path | None = None, prompts=PROMPTS, max_tokens: int = 64
+) -> ParityReport:
+    """Compare `engine` (MLX, with the adapter that was exported active) against the GGUF in llama.cpp."""
+    from llama_cpp import Llama
+
+    start = time.perf_counter()
+    sequences = []
+    for prompt in prompts:
+        ids = engine.backend.encode_chat([{"role": "user", "content": prompt}])
+        sequences.append((prompt, ids, _mlx_greedy(engine, ids, max_tokens)))
+    longest = max(len(ids) + len(cont) for _, ids, cont in sequences) + max_tokens + 8
+    threads = os.cpu_count() or 1
+    llm = Llama(
+        model_path=str(gguf_path), lora_path=str(lora_path) if lora_path else None, n_ctx=(longest + 63) // 64 * 64,
+        logits_all=True, n_threads=threads, n_threads_batch=threads, verbose=False,
+    )  # fmt: skip
+    report = ParityReport(str(gguf_path), str(lora_path) if lora_path else None)
+    try:
+        eos = set(_eos_ids(engine))
+        for prompt, ids, continuation in sequences:
+            sequence = ids + continuation
+            mlx_logits = _mlx_logits(engine, sequence)
+            llm.reset()
+            llm.eval(sequence)
+            llama_logits = np.array(llm.scores[: len(sequence)], dtype=np.float32)
+            diff = np.abs(mlx_logits - llama_logits)
+            agree = mlx_logits.argmax(-1) == llama_logits.argmax(-1)
+            theirs = _llama_greedy(llm, ids, max_tokens, eos)
+            gap = None if theirs == continuation else _divergence_gap(mlx_logits, len(ids), continuation, theirs, eos)
+            report.prompts.append(
+                PromptParity(
+                    prompt,
+                    len(sequence),
+                    float(diff.max()),
+                    float(agree.mean()),
+                    theirs == continuation,
+                    len(continuation),
+                    len(theirs),
+                    gap,
+                )  # fmt: skip
+            )
+        report.chat_template_matches = _template_matches(engine, llm)
+    finally:
+        llm.close()
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _mlx_greedy(engine, ids: list[int], max_tokens: int) -> list[int]:
+    import mlx.core as mx
+    from mlx_lm.generate import generate_step
+
+    eos = set(_eos_ids(engine))
+    out = []
+    for token, _ in generate_step(mx.array(ids), engine.backend.model, max_tokens=max_tokens,
+                                  sampler=lambda logits: mx.argmax(logits, axis=-1)):  # fmt: skip
+        token = int(token)
+        if token in eos:
+            break
+        out.append(token)
+    return out
+
+
+def _divergence_gap(mlx_logits, prompt_len: int, ours: list[int], theirs: list[int], eos: set[int]) -> float:
+    """MLX's logit margin between its own token and llama.cpp's, where the continuations first differ."""
+    i = next((k for k, (a, b) in enumerate(zip(ours, theirs)) if a != b), min(len(ours), len(theirs)))
+    row = mlx_logits[prompt_len + i - 1]
+    their_token = theirs[i] if i < len(theirs) else max(eos, key=lambda t: row[t])
+    return float(row.max() - row[their_token])
+
+
+def _mlx_logits(engine, sequence: list[int]) -> np.ndarray:
+    import mlx.core as mx
+
+    return np.array(engine.backend.model(mx.array([sequence]))[0].astype(mx.float32))
+
+
+def _llama_greedy(llm, ids: list[int], max_tokens: int, eos: set[int]) -> list[int]:
+    llm.reset()
+    llm.eval(ids)
+    out = []
+    for _ in range(max_tokens):
+        token = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+        if token in eos:
+            break
+        out.append(token)
+        llm.eval([token])
+    return out
+
+
+def _eos_ids(engine) -> list[int]:
+    tokenizer = engine.backend.tokenizer
+    ids = getattr(tokenizer, "eos_token_ids", None) or [tokenizer.eos_token_id]
+    return [int(i) for i in ids if i is not None]
+
+
+def _template_matches(engine, llm) -> bool | None:
+    """The GGUF's own chat template, rendered by llama-cpp-python, gives MLX's tokens."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    template = llm.metadata.get("tokenizer.chat_template")
+    if not template:
+        return False
+    tokenizer = engine.backend.tokenizer
+    formatter = Jinja2ChatFormatter(template, tokenizer.eos_token or "", tokenizer.bos_token or "")
+    rendered = formatter(messages=CHAT).prompt
+    theirs = llm.tokenize(rendered.encode("utf-8"), add_bos=False, special=True)
+    ours = engine.backend.encode_chat(CHAT)
+    return list(theirs) == list(ours)

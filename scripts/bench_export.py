@@ -1,0 +1,88 @@
+"""Export an adapter in each GGUF type: time, file size, llama.cpp decode speed, parity with MLX.
+
+One run, one table (for the README). Parity is `loco export`'s own check (10 prompts, greedy
+64 tokens) against the live MLX model with the adapter.
+
+    python scripts/bench_export.py --adapter adapters/math
+    python scripts/bench_export.py --adapter runs/arithmetic --types F16,Q8_0
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import loco_mlx  # noqa: F401  (loads the system OpenBLAS before mlx)
+
+DEFAULT_TYPES = "F32,F16,BF16,Q8_0,Q4_0,Q6_K,Q5_K_M,Q4_K_M"
+
+
+def decode_speed(gguf: Path, prompt_ids: list[int], tokens: int = 64) -> float:
+    """llama.cpp greedy decode tokens/s after the prompt (median of 3)."""
+    from llama_cpp import Llama
+
+    threads = os.cpu_count() or 1
+    llm = Llama(model_path=str(gguf), n_ctx=512, n_threads=threads, n_threads_batch=threads, verbose=False)
+    speeds = []
+    try:
+        for _ in range(3):
+            llm.reset()
+            llm.eval(prompt_ids)
+            start = time.perf_counter()
+            for _ in range(tokens):
+                token = int(llm.scores[llm.n_tokens - 1].argmax())
+                llm.eval([token])
+            speeds.append(tokens / (time.perf_counter() - start))
+    finally:
+        llm.close()
+    return sorted(speeds)[1]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--adapter", default="adapters/math")
+    ap.add_argument("--types", default=DEFAULT_TYPES)
+    args = ap.parse_args()
+
+    from loco_mlx.engine import load_engine
+    from loco_mlx.export.cli import resolve_target
+    from loco_mlx.export.fuse import fused_weights
+    from loco_mlx.export.gguf_writer import write_gguf
+    from loco_mlx.export.verify import check_parity
+
+    name, adapter_dir, record = resolve_target(args.adapter, None)
+    engine = load_engine(record, adapter_path=str(adapter_dir))
+    prompt = engine.backend.encode_chat([{"role": "user", "content": "Tell me about the moon."}])
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for quant in args.types.upper().split(","):
+            start = time.perf_counter()
+            fused = fused_weights(record, adapter_dir)
+            path = write_gguf(fused, record, Path(tmp) / f"{name}-{quant.lower()}.gguf", quant)
+            seconds = time.perf_counter() - start
+            del fused
+            speed = decode_speed(path, prompt)
+            parity = check_parity(engine, path)
+            rows.append((quant, seconds, path.stat().st_size, speed, parity))
+            print(f"{quant}: {seconds:.1f} s, {path.stat().st_size / 2**20:.1f} MiB, {speed:.1f} tok/s; "
+                  f"{parity.summary()}", file=sys.stderr)  # fmt: skip
+            path.unlink()
+
+    mode = engine.backend.loaded.compute.mode
+    print(f"\n`python scripts/bench_export.py --adapter {args.adapter}` on {platform.machine()} "
+          f"({os.cpu_count()} cores); base {record.id}, MLX reference {mode}\n")  # fmt: skip
+    print("| type | export s | size MiB | llama.cpp decode tok/s | max abs logit diff | top-1 agreement | "
+          "greedy 64 tokens identical |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for quant, seconds, size, speed, p in rows:
+        print(f"| {quant} | {seconds:.1f} | {size / 2**20:.1f} | {speed:.1f} | {p.max_abs_logit_diff:.3f} | "
+              f"{p.top1_agreement:.1%} | {p.greedy_equal}/{len(p.prompts)} |")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
