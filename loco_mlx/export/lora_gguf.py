@@ -14,9 +14,7 @@ Layouts (checked numerically against llama-cpp-python in tests/test_export_lora.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -149,8 +147,9 @@ def write_lora_gguf(adapter_dir: str | Path, record, out_path: str | Path, dtype
 def _write_gguf_atomic(out_path: Path, arch: str, name: str, alpha: float, tensors: dict) -> None:
     import gguf
 
-    tmp = _temp_file_beside(out_path)
-    try:
+    from loco_mlx.export.gguf_writer import atomic_output
+
+    with atomic_output(out_path) as tmp:
         writer = gguf.GGUFWriter(str(tmp), arch)
         try:
             writer.add_type(gguf.GGUFType.ADAPTER)
@@ -164,23 +163,3 @@ def _write_gguf_atomic(out_path: Path, arch: str, name: str, alpha: float, tenso
             writer.write_tensors_to_file()
         finally:
             writer.close()
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600
-        os.replace(tmp, out_path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise LocoError(f"cannot write {out_path}: {exc.strerror or exc}") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _temp_file_beside(out_path: Path) -> Path:
-    if out_path.is_dir():
-        raise LocoError(f"{out_path} is a directory; give the .gguf file to write")
-    try:
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".tmp", dir=out_path.parent)
-    except OSError as exc:
-        raise LocoError(f"cannot write {out_path}: {exc.strerror or exc}") from None
-    os.close(fd)
-    return Path(tmp)
