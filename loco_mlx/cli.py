@@ -230,6 +230,30 @@ def chat(
     run_repl(ChatSession(_engine(cfg, adapter_path), cfg.sampling, cfg.system, inference=cfg.inference))
 
 
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; beyond loopback needs --api-key."),
+    port: int = typer.Option(8080, "--port", help="Port to listen on."),
+    api_key: Optional[str] = typer.Option(
+        None, "--api-key", envvar="LOCO_API_KEY", help="Require 'Authorization: Bearer KEY' on /v1.", show_default=False
+    ),
+    base: Optional[str] = BaseOption,
+    compute: Optional[str] = ComputeOption,
+    max_tokens_limit: int = typer.Option(2048, "--max-tokens-limit", help="Largest max_tokens a request may ask."),
+    max_body_bytes: int = typer.Option(2**20, "--max-body-bytes", help="Largest request body (413 beyond)."),
+    config: Optional[Path] = ConfigOption,
+) -> None:
+    """Serve the base and its active adapters over an OpenAI-compatible HTTP API (model 'auto' routes)."""
+    from loco_mlx.serve import ServeSettings, bind_socket, check_bind, run_server
+
+    check_bind(host, api_key)  # before the model loads: a refusal, a bad setting or a taken port is instant
+    cfg = _generate_config(config, base=base, compute=compute, adapter="auto")
+    limits = {"max_tokens_limit": max_tokens_limit, "max_body_bytes": max_body_bytes}
+    settings = ServeSettings(host, port, api_key, **limits, sampling=cfg.sampling, reread=cfg.inference.reread)
+    sock = bind_socket(host, port)
+    run_server(_engine(cfg, None), settings, sock)
+
+
 @app.command("eval")
 def eval_cmd(
     adapter: str = typer.Argument(..., help="A registered adapter name or an adapter directory."),

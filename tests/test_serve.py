@@ -1,0 +1,310 @@
+"""`loco serve` as a client sees it: the real server on the embedded base, the official openai client.
+
+Adapters are registered, SHIP-gated and promoted with random LoRA weights (as in
+test_router_cli), strong enough that each one changes the replies: so a reply that
+equals its solo run proves no other request's adapter leaked into it.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from loco_mlx.errors import LocoError
+from loco_mlx.serve import ServeSettings, StopScanner, bind_socket, check_bind, create_app, make_server
+from tests.test_cli import assert_user_error, loco
+
+pytestmark = pytest.mark.integration
+
+ADAPTERS = ("alpha", "beta", "gamma")
+KEY = "s3cret-key"
+MAX_TOKENS_LIMIT = 64
+MAX_BODY = 4096
+PROMPTS = ("Name a color.", "What is 2 + 3?", "Say hello to Bob.")
+
+
+@dataclass
+class Served:
+    url: str
+    base_id: str
+    engine: object
+    registry_path: Path
+
+
+@contextmanager
+def running(app):
+    """The app under uvicorn on a free loopback port, in a background thread."""
+    sock = bind_socket("127.0.0.1", 0)
+    server = make_server(app, log_level="warning")
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    for _ in range(300):
+        if server.started:
+            break
+        threading.Event().wait(0.05)
+    assert server.started, "the server did not start"
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(15)
+
+
+@pytest.fixture(scope="module")
+def served(default_home, tmp_path_factory):
+    from loco_mlx.engine import Engine, MLXBackend
+    from loco_mlx.models.loading import load_base
+    from loco_mlx.models.store import BaseStore
+    from loco_mlx.pool import AdapterPool
+    from loco_mlx.registry import GateSummary, Registry
+    from loco_mlx.router.router import open_router
+    from tests.test_pool import write_adapter
+
+    tmp = tmp_path_factory.mktemp("serve")
+    registry_path = tmp / "registry" / "registry.yaml"
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("LOCO_HOME", str(default_home))
+        env.setenv("LOCO_REGISTRY", str(registry_path))
+        store = BaseStore(default_home)
+        record = store.get("smollm2-135m-instruct")
+        registry = Registry(registry_path, store)
+        for i, name in enumerate((*ADAPTERS, "draft")):
+            directory = write_adapter(tmp / name, record, 4, 20.0, ["self_attn.q_proj"], 30, seed=i + 1)
+            registry.add(directory, name=name, keywords={f"{name} topic": 1.0})
+            if name != "draft":  # registered but never promoted: not servable
+                registry.set_gate(name, GateSummary(0.5, 0.1, "x", "SHIP"))
+                registry.promote(name)
+        loaded = load_base(record)
+        engine = Engine(MLXBackend(loaded), AdapterPool(loaded))
+        engine.router = open_router(registry, loaded.model, loaded.tokenizer, record, engine.pool, lambda _: None)
+        settings = ServeSettings(
+            max_tokens_limit=MAX_TOKENS_LIMIT, max_body_bytes=MAX_BODY, registry_path=registry_path
+        )
+        with running(create_app(engine, settings)) as url:
+            yield Served(url, record.id, engine, registry_path)
+
+
+def client(served):
+    from openai import OpenAI
+
+    return OpenAI(base_url=served.url + "/v1", api_key="unused", max_retries=0, timeout=120)
+
+
+def ask(served, model: str, prompt: str, max_tokens: int = 8, **extra):
+    return client(served).chat.completions.create(
+        model=model, messages=[{"role": "user", "content": prompt}], max_tokens=max_tokens, temperature=0, **extra
+    )
+
+
+def assert_openai_error(response: httpx.Response, status: int, *fragments: str) -> dict:
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert set(error) == {"message", "type", "param", "code"}, error
+    for fragment in fragments:
+        assert fragment in error["message"], (fragment, error)
+    return error
+
+
+def assert_healthy(served) -> None:
+    assert httpx.get(served.url + "/health", timeout=10).status_code == 200
+
+
+# --- the OpenAI surface ------------------------------------------------------------------------------
+
+
+def test_models_lists_the_base_active_adapters_and_auto(served):
+    cards = {m.id: m.model_dump() for m in client(served).models.list().data}
+    assert set(cards) == {served.base_id, *ADAPTERS, "auto"}  # "draft" is not active
+    assert cards[served.base_id].get("parent") is None
+    assert all(cards[name]["parent"] == served.base_id for name in ADAPTERS)
+
+
+def test_chat_completion_names_the_adapter_and_counts_tokens(served):
+    reply = ask(served, "alpha", PROMPTS[0])
+    assert reply.object == "chat.completion" and reply.model == "alpha"
+    assert reply.choices[0].message.role == "assistant" and isinstance(reply.choices[0].message.content, str)
+    assert reply.choices[0].finish_reason in ("stop", "length")
+    assert reply.usage.prompt_tokens > 0 and 0 < reply.usage.completion_tokens <= 8
+    assert reply.usage.total_tokens == reply.usage.prompt_tokens + reply.usage.completion_tokens
+    assert reply.model_extra["loco"] == {"adapter": "alpha", "route_confidence": None}
+    base = ask(served, "base", PROMPTS[0])
+    assert base.model == served.base_id and base.model_extra["loco"]["adapter"] is None
+
+
+def test_streaming_chat_equals_the_plain_reply(served):
+    plain = ask(served, "beta", PROMPTS[1])
+    chunks = list(ask(served, "beta", PROMPTS[1], stream=True))
+    assert chunks[0].choices[0].delta.role == "assistant"
+    text = "".join(c.choices[0].delta.content or "" for c in chunks)
+    assert text == plain.choices[0].message.content
+    last = chunks[-1]
+    assert last.choices[0].finish_reason == plain.choices[0].finish_reason
+    assert last.usage.completion_tokens == plain.usage.completion_tokens
+    assert last.model_extra["loco"]["adapter"] == "beta"
+
+
+def test_completions_use_the_raw_prompt(served):
+    prompt = "The capital of France is"
+    reply = client(served).completions.create(model="base", prompt=prompt, max_tokens=6, temperature=0)
+    assert reply.object == "text_completion" and reply.choices[0].text
+    assert reply.usage.prompt_tokens == len(served.engine.backend.tokenizer.encode(prompt))  # no chat template
+    streamed = client(served).completions.create(model="base", prompt=prompt, max_tokens=6, temperature=0, stream=True)
+    assert "".join(c.choices[0].text for c in streamed) == reply.choices[0].text
+
+
+def test_stop_strings_cut_the_reply(served):
+    full = ask(served, "base", PROMPTS[2], max_tokens=12).choices[0].message.content
+    assert len(full) > 6, full
+    stop = full[3:6]
+    cut = ask(served, "base", PROMPTS[2], max_tokens=12, stop=[stop, "never appears"])
+    assert cut.choices[0].message.content == full[: full.find(stop)]
+    assert cut.choices[0].finish_reason == "stop"
+    streamed = ask(served, "base", PROMPTS[2], max_tokens=12, stop=stop, stream=True)
+    assert "".join(c.choices[0].delta.content or "" for c in streamed) == full[: full.find(stop)]
+
+
+def test_auto_routes_on_the_last_user_message(served):
+    reply = ask(served, "auto", "Tell me about the gamma topic please.")
+    assert reply.model_extra["loco"]["adapter"] == "gamma" and reply.model == "gamma"
+
+
+def test_concurrent_requests_never_see_another_adapter(served):
+    requests = [(model, PROMPTS[i % len(PROMPTS)]) for i, model in enumerate(["base", *ADAPTERS] * 3)]
+    alone = {req: ask(served, *req).choices[0].message.content for req in requests}
+    assert len(alone) == 12  # every (model, prompt) pair once
+    for prompt in PROMPTS:  # the adapters change the replies, or a leak could go unseen
+        assert len({alone[(model, prompt)] for model in ["base", *ADAPTERS]}) > 1, prompt
+    with ThreadPoolExecutor(len(requests)) as pool:
+        replies = pool.map(lambda req: ask(served, *req), requests)
+        start = time.perf_counter()
+        assert_healthy(served)  # generation runs off the event loop: health answers while it works
+        assert time.perf_counter() - start < 2.0
+        together = list(replies)
+    for req, reply in zip(requests, together):
+        assert reply.choices[0].message.content == alone[req], req
+        assert reply.model_extra["loco"]["adapter"] == (None if req[0] == "base" else req[0])
+
+
+# --- bad requests: OpenAI-shaped errors, and the server stays up --------------------------------------
+
+
+def post(served, body=None, content=None, path="/v1/chat/completions", **headers):
+    return httpx.post(served.url + path, json=body, content=content, headers=headers, timeout=30)
+
+
+def chat_body(model="base", **extra):
+    return {"model": model, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2, **extra}
+
+
+BAD_MODELS = [
+    ("../adapters/x", 400, "looks like a path"),
+    ("/etc/passwd", 400, "looks like a path"),
+    ("~/adapters", 400, "looks like a path"),
+    ("C:\\adapters", 400, "looks like a path"),
+    ("Not An Id", 400, "invalid model id"),
+    ("nope", 404, "'nope' not found"),
+    ("draft", 404, "'draft' not found"),  # registered, not promoted
+]
+
+
+@pytest.mark.parametrize("model,status,fragment", BAD_MODELS, ids=[m for m, _, _ in BAD_MODELS])
+def test_only_served_model_ids_are_accepted(served, model, status, fragment):
+    error = assert_openai_error(post(served, chat_body(model)), status, fragment)
+    assert error["param"] == "model"
+    assert_healthy(served)
+
+
+def test_malformed_and_invalid_bodies_are_400(served):
+    assert_openai_error(post(served, content=b'{"model": "base", ', **{"content-type": "application/json"}), 400,
+                        "not valid JSON")  # fmt: skip
+    assert_openai_error(post(served, content=b"[1, 2]", **{"content-type": "application/json"}), 400, "JSON object")
+    assert_openai_error(post(served, {"model": "base"}), 400, "messages: Field required")
+    assert_openai_error(post(served, chat_body(temperature=-1)), 400, "temperature")
+    assert_openai_error(post(served, chat_body(n=2)), 400, "only n=1")
+    bad_role = {"model": "base", "messages": [{"role": "robot", "content": "hi"}]}
+    assert assert_openai_error(post(served, bad_role), 400, "'robot'")["param"] == "messages.0.role"
+    assert_openai_error(post(served, {"model": "base"}, path="/v1/completions"), 400, "prompt")
+    as_form = post(
+        served, content=json.dumps(chat_body()).encode(), **{"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert as_form.status_code == 200, as_form.text  # curl -d: JSON whatever the Content-Type
+    assert_healthy(served)
+
+
+def test_max_tokens_over_the_limit_is_400(served):
+    error = assert_openai_error(post(served, chat_body(max_tokens=MAX_TOKENS_LIMIT + 1)), 400, str(MAX_TOKENS_LIMIT))
+    assert error["param"] == "max_tokens"
+    assert_healthy(served)
+
+
+def test_oversized_bodies_are_413(served):
+    big = chat_body()
+    big["messages"][0]["content"] = "x" * (MAX_BODY + 1)
+    assert_openai_error(post(served, big), 413, "over the limit")  # by Content-Length
+
+    def chunked():  # no Content-Length: the bytes actually read are counted
+        for _ in range(MAX_BODY // 512 + 2):
+            yield b" " * 512
+
+    assert_openai_error(post(served, content=chunked(), **{"content-type": "application/json"}), 413)
+    assert_healthy(served)
+
+
+def test_unknown_routes_use_the_error_shape(served):
+    assert_openai_error(httpx.get(served.url + "/v1/nothing", timeout=10), 404)
+    assert_healthy(served)
+
+
+# --- binding and API keys -----------------------------------------------------------------------------
+
+
+def test_non_loopback_needs_an_api_key(default_env):
+    for host in ("127.0.0.1", "::1", "localhost"):
+        check_bind(host, None)
+    check_bind("0.0.0.0", KEY)
+    with pytest.raises(LocoError, match="refusing to listen on 0.0.0.0 without an API key"):
+        check_bind("0.0.0.0", None)
+    env = {k: v for k, v in default_env.items() if k != "LOCO_API_KEY"}
+    assert_user_error(loco("serve", "--host", "0.0.0.0", env=env), "refusing to listen on 0.0.0.0", "--api-key")
+
+
+def test_api_key_is_required_on_v1_routes(served):
+    from openai import AuthenticationError, OpenAI
+
+    settings = ServeSettings(api_key=KEY, registry_path=served.registry_path)
+    with running(create_app(served.engine, settings)) as url:
+        assert_openai_error(httpx.get(url + "/v1/models", timeout=10), 401, "API key")
+        wrong = {"Authorization": "Bearer nope"}
+        assert_openai_error(httpx.get(url + "/v1/models", headers=wrong, timeout=10), 401)
+        post_wrong = httpx.post(url + "/v1/chat/completions", json=chat_body(), headers=wrong, timeout=10)
+        assert_openai_error(post_wrong, 401)
+        assert httpx.get(url + "/health", timeout=10).status_code == 200  # health needs no key
+        right = {"Authorization": f"Bearer {KEY}"}
+        assert httpx.get(url + "/v1/models", headers=right, timeout=10).status_code == 200
+        with pytest.raises(AuthenticationError):
+            OpenAI(base_url=url + "/v1", api_key="wrong", max_retries=0).models.list()
+
+
+def test_stop_scanner_holds_back_a_possible_stop():
+    scanner = StopScanner(["END"])
+    assert scanner.feed("abcE") == ("ab", False)  # "cE" might start "END"
+    assert scanner.feed("N") == ("c", False)
+    assert scanner.feed("Dtail") == ("", True)
+    assert StopScanner([]).feed("all of it") == ("all of it", False)
+
+
+def test_a_taken_port_is_a_one_line_error():
+    taken = bind_socket("127.0.0.1", 0)
+    port = taken.getsockname()[1]
+    taken.listen()
+    with pytest.raises(LocoError, match=f"cannot listen on 127.0.0.1:{port}"):
+        bind_socket("127.0.0.1", port)
+    taken.close()
