@@ -58,11 +58,12 @@ def test_fit_route_explain_eval_and_stale(env, tmp_path):
     general = tmp_path / "general.jsonl"
     general.write_text("".join(json.dumps({"query": q}) + "\n" for q in GENERAL))
 
+    router_file = tmp_path / "registry" / "router.json"
+    router_file.write_text("{not json")  # a broken file from an earlier run must not block a refit
     fit = loco("router", "fit", "--examples", f"math={examples}", "--general", str(general), "--per-label", "40",
                "--layer", "4", env=env)  # fmt: skip
     assert fit.returncode == 0, fit.stderr
     assert "cross-validated" in fit.stdout and "threshold" in fit.stdout
-    router_file = tmp_path / "registry" / "router.json"
     assert json.loads(router_file.read_text())["labels"] == ["base", "math"]
     assert not (directory / "router_examples.jsonl").exists()  # the adapter's directory is left alone
 

@@ -70,7 +70,6 @@ def fit_cmd(
         ROUTER_FILE,
         active_for_base,
         fit_router,
-        load_router,
         registry_signature,
         save_router,
     )
@@ -88,7 +87,7 @@ def fit_cmd(
     if unknown:
         raise LocoError(f"--examples names {', '.join(unknown)}, not active adapters of {record.id}")
     path = registry.root / ROUTER_FILE
-    previous = load_router(path).sources if path.is_file() else {}
+    previous = _previous_sources(path)
     queries, sources = {}, {}
     for entry in entries:  # a file given last time is used again, so a plain refit needs no options
         remembered = (previous.get(entry.name) or {}).get("files", [None])[0]
@@ -127,6 +126,16 @@ def fit_cmd(
         f"threshold {cv['threshold']:.2f}"
     )
     typer.echo(f"router: {path}")
+
+
+def _previous_sources(path: Path) -> dict:
+    """The example files the last fit used (a broken or missing router.json just has none)."""
+    from loco_mlx.router.router import load_router
+
+    try:
+        return load_router(path).sources if path.is_file() else {}
+    except LocoError:
+        return {}
 
 
 @router_app.command("eval")
