@@ -102,3 +102,17 @@ def check_adapter_files(directory: Path, config: dict, base) -> None:
             raise LocoError(
                 f"{file}: '{prefix}' maps {a[0]} -> {b[1]} features, but base {base.id} has a {weight} weight there"
             )
+
+
+def load_lora_factors(directory: Path) -> dict[str, dict]:
+    """An adapter's tensors as float32 numpy arrays, grouped by module: {module: {"lora_a": .., "lora_b": ..}}.
+
+    For the exporters, which compute on numpy; the pool keeps mlx arrays (pool.py)."""
+    import mlx.core as mx
+    import numpy as np
+
+    factors: dict[str, dict] = {}
+    for key, value in mx.load(str(Path(directory) / "adapters.safetensors")).items():
+        module, _, leaf = key.rpartition(".")
+        factors.setdefault(module, {})[leaf] = np.array(value.astype(mx.float32))
+    return factors

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from loco_mlx.adapters import check_adapter_files, check_base_binding, read_adapter_dir
+from loco_mlx.adapters import check_adapter_files, check_base_binding, load_lora_factors, read_adapter_dir
 from loco_mlx.errors import LocoError
 from loco_mlx.models.store import BaseRecord, weight_files
 
@@ -123,13 +123,7 @@ def _read_adapter(record: BaseRecord, adapter_dir: str | Path) -> tuple[str, flo
     if config.get("fine_tune_type", "lora") != "lora":
         raise LocoError(f"{directory}: only LoRA adapters can be fused, not {config['fine_tune_type']!r}")
     check_adapter_files(directory, config, record)
-    import mlx.core as mx
-
-    tensors = mx.load(str(directory / "adapters.safetensors"))
-    pairs: dict[str, dict[str, np.ndarray]] = {}
-    for key, value in tensors.items():
-        module, _, leaf = key.rpartition(".")
-        pairs.setdefault(module, {})[leaf] = np.array(value.astype(mx.float32))
+    pairs = load_lora_factors(directory)
     scale = float((config.get("lora_parameters") or {}).get("scale", 20.0))  # mlx-lm's default
     name = (manifest or {}).get("name") or directory.name
     return name, scale, {m: (p["lora_a"], p["lora_b"]) for m, p in pairs.items()}

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from loco_mlx.adapters import check_adapter_files, check_base_binding, read_adapter_dir
+from loco_mlx.adapters import check_adapter_files, check_base_binding, load_lora_factors, read_adapter_dir
 from loco_mlx.errors import LocoError
 from loco_mlx.export.names import gguf_tensor_name, permute_rope_rows
 from loco_mlx.models.gguf_import import SUPPORTED_ARCHITECTURES
@@ -75,17 +75,12 @@ def read_lora(adapter_dir: str | Path, record) -> LoraWeights:
 
 
 def _load_pairs(directory: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    import mlx.core as mx
-
-    weights = mx.load(str(directory / "adapters.safetensors"))
-    pairs: dict[str, dict] = {}
-    for key, value in weights.items():
-        module_path, _, leaf = key.rpartition(".")
-        if leaf == "m":
+    pairs = load_lora_factors(directory)
+    for module_path, pair in pairs.items():
+        if "m" in pair:
             raise LocoError(
-                f"adapter {directory}: tensor '{key}' is a DoRA magnitude; DoRA adapters cannot be exported"
+                f"adapter {directory}: tensor '{module_path}.m' is a DoRA magnitude; DoRA adapters cannot be exported"
             )
-        pairs.setdefault(module_path, {})[leaf] = np.array(value.astype(mx.float32))
     for module_path, pair in pairs.items():
         match = _MODULE_RE.match(module_path)
         if match is None or match.group(3) not in PROJECTIONS:

@@ -25,7 +25,7 @@ import numpy as np
 
 from loco_mlx.errors import LocoError
 from loco_mlx.files import write_atomic
-from loco_mlx.router.classifier import BASE, FitSettings, LinearRouter, fit, softmax
+from loco_mlx.router.classifier import BASE, FitSettings, LinearRouter, fit
 from loco_mlx.router.embed import BaseEncoder, EncoderConfig
 from loco_mlx.router.keywords import KeywordMatch, KeywordMatcher
 
@@ -356,7 +356,3 @@ def open_router(registry, model, tokenizer, record, pool=None, warn: Callable[[s
         names = known
     encoder = BaseEncoder(model, tokenizer, fitted.encoder, pool)
     return Router(names, keywords, fitted, encoder)
-
-
-def softmax_probabilities(logits: np.ndarray) -> np.ndarray:  # re-exported for scripts
-    return softmax(logits)
