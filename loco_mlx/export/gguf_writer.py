@@ -443,15 +443,15 @@ _HF_REGEX_ALIASES = {"(?i:'s|'t|'re|'ve|'m|'ll|'d)": "(?:'[sS]|'[tT]|'[rR][eE]|'
 
 def detect_pre_tokenizer(pre: dict | None, file: Path) -> str:
     """llama.cpp's tokenizer.ggml.pre for a tokenizer.json pre_tokenizer, matched by its regexes."""
-    from loco_mlx.models.gguf_tokenizer import _BPE_PRE, _GPT2
+    from loco_mlx.models.gguf_tokenizer import BPE_PRE_TOKENIZERS, GPT2_SPLIT
 
-    regexes = _split_regexes(pre, _GPT2)
-    for name, (known, _, _) in _BPE_PRE.items():  # first match: the canonical name of each family
+    regexes = _split_regexes(pre, GPT2_SPLIT)
+    for name, (known, _, _) in BPE_PRE_TOKENIZERS.items():  # first match: the canonical name of each family
         if regexes == known:
             return name
     raise LocoError(
         f"{file}: pre-tokenizer {json.dumps(pre)[:200]} matches none llama.cpp knows "
-        f"({', '.join(sorted(_BPE_PRE))}); export from the model's GGUF instead"
+        f"({', '.join(sorted(BPE_PRE_TOKENIZERS))}); export from the model's GGUF instead"
     )
 
 

@@ -27,21 +27,21 @@ _NORMAL, _UNKNOWN, _CONTROL, _USER_DEFINED, _UNUSED, _BYTE = 1, 2, 3, 4, 5, 6
 # llama.cpp runs each over the pieces the previous one left, keeping unmatched text as its
 # own piece: that is Split(behavior="isolated") in a Sequence. (The GPT-2 regex lacks the
 # usual final "|\s+"; isolated splitting keeps that leftover whitespace as a piece anyway.)
-_GPT2 = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)"
+GPT2_SPLIT = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)"
 _LLAMA3 = (
     r"(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+"
     r"|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
 )
 _QWEN2 = _LLAMA3.replace(r"\p{N}{1,3}", r"\p{N}")
-_DEFAULT = [r"[\p{P}\$\+<=>\^~\|]+", _GPT2, r"\p{N}+", r"[0-9][0-9][0-9]"]
+_DEFAULT = [r"[\p{P}\$\+<=>\^~\|]+", GPT2_SPLIT, r"\p{N}+", r"[0-9][0-9][0-9]"]
 
 # pre id -> (regexes, ignore_merges, add_bos when the GGUF has no add_bos_token), as
 # llama.cpp's llama_vocab::load sets them; the aliases share llama.cpp's code path.
-_BPE_PRE: dict[str, tuple[list[str], bool, bool]] = {
+BPE_PRE_TOKENIZERS: dict[str, tuple[list[str], bool, bool]] = {
     "default": (_DEFAULT, False, False),
-    "gpt-2": ([_GPT2], False, False),
-    "smollm": ([r"\p{N}", _GPT2], False, False),
-    "starcoder": ([r"\p{N}", _GPT2], False, False),
+    "gpt-2": ([GPT2_SPLIT], False, False),
+    "smollm": ([r"\p{N}", GPT2_SPLIT], False, False),
+    "starcoder": ([r"\p{N}", GPT2_SPLIT], False, False),
     "llama-bpe": ([_LLAMA3], True, True),
     "llama3": ([_LLAMA3], True, True),
     "llama-v3": ([_LLAMA3], True, True),
@@ -122,11 +122,12 @@ def _build_bpe(meta: dict[str, Any], tokens: list[str]):
 
 def _bpe_pre(meta: dict[str, Any]) -> tuple[list[str], bool, bool]:
     pre = meta.get("tokenizer.ggml.pre") or "default"  # llama.cpp falls back to "default" too
-    if pre not in _BPE_PRE:
+    if pre not in BPE_PRE_TOKENIZERS:
         raise LocoError(
-            f"unsupported GGUF pre-tokenizer {pre!r} (tokenizer.ggml.pre); supported: {', '.join(sorted(_BPE_PRE))}"
+            f"unsupported GGUF pre-tokenizer {pre!r} (tokenizer.ggml.pre); "
+            f"supported: {', '.join(sorted(BPE_PRE_TOKENIZERS))}"
         )
-    return _BPE_PRE[pre]
+    return BPE_PRE_TOKENIZERS[pre]
 
 
 def _build_spm(meta: dict[str, Any], tokens: list[str], types: list[int], unk: int | None):
