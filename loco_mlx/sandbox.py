@@ -28,8 +28,8 @@ allowed; kernel exploits are out of scope. Do not run hostile code with this as 
 
 from __future__ import annotations
 
-import ctypes
 import functools
+import json
 import os
 import shutil
 import signal
@@ -38,14 +38,12 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
-NOBODY = 65534
-_CLONE_NEWNS = 0x00020000
-_CLONE_NEWNET = 0x40000000
-_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
-_MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 32, 4096, 16384, 1 << 18
-_KEEP_FLAGS = {"nosuid": _MS_NOSUID, "nodev": _MS_NODEV, "noexec": _MS_NOEXEC}
+from loco_mlx.sandbox_launch import NOBODY, SETUP_FAILED, SETUP_FAILED_PREFIX
+
+LAUNCHER = str(Path(__file__).with_name("sandbox_launch.py"))  # run by path: it needs no package on sys.path
 
 # Run by the child in place of the code; imports only the standard library.
 _BOOTSTRAP = """\
@@ -85,94 +83,16 @@ class SandboxResult:
     elapsed: float = field(default=0.0, compare=False)
 
 
-def _libc():
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_void_p]
-    return libc
-
-
-def _check(rc: int, what: str) -> None:
-    if rc != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"{what}: {os.strerror(err)}")
-
-
-def _mounts() -> list[tuple[str, set[str]]]:
-    out = []
-    with open("/proc/self/mountinfo", encoding="utf-8") as f:
-        for line in f:
-            parts = line.split()
-            # mountinfo escapes spaces etc. as octal (\040)
-            point = parts[4].encode().decode("unicode_escape")
-            out.append((point, set(parts[5].split(","))))
-    return out
-
-
-def _untraversable_ancestor(path: str) -> str | None:
-    """The topmost ancestor of `path` that others cannot enter (no o+x), if any."""
-    current = "/"
-    for part in path.strip("/").split("/"):
-        current = os.path.join(current, part)
-        if os.path.isdir(current) and not os.stat(current).st_mode & 0o001:
-            return current
-    return None
-
-
-def _isolate(workdir: str, interpreter_dirs: list[str]) -> None:
-    """In the child (still root): namespaces, read-only filesystem except `workdir`, interpreter reachable."""
-    libc = _libc()
-    _check(libc.unshare(_CLONE_NEWNS | _CLONE_NEWNET), "unshare")
-    _check(libc.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None), "make / private")
-    for target in interpreter_dirs:
-        hidden = _untraversable_ancestor(target)
-        if hidden is None:
-            continue
-        fd = os.open(target, os.O_PATH)
-        _check(libc.mount(b"tmpfs", hidden.encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV, b"mode=755,size=64k"), "tmpfs")
-        os.makedirs(target, mode=0o755, exist_ok=True)
-        _check(libc.mount(f"/proc/self/fd/{fd}".encode(), target.encode(), None, _MS_BIND | _MS_REC, None), "bind")
-        os.close(fd)
-    _check(libc.mount(workdir.encode(), workdir.encode(), None, _MS_BIND, None), "bind workdir")
-    for point, opts in reversed(_mounts()):
-        if point == workdir or "ro" in opts:
-            continue
-        flags = _MS_REMOUNT | _MS_BIND | _MS_RDONLY
-        for name, bit in _KEEP_FLAGS.items():
-            if name in opts:
-                flags |= bit
-        rc = libc.mount(None, point.encode(), None, flags, None)
-        # /proc and /sys are not writable by nobody anyway; anything else must become read-only
-        if rc != 0 and not point.startswith(("/proc", "/sys")):
-            _check(rc, f"remount {point} read-only")
-    os.chdir(workdir)  # the old cwd points below the bind mount, which is now read-only
-
-
-def _set_limits(limits: SandboxLimits) -> None:
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-    # soft limit sends SIGXCPU (reported as "timeout"); the hard limit a second later is SIGKILL
-    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 1))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_bytes, limits.file_size_bytes))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes, limits.max_processes))
-
-
-def _child_setup(limits: SandboxLimits, workdir: str, isolate: bool, interpreter_dirs: list[str]):
-    def setup() -> None:
-        if isolate:
-            _isolate(workdir, interpreter_dirs)
-            os.setgroups([])
-            os.setgid(NOBODY)
-            os.setuid(NOBODY)
-        _set_limits(limits)
-
-    return setup
-
-
 def _interpreter_dirs() -> list[str]:
     dirs = {os.path.dirname(os.path.realpath(sys.executable)), sys.base_prefix, sys.prefix}
     return sorted({os.path.realpath(d) for d in dirs})
+
+
+def _launch(argv: list[str], limits: SandboxLimits, workdir: str, isolate: bool) -> list[str]:
+    """The command that runs `argv` after the launcher has isolated and limited itself."""
+    config = {"workdir": workdir, "isolate": isolate, "interpreter_dirs": _interpreter_dirs(),
+              "limits": asdict(limits), "argv": argv}  # fmt: skip
+    return [sys.executable, "-I", "-S", LAUNCHER, json.dumps(config)]
 
 
 @functools.lru_cache(maxsize=1)
@@ -183,11 +103,11 @@ def isolation_available() -> bool:
     workdir = tempfile.mkdtemp(prefix="loco_sandbox_probe_")
     try:
         os.chown(workdir, NOBODY, NOBODY)
+        argv = [sys.executable, "-I", "-S", "-c", "pass"]
         proc = subprocess.run(
-            [sys.executable, "-I", "-S", "-c", "pass"],
+            _launch(argv, SandboxLimits(), workdir, True),
             cwd=workdir,
             env={"PATH": "/usr/bin:/bin"},
-            preexec_fn=_child_setup(SandboxLimits(), workdir, True, _interpreter_dirs()),
             capture_output=True,
             timeout=30,
         )
@@ -248,14 +168,13 @@ def run_python(code: str, tests: str = "", limits: SandboxLimits | None = None) 
         env = {"PATH": "/usr/bin:/bin", "HOME": workdir, "TMPDIR": workdir, "LANG": "C.UTF-8"}
         try:
             proc = subprocess.Popen(
-                [sys.executable, "-I", "-S", "bootstrap.py"],
+                _launch([sys.executable, "-I", "-S", "bootstrap.py"], limits, workdir, isolate),
                 cwd=workdir,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 start_new_session=True,
-                preexec_fn=_child_setup(limits, workdir, isolate, _interpreter_dirs()),
             )
         except (OSError, subprocess.SubprocessError) as exc:
             return SandboxResult(False, None, False, "", f"sandbox setup failed: {exc}", "error")
@@ -279,6 +198,8 @@ def run_python(code: str, tests: str = "", limits: SandboxLimits | None = None) 
             t.join(timeout=1.0)
         stdout = out.decode("utf-8", errors="replace")
         stderr = err.decode("utf-8", errors="replace")
+        if proc.returncode == SETUP_FAILED and stderr.startswith(SETUP_FAILED_PREFIX):
+            return SandboxResult(False, None, False, "", stderr.strip(), "error", time.monotonic() - start)
         returncode = None if timed_out else proc.returncode
         reason = _classify(returncode, timed_out, stderr)
         return SandboxResult(reason == "ok", returncode, timed_out, stdout, stderr, reason, time.monotonic() - start)

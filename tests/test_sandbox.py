@@ -161,3 +161,36 @@ def test_isolated_child_runs_as_nobody():
         pytest.skip("full isolation needs Linux, root and namespaces")
     r = run_python("import os\nprint(os.getuid())")
     assert r.stdout.strip() == str(sandbox.NOBODY)
+
+
+def test_a_launcher_setup_failure_is_one_line_and_exit_126():
+    import subprocess
+    import sys
+
+    from loco_mlx.sandbox import LAUNCHER
+
+    proc = subprocess.run([sys.executable, "-I", "-S", LAUNCHER, '{"isolate": false, "limits": {}}'],
+                          capture_output=True, text=True, timeout=30)  # fmt: skip
+    assert proc.returncode == 126 and proc.stderr.startswith("sandbox setup failed: ")
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_runs_from_a_caller_with_busy_threads():
+    """The isolation runs in a fresh launcher process, not between fork and exec of a threaded caller
+    (loco demo once hung there with MLX and OpenBLAS threads running)."""
+    import threading
+
+    stop = threading.Event()
+
+    def churn():
+        while not stop.is_set():
+            [str(i) * 10 for i in range(2000)]  # allocator and GIL traffic at every fork
+
+    threads = [threading.Thread(target=churn, daemon=True) for _ in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        results = [run_python(f"print({i})") for i in range(5)]
+    finally:
+        stop.set()
+    assert [r.stdout.strip() for r in results] == [str(i) for i in range(5)] and all(r.passed for r in results)
