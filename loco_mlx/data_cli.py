@@ -177,6 +177,36 @@ def synth_cmd(
     )
 
 
+@data_app.command("replay")
+def replay_cmd(
+    prompts: list[str] = typer.Argument(..., help="JSONL files of prompts: chat rows, benchmark rows or queries."),
+    out: str = typer.Option(..., "--out", help="Chat JSONL to write: each prompt with the base's own reply."),
+    base: str = BaseOption,
+    count: int = typer.Option(100, "--count", help="Prompts drawn from each file."),
+    max_tokens: int = typer.Option(192, "--max-tokens", help="Longest reply; longer ones are dropped, not cut."),
+    batch_size: int = typer.Option(8, "--batch-size", help="Prompts generated together."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the draw."),
+) -> None:
+    """Answer prompts outside an adapter's task with the base itself, for a recipe's `replay:` list."""
+    from loco_mlx.engine import load_engine
+    from loco_mlx.replay import ReplaySettings, base_replies, draw, read_prompts, write_replay
+
+    settings = ReplaySettings(count, max_tokens, batch_size, seed)
+    drawn = [draw(read_prompts(path), count, seed) for path in prompts]  # every file is read before the base loads
+    engine = load_engine(base)
+    chosen = [p for group in drawn for p in group]
+    done = 0
+
+    def progress(n: int) -> None:
+        nonlocal done
+        done += n
+        typer.echo(f"  {done}/{len(chosen)} replies", err=True)
+
+    replies = base_replies(engine, chosen, settings, progress)
+    written = write_replay(out, chosen, replies)
+    typer.echo(f"wrote {written} base replies to {out} ({len(chosen) - written} dropped at --max-tokens {max_tokens})")
+
+
 def _table(header: tuple, rows: list[tuple]) -> None:
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
     for row in (header, *rows):

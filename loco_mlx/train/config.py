@@ -49,6 +49,8 @@ class TrainConfig:
     name: str = ""  # adapter name; defaults to the output directory's name
     compute: str = "auto"  # auto | packed | fp32 (see `loco doctor`)
     valid_fraction: float = 0.1  # used when data is a single file
+    # chat JSONL of the base's own replies outside the task (`loco data replay`), added to the training split
+    replay: list[str] = field(default_factory=list)
     epochs: float = 3.0
     max_steps: int | None = None  # stop after this many optimizer steps (caps epochs)
     batch_size: int = 4

@@ -50,6 +50,22 @@ def check_output_dir(out: Path, resume: bool) -> None:
         raise LocoError(f"{out} holds an unfinished run; continue it with --resume, or remove the directory")
 
 
+def add_replay(dataset, files: list[str]):
+    """The dataset with each replay file's examples added to its training split (and its hash recorded)."""
+    import hashlib
+
+    from loco_mlx.data import read_jsonl
+
+    for file in files:
+        if not Path(file).expanduser().is_file():
+            raise LocoError(f"replay file {file} not found; write it with: loco data replay PROMPTS --out {file}")
+        examples, problems = read_jsonl(file)
+        dataset.train += examples
+        dataset.problems += problems
+        dataset.files[file] = hashlib.sha256(Path(file).expanduser().read_bytes()).hexdigest()
+    return dataset
+
+
 def apply_lora(model, cfg: TrainConfig) -> int:
     """Freeze the base and wrap the target projections with mlx-lm LoRA layers; return trainable parameters."""
     import mlx.core as mx
@@ -152,7 +168,7 @@ def run_training(
     reporter = make_reporter(progress, world.rank())
     check_output_dir(out, resume)
 
-    dataset = load_dataset(cfg.data, cfg.valid_fraction, cfg.seed)
+    dataset = add_replay(load_dataset(cfg.data, cfg.valid_fraction, cfg.seed), cfg.replay)
     loaded = load_base(cfg.base, cfg.compute)
     require_valid(dataset, loaded.tokenizer, cfg.max_seq_length, cfg.min_train_examples)
     if not dataset.valid:
