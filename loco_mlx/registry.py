@@ -326,7 +326,7 @@ class Registry:
             return [], None
         try:
             text = self.path.read_text(encoding="utf-8")
-            return _parse_registry(yaml.safe_load(text)), text
+            entries = _parse_registry(yaml.safe_load(text))
         except UnicodeDecodeError:
             raise self._broken("not UTF-8 text") from None
         except yaml.YAMLError as exc:
@@ -336,6 +336,9 @@ class Registry:
             raise self._broken(f"not valid YAML: {where}{problem}") from None
         except _Problem as exc:
             raise self._broken(str(exc)) from None
+        for entry in entries:  # a relative path is relative to the registry's own directory
+            entry.path = str(self.root / entry.path) if not Path(entry.path).is_absolute() else entry.path
+        return entries, text
 
     def _broken(self, problem: str) -> LocoError:
         if self.backup.is_file():
@@ -350,7 +353,7 @@ class Registry:
     def _save(self, entries: list[AdapterEntry], previous_text: str | None) -> None:
         if previous_text is not None:
             write_atomic(self.backup, previous_text)
-        data = {"format": FORMAT, "adapters": [_to_yaml(e) for e in sorted(entries, key=lambda e: e.name)]}
+        data = {"format": FORMAT, "adapters": [_to_yaml(e, self.root) for e in sorted(entries, key=lambda e: e.name)]}
         header = "# loco adapter registry: change it with `loco adapters ...` (see loco_mlx/registry.py)\n"
         write_atomic(self.path, header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120))
 
@@ -463,8 +466,13 @@ _ENTRY_KEYS = [f.name for f in fields(AdapterEntry)]
 _REQUIRED = ("name", "version", "path", "base_id", "base_fingerprint")
 
 
-def _to_yaml(entry: AdapterEntry) -> dict:
+def _to_yaml(entry: AdapterEntry, root: Path) -> dict:
     data = asdict(entry)
+    # inside the registry's directory, paths are kept relative: a registry committed with its adapters
+    # (as the repository's adapters/ is) works wherever it is checked out
+    path = Path(entry.path)
+    if path.is_absolute() and path.resolve().is_relative_to(root.resolve()):
+        data["path"] = path.resolve().relative_to(root.resolve()).as_posix()
     if all(weight == 1.0 for weight in entry.keywords.values()):
         data["keywords"] = list(entry.keywords)  # the short form when no weight is set
     order = ["name", "version", "active", "description", "domain", "tags", "keywords", "base_id", "base_fingerprint"]

@@ -453,3 +453,19 @@ def test_cli_errors_are_one_line(home, tiny, tmp_path):
     registry.path.write_text("adapters: [")
     message = fails("list")
     assert "is broken (not valid YAML" in message and f"cp {registry.backup} {registry.path}" in message
+
+
+def test_paths_inside_the_registry_directory_are_stored_relative_and_survive_a_move(tiny, tmp_path):
+    """A registry committed with its adapters (the repository's adapters/) works wherever it is checked out."""
+    shipped = tmp_path / "checkout" / "adapters"
+    registry = Registry(shipped / "registry.yaml")
+    registry.add(write_adapter(shipped / "math", tiny))
+    outside = write_adapter(tmp_path / "elsewhere", tiny, name="alpha")
+    registry.add(outside)
+    stored = {e["name"]: e["path"] for e in yaml.safe_load(registry.path.read_text())["adapters"]}
+    assert stored == {"math": "math", "alpha": str(outside)}  # outside the directory: absolute, as given
+
+    shutil.move(tmp_path / "checkout", tmp_path / "moved")
+    moved = Registry(tmp_path / "moved" / "adapters" / "registry.yaml")
+    assert moved.get("math").path == str(tmp_path / "moved" / "adapters" / "math")
+    assert moved.promote("math", force=True).active  # its files are found at the new place
