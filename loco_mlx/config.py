@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from loco_mlx.engine import InferenceConfig, SamplingConfig
+from loco_mlx.engine import InferenceConfig, SamplingConfig, check_backend
 from loco_mlx.errors import LocoError
 
 T = TypeVar("T")
@@ -34,6 +34,10 @@ class GenerateConfig:
     adapter_memory_mb: float | None = None  # keep loaded adapters under this; least recently used go first
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     inference: InferenceConfig = field(default_factory=InferenceConfig)
+    backend: str = "mlx"  # mlx | llamacpp | auto (MLX on Metal/CUDA, else llama.cpp when installed)
+
+    def __post_init__(self):
+        check_backend(self.backend)
 
 
 def user_config_path() -> Path:

@@ -4,8 +4,8 @@
 by default, RE2 re-reading of the last question), switches the active adapter in
 its `AdapterPool`, and streams the reply from a `Backend`. `MLXBackend` runs
 mlx-lm's generation loop; self-consistency voting samples N replies as one batch
-(mlx-lm's batch_generate) and returns the majority answer. Later backends
-(llama.cpp) plug in here: callers speak in messages and StreamEvents. With a router
+(mlx-lm's batch_generate) and returns the majority answer. The llama.cpp backend
+(llamacpp_backend.py) plugs in here too: callers speak in messages and StreamEvents. With a router
 (--adapter auto), `route` picks the adapter for each query before it is answered.
 """
 
@@ -260,21 +260,61 @@ def build_messages(prompt: str, system: str | None = None, history: list[Message
     return messages + list(history or []) + [{"role": "user", "content": prompt}]
 
 
+BACKENDS = ("mlx", "llamacpp", "auto")
+
+
+def check_backend(name: str) -> str:
+    if name not in BACKENDS:
+        raise LocoError(f"unknown backend '{name}'; choose one of: {', '.join(BACKENDS)}")
+    return name
+
+
+def resolve_backend(choice: str, say=None) -> str:
+    """The backend `choice` names, "mlx" or "llamacpp". auto: MLX on Metal/CUDA, else llama.cpp when it is
+    installed (else MLX on the CPU), and says which and why in one line (to stderr by default)."""
+    if check_backend(choice) != "auto":
+        return choice
+    import sys
+
+    from loco_mlx.runtime import device_name
+
+    say = say or (lambda line: print(line, file=sys.stderr, flush=True))
+    device = device_name()
+    if device != "cpu":
+        say(f"backend: mlx (auto: MLX computes on {device})")
+        return "mlx"
+    try:
+        import llama_cpp  # noqa: F401
+    except ImportError:
+        say("backend: mlx (auto: no Metal or CUDA for MLX, and llama-cpp-python is not installed)")
+        return "mlx"
+    say("backend: llamacpp (auto: no Metal or CUDA for MLX, and llama-cpp-python is installed)")
+    return "llamacpp"
+
+
 def load_engine(
     base: str | None = None,
     compute: str = "auto",
     adapter: str | None = None,
     adapter_path: str | None = None,
     adapter_paths: dict | None = None,
+    backend: str = "mlx",
 ) -> Engine:
-    """Load a base with an adapter pool; `adapter_paths` names the adapters it may switch to."""
+    """Load a base with an adapter pool; `adapter_paths` names the adapters it may switch to.
+
+    backend: mlx | llamacpp | auto (`compute` applies to MLX only)."""
     from pathlib import Path
 
-    from loco_mlx.models.loading import load_base
-    from loco_mlx.pool import AdapterPool
+    if resolve_backend(backend) == "llamacpp":
+        from loco_mlx.llamacpp_backend import llamacpp_engine
 
-    loaded = load_base(base, compute)
-    engine = Engine(MLXBackend(loaded), AdapterPool(loaded), adapter_paths)
+        engine = llamacpp_engine(base, adapter_paths)
+    else:
+        from loco_mlx.models.loading import load_base
+        from loco_mlx.pool import AdapterPool
+
+        loaded = load_base(base, compute)
+        engine = Engine(MLXBackend(loaded), AdapterPool(loaded), adapter_paths)
     if adapter_path:
         adapter = Path(adapter_path).resolve().name
         engine.adapter_paths[adapter] = adapter_path

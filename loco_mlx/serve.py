@@ -619,7 +619,7 @@ def create_app(engine: Engine, settings: ServeSettings) -> FastAPI:
 
     @app.get("/health")
     async def health() -> dict:
-        return {"status": "ok", "base": app.state.catalog.base_id}
+        return {"status": "ok", "base": app.state.catalog.base_id, "backend": engine.backend.name}
 
     app.include_router(v1_routes(app), prefix="/v1", dependencies=[Depends(bearer_check(settings.api_key))])
 

@@ -327,8 +327,12 @@ def stale_notice(registry, fingerprint: str) -> str | None:
     return f"the router is now stale ({stale}): refit it with `loco router fit`" if stale else None
 
 
-def open_router(registry, model, tokenizer, record, pool=None, warn: Callable[[str], object] = print) -> Router:
-    """The router for `--adapter auto` on a loaded base; problems are said once through `warn`."""
+def open_router(
+    registry, model, tokenizer, record, pool=None, warn: Callable[[str], object] = print, make_encoder=None
+) -> Router:
+    """The router for `--adapter auto` on a loaded base; problems are said once through `warn`.
+
+    `make_encoder` (default BaseEncoder) builds the encoder from (model, tokenizer, config, pool)."""
     entries = active_for_base(registry, record.fingerprint)
     keywords = {e.name: dict(e.keywords) for e in entries}
     names = [e.name for e in entries]
@@ -354,5 +358,5 @@ def open_router(registry, model, tokenizer, record, pool=None, warn: Callable[[s
             "Refit: loco router fit"
         )
         names = known
-    encoder = BaseEncoder(model, tokenizer, fitted.encoder, pool)
+    encoder = (make_encoder or BaseEncoder)(model, tokenizer, fitted.encoder, pool)
     return Router(names, keywords, fitted, encoder)
