@@ -127,6 +127,9 @@ def base_remove(base_id: str = typer.Argument(..., help="An imported base id."))
 
 
 ConfigOption = typer.Option(None, "--config", "-c", help="YAML file with settings (CLI options win over it).")
+BackendOption = typer.Option(
+    None, "--backend", help="mlx | llamacpp | auto (MLX on Metal/CUDA, else llama.cpp).", show_default="mlx"
+)
 AdapterOption = typer.Option(
     None, "--adapter", "-a", help="A registered adapter (loco adapters list), none, or auto (the router picks)."
 )
@@ -160,16 +163,24 @@ def _engine(cfg, adapter_path):
     from loco_mlx.adapters import available_adapters
     from loco_mlx.engine import load_engine
 
-    engine = load_engine(cfg.base, cfg.compute, adapter_path=str(adapter_path) if adapter_path else None)
+    engine = load_engine(
+        cfg.base, cfg.compute, adapter_path=str(adapter_path) if adapter_path else None, backend=cfg.backend
+    )
     engine.adapter_paths.update(available_adapters(engine.backend.loaded.record, cfg.adapter_dirs))
     if cfg.adapter_memory_mb is not None:
         engine.pool.budget_bytes = int(cfg.adapter_memory_mb * 2**20)
     if cfg.adapter == "auto" and not adapter_path:
         from loco_mlx.registry import Registry
-        from loco_mlx.router.router import open_router
 
         loaded = engine.backend.loaded
-        engine.router = open_router(Registry(), loaded.model, loaded.tokenizer, loaded.record, engine.pool, _err)
+        if engine.backend.name == "llamacpp":  # routing embeds with an MLX copy of the base, loaded when needed
+            from loco_mlx.llamacpp_backend import open_llamacpp_router
+
+            engine.router = open_llamacpp_router(engine.backend, Registry(), _err)
+        else:
+            from loco_mlx.router.router import open_router
+
+            engine.router = open_router(Registry(), loaded.model, loaded.tokenizer, loaded.record, engine.pool, _err)
     elif not adapter_path:
         engine.use_adapter(cfg.adapter)
     return engine
@@ -191,6 +202,7 @@ def generate(
     vote_temp: Optional[float] = VoteTempOption,
     vote_method: Optional[str] = VoteMethodOption,
     compute: Optional[str] = ComputeOption,
+    backend: Optional[str] = BackendOption,
     config: Optional[Path] = ConfigOption,
 ) -> None:
     """Answer one prompt, streaming the reply to stdout (stats go to stderr)."""
@@ -199,6 +211,7 @@ def generate(
     cfg = _generate_config(
         config, base=base, adapter=adapter, system=system, compute=compute, max_tokens=max_tokens, temp=temp,
         top_p=top_p, seed=seed, reread=reread, votes=votes, vote_temp=vote_temp, vote_method=vote_method,
+        backend=backend,
     )  # fmt: skip
     answer_once(_engine(cfg, adapter_path), prompt, cfg, out=sys.stdout.write, err=_err)
 
@@ -218,6 +231,7 @@ def chat(
     vote_temp: Optional[float] = VoteTempOption,
     vote_method: Optional[str] = VoteMethodOption,
     compute: Optional[str] = ComputeOption,
+    backend: Optional[str] = BackendOption,
     config: Optional[Path] = ConfigOption,
 ) -> None:
     """Chat in a multi-turn REPL; switch adapters with /adapter (/help for commands)."""
@@ -226,6 +240,7 @@ def chat(
     cfg = _generate_config(
         config, base=base, adapter=adapter, system=system, compute=compute, max_tokens=max_tokens, temp=temp,
         top_p=top_p, seed=seed, reread=reread, votes=votes, vote_temp=vote_temp, vote_method=vote_method,
+        backend=backend,
     )  # fmt: skip
     run_repl(ChatSession(_engine(cfg, adapter_path), cfg.sampling, cfg.system, inference=cfg.inference))
 
@@ -239,6 +254,7 @@ def serve(
     ),
     base: Optional[str] = BaseOption,
     compute: Optional[str] = ComputeOption,
+    backend: Optional[str] = BackendOption,
     max_tokens_limit: int = typer.Option(2048, "--max-tokens-limit", help="Largest max_tokens a request may ask."),
     max_body_bytes: int = typer.Option(2**20, "--max-body-bytes", help="Largest request body (413 beyond)."),
     config: Optional[Path] = ConfigOption,
@@ -247,7 +263,7 @@ def serve(
     from loco_mlx.serve import ServeSettings, bind_socket, check_bind, run_server
 
     check_bind(host, api_key)  # before the model loads: a refusal, a bad setting or a taken port is instant
-    cfg = _generate_config(config, base=base, compute=compute, adapter="auto")
+    cfg = _generate_config(config, base=base, compute=compute, adapter="auto", backend=backend)
     limits = {"max_tokens_limit": max_tokens_limit, "max_body_bytes": max_body_bytes}
     settings = ServeSettings(host, port, api_key, **limits, sampling=cfg.sampling, reread=cfg.inference.reread)
     sock = bind_socket(host, port)
@@ -258,8 +274,8 @@ def serve(
 def eval_cmd(
     adapter: str = typer.Argument(..., help="A registered adapter name or an adapter directory."),
     benchmark: Path = typer.Option(..., "--benchmark", help="Benchmark JSONL (id, input, expected, scorer, ...)."),
-    ood: Optional[Path] = typer.Option(
-        None, "--ood", help="Out-of-domain benchmark: the adapter must stay within 5 points."
+    ood: Optional[list[Path]] = typer.Option(
+        None, "--ood", help="Out-of-domain benchmark (repeatable): the adapter must stay within 5 points on each."
     ),
     train_data: Optional[str] = typer.Option(None, "--train-data", help="Training data to check for contamination."),
     base: Optional[str] = typer.Option(
@@ -273,14 +289,18 @@ def eval_cmd(
     ),
     compare_with: Optional[str] = typer.Option(None, "--compare", help="Compare ADAPTER with this adapter instead."),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
+    backend: str = typer.Option("mlx", "--backend", help="mlx | llamacpp | auto (MLX on Metal/CUDA, else llama.cpp)."),
 ) -> None:
     """Benchmark an adapter against its base; exit 0 only for SHIP (ITERATE 2, REJECT 3)."""
+    from loco_mlx.engine import check_backend
     from loco_mlx.evaluate import EvalSettings, compare_adapters, evaluate
     from loco_mlx.stats import VERDICT_EXIT_CODES
 
+    check_backend(backend)
+
     settings = EvalSettings(max_tokens=max_tokens, batch_size=batch_size, reread=reread)
     if compare_with:
-        c = compare_adapters(adapter, compare_with, str(benchmark), base, settings, quiet)
+        c = compare_adapters(adapter, compare_with, str(benchmark), base, settings, quiet, backend)
         boot, mc = c["bootstrap"], c["mcnemar"]
         typer.echo(
             f"{c['second']} vs {c['first']} on {c['items']} items: {c['adapter_score']:.3f} vs {c['base_score']:.3f} "
@@ -290,8 +310,8 @@ def eval_cmd(
         for row in c["per_difficulty"]:
             typer.echo(f"  {row['group']:<8} n={row['n']:<4} {row['base']:.3f} -> {row['adapter']:.3f}")
         return
-    r = evaluate(adapter, str(benchmark), str(ood) if ood else None, train_data, base, settings,
-                 str(out) if out else None, quiet)  # fmt: skip
+    r = evaluate(adapter, str(benchmark), [str(p) for p in ood or []], train_data, base, settings,
+                 str(out) if out else None, quiet, backend)  # fmt: skip
     boot, mc = r["bootstrap"], r["mcnemar"]
     typer.echo(f"{r['adapter']} vs {r['base']} on {r['items']} items ({Path(r['benchmark']).name}):")
     interval = f"95% CI {boot['low'] * 100:+.1f} .. {boot['high'] * 100:+.1f}"
@@ -300,9 +320,9 @@ def eval_cmd(
     typer.echo(f"  McNemar: base-only right {mc['b']}, adapter-only right {mc['c']}, p = {mc['p_value']:.3g}")
     for row in r["per_difficulty"]:
         typer.echo(f"  {row['group']:<8} n={row['n']:<4} base {row['base']:.3f}  adapter {row['adapter']:.3f}")
-    if r["out_of_domain"]:
-        o = r["out_of_domain"]
-        typer.echo(f"  out-of-domain: base {o['base_score']:.3f}  adapter {o['adapter_score']:.3f}")
+    for o in r["out_of_domain"]:
+        typer.echo(f"  out-of-domain {Path(o['benchmark']).name}: base {o['base_score']:.3f}  "
+                   f"adapter {o['adapter_score']:.3f}")  # fmt: skip
     typer.echo(f"  contamination: {'clean' if r['contamination']['clean'] else 'FOUND'}")
     failures = r["failures"]
     groups = ", ".join(f"{k} {v['count']}" for k, v in failures["groups"].items()) or "none"
@@ -373,6 +393,29 @@ def train(
     )
     if result.state.stopped == "interrupted":
         raise typer.Exit(130)
+
+
+@app.command()
+def demo(
+    train: Optional[str] = typer.Option(None, "--train", help="Retrain this adapter (math, json or code) first."),
+    train_steps: Optional[int] = typer.Option(None, "--train-steps", help="Cap that training run at N steps."),
+    export: str = typer.Option("json", "--export", help="Adapter exported to GGUF and run in llama.cpp; none: skip."),
+    per_domain: int = typer.Option(1, "--per-domain", help="Held-out benchmark items answered per domain."),
+    out: Path = typer.Option(Path("runs/demo"), "--out", help="Scratch directory (GGUF export, retrained adapter)."),
+    checkout: Optional[Path] = typer.Option(None, "--checkout", help="The repository checkout (default: found)."),
+) -> None:
+    """The whole project in a few minutes: route, answer next to the base, gate table, GGUF in llama.cpp."""
+    from rich.console import Console
+
+    from loco_mlx.demo import DOMAINS, Demo, DemoSettings, find_checkout
+
+    for value, flag in ((train, "--train"), (None if export == "none" else export, "--export")):
+        if value is not None and value not in DOMAINS:
+            raise LocoError(f"{flag} {value}: choose one of {', '.join(DOMAINS)}")
+    settings = DemoSettings(find_checkout(checkout), per_domain=per_domain, export=None if export == "none" else export,
+                            out=out, train=train, train_steps=train_steps)  # fmt: skip
+    console = Console()
+    Demo(settings, console if console.is_terminal else Console(width=120)).run()  # a log file gets wide tables
 
 
 def main() -> None:

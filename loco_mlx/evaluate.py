@@ -128,6 +128,44 @@ def run_side(engine: Engine, adapter: str | None, benchmark: Benchmark, settings
     return score_items(benchmark.items, replies, engine), time.perf_counter() - start
 
 
+def base_side(engine: Engine, benchmark: Benchmark, settings: EvalSettings, label: str,
+              quiet: bool = False) -> tuple[list[ItemResult], float]:  # fmt: skip
+    """The base's results on `benchmark`, from the cache when this base, benchmark and settings ran before.
+
+    The base's greedy answers do not depend on the adapter under test, so a gate run over three
+    benchmarks need not regenerate them for every adapter. The key holds everything they depend on:
+    the base's fingerprint, how it computes, the benchmark's bytes, the settings and the versions.
+    """
+    path = _base_cache_path(engine, benchmark, settings)
+    if path is not None and path.is_file():
+        try:
+            cached = json.loads(path.read_text())
+            return [ItemResult(**r) for r in cached["results"]], cached["seconds"]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # a damaged cache entry is recomputed and replaced
+    results, seconds = run_side(engine, None, benchmark, settings, label, quiet)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, json.dumps({"results": [asdict(r) for r in results], "seconds": seconds}))
+    return results, seconds
+
+
+def _base_cache_path(engine: Engine, benchmark: Benchmark, settings: EvalSettings) -> Path | None:
+    import hashlib
+
+    from loco_mlx.models.store import loco_home
+    from loco_mlx.runtime import package_versions
+
+    if settings.temperature > 0:
+        return None  # sampled answers are not reproducible enough to reuse
+    loaded = engine.backend.loaded
+    key = json.dumps(
+        [loaded.record.fingerprint, loaded.compute.mode, benchmark.sha256, asdict(settings), package_versions()],
+        sort_keys=True,
+    )
+    return loco_home() / "cache" / "eval-base" / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+
+
 def mean(values) -> float:
     values = list(values)
     return sum(values) / len(values) if values else 0.0
@@ -180,7 +218,12 @@ def environment(engine: Engine) -> dict:
 
     loaded = engine.backend.loaded
     return {
-        "hardware": {"device": loaded.device, "compute": loaded.compute.mode, "machine": platform.platform()},
+        "hardware": {
+            "backend": engine.backend.name,
+            "device": loaded.device,
+            "compute": loaded.compute.mode,
+            "machine": platform.platform(),
+        },
         "versions": package_versions(),
         "timestamp": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
@@ -215,12 +258,13 @@ def adapter_location(spec: str, engine: Engine) -> tuple[str, Path]:
 def evaluate(
     adapter: str,
     benchmark_path: str,
-    ood_path: str | None = None,
+    ood_paths: list[str] | None = None,
     train_data: str | None = None,
     base: str | None = None,
     settings: EvalSettings | None = None,
     out: str | None = None,
     quiet: bool = False,
+    backend: str = "mlx",
 ) -> dict:
     """Run the whole gate for one adapter; write results.json; update the registry entry."""
     from loco_mlx.adapters import available_adapters, read_adapter_dir
@@ -230,7 +274,7 @@ def evaluate(
 
     settings = settings or EvalSettings()
     benchmark = read_benchmark(benchmark_path)
-    ood = read_benchmark(ood_path) if ood_path else None
+    oods = [read_benchmark(p) for p in ood_paths or []]
     # The adapter's manifest names its base and training data when not given.
     path = Path(adapter).expanduser()
     manifest = read_adapter_dir(path)[2] if path.is_dir() else None
@@ -239,7 +283,7 @@ def evaluate(
 
         base = Registry().get(adapter).base_id
     base = base or (manifest or {}).get("base", {}).get("id") or "default"
-    engine = load_engine(base)
+    engine = load_engine(base, backend=backend)
     engine.adapter_paths.update(available_adapters(engine.backend.loaded.record))
     name, directory = adapter_location(adapter, engine)
     manifest = manifest or read_adapter_dir(directory)[2]
@@ -248,18 +292,19 @@ def evaluate(
         if train_data and not Path(train_data).exists():
             train_data = None
 
-    base_results, base_seconds = run_side(engine, None, benchmark, settings, "base", quiet)
+    base_results, base_seconds = base_side(engine, benchmark, settings, "base", quiet)
     adapter_results, adapter_seconds = run_side(engine, name, benchmark, settings, name, quiet)
     summary = compare(base_results, adapter_results)
-    ood_summary, ood_drop = None, None
-    if ood is not None:
-        ood_base, _ = run_side(engine, None, ood, settings, "base (out-of-domain)", quiet)
-        ood_adapter, _ = run_side(engine, name, ood, settings, f"{name} (out-of-domain)", quiet)
-        ood_summary = {
+    ood_summaries = []
+    for ood in oods:  # the adapter must not get worse at what the others (and the base) do
+        ood_base, _ = base_side(engine, ood, settings, "base (out-of-domain)", quiet)
+        ood_adapter, _ = run_side(engine, name, ood, settings, f"{name} (out-of-domain: {ood.path.name})", quiet)
+        ood_summaries.append({
             "benchmark": str(ood.path), "sha256": ood.sha256,
             "base_score": mean(r.score for r in ood_base), "adapter_score": mean(r.score for r in ood_adapter),
-        }  # fmt: skip
-        ood_drop = (ood_summary["base_score"] - ood_summary["adapter_score"]) * 100
+        })  # fmt: skip
+    drops = [(o["base_score"] - o["adapter_score"]) * 100 for o in ood_summaries]
+    ood_drop = max(drops) if drops else None
     clean, findings = contamination_clean(train_data, benchmark)
     verdict = gate_verdict(
         len(benchmark.items), summary["base_score"], summary["adapter_score"], summary["mcnemar"]["p_value"],
@@ -277,7 +322,7 @@ def evaluate(
         "settings": asdict(settings),
         **summary,
         "improvement_points": verdict.improvement_points,
-        "out_of_domain": ood_summary,
+        "out_of_domain": ood_summaries,
         "contamination": {"train_data": train_data, "clean": clean, "findings": findings[:20]},
         "verdict": verdict.verdict,
         "reasons": verdict.reasons,
@@ -322,7 +367,8 @@ def results_are_stale(entry) -> bool:
 
 
 def compare_adapters(first: str, second: str, benchmark_path: str, base: str | None = None,
-                     settings: EvalSettings | None = None, quiet: bool = False) -> dict:  # fmt: skip
+                     settings: EvalSettings | None = None, quiet: bool = False,
+                     backend: str = "mlx") -> dict:  # fmt: skip
     """Two adapters (or two versions) on the same items: the second against the first, paired."""
     from loco_mlx.adapters import available_adapters
     from loco_mlx.benchmarks import read_benchmark
@@ -333,7 +379,7 @@ def compare_adapters(first: str, second: str, benchmark_path: str, base: str | N
     benchmark = read_benchmark(benchmark_path)
     if base is None and not Path(first).expanduser().is_dir():
         base = Registry().get(first).base_id
-    engine = load_engine(base)
+    engine = load_engine(base, backend=backend)
     engine.adapter_paths.update(available_adapters(engine.backend.loaded.record))
     a_name, _ = adapter_location(first, engine)
     b_name, _ = adapter_location(second, engine)

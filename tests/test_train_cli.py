@@ -278,16 +278,18 @@ def test_eval_writes_results_verdict_and_registry_gate(env, finished, tmp_path):
     bench = _benchmark(tmp_path / "bench.jsonl", [(f"What is {a} + {b}?", "numeric", a + b) for a, b in
                                                    [(2, 3), (10, 4), (7, 8), (1, 1), (6, 9), (12, 30)]])  # fmt: skip
     ood = _benchmark(tmp_path / "ood.jsonl", [("Name a colour.", "contains", "red"), ("Say hi.", "contains", "hi")])
+    ood2 = _benchmark(tmp_path / "ood2.jsonl", [("Name a fruit.", "contains", "apple")])
     results_path = tmp_path / "results.json"
-    result = loco(env, "eval", "arith", "--benchmark", str(bench), "--ood", str(ood), "--max-tokens", "8",
-                  "--batch-size", "4", "--out", str(results_path), "--quiet")  # fmt: skip
+    result = loco(env, "eval", "arith", "--benchmark", str(bench), "--ood", str(ood), "--ood", str(ood2),
+                  "--max-tokens", "8", "--batch-size", "4", "--out", str(results_path), "--quiet")  # fmt: skip
     assert result.returncode in (2, 3), result.stderr  # never SHIP: 6 items is below the 50 the gate needs
     assert "verdict:" in result.stdout and "at least 50 needed" in result.stdout
     assert "adapter wrong on" in result.stdout and "lost to the base on" in result.stdout
     r = json.loads(results_path.read_text())
     assert r["items"] == 6 and len(r["per_item"]["adapter"]) == 6
     assert len(r["benchmark_sha256"]) == 64 and r["settings"]["temperature"] == 0.0
-    assert {"p_value", "b", "c"} <= set(r["mcnemar"]) and r["out_of_domain"]["benchmark"].endswith("ood.jsonl")
+    assert {"p_value", "b", "c"} <= set(r["mcnemar"])
+    assert [Path(o["benchmark"]).name for o in r["out_of_domain"]] == ["ood.jsonl", "ood2.jsonl"]
     assert r["contamination"]["train_data"]  # taken from the adapter's manifest
     listing = loco(env, "adapters", "info", "arith").stdout
     assert r["verdict"] in listing

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Register, gate, promote and route the shipped adapters: what produced adapters/registry.yaml,
+# adapters/*/results.json and adapters/router.json. Run after training them:
+#   for d in math json code; do loco train configs/smollm2-135m/$d.yaml; done
+#   bash scripts/ship_adapters.sh            (about 40 minutes on a 2-core CPU; base answers are cached)
+# An adapter is promoted only when `loco eval` says SHIP: at least 15 points over the base on its own
+# benchmark (McNemar p < 0.05) and no more than 5 points lost on each of the other two.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+. .venv/bin/activate
+export LOCO_REGISTRY=adapters/registry.yaml
+domains=${*:-math json code}
+for d in $domains; do
+  others=$(for o in math json code; do [ "$o" != "$d" ] && printf -- "--ood data/%s/benchmark.jsonl " "$o"; done)
+  keywords=$(python -c "
+import yaml; kw = yaml.safe_load(open('configs/router/keywords.yaml'))['$d']
+print(' '.join(f'--keyword \"{k}={v}\"' for k, v in kw.items()))")
+  loco adapters remove "$d" >/dev/null 2>&1 || true
+  eval loco adapters add "adapters/$d" --domain "$d" $keywords || exit 1
+  # shellcheck disable=SC2086
+  loco eval "$d" --benchmark "data/$d/benchmark.jsonl" $others --max-tokens 160 --quiet
+  status=$?
+  if [ $status -eq 0 ]; then loco adapters promote "$d"; else echo "$d: not shipped (loco eval exit $status)"; fi
+done
+loco router fit
+loco router eval data/router/heldout.jsonl

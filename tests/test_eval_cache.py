@@ -1,0 +1,79 @@
+"""`loco eval` reuses the base's answers: same base, compute mode, benchmark bytes, settings and versions.
+
+The base side is the slow half of every gate run, and a three-benchmark gate (own + two out-of-domain)
+would otherwise regenerate the base's answers for every adapter. Generation itself is replaced by a
+counter here (the real generation is covered by the eval tests in test_train_cli.py); what is tested is
+when the cache is used, when it must not be, and that a damaged entry is recomputed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from loco_mlx import evaluate
+from loco_mlx.benchmarks import Benchmark, BenchmarkItem
+from loco_mlx.evaluate import EvalSettings, ItemResult, base_side
+
+
+@pytest.fixture
+def generated(monkeypatch, loco_home):
+    calls = []
+
+    def fake_run_side(engine, adapter, benchmark, settings, label, quiet=False):
+        calls.append((adapter, benchmark.sha256))
+        results = [ItemResult(i.id, i.difficulty, i.tags, i.input, i.expected, "7", "7", 1.0, True, "") for i in
+                   benchmark.items]  # fmt: skip
+        return results, 1.5
+
+    monkeypatch.setattr(evaluate, "run_side", fake_run_side)
+    return calls
+
+
+def engine(fingerprint="f" * 64, mode="fp32"):
+    record = SimpleNamespace(fingerprint=fingerprint)
+    return SimpleNamespace(
+        backend=SimpleNamespace(loaded=SimpleNamespace(record=record, compute=SimpleNamespace(mode=mode)))
+    )
+
+
+def bench(sha: str) -> Benchmark:
+    return Benchmark(Path("b.jsonl"), sha, [BenchmarkItem("a", "What is 3 + 4?", 7, "numeric")])
+
+
+def test_the_second_run_reads_the_base_answers_from_the_cache(generated):
+    first, seconds = base_side(engine(), bench("1" * 64), EvalSettings(), "base", quiet=True)
+    again, _ = base_side(engine(), bench("1" * 64), EvalSettings(), "base", quiet=True)
+    assert len(generated) == 1 and again == first and seconds == 1.5
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda: (engine(fingerprint="e" * 64), bench("1" * 64), EvalSettings()),  # another base
+        lambda: (engine(mode="packed"), bench("1" * 64), EvalSettings()),  # computed another way
+        lambda: (engine(), bench("2" * 64), EvalSettings()),  # the benchmark file changed
+        lambda: (engine(), bench("1" * 64), EvalSettings(max_tokens=64)),  # other settings
+    ],
+)
+def test_anything_the_answers_depend_on_misses_the_cache(generated, change):
+    base_side(engine(), bench("1" * 64), EvalSettings(), "base", quiet=True)
+    base_side(*change(), "base", quiet=True)
+    assert len(generated) == 2
+
+
+def test_sampled_answers_are_never_cached(generated):
+    for _ in range(2):
+        base_side(engine(), bench("1" * 64), EvalSettings(temperature=0.7), "base", quiet=True)
+    assert len(generated) == 2
+
+
+def test_a_damaged_entry_is_recomputed_and_replaced(generated, loco_home):
+    base_side(engine(), bench("1" * 64), EvalSettings(), "base", quiet=True)
+    [entry] = (loco_home / "cache" / "eval-base").iterdir()
+    entry.write_text("{not json")
+    results, _ = base_side(engine(), bench("1" * 64), EvalSettings(), "base", quiet=True)
+    assert len(generated) == 2 and results[0].score == 1.0
+    base_side(engine(), bench("1" * 64), EvalSettings(), "base", quiet=True)
+    assert len(generated) == 2  # the replaced entry is good again
