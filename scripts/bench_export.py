@@ -10,6 +10,7 @@ One run, one table (for the README). Parity is `loco export`'s own check (10 pro
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import sys
@@ -47,6 +48,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--adapter", default="adapters/math")
     ap.add_argument("--types", default=DEFAULT_TYPES)
+    ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args()
 
     from loco_mlx.engine import load_engine
@@ -82,6 +84,12 @@ def main() -> None:
     for quant, seconds, size, speed, p in rows:
         print(f"| {quant} | {seconds:.1f} | {size / 2**20:.1f} | {speed:.1f} | {p.max_abs_logit_diff:.3f} | "
               f"{p.top1_agreement:.1%} | {p.greedy_equal}/{len(p.prompts)} |")  # fmt: skip
+    if args.json:
+        rows_json = [{"type": q, "export_s": s, "size_mib": b / 2**20, "decode_tps": v,
+                      "max_abs_logit_diff": p.max_abs_logit_diff, "top1_agreement": p.top1_agreement,
+                      "greedy_equal": p.greedy_equal, "prompts": len(p.prompts)} for q, s, b, v, p in rows]  # fmt: skip
+        machine = f"{platform.machine()} ({os.cpu_count()} cores)"
+        args.json.write_text(json.dumps({"adapter": args.adapter, "machine": machine, "rows": rows_json}, indent=2))
 
 
 if __name__ == "__main__":
