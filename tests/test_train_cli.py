@@ -341,3 +341,22 @@ def test_llm_judge_items_are_graded_by_the_resident_base(env, finished, tmp_path
         for item in json.loads(results_path.read_text())["per_item"][side]:
             assert 0.0 <= item["score"] <= 1.0
             assert item["extracted"] is None or item["extracted"].endswith("/10")
+
+
+def test_replay_trains_on_the_base_replies_but_routes_on_the_own_prompts(env, tmp_path):
+    """A recipe's replay: examples join the training split (recorded in the manifest) and never become
+    router examples: they are other routes' prompts."""
+    replay = tmp_path / "replay.jsonl"
+    lines = [json.dumps({"messages": [{"role": "user", "content": f"Name colour {i}."},
+                                      {"role": "assistant", "content": "Red."}]}) for i in range(6)]  # fmt: skip
+    replay.write_text("\n".join(lines) + "\n")
+    config = tmp_path / "recipe.yaml"
+    config.write_text(f"replay: [{replay}]\nmax_steps: 2\n")
+    out = tmp_path / "with_replay"
+    args = train_args(env, out)
+    result = loco(env, args[0], str(config), *args[1:])
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((out / "loco_adapter.json").read_text())
+    assert str(replay) in manifest["data"]["files"] and manifest["data"]["train_count"] == 38
+    queries = (out / "router_examples.jsonl").read_text()
+    assert "colour" not in queries and len(queries.splitlines()) == 32

@@ -296,7 +296,8 @@ def finish_outputs(out: Path, name, cfg, loaded, dataset, data_stats, trainer, t
         "versions": package_versions(),
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
-    write_examples(out / EXAMPLES_FILE, dataset.train)  # the router is fitted on these (loco router fit)
+    own = [e for e in dataset.train if e.source not in cfg.replay]  # replay prompts belong to other routes
+    write_examples(out / EXAMPLES_FILE, own)  # the router is fitted on these (loco router fit)
     diagnosis = diagnose(metrics)
     plot_losses(metrics, out / "loss.png", title=f"{name} on {loaded.record.id}")
     info = {
