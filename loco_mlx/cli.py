@@ -321,7 +321,7 @@ def eval_cmd(
     for row in r["per_difficulty"]:
         typer.echo(f"  {row['group']:<8} n={row['n']:<4} base {row['base']:.3f}  adapter {row['adapter']:.3f}")
     for o in r["out_of_domain"]:
-        typer.echo(f"  out-of-domain {Path(o['benchmark']).name}: base {o['base_score']:.3f}  "
+        typer.echo(f"  out-of-domain {o['benchmark']}: base {o['base_score']:.3f}  "
                    f"adapter {o['adapter_score']:.3f}")  # fmt: skip
     typer.echo(f"  contamination: {'clean' if r['contamination']['clean'] else 'FOUND'}")
     failures = r["failures"]

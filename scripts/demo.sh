@@ -1,16 +1,13 @@
 #!/usr/bin/env bash
-# The main job on the embedded default base: set up, import SmolLM2-135M-Instruct from
-# its Q4_1 GGUF, check the machine, and answer a prompt.
-#   scripts/demo.sh ["your prompt"]
+# The main job on the embedded default base: set up, then `loco demo`: routing of sample
+# queries, answers of the routed adapter next to the base's, the gate table of the shipped
+# adapters, and one adapter exported to GGUF answering in llama.cpp.
+#   scripts/demo.sh                 # a few minutes on a 2-core CPU after set-up
+#   scripts/demo.sh --train json    # retrain one adapter from its recipe first
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 . .venv/bin/activate
 
-prompt=${1:-"What is the capital of France?"}
 loco doctor
-loco base list | grep -q '^smollm2-135m-instruct ' || loco base import default
-loco base list
-echo
-echo ">>> $prompt"
-loco generate "$prompt" --temp 0 --max-tokens 128
+loco demo "$@"
