@@ -35,6 +35,7 @@ import numpy as np
 
 from loco_mlx.engine import Engine, GenerationStats, Message, SamplingConfig, StreamEvent, chat_token_ids
 from loco_mlx.errors import LocoError
+from loco_mlx.pool import AdapterCache
 from loco_mlx.voting import Sample
 
 MAX_CONTEXT = 8192  # llama.cpp allocates the whole KV cache up front: cap what the model allows
@@ -289,7 +290,7 @@ class LlamaLora:
     nbytes: int
 
 
-class LlamaCppPool:
+class LlamaCppPool(AdapterCache):
     """AdapterPool's interface over llama.cpp's runtime LoRA adapters: loaded once, switched per request."""
 
     def __init__(self, backend: LlamaCppBackend, budget_bytes: int | None = None):
@@ -302,36 +303,18 @@ class LlamaCppPool:
 
     def load(self, name: str, path: str | Path) -> LlamaLora:
         if name in self.adapters:
-            self.adapters.move_to_end(name)
-            return self.adapters[name]
+            return self._touch(name)
         file = lora_gguf(self.loaded.record, path)  # checks the base binding before converting
         adapter = LlamaLora(name, Path(path), file, self.backend.load_lora(file), file.stat().st_size)
         self.adapters[name] = adapter
         self._evict()
         return adapter
 
-    def _evict(self) -> None:
-        if self.budget_bytes is None:
-            return
-        for name in list(self.adapters):
-            if self.memory_bytes() <= self.budget_bytes:
-                break
-            if name != self.current:
-                self.backend.free_lora(self.adapters.pop(name).handle)
+    def _release(self, adapter: LlamaLora) -> None:
+        self.backend.free_lora(adapter.handle)
 
-    def activate(self, name: str | None) -> float:
-        start = time.perf_counter()
-        handle = None
-        if name is not None:
-            if name not in self.adapters:
-                raise LocoError(f"adapter '{name}' is not loaded (loaded: {', '.join(self.adapters) or 'none'})")
-            handle = self.adapters[name].handle
-            self.adapters.move_to_end(name)
-        self.backend.set_lora(handle)
-        self.current = name
-        seconds = time.perf_counter() - start
-        self.switch_seconds.append(seconds)
-        return seconds
+    def _apply(self, adapter: LlamaLora | None) -> None:
+        self.backend.set_lora(adapter.handle if adapter else None)
 
     @contextlib.contextmanager
     def base_only(self):
@@ -341,12 +324,6 @@ class LlamaCppPool:
             yield
         finally:
             self.backend.set_lora(current.handle if current else None)
-
-    def memory_bytes(self) -> int:
-        return sum(a.nbytes for a in self.adapters.values())
-
-    def memory_table(self) -> list[tuple[str, int]]:
-        return [(name, a.nbytes) for name, a in self.adapters.items()]
 
 
 # --- engine and router -----------------------------------------------------------------------------

@@ -75,7 +75,56 @@ class PooledAdapter:
         return sum(a.nbytes + b.nbytes for a, b in self.slots.values())
 
 
-class AdapterPool:
+class AdapterCache:
+    """What every pool shares: adapters kept least recently used first, evicted past a memory budget
+    (never the active one), and `activate` timed. A pool says how an adapter is applied and released."""
+
+    adapters: OrderedDict
+    budget_bytes: int | None
+    current: str | None
+    switch_seconds: list[float]
+
+    def _apply(self, adapter) -> None:  # adapter None: the plain base
+        raise NotImplementedError
+
+    def _release(self, adapter) -> None:
+        pass  # memory held by Python objects goes with the last reference
+
+    def _touch(self, name: str):
+        self.adapters.move_to_end(name)
+        return self.adapters[name]
+
+    def _evict(self) -> None:
+        if self.budget_bytes is None:
+            return
+        for name in list(self.adapters):
+            if self.memory_bytes() <= self.budget_bytes:
+                break
+            if name != self.current:
+                self._release(self.adapters.pop(name))
+
+    def activate(self, name: str | None) -> float:
+        """Make `name` the active adapter (None: the plain base); return the seconds it took."""
+        start = time.perf_counter()
+        adapter = None
+        if name is not None:
+            if name not in self.adapters:
+                raise LocoError(f"adapter '{name}' is not loaded (loaded: {', '.join(self.adapters) or 'none'})")
+            adapter = self._touch(name)
+        self._apply(adapter)
+        self.current = name
+        seconds = time.perf_counter() - start
+        self.switch_seconds.append(seconds)
+        return seconds
+
+    def memory_bytes(self) -> int:
+        return sum(a.nbytes for a in self.adapters.values())
+
+    def memory_table(self) -> list[tuple[str, int]]:
+        return [(name, a.nbytes) for name, a in self.adapters.items()]
+
+
+class AdapterPool(AdapterCache):
     def __init__(self, loaded, budget_bytes: int | None = None):
         self.loaded = loaded
         self.model = loaded.model
@@ -90,8 +139,7 @@ class AdapterPool:
     def load(self, name: str, path: str | Path) -> PooledAdapter:
         """Read, check and keep an adapter in memory (wrapping projections not wrapped yet)."""
         if name in self.adapters:
-            self.adapters.move_to_end(name)
-            return self.adapters[name]
+            return self._touch(name)
         directory, config, manifest = read_adapter_dir(path)
         check_base_binding(directory, manifest, self.loaded.record)
         params = config.get("lora_parameters", {})
@@ -159,15 +207,6 @@ class AdapterPool:
             self.wrappers[module_path] = wrapper
         return wrapper
 
-    def _evict(self) -> None:
-        if self.budget_bytes is None:
-            return
-        for name in list(self.adapters):
-            if self.memory_bytes() <= self.budget_bytes:
-                break
-            if name != self.current:
-                del self.adapters[name]
-
     # --- switching ---------------------------------------------------------------------
 
     @staticmethod
@@ -180,21 +219,9 @@ class AdapterPool:
         wrapper.scale = adapter.scale
         wrapper.active = True
 
-    def activate(self, name: str | None) -> float:
-        """Make `name` the active adapter (None: the plain base); return the seconds it took."""
-        start = time.perf_counter()
-        adapter = None
-        if name is not None:
-            if name not in self.adapters:
-                raise LocoError(f"adapter '{name}' is not loaded (loaded: {', '.join(self.adapters) or 'none'})")
-            adapter = self.adapters[name]
-            self.adapters.move_to_end(name)
+    def _apply(self, adapter: PooledAdapter | None) -> None:
         for module_path, wrapper in self.wrappers.items():
             self._assign(wrapper, adapter, module_path)
-        self.current = name
-        seconds = time.perf_counter() - start
-        self.switch_seconds.append(seconds)
-        return seconds
 
     @contextlib.contextmanager
     def base_only(self):
@@ -207,9 +234,3 @@ class AdapterPool:
         finally:
             for path, active in flags.items():
                 self.wrappers[path].active = active
-
-    def memory_bytes(self) -> int:
-        return sum(a.nbytes for a in self.adapters.values())
-
-    def memory_table(self) -> list[tuple[str, int]]:
-        return [(name, a.nbytes) for name, a in self.adapters.items()]

@@ -32,17 +32,10 @@ class ReplaySettings:
 
 def read_prompts(path: str | Path) -> list[str]:
     """The user prompts of one JSONL file (chat, benchmark or query rows), in file order, unique."""
-    file = Path(path).expanduser()
-    if not file.is_file():
-        raise LocoError(f"{path}: no such file")
+    from loco_mlx.router.examples import json_lines
+
     prompts: dict[str, None] = {}
-    for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise LocoError(f"{path}:{number}: not JSON ({exc.msg})") from None
+    for number, row in json_lines(Path(path).expanduser()):
         prompt = _prompt_of(row)
         if prompt is None:
             raise LocoError(f"{path}:{number}: no prompt (expected messages with a user turn, 'input' or 'query')")

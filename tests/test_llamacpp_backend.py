@@ -26,7 +26,12 @@ pytestmark = [pytest.mark.integration, pytest.mark.llamacpp]
 ROOT = Path(__file__).resolve().parents[1]
 ADAPTERS = {name: ROOT / "adapters" / name for name in ("math", "json", "code")}
 MODELS = (None, "math", "json", "code")  # None: the plain base
-PROMPTS = ("What is 12 + 7? Answer briefly.", "Give me a JSON object with a name and an age.", "Add two numbers.")
+# one prompt per adapter's task: the adapters are trained to answer other prompts as the base does (replay)
+PROMPTS = (
+    "What is 12 + 7? Answer briefly.",
+    "Extract as JSON: name, age, city, job.\n\nAna Silva, 31, works as a pilot in Lima.",
+    "Write a Python function `add(a, b)` that returns the sum of a and b.",
+)
 GREEDY = SamplingConfig(max_tokens=24, temperature=0.0)
 
 
@@ -197,8 +202,8 @@ def test_concurrent_requests_through_the_server_never_see_another_adapter(engine
         assert routed.model_extra["loco"]["adapter"] == "code"
         alone = {request: ask(request).choices[0].message.content for request in set(requests)}
         assert len(alone) == 12
-        for prompt in PROMPTS:  # each adapter changes every reply, so a leak could not go unseen
-            assert len({alone[(model, prompt)] for model in models}) == len(models), prompt
+        replies = {model: tuple(alone[(model, prompt)] for prompt in PROMPTS) for model in models}
+        assert len(set(replies.values())) == len(models)  # any two models differ on some prompt: a leak shows
         start = time.perf_counter()
         with ThreadPoolExecutor(len(requests)) as pool:
             together = list(pool.map(ask, requests))

@@ -33,7 +33,7 @@ class LabelledQuery:
 def read_queries(path: str | Path) -> list[str]:
     """The queries of a file: "query" lines, or the first user message of each training example."""
     path = Path(path).expanduser()
-    rows = _json_lines(path)
+    rows = json_lines(path)
     if rows and all("query" in row for _, row in rows):
         return [_text(row["query"], path, line) for line, row in rows]
     from loco_mlx.contamination import user_texts
@@ -48,7 +48,7 @@ def read_queries(path: str | Path) -> list[str]:
 def read_labelled(path: str | Path) -> list[LabelledQuery]:
     path = Path(path).expanduser()
     items = []
-    for line, row in _json_lines(path):
+    for line, row in json_lines(path):
         if "query" not in row or "label" not in row:
             raise LocoError(f'{path}:{line}: a labelled line needs "query" and "label", got keys {sorted(row)}')
         label = row["label"]
@@ -68,7 +68,8 @@ def sample_queries(queries: list[str], limit: int, seed: int) -> list[str]:
     return random.Random(seed).sample(unique, limit)
 
 
-def _json_lines(path: Path) -> list[tuple[int, dict]]:
+def json_lines(path: Path) -> list[tuple[int, dict]]:
+    """(line number, object) for each non-blank line of a JSONL file; LocoError naming the first bad line."""
     if not path.is_file():
         raise LocoError(f"no such file: {path}")
     rows = []
