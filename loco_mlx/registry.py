@@ -120,7 +120,7 @@ def version_key(version: str) -> tuple[int, int, int]:
 class Registry:
     def __init__(self, path: Path | None = None, bases: BaseStore | None = None, lock_timeout: float = LOCK_TIMEOUT_S):
         default = os.environ.get("LOCO_REGISTRY") or loco_home() / "adapters" / "registry.yaml"
-        self.path = Path(path or default).expanduser()
+        self.path = Path(path or default).expanduser().absolute()  # entries' relative paths hang off it
         self.root = self.path.parent  # installed copies live in <root>/<name>/<version>
         self.backup = self.path.with_name(self.path.name + ".bak")
         self.lock_path = self.path.with_name(self.path.name + ".lock")
@@ -470,8 +470,8 @@ def _to_yaml(entry: AdapterEntry, root: Path) -> dict:
     data = asdict(entry)
     # inside the registry's directory, paths are kept relative: a registry committed with its adapters
     # (as the repository's adapters/ is) works wherever it is checked out
-    path = Path(entry.path)
-    if path.is_absolute() and path.resolve().is_relative_to(root.resolve()):
+    path = Path(entry.path).absolute()
+    if path.resolve().is_relative_to(root.resolve()):
         data["path"] = path.resolve().relative_to(root.resolve()).as_posix()
     if all(weight == 1.0 for weight in entry.keywords.values()):
         data["keywords"] = list(entry.keywords)  # the short form when no weight is set

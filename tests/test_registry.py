@@ -469,3 +469,15 @@ def test_paths_inside_the_registry_directory_are_stored_relative_and_survive_a_m
     moved = Registry(tmp_path / "moved" / "adapters" / "registry.yaml")
     assert moved.get("math").path == str(tmp_path / "moved" / "adapters" / "math")
     assert moved.promote("math", force=True).active  # its files are found at the new place
+
+
+def test_a_registry_named_by_a_relative_path_keeps_its_entries_relative(tiny, tmp_path, monkeypatch):
+    """LOCO_REGISTRY=adapters/registry.yaml, as scripts/ship_adapters.sh sets it: saving twice must not nest."""
+    monkeypatch.chdir(tmp_path)
+    write_adapter(tmp_path / "adapters" / "math", tiny)
+    registry = Registry(Path("adapters/registry.yaml"))
+    registry.add(Path("adapters/math"))
+    registry.set_gate("math", GateSummary(0.9, 0.1, "x" * 64, "SHIP"))
+    registry.promote("math")
+    assert yaml.safe_load(registry.path.read_text())["adapters"][0]["path"] == "math"
+    assert Registry(Path("adapters/registry.yaml")).get("math").path == str(tmp_path / "adapters" / "math")
