@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import loco_mlx  # noqa: F401  (loads the system OpenBLAS before mlx)
+from loco_mlx.demo import template_split
 
 ROOT = Path(__file__).resolve().parents[1]
 ADAPTERS = ("math", "json", "code")
@@ -115,6 +116,9 @@ def table(out: Path) -> list[str]:
             rows.append((f"gate: {name}", f"{g['items']} items; others: {others}",
                          f"{g['base_score']:.3f} -> {g['adapter_score']:.3f} ({g['improvement_points']:+.1f}, "
                          f"p={g['mcnemar']['p_value']:.1g}) {g['verdict']}"))  # fmt: skip
+            for tag, split in template_split(g).items():
+                scores = f"{split['base']:.3f} -> {split['adapter']:.3f}"
+                rows.append((f"gate: {name}", f"{split['n']} {tag} items", scores))
     if e := load(out, "export"):
         for r in e["rows"]:
             rows.append((f"export {Path(e['adapter']).name}", r["type"],
