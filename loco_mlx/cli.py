@@ -400,7 +400,7 @@ def demo(
     train: Optional[str] = typer.Option(None, "--train", help="Retrain this adapter (math, json or code) first."),
     train_steps: Optional[int] = typer.Option(None, "--train-steps", help="Cap that training run at N steps."),
     export: str = typer.Option("json", "--export", help="Adapter exported to GGUF and run in llama.cpp; none: skip."),
-    per_domain: int = typer.Option(1, "--per-domain", help="Held-out benchmark items answered per domain."),
+    per_domain: int = typer.Option(2, "--per-domain", help="Held-out benchmark items answered per domain."),
     out: Path = typer.Option(Path("runs/demo"), "--out", help="Scratch directory (GGUF export, retrained adapter)."),
     checkout: Optional[Path] = typer.Option(None, "--checkout", help="The repository checkout (default: found)."),
 ) -> None:

@@ -24,7 +24,7 @@ RECIPES = "configs/smollm2-135m"
 @dataclass
 class DemoSettings:
     root: Path  # the repository checkout
-    per_domain: int = 1  # benchmark items answered per domain
+    per_domain: int = 2  # benchmark items answered per domain
     general: int = 2  # general queries answered (they belong to the base)
     max_tokens: int = 160  # as in the gate runs
     export: str | None = "json"  # adapter exported to GGUF and run in llama.cpp; None skips the step
@@ -200,7 +200,7 @@ class Demo:
         gguf = write_gguf(fused_weights(record, adapter_dir), record, out / f"{name}-f16.gguf", "F16")
         seconds = time.perf_counter() - start
         self.console.print(f"wrote {gguf} ({gguf.stat().st_size / 2**20:.0f} MiB) in {seconds:.1f} s; "
-                           f"the full export: loco export {name} --lora --peft")  # fmt: skip
+                           f"the full export: loco export {_shown(adapter_dir)} --lora --peft")  # fmt: skip
         engine.use_adapter(name)
         report = check_parity(engine, gguf, prompts=[_text(i) for d, i in items if d == name][:2], max_tokens=32)
         self.console.print(f"parity with MLX: {report.summary()}")
@@ -263,6 +263,14 @@ def _mean(values) -> float:
 
 def _text(item) -> str:
     return item.input if isinstance(item.input, str) else item.input[-1]["content"]
+
+
+def _shown(path: Path) -> str:
+    """`path` relative to the working directory when it is below it (what a user types), else as is."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _short(text: str, width: int = 60) -> str:
