@@ -122,8 +122,8 @@ def table(out: Path) -> list[str]:
     if e := load(out, "export"):
         for r in e["rows"]:
             rows.append((f"export {Path(e['adapter']).name}", r["type"],
-                         f"{r['size_mib']:.0f} MiB, {r['decode_tps']:.0f} tok/s; max |logit diff| "
-                         f"{r['max_abs_logit_diff']:.3f}, top-1 {r['top1_agreement']:.1%}, "
+                         f"{r['size_mib']:.0f} MiB, {r['decode_tps']:.0f} tok/s; max \\|logit diff\\| "
+                         f"{r['max_abs_logit_diff']:.2g}, top-1 {r['top1_agreement']:.1%}, "
                          f"greedy {r['greedy_equal']}/{r['prompts']}"))  # fmt: skip
     if v := load(out, "serve"):
         for backend, r in v["results"].items():
