@@ -19,6 +19,7 @@ exceeded; then the least recently used one (never the active one) is dropped.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import time
 from collections import OrderedDict
@@ -75,7 +76,7 @@ class PooledAdapter:
         return sum(a.nbytes + b.nbytes for a, b in self.slots.values())
 
 
-class AdapterCache:
+class AdapterCache(abc.ABC):
     """What every pool shares: adapters kept least recently used first, evicted past a memory budget
     (never the active one), and `activate` timed. A pool says how an adapter is applied and released."""
 
@@ -84,11 +85,12 @@ class AdapterCache:
     current: str | None
     switch_seconds: list[float]
 
-    def _apply(self, adapter) -> None:  # adapter None: the plain base
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _apply(self, adapter) -> None:
+        """Make `adapter` (None: the plain base) the one the model computes with."""
 
-    def _release(self, adapter) -> None:
-        pass  # memory held by Python objects goes with the last reference
+    def _release(self, adapter) -> None:  # noqa: B027 - optional: most adapters need no explicit release
+        """Free what an evicted adapter holds outside Python (nothing, unless a pool says otherwise)."""
 
     def _touch(self, name: str):
         self.adapters.move_to_end(name)
