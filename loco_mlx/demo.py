@@ -61,10 +61,12 @@ def sample_items(root: Path, settings: DemoSettings) -> list:
         benchmark = read_benchmark(root / "data" / domain / "benchmark.jsonl")
         held = [i for i in benchmark.items if "heldout-template" in i.tags]
         items += [(domain, i) for i in held[: settings.per_domain]]
-    general = [json.loads(line) for line in (root / "data/router/heldout.jsonl").read_text().splitlines() if line]
-    general = [g for g in general if g.get("label") == "base" and g.get("kind") == "general"]
-    for n, g in enumerate(general[: settings.general]):
-        items.append(("base", BenchmarkItem(f"general-{n}", g["query"], None, "none")))
+    from loco_mlx.router.examples import read_labelled
+
+    labelled = read_labelled(root / "data/router/heldout.jsonl")
+    general = [q for q in labelled if q.label == "base" and q.kind == "general"]
+    for n, q in enumerate(general[: settings.general]):
+        items.append(("base", BenchmarkItem(f"general-{n}", q.query, None, "none")))
     return items
 
 
@@ -191,7 +193,7 @@ class Demo:
 
         from loco_mlx.export.fuse import fused_weights
         from loco_mlx.export.gguf_writer import write_gguf
-        from loco_mlx.export.verify import check_parity
+        from loco_mlx.export.verify import check_parity, eos_ids, llama_greedy
 
         name = self.s.export
         out = self.s.out / "export"
@@ -210,13 +212,9 @@ class Demo:
         try:
             ids = engine.backend.encode_chat([{"role": "user", "content": _text(item)}])
             start = time.perf_counter()
-            tokens = []
-            for token in llm.generate(ids, temp=0.0):
-                if llm.token_eos() == token or len(tokens) >= self.s.max_tokens:
-                    break
-                tokens.append(token)
-            reply = llm.detokenize(tokens).decode("utf-8", errors="replace")
+            tokens = llama_greedy(llm, ids, self.s.max_tokens, set(eos_ids(engine)))
             speed = len(tokens) / (time.perf_counter() - start)
+            reply = llm.detokenize(tokens).decode("utf-8", errors="replace")
         finally:
             llm.close()
         engine.use_adapter(None)

@@ -126,7 +126,7 @@ def check_parity(
     )  # fmt: skip
     report = ParityReport(str(gguf_path), str(lora_path) if lora_path else None)
     try:
-        eos = set(_eos_ids(engine))
+        eos = set(eos_ids(engine))
         for prompt, ids, continuation in sequences:
             sequence = ids + continuation
             mlx_logits = _mlx_logits(engine, sequence)
@@ -135,7 +135,7 @@ def check_parity(
             llama_logits = np.array(llm.scores[: len(sequence)], dtype=np.float32)
             diff = np.abs(mlx_logits - llama_logits)
             agree = mlx_logits.argmax(-1) == llama_logits.argmax(-1)
-            theirs = _llama_greedy(llm, ids, max_tokens, eos)
+            theirs = llama_greedy(llm, ids, max_tokens, eos)
             gap = None if theirs == continuation else _divergence_gap(mlx_logits, len(ids), continuation, theirs, eos)
             report.prompts.append(
                 PromptParity(
@@ -160,7 +160,7 @@ def _mlx_greedy(engine, ids: list[int], max_tokens: int) -> list[int]:
     import mlx.core as mx
     from mlx_lm.generate import generate_step
 
-    eos = set(_eos_ids(engine))
+    eos = set(eos_ids(engine))
     out = []
     for token, _ in generate_step(mx.array(ids), engine.backend.model, max_tokens=max_tokens,
                                   sampler=lambda logits: mx.argmax(logits, axis=-1)):  # fmt: skip
@@ -185,7 +185,7 @@ def _mlx_logits(engine, sequence: list[int]) -> np.ndarray:
     return np.array(engine.backend.model(mx.array([sequence]))[0].astype(mx.float32))
 
 
-def _llama_greedy(llm, ids: list[int], max_tokens: int, eos: set[int]) -> list[int]:
+def llama_greedy(llm, ids: list[int], max_tokens: int, eos: set[int]) -> list[int]:
     llm.reset()
     llm.eval(ids)
     out = []
@@ -198,7 +198,7 @@ def _llama_greedy(llm, ids: list[int], max_tokens: int, eos: set[int]) -> list[i
     return out
 
 
-def _eos_ids(engine) -> list[int]:
+def eos_ids(engine) -> list[int]:
     tokenizer = engine.backend.tokenizer
     ids = getattr(tokenizer, "eos_token_ids", None) or [tokenizer.eos_token_id]
     return [int(i) for i in ids if i is not None]
