@@ -160,10 +160,23 @@ def _base_cache_path(engine: Engine, benchmark: Benchmark, settings: EvalSetting
         return None  # sampled answers are not reproducible enough to reuse
     loaded = engine.backend.loaded
     key = json.dumps(
-        [loaded.record.fingerprint, loaded.compute.mode, benchmark.sha256, asdict(settings), package_versions()],
+        [loaded.record.fingerprint, loaded.compute.mode, benchmark.sha256, asdict(settings), package_versions(),
+         _scoring_code_digest()],
         sort_keys=True,
-    )
+    )  # fmt: skip
     return loco_home() / "cache" / "eval-base" / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+
+
+def _scoring_code_digest() -> str:
+    """The cached results hold scores too: a change to a scorer (same version number while developing)
+    must not be answered from the cache."""
+    import hashlib
+
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for file in sorted([*here.glob("scorers/*.py"), here / "answers.py", here / "engine.py"]):
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
 
 
 def mean(values) -> float:
