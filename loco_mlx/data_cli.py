@@ -191,7 +191,7 @@ def replay_cmd(
     from loco_mlx.engine import load_engine
     from loco_mlx.replay import ReplaySettings, base_replies, draw, read_prompts, write_replay
 
-    settings = ReplaySettings(count, max_tokens, batch_size, seed)
+    settings = ReplaySettings(max_tokens, batch_size, seed)
     drawn = [draw(read_prompts(path), count, seed) for path in prompts]  # every file is read before the base loads
     engine = load_engine(base)
     chosen = [p for group in drawn for p in group]

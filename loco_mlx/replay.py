@@ -24,7 +24,6 @@ from loco_mlx.files import write_atomic
 
 @dataclass(frozen=True)
 class ReplaySettings:
-    count: int = 100  # prompts drawn from each file
     max_tokens: int = 192
     batch_size: int = 8
     seed: int = 0
