@@ -124,7 +124,9 @@ def table(out: Path) -> list[str]:
             rows.append((f"export {Path(e['adapter']).name}", r["type"],
                          f"{r['size_mib']:.0f} MiB, {r['decode_tps']:.0f} tok/s; max \\|logit diff\\| "
                          f"{r['max_abs_logit_diff']:.2g}, top-1 {r['top1_agreement']:.1%}, "
-                         f"greedy {r['greedy_equal']}/{r['prompts']}"))  # fmt: skip
+                         f"greedy {r['greedy_equal']}/{r['prompts']}"
+                         + (f"; llama.cpp vs itself {r['self_max_abs_logit_diff']:.2g}, {r['self_top1_agreement']:.1%}"
+                            if "self_max_abs_logit_diff" in r else "")))  # fmt: skip
     if v := load(out, "serve"):
         for backend, r in v["results"].items():
             setting = f"{backend}: {r['requests']} requests, {r['concurrency']} at a time"

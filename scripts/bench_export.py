@@ -79,15 +79,18 @@ def main() -> None:
     print(f"\n`python scripts/bench_export.py --adapter {args.adapter}` on {platform.machine()} "
           f"({os.cpu_count()} cores); base {record.id}, MLX reference {mode}\n")  # fmt: skip
     print("| type | export s | size MiB | llama.cpp decode tok/s | max abs logit diff | top-1 agreement | "
-          "greedy 64 tokens identical |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|---:|")
+          "greedy 64 tokens identical | llama.cpp vs itself: max diff, top-1 |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for quant, seconds, size, speed, p in rows:
         print(f"| {quant} | {seconds:.1f} | {size / 2**20:.1f} | {speed:.1f} | {p.max_abs_logit_diff:.3f} | "
-              f"{p.top1_agreement:.1%} | {p.greedy_equal}/{len(p.prompts)} |")  # fmt: skip
+              f"{p.top1_agreement:.1%} | {p.greedy_equal}/{len(p.prompts)} | "
+              f"{p.self_max_abs_logit_diff:.3f}, {p.self_top1_agreement:.1%} |")  # fmt: skip
     if args.json:
         rows_json = [{"type": q, "export_s": s, "size_mib": b / 2**20, "decode_tps": v,
                       "max_abs_logit_diff": p.max_abs_logit_diff, "top1_agreement": p.top1_agreement,
-                      "greedy_equal": p.greedy_equal, "prompts": len(p.prompts)} for q, s, b, v, p in rows]  # fmt: skip
+                      "greedy_equal": p.greedy_equal, "prompts": len(p.prompts),
+                      "self_max_abs_logit_diff": p.self_max_abs_logit_diff,
+                      "self_top1_agreement": p.self_top1_agreement} for q, s, b, v, p in rows]  # fmt: skip
         machine = f"{platform.machine()} ({os.cpu_count()} cores)"
         args.json.write_text(json.dumps({"adapter": args.adapter, "machine": machine, "rows": rows_json}, indent=2))
 

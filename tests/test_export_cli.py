@@ -44,6 +44,8 @@ def test_export_writes_and_verifies_every_output(tiny_env, tmp_path):
         assert parity[kind]["max_abs_logit_diff"] <= 0.05, parity[kind]
         assert parity[kind]["prompt_count"] == 10 and parity[kind]["greedy_equal"] + parity[kind]["near_ties"] >= 9
         assert parity[kind]["chat_template_matches"] is True
+        # llama.cpp scored token by token as well as in one batch: its own rounding noise, reported
+        assert 0 <= parity[kind]["self_max_abs_logit_diff"] <= 0.05 and parity[kind]["self_top1_agreement"] >= 0.9
     assert sorted(p.name for p in (out / "peft").iterdir()) == ["adapter_config.json", "adapter_model.safetensors"]
 
 

@@ -134,6 +134,26 @@ def test_fused_f16_matches_mlx_with_adapter(arch, bases, tmp_path):
 
 
 @pytest.mark.llamacpp
+def test_llama_cpp_noise_floor_is_nil_in_f32_and_rounding_in_f16(bases, tmp_path):
+    """The parity report's floor: llama.cpp scoring a sequence in one batch vs a token at a time."""
+    from llama_cpp import Llama
+
+    from loco_mlx.export.verify import _llama_logits
+
+    record = bases["llama"]
+    model = fused_weights(record, write_adapter(tmp_path / "lora", record))
+    floors = {}
+    for qtype in ("F32", "F16"):
+        path = write_gguf(model, record, tmp_path / f"{qtype}.gguf", qtype)
+        llm = Llama(model_path=str(path), n_ctx=64, logits_all=True, type_k=0, type_v=0, verbose=False)
+        batch, one_by_one = _llama_logits(llm, IDS, batch=True), _llama_logits(llm, IDS, batch=False)
+        assert np.allclose(batch, llama_logits(path), atol=1e-6)
+        floors[qtype] = float(np.abs(batch - one_by_one).max())
+    print(f"llama.cpp batch vs token by token: {floors}")
+    assert floors["F32"] < 1e-4 and floors["F16"] < 0.05
+
+
+@pytest.mark.llamacpp
 def test_q8_0_export_keeps_the_top_token(bases, tmp_path):
     record = bases["llama"]
     out = write_gguf(fused_weights(record), record, tmp_path / "q8.gguf", "Q8_0")
