@@ -9,7 +9,7 @@ import pytest
 
 from loco_mlx.errors import LocoError
 from loco_mlx.models.gguf_import import import_gguf
-from loco_mlx.models.resolve import classify_spec, import_base, resolve_base
+from loco_mlx.models.resolve import classify_spec, import_base, import_spec, resolve_base
 from loco_mlx.models.store import BaseStore, fingerprint
 from tests.fixtures.tiny_gguf import write_tiny_gguf
 
@@ -23,6 +23,7 @@ def mlx_dir(tmp_path):
 def test_local_mlx_dir_is_used_in_place(mlx_dir, loco_home):
     record = import_base(str(mlx_dir))
     assert record.source_kind == "mlx" and record.id == "tiny-mlx"
+    assert import_spec(record) == str(mlx_dir.resolve())
     assert record.model_dir == str(mlx_dir.resolve())
     assert record.fingerprint == fingerprint(mlx_dir)
     assert record.architecture == "qwen2" and record.quantization == "affine 8-bit, group 32"
@@ -78,3 +79,5 @@ def test_the_embedded_file_by_path_is_the_default_base(loco_home):
     assert resolve_base(str(embedded_gguf_path())).id == EMBEDDED_DEFAULT_ID
     assert resolve_base("default").id == EMBEDDED_DEFAULT_ID
     assert BaseStore().ids() == [EMBEDDED_DEFAULT_ID]
+    # an adapter records how to import its base elsewhere: this environment's path would be wrong there
+    assert import_spec(resolve_base("default")) == "default"

@@ -79,6 +79,7 @@ def test_a_run_writes_every_output(finished):
         assert (out / name).is_file(), name  # fmt: skip
     manifest = json.loads((out / "loco_adapter.json").read_text())
     assert manifest["base"]["id"] == "tiny" and len(manifest["base"]["fingerprint"]) == 64
+    assert Path(manifest["base"]["source"]).is_file()  # what `loco base import` needs elsewhere
     assert set(manifest["data"]["files"]) == {
         str(Path(manifest["config"]["data"]) / f) for f in ("train.jsonl", "valid.jsonl")
     }

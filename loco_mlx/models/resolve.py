@@ -113,6 +113,12 @@ def classify_spec(spec: str) -> tuple[str, str]:
     )
 
 
+def import_spec(record: BaseRecord) -> str:
+    """What to pass to `loco base import` for this base on another machine: 'default' for the
+    embedded one (its file lives inside whichever environment installed it), else the source."""
+    return DEFAULT_SPEC if record.source_kind == "embedded" else record.source
+
+
 def _is_embedded(path: Path) -> bool:
     """Is `path` the embedded default's GGUF (so it gets the default's id, not a second copy)?"""
     try:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from loco_mlx.errors import LocoError
 from loco_mlx.files import write_atomic
+from loco_mlx.models.resolve import import_spec
 from loco_mlx.runtime import package_versions
 from loco_mlx.train.config import TrainConfig
 
@@ -287,7 +288,7 @@ def finish_outputs(out: Path, name, cfg, loaded, dataset, data_stats, trainer, t
             "id": loaded.record.id,
             "fingerprint": loaded.record.fingerprint,
             "architecture": loaded.record.architecture,
-            "source": loaded.record.source,
+            "source": import_spec(loaded.record),
         },
         "config": asdict(cfg),
         "data": data,
