@@ -361,3 +361,6 @@ def test_replay_trains_on_the_base_replies_but_routes_on_the_own_prompts(env, tm
     assert str(replay) in manifest["data"]["files"] and manifest["data"]["train_count"] == 38
     queries = (out / "router_examples.jsonl").read_text()
     assert "colour" not in queries and len(queries.splitlines()) == 32
+    steps = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    steps = [r for r in steps if "train_loss" in r]
+    assert len(steps) == 2 and all("task_loss" in r for r in steps)  # the curve the diagnosis reads

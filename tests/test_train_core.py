@@ -152,7 +152,7 @@ def _examples(n: int, seed: int = 0) -> list[Example]:
     return out
 
 
-def _trainer(record, tmp_path, dropout: float = 0.1, **overrides):
+def _trainer(record, tmp_path, dropout: float = 0.1, replay: frozenset = frozenset(), **overrides):
     loaded = load_base(record)
     cfg = TrainConfig(data="x", out=str(tmp_path), epochs=2, eval_every=3, save_every=2, seed=3)
     cfg.lora.rank, cfg.lora.dropout = 4, dropout
@@ -161,6 +161,8 @@ def _trainer(record, tmp_path, dropout: float = 0.1, **overrides):
     apply_lora(loaded.model, cfg)
     tok = loaded.tokenizer
     train = [encode_example(e, tok) for e in _examples(24)]
+    for i in replay:
+        train[i].replay = True
     valid = [encode_example(e, tok) for e in _examples(8, seed=1)]
     trainer = Trainer(loaded.model, None, cfg, train, valid, tmp_path / "checkpoints", QuietReporter())
     trainer.optimizer = build_optimizer(cfg, trainer.steps)
@@ -207,13 +209,31 @@ def test_gradient_accumulation_equals_the_larger_batch(tiny_record, tmp_path):
     )
     # Same examples per optimizer step: small's plan pairs consecutive batches of big's.
     small.plan.batch = lambda step, plan=big.plan: plan.batch(step // 2)[(step % 2) * 2 : (step % 2) * 2 + 2]
-    big_loss, big_grads, _ = big.gradients(0)
-    small_loss, small_grads, _ = small.gradients(0)
+    big_loss, big_grads, *_ = big.gradients(0)
+    small_loss, small_grads, *_ = small.gradients(0)
     assert abs(float(big_loss) - float(small_loss)) < 1e-5
     a, b = dict(tree_flatten(big_grads)), dict(tree_flatten(small_grads))
     assert a.keys() == b.keys()
     for key in a:
         np.testing.assert_allclose(np.array(a[key]), np.array(b[key]), rtol=1e-4, atol=1e-7, err_msg=key)
+
+
+def test_task_loss_leaves_replay_rows_out_and_training_alone(tiny_record, tmp_path):
+    """Replay rows train as before; the logged task loss is the token mean over the other rows."""
+    settings = {"dropout": 0.0, "batch_size": 4, "group_by_length": False}
+    plain = _trainer(tiny_record, tmp_path / "plain", **settings)
+    batch = plain.plan.batch(0)
+    mixed = _trainer(tiny_record, tmp_path / "mixed", replay=frozenset(batch[:2].tolist()), **settings)
+    own_only = _trainer(tiny_record, tmp_path / "own", **settings)
+    own_only.plan.batch = lambda step: batch[2:]
+    loss, grads, _, task = mixed.gradients(0)
+    plain_loss, plain_grads, _, plain_task = plain.gradients(0)
+    assert abs(float(loss) - float(plain_loss)) < 1e-6 and abs(float(plain_task) - float(plain_loss)) < 1e-6
+    assert abs(float(task) - float(own_only.gradients(0)[0])) < 1e-5
+    assert abs(float(task) - float(loss)) > 1e-4  # the two rows left out do count in the training loss
+    for key, value in dict(tree_flatten(grads)).items():
+        np.testing.assert_allclose(np.array(value), np.array(dict(tree_flatten(plain_grads))[key]), atol=1e-7)
+    assert "task_loss" in mixed.optimizer_step(0) and "task_loss" not in plain.optimizer_step(0)
 
 
 def test_schedule_warms_up_from_above_zero_then_decays():

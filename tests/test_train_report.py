@@ -47,6 +47,11 @@ def overfit_val(s):
     return 1.0 + 1.5 * math.exp(-0.1 * s) + (0.005 * (s - 40) if s > 40 else 0.0)
 
 
+def with_task(records, task_fn):
+    """A run with replay: each step also logs the loss of the task's own examples."""
+    return [{**r, "task_loss": task_fn(r["step"])} if "train_loss" in r else r for r in records]
+
+
 def with_nan(records, step):
     return [{**r, "train_loss": float("nan")} if r["step"] == step and "train_loss" in r else r for r in records]
 
@@ -76,7 +81,19 @@ CASES = [
         curve(with_spikes(falling(2.5, 0.6, 0.05), {50}), falling(2.6, 0.8, 0.05)),
         "healthy",
     ),
-]
+    (
+        "replay batches jump, the task's own loss does not",
+        with_task(curve(with_spikes(falling(2.5, 0.6, 0.05), {30, 55, 80}), falling(2.6, 0.8, 0.05)),
+                  falling(2.5, 0.6, 0.05)),
+        "healthy",
+    ),
+    (
+        "the task's own loss spikes",
+        with_task(curve(falling(2.5, 0.6, 0.05), falling(2.6, 0.8, 0.05)),
+                  with_spikes(falling(2.5, 0.6, 0.05), {30, 55, 80})),
+        "unstable",
+    ),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("name,metrics,verdict", CASES, ids=[c[0] for c in CASES])
@@ -109,6 +126,12 @@ def test_fixes_follow_the_primer(verdict, metrics, words):
         assert word.lower() in text
 
 
+def test_a_replay_run_says_which_loss_it_read():
+    summary = diagnose(CASES[-2][1]).summary
+    assert summary.startswith("Training loss on the task's own examples (replay left out) went from")
+    assert diagnose(CASES[0][1]).summary.startswith("Training loss went from")
+
+
 def test_healthy_summary_says_whether_the_curve_flattened():
     flattened = diagnose(CASES[0][1]).summary
     still_falling = diagnose(curve(lambda s: 2.5 - 0.02 * s, lambda s: 2.6 - 0.02 * s)).summary
@@ -132,7 +155,14 @@ def test_plot_writes_png(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["loss.png"]  # no temp file left behind
 
 
-@pytest.mark.parametrize("metrics", [[], CASES[7][1], CASES[1][1]], ids=["empty", "nan", "no-val"])
+ALL_REPLAY_STEP = {"step": 101, "train_loss": 0.9, "task_loss": None}  # a step of replay examples only
+
+
+@pytest.mark.parametrize(
+    "metrics",
+    [[], CASES[7][1], CASES[1][1], CASES[-2][1] + [ALL_REPLAY_STEP]],
+    ids=["empty", "nan", "no-val", "replay"],
+)
 def test_plot_tolerates_odd_metrics(tmp_path, metrics):
     plot_losses(metrics, tmp_path / "loss.png")
     assert (tmp_path / "loss.png").read_bytes().startswith(PNG_SIGNATURE)

@@ -30,6 +30,7 @@ class EncodedExample:
     ids: list[int]
     mask: list[bool]  # True where the token is a training target
     source: str = ""
+    replay: bool = False  # a replay example (the base's own reply to another task's prompt)
 
 
 def encode_example(example, tokenizer) -> EncodedExample:

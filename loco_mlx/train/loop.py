@@ -8,6 +8,9 @@ Key choices:
   batch of 4 (mlx-lm averages per-batch means, which weighs tokens unequally).
 - The micro-step is compiled with mx.compile (as mlx-lm's trainer does); the
   optimizer update of the small LoRA tree stays outside.
+- With replay examples in the mix, a step also logs `task_loss`, the loss on the task's own
+  examples alone: replay batches (free text the base wrote) score far higher than a learnt
+  narrow format, so the mixed curve jumps with batch composition, not with the step size.
 - Evaluation every `eval_every` steps keeps the best adapter; `checkpoints/last`
   is saved every `save_every` steps and when stopped (Ctrl-C, early stopping).
 """
@@ -74,6 +77,8 @@ class Trainer:
         self.steps = total_steps(cfg, self.plan)
         self.state = LoopState()
         self._targets = [sum(e.mask[1:]) for e in train]  # scored tokens per example
+        self._own = np.array([0.0 if e.replay else 1.0 for e in train], np.float32)
+        self._has_replay = any(e.replay for e in train)
         self._interrupted = False
         self._compiled_micro = self._build_micro_step()
 
@@ -83,16 +88,17 @@ class Trainer:
         import mlx.core as mx
         import mlx.nn as nn
 
-        def summed_loss(model, inputs, targets, mask, denominator):
-            logits = model(inputs).astype(mx.float32)
-            return (nn.losses.cross_entropy(logits, targets) * mask).sum() / denominator
+        def summed_loss(model, inputs, targets, mask, own, denominator):
+            ce = nn.losses.cross_entropy(model(inputs).astype(mx.float32), targets) * mask
+            # differentiated: the first value; the second, the task's own rows' summed loss, is only logged
+            return ce.sum() / denominator, (ce * own[:, None]).sum()
 
         loss_and_grad = nn.value_and_grad(self.model, summed_loss)
         state = [self.model.state, mx.random.state]
 
         @partial(mx.compile, inputs=state, outputs=state)
-        def micro(inputs, targets, mask, denominator):
-            return loss_and_grad(self.model, inputs, targets, mask, denominator)
+        def micro(inputs, targets, mask, own, denominator):
+            return loss_and_grad(self.model, inputs, targets, mask, own, denominator)
 
         return micro
 
@@ -102,7 +108,8 @@ class Trainer:
         return indices[self.rank :: self.size]
 
     def gradients(self, step: int):
-        """(loss, gradients, tokens) of optimizer step `step`: summed over micro-batches and ranks."""
+        """(loss, gradients, tokens, task loss) of optimizer step `step`: summed over micro-batches and
+        ranks. The task loss covers the non-replay examples only (None when the step has none)."""
         import mlx.core as mx
         from mlx.utils import tree_map
 
@@ -113,28 +120,33 @@ class Trainer:
         batches = [self.plan.batch(step * accum + k) for k in range(accum)]
         # Every rank sees the global batch indices, so the token count needs no communication.
         denominator = float(sum(self._targets[i] for b in batches for i in b))
-        grads, loss, tokens = None, mx.array(0.0), 0
+        own_tokens = float(sum(self._targets[i] * self._own[i] for b in batches for i in b))
+        grads, loss, own_loss, tokens = None, mx.array(0.0), mx.array(0.0), 0
         for indices in batches:
-            inputs, targets, mask = make_arrays(self.train, self._shard(indices))
+            shard = self._shard(indices)
+            inputs, targets, mask = make_arrays(self.train, shard)
             tokens += sum(len(self.train[i].ids) for i in indices)
-            value, g = self._compiled_micro(mx.array(inputs), mx.array(targets), mx.array(mask), mx.array(denominator))
-            loss = loss + value
+            (value, own), g = self._compiled_micro(
+                mx.array(inputs), mx.array(targets), mx.array(mask), mx.array(self._own[shard]), mx.array(denominator)
+            )
+            loss, own_loss = loss + value, own_loss + own
             grads = g if grads is None else tree_map(lambda a, b: a + b, grads, g)
         if self.size > 1:
             grads = tree_map(lambda g: mx.distributed.all_sum(g, group=self.world), grads)
             loss = mx.distributed.all_sum(loss, group=self.world)
-        return loss, grads, tokens
+            own_loss = mx.distributed.all_sum(own_loss, group=self.world)
+        return loss, grads, tokens, (own_loss / own_tokens if own_tokens else None)
 
     def optimizer_step(self, step: int) -> dict:
         import mlx.core as mx
         import mlx.optimizers as optim
 
         start = time.perf_counter()
-        loss, grads, tokens = self.gradients(step)
+        loss, grads, tokens, task_loss = self.gradients(step)
         if self.cfg.optim.max_grad_norm:
             grads, _ = optim.clip_grad_norm(grads, self.cfg.optim.max_grad_norm)
         self.optimizer.update(self.model, grads)
-        mx.eval(self.model.parameters(), self.optimizer.state, loss)
+        mx.eval(self.model.parameters(), self.optimizer.state, loss, *([task_loss] if task_loss is not None else []))
         learning_rate = float(self.optimizer.learning_rate)  # set by the schedule inside update()
         seconds = time.perf_counter() - start
         accum = self.cfg.grad_accumulation
@@ -144,6 +156,7 @@ class Trainer:
             "step": step + 1,
             "epoch": round((step + 1) * accum / self.plan.batches_per_epoch, 4),
             "train_loss": float(loss),
+            **({"task_loss": None if task_loss is None else float(task_loss)} if self._has_replay else {}),
             "learning_rate": learning_rate,
             "tokens_per_second": tokens / seconds,
             "trained_tokens": self.state.trained_tokens,

@@ -84,8 +84,13 @@ def _spikes(values: list[float]) -> list[int]:
 
 
 def diagnose(metrics: list[dict]) -> Diagnosis:
-    """Read the loss curve: one verdict, a one-paragraph summary and the fixes to try."""
-    train = _series(metrics, "train_loss")
+    """Read the loss curve: one verdict, a one-paragraph summary and the fixes to try.
+
+    With replay examples in the run, the curve read is the task's own loss (`task_loss`): a
+    batch of the base's free-text replies scores far above a learnt narrow format, so the
+    mixed loss jumps with each batch's make-up, which is no sign of too large a step."""
+    own = _series(metrics, "task_loss")
+    train = own or _series(metrics, "train_loss")
     val = _series(metrics, "val_loss")
     finite_val = [(s, v) for s, v in val if math.isfinite(v)]
     best_step, best_val = min(finite_val, key=lambda p: p[1]) if finite_val else (None, None)
@@ -115,7 +120,8 @@ def diagnose(metrics: list[dict]) -> Diagnosis:
     losses = [v for _, v in train]
     start, end = _edge(losses, end=False), _edge(losses, end=True)
     drop = (start - end) / start if start > 0 else 0.0
-    trend = f"Training loss went from {start:.3f} to {end:.3f} ({-drop:+.0%})"
+    what = "Training loss on the task's own examples (replay left out)" if own else "Training loss"
+    trend = f"{what} went from {start:.3f} to {end:.3f} ({-drop:+.0%})"
     spikes = _spikes(losses)
     if len(spikes) >= MIN_SPIKES or end > start * (1 + DIVERGE_MARGIN):
         where = ", ".join(str(train[i][0]) for i in spikes[:5])
@@ -224,6 +230,10 @@ def plot_losses(metrics: list[dict], path: Path, title: str = "") -> None:
         steps, losses = zip(*train)
         ax.plot(steps, losses, color="tab:blue", alpha=0.25, linewidth=1, label="train loss")
         ax.plot(steps, _smooth(list(losses)), color="tab:blue", linewidth=2, label="train loss (smoothed)")
+    task = [(s, v) for s, v in _series(metrics, "task_loss") if math.isfinite(v)]
+    if task:  # a run with replay: the task's own loss, which the diagnosis reads
+        steps, losses = zip(*task)
+        ax.plot(steps, _smooth(list(losses)), color="tab:purple", linewidth=2, label="task's own loss (smoothed)")
     if val:
         steps, losses = zip(*val)
         ax.plot(steps, losses, "o-", color="tab:orange", linewidth=1.5, markersize=5, label="validation loss")

@@ -175,6 +175,8 @@ def run_training(
     if not dataset.valid:
         raise LocoError(f"{cfg.data}: no validation examples; add valid.jsonl or set valid_fraction above 0")
     train = [encode_example(e, loaded.tokenizer) for e in dataset.train]
+    for encoded, example in zip(train, dataset.train):
+        encoded.replay = example.source in cfg.replay  # logged apart: the task's own loss is the curve to read
     valid = [encode_example(e, loaded.tokenizer) for e in dataset.valid]
     trainable = apply_lora(loaded.model, cfg)
     if world.rank() == 0:
