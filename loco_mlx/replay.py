@@ -13,6 +13,7 @@ are dropped: training on a cut-off reply would teach the adapter to stop mid-sen
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 from dataclasses import dataclass
@@ -71,7 +72,7 @@ def base_replies(engine, prompts: list[str], settings: ReplaySettings, progress=
 
     sampling = SamplingConfig(max_tokens=settings.max_tokens, temperature=0.0, seed=settings.seed)
     replies: list[str | None] = []
-    with engine.pool.base_only():
+    with engine.pool.base_only() if engine.pool else contextlib.nullcontext():  # no pool: already the base
         for start in range(0, len(prompts), settings.batch_size):
             batch = prompts[start : start + settings.batch_size]
             ids = [engine.backend.encode_chat([{"role": "user", "content": p}]) for p in batch]

@@ -75,3 +75,22 @@ def test_replay_examples_join_the_training_split_only(tmp_path):
     assert str(replay) in dataset.files and len(dataset.files[str(replay)]) == 64  # recorded in TRAINING_LOG
     with pytest.raises(LocoError, match="replay file .*missing.jsonl not found; write it with: loco data replay"):
         add_replay(load_dataset(tmp_path), [str(tmp_path / "missing.jsonl")])
+
+
+def test_loco_data_replay_writes_the_bases_own_greedy_replies(default_env, default_engine, tmp_path):
+    """End to end on the embedded base: the CLI draws, answers with the plain base and writes chat rows."""
+    from loco_mlx.replay import ReplaySettings, base_replies
+    from tests.test_cli import loco
+
+    questions = ["What is the capital of France?", "Say hello.", "What is 2 + 2?"]
+    prompts = write_lines(tmp_path / "prompts.jsonl", [{"query": q} for q in questions])
+    out = tmp_path / "replay.jsonl"
+    result = loco("data", "replay", str(prompts), "--out", str(out), "--count", "3", "--max-tokens", "48",
+                  env=default_env)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert result.stdout.startswith(f"wrote {len(rows)} base replies to {out}") and rows
+    chosen = draw(questions, 3, 0)  # what the CLI drew, in its order; the same batch gives the same greedy tokens
+    expected = [(p, r) for p, r in zip(chosen, base_replies(default_engine, chosen, ReplaySettings(48))) if r]
+    assert [(r["messages"][0]["content"], r["messages"][1]["content"]) for r in rows] == expected
+    assert "Paris" in dict(expected).get(questions[0], "Paris")  # real answers, not placeholders
