@@ -1,0 +1,267 @@
+"""The FastAPI app: /health and the /v1 routes, request to job, responses and server-sent
+events; run_server starts it under uvicorn."""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import json
+import socket
+import time
+import uuid
+from typing import AsyncIterator, TypeVar
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ValidationError
+
+from loco_mlx.engine import Engine, SamplingConfig, reread
+from loco_mlx.serve.catalog import Catalog
+from loco_mlx.serve.errors import ApiError, BodyLimit, ErrorBody, ErrorDetail, install_error_handlers, validation_error
+from loco_mlx.serve.schema import (
+    AssistantMessage,
+    ChatChoice,
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatRequest,
+    ChunkChoice,
+    Completion,
+    CompletionChoice,
+    CompletionRequest,
+    Delta,
+    LocoInfo,
+    ModelList,
+    Usage,
+    _Request,
+)
+from loco_mlx.serve.settings import ServeSettings, bind_socket, check_bind, make_server
+from loco_mlx.serve.worker import Finished, Job, Piece, Started, Worker, events
+
+MAX_STOPS = 4  # as OpenAI's API
+
+
+def run_server(engine: Engine, settings: ServeSettings, sock: socket.socket | None = None) -> None:
+    check_bind(settings.host, settings.api_key)
+    sock = sock or bind_socket(settings.host, settings.port)
+    app = create_app(engine, settings)
+    host, port = sock.getsockname()[:2]
+    models = ", ".join(card.id for card in app.state.catalog.cards())
+    print(f"loco serve: http://{host}:{port}/v1 (models: {models})", flush=True)
+    make_server(app).run(sockets=[sock])
+
+
+def create_app(engine: Engine, settings: ServeSettings) -> FastAPI:
+    worker = Worker(engine)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        worker.close()
+
+    app = FastAPI(title="loco", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app.state.engine, app.state.settings, app.state.worker = engine, settings, worker
+    app.state.catalog = Catalog(engine, settings.registry_path)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    install_error_handlers(app)
+
+    @app.get("/health")
+    async def health() -> dict:
+        return {"status": "ok", "base": app.state.catalog.base_id, "backend": engine.backend.name}
+
+    app.include_router(v1_routes(app), prefix="/v1", dependencies=[Depends(bearer_check(settings.api_key))])
+
+    return app
+
+
+def bearer_check(api_key: str | None):
+    expected = f"Bearer {api_key}".encode() if api_key else None
+
+    async def check(request: Request) -> None:
+        if expected is None:
+            return
+        given = request.headers.get("authorization", "").encode()
+        if not hmac.compare_digest(given, expected):  # constant time: no guessing the key byte by byte
+            raise ApiError(401, "missing or wrong API key: send 'Authorization: Bearer KEY'", code="invalid_api_key")
+
+    return check
+
+
+def v1_routes(app: FastAPI) -> APIRouter:
+    routes = APIRouter()
+    catalog: Catalog = app.state.catalog
+    settings: ServeSettings = app.state.settings
+    worker: Worker = app.state.worker
+
+    @routes.get("/models")
+    async def models() -> dict:
+        return ModelList(data=catalog.cards()).model_dump()
+
+    @routes.post("/chat/completions")
+    async def chat_completions(request: Request):
+        body = await parse_body(request, ChatRequest)
+        messages = [{"role": _role(m.role), "content": m.text()} for m in body.messages]
+        users = [m["content"] for m in messages if m["role"] == "user"]
+        use_reread = settings.reread
+
+        def prompt_ids(engine: Engine) -> list[int]:
+            return engine.backend.encode_chat(reread(messages) if use_reread else messages)
+
+        job = make_job(body, catalog, settings, users[-1] if users else None, prompt_ids)
+        started, queue, cancelled = await worker.start(job)
+        if body.stream:
+            stream = chat_stream(body, started, events(queue, cancelled))
+            return StreamingResponse(stream, media_type="text/event-stream", headers=SSE_HEADERS)
+        text, finished = await collect(events(queue, cancelled))
+        return ChatCompletion(
+            id=new_id("chatcmpl"),
+            created=int(time.time()),
+            model=started.model,
+            choices=[ChatChoice(message=AssistantMessage(content=text), finish_reason=finished.finish_reason)],
+            usage=usage(finished),
+            loco=loco_info(started),
+        ).model_dump()
+
+    @routes.post("/completions")
+    async def completions(request: Request):
+        body = await parse_body(request, CompletionRequest)
+        prompt = body.prompt
+
+        def prompt_ids(engine: Engine) -> list[int]:
+            return list(engine.backend.tokenizer.encode(prompt))  # raw text: no chat template
+
+        job = make_job(body, catalog, settings, prompt, prompt_ids)
+        started, queue, cancelled = await worker.start(job)
+        if body.stream:
+            stream = completion_stream(body, started, events(queue, cancelled))
+            return StreamingResponse(stream, media_type="text/event-stream", headers=SSE_HEADERS)
+        text, finished = await collect(events(queue, cancelled))
+        return Completion(
+            id=new_id("cmpl"),
+            created=int(time.time()),
+            model=started.model,
+            choices=[CompletionChoice(text=text, finish_reason=finished.finish_reason)],
+            usage=usage(finished),
+            loco=loco_info(started),
+        ).model_dump()
+
+    return routes
+
+
+RequestModel = TypeVar("RequestModel", bound=BaseModel)
+
+
+async def parse_body(request: Request, model: type[RequestModel]) -> RequestModel:
+    """The JSON body as `model`, whatever the Content-Type says (curl -d sends a form type)."""
+    raw = await request.body()
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ApiError(400, f"the request body is not valid JSON: {exc}", code="invalid_json") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, f"the request body must be a JSON object, got {type(data).__name__}", code="invalid_json")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+
+
+def _role(role: str) -> str:
+    return "system" if role == "developer" else role  # newer clients' name for the system prompt
+
+
+def make_job(body: _Request, catalog: Catalog, settings: ServeSettings, query: str | None, prompt_ids) -> Job:
+    if body.n != 1:
+        raise ApiError(400, f"n={body.n}: only n=1 is supported", "n", "unsupported_value")
+    stops = [body.stop] if isinstance(body.stop, str) else list(body.stop or [])
+    if len(stops) > MAX_STOPS:
+        raise ApiError(400, f"stop: at most {MAX_STOPS} stop strings, got {len(stops)}", "stop", "invalid_value")
+    target = catalog.resolve(body.model)
+    if target.kind == "auto" and not (query or "").strip():
+        raise ApiError(400, "model 'auto' routes on the last user message, and there is none", "messages")
+    return Job(target, query, prompt_ids, sampling_for(body, settings), stops)
+
+
+def sampling_for(body: _Request, settings: ServeSettings) -> SamplingConfig:
+    defaults, limit = settings.sampling, settings.max_tokens_limit
+    asked = body.max_tokens if body.max_tokens is not None else body.max_completion_tokens
+    if asked is not None and asked > limit:
+        raise ApiError(400, f"max_tokens {asked} is over this server's limit of {limit}", "max_tokens", "invalid_value")
+    return SamplingConfig(
+        max_tokens=asked if asked is not None else min(defaults.max_tokens, limit),
+        temperature=body.temperature if body.temperature is not None else defaults.temperature,
+        top_p=body.top_p if body.top_p is not None else defaults.top_p,
+        seed=body.seed if body.seed is not None else defaults.seed,
+    )
+
+
+async def collect(items: AsyncIterator[Piece | Finished]) -> tuple[str, Finished]:
+    parts, finished = [], None
+    async for item in items:
+        if isinstance(item, Piece):
+            parts.append(item.text)
+        else:
+            finished = item
+    return "".join(parts), finished
+
+
+def usage(finished: Finished) -> Usage:
+    total = finished.prompt_tokens + finished.completion_tokens
+    return Usage(prompt_tokens=finished.prompt_tokens, completion_tokens=finished.completion_tokens, total_tokens=total)
+
+
+def loco_info(started: Started) -> LocoInfo:
+    return LocoInfo(adapter=started.adapter, route_confidence=started.route_confidence)
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:24]}"
+
+
+# --- server-sent events ----------------------------------------------------------------------------
+
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+def sse(payload: BaseModel | dict) -> str:
+    data = payload.model_dump(exclude_none=False) if isinstance(payload, BaseModel) else payload
+    return f"data: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
+async def chat_stream(body: ChatRequest, started: Started, items) -> AsyncIterator[str]:
+    chunk_id, created = new_id("chatcmpl"), int(time.time())
+
+    def chunk(delta: Delta, finish: str | None = None, **extra) -> str:
+        choice = ChunkChoice(delta=delta, finish_reason=finish)
+        return sse(ChatCompletionChunk(id=chunk_id, created=created, model=started.model, choices=[choice], **extra))
+
+    yield chunk(Delta(role="assistant", content=""), loco=loco_info(started))
+    try:
+        async for item in items:
+            if isinstance(item, Piece):
+                yield chunk(Delta(content=item.text))
+            else:
+                yield chunk(Delta(), item.finish_reason, usage=usage(item), loco=loco_info(started))
+                if body.stream_options and body.stream_options.include_usage:
+                    yield sse(ChatCompletionChunk(id=chunk_id, created=created, model=started.model, choices=[],
+                                                  usage=usage(item)))  # fmt: skip
+    except ApiError as exc:  # the status line is sent already: the error goes in the stream
+        yield sse(ErrorBody(error=ErrorDetail(message=exc.message, type=exc.kind, param=exc.param, code=exc.code)))
+    yield "data: [DONE]\n\n"
+
+
+async def completion_stream(body: CompletionRequest, started: Started, items) -> AsyncIterator[str]:
+    chunk_id, created = new_id("cmpl"), int(time.time())
+
+    def chunk(text: str, finish: str | None = None, **extra) -> str:
+        choice = CompletionChoice(text=text, finish_reason=finish)
+        return sse(Completion(id=chunk_id, created=created, model=started.model, choices=[choice], **extra))
+
+    try:
+        async for item in items:
+            if isinstance(item, Piece):
+                yield chunk(item.text)
+            else:
+                yield chunk("", item.finish_reason, usage=usage(item), loco=loco_info(started))
+    except ApiError as exc:
+        yield sse(ErrorBody(error=ErrorDetail(message=exc.message, type=exc.kind, param=exc.param, code=exc.code)))
+    yield "data: [DONE]\n\n"

@@ -1,0 +1,176 @@
+"""Generation on the one worker thread that touches the model: jobs, their events, stop
+strings, and the Worker that runs them one after another."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import AsyncIterator, Callable
+
+from loco_mlx.engine import Engine, SamplingConfig
+from loco_mlx.serve.catalog import Target
+from loco_mlx.serve.errors import ApiError, as_api_error
+
+
+@dataclass
+class Job:
+    target: Target
+    route_query: str | None  # what "auto" routes on
+    prompt_ids: Callable[[Engine], list[int]]  # built on the worker (the tokenizer is not shared)
+    sampling: SamplingConfig
+    stops: list[str]
+
+
+@dataclass
+class Started:
+    adapter: str | None
+    route_confidence: float | None
+    model: str
+
+
+@dataclass
+class Piece:
+    text: str
+
+
+@dataclass
+class Finished:
+    finish_reason: str
+    prompt_tokens: int
+    completion_tokens: int
+
+
+@dataclass
+class Failed:
+    error: BaseException
+
+
+class StopScanner:
+    """Cuts a stream of text at the first stop string; holds back a possible stop's beginning."""
+
+    def __init__(self, stops: list[str]):
+        self.stops = [s for s in stops if s]
+        self.hold = max((len(s) for s in self.stops), default=1) - 1
+        self.buffer = ""
+
+    def feed(self, text: str) -> tuple[str, bool]:
+        self.buffer += text
+        hits = [i for i in (self.buffer.find(s) for s in self.stops) if i >= 0]
+        if hits:
+            out, self.buffer = self.buffer[: min(hits)], ""
+            return out, True
+        cut = max(len(self.buffer) - self.hold, 0)
+        out, self.buffer = self.buffer[:cut], self.buffer[cut:]
+        return out, False
+
+    def flush(self) -> str:
+        out, self.buffer = self.buffer, ""
+        return out
+
+
+def fit_to_context(engine: Engine, prompt_ids: list[int], sampling: SamplingConfig) -> SamplingConfig:
+    room = engine.backend.context_length - len(prompt_ids)
+    if room < 1:
+        raise ApiError(
+            400,
+            f"the prompt is {len(prompt_ids)} tokens, the model's context is {engine.backend.context_length}",
+            "messages",
+            "context_length_exceeded",
+        )
+    if sampling.max_tokens <= room:
+        return sampling
+    return SamplingConfig(room, sampling.temperature, sampling.top_p, sampling.seed)
+
+
+def select(engine: Engine, job: Job) -> Started:
+    """Switch the shared model to what the job asked for (worker thread only)."""
+    engine.adapter_paths.update(job.target.paths)
+    confidence = None
+    if job.target.kind == "auto":
+        decision = engine.route(job.route_query or "")
+        confidence = decision.confidence if decision is not None else None
+    else:
+        engine.use_adapter(job.target.name)
+    model = engine.adapter or engine.backend.loaded.record.id
+    return Started(engine.adapter, confidence, model)
+
+
+def run_job(engine: Engine, job: Job, emit: Callable[[object], None], cancelled: threading.Event) -> None:
+    """One request, start to end, on the worker thread; results go to `emit`."""
+    try:
+        if cancelled.is_set():
+            return  # the client left while the request was queued
+        started = select(engine, job)
+        prompt_ids = job.prompt_ids(engine)
+        sampling = fit_to_context(engine, prompt_ids, job.sampling)
+        emit(started)  # only now: a prompt too long is still a plain 400, also when streaming
+        emit(generate(engine, prompt_ids, sampling, job.stops, emit, cancelled))
+    except BaseException as exc:  # noqa: BLE001 - every failure is answered, none kills the worker
+        emit(Failed(exc))
+
+
+def generate(engine, prompt_ids, sampling, stops, emit, cancelled) -> Finished:
+    scanner, tokens, stats = StopScanner(stops), 0, None
+    for event in engine.backend.stream(prompt_ids, sampling):
+        tokens += 1
+        text, stopped = scanner.feed(event.text)
+        if text:
+            emit(Piece(text))
+        if stopped or cancelled.is_set():
+            return Finished("stop", len(prompt_ids), tokens)  # closing the generator ends decoding
+        stats = event.stats or stats
+    tail = scanner.flush()
+    if tail:
+        emit(Piece(tail))
+    if stats is None:
+        return Finished("stop", len(prompt_ids), tokens)
+    return Finished(stats.finish_reason, stats.prompt_tokens, stats.generated_tokens)
+
+
+class Worker:
+    """The one thread that touches the model; requests queue in its executor, in order."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="loco-generate")
+
+    async def start(self, job: Job) -> tuple[Started, asyncio.Queue, threading.Event]:
+        """Queue the job and wait until its model is selected; raises the job's early errors."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue = asyncio.Queue()
+        cancelled = threading.Event()
+
+        def emit(item: object) -> None:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+            except RuntimeError:  # the event loop is gone (shutdown): nobody is listening
+                cancelled.set()
+
+        loop.run_in_executor(self.executor, run_job, self.engine, job, emit, cancelled)
+        try:
+            first = await queue.get()
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        if isinstance(first, Failed):
+            raise as_api_error(first.error)
+        return first, queue, cancelled
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+async def events(queue: asyncio.Queue, cancelled: threading.Event) -> AsyncIterator[Piece | Finished]:
+    """The job's pieces then its Finished; a later failure raises. Leaving early stops the job."""
+    try:
+        while True:
+            item = await queue.get()
+            if isinstance(item, Failed):
+                raise as_api_error(item.error)
+            yield item
+            if isinstance(item, Finished):
+                return
+    finally:
+        cancelled.set()  # a no-op after Finished; a disconnect otherwise
