@@ -82,9 +82,9 @@ def main() -> None:
           "greedy 64 tokens identical | llama.cpp vs itself: max diff, top-1 |")  # fmt: skip
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for quant, seconds, size, speed, p in rows:
-        print(f"| {quant} | {seconds:.1f} | {size / 2**20:.1f} | {speed:.1f} | {p.max_abs_logit_diff:.3f} | "
+        print(f"| {quant} | {seconds:.1f} | {size / 2**20:.1f} | {speed:.1f} | {p.max_abs_logit_diff:.4f} | "
               f"{p.top1_agreement:.1%} | {p.greedy_equal}/{len(p.prompts)} | "
-              f"{p.self_max_abs_logit_diff:.3f}, {p.self_top1_agreement:.1%} |")  # fmt: skip
+              f"{p.self_max_abs_logit_diff:.4f}, {p.self_top1_agreement:.1%} |")  # fmt: skip
     if args.json:
         rows_json = [{"type": q, "export_s": s, "size_mib": b / 2**20, "decode_tps": v,
                       "max_abs_logit_diff": p.max_abs_logit_diff, "top1_agreement": p.top1_agreement,

@@ -46,6 +46,9 @@ def test_export_writes_and_verifies_every_output(tiny_env, tmp_path):
         assert parity[kind]["chat_template_matches"] is True
         # llama.cpp scored token by token as well as in one batch: its own rounding noise, reported
         assert 0 <= parity[kind]["self_max_abs_logit_diff"] <= 0.05 and parity[kind]["self_top1_agreement"] >= 0.9
+    same = parity["lora_vs_fused"]  # base + GGUF LoRA against the fused file, both in llama.cpp
+    assert same["max_abs_logit_diff"] <= 0.05 and same["top1_agreement"] >= 0.98
+    assert "lora vs fused, both in llama.cpp" in result.stdout
     assert sorted(p.name for p in (out / "peft").iterdir()) == ["adapter_config.json", "adapter_model.safetensors"]
 
 

@@ -149,7 +149,7 @@ def _stop_tokens(record) -> list[str]:
 
 def _verify(name, record, adapter_dir, quant, gguf, base_gguf, lora_file, out: Path) -> None:
     from loco_mlx.engine import load_engine
-    from loco_mlx.export.verify import check_parity
+    from loco_mlx.export.verify import check_parity, compare_reports
     from loco_mlx.files import write_atomic
 
     typer.echo("verifying in llama.cpp against MLX (10 prompts, greedy 64 tokens)...")
@@ -172,6 +172,13 @@ def _verify(name, record, adapter_dir, quant, gguf, base_gguf, lora_file, out: P
         if report.chat_template_matches is False:
             problems.append(f"{kind}: the embedded chat template renders other tokens than MLX's")
     data = {"name": name, "base": record.id, "quant": quant, **{k: r.to_dict() for k, r in reports.items()}}
+    if "lora" in reports:  # the same adapter two ways in llama.cpp: applied at run time vs merged
+        data["lora_vs_fused"] = compare_reports(reports["lora"], reports["fused"])
+        same = data["lora_vs_fused"]
+        typer.echo(f"  lora vs fused, both in llama.cpp: max |logit diff| {same['max_abs_logit_diff']:.4f}, "
+                   f"top-1 agreement {same['top1_agreement']:.1%}")  # fmt: skip
+        if quant in TOP1_LIMITS and same["top1_agreement"] < TOP1_LIMITS[quant]:
+            problems.append(f"lora vs fused: top-1 agreement {same['top1_agreement']:.1%} < {TOP1_LIMITS[quant]:.0%}")
     write_atomic(out / "parity.json", json.dumps(data, indent=2) + "\n")
     typer.echo(f"  report       {out / 'parity.json'}")
     if problems:

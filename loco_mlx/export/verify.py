@@ -71,6 +71,8 @@ class ParityReport:
     prompts: list[PromptParity] = field(default_factory=list)
     chat_template_matches: bool | None = None
     seconds: float = 0.0
+    # llama.cpp's logits per prompt (one batch), to compare two files on the same sequences; not saved
+    llama_logits: list = field(default_factory=list, repr=False)
 
     @property
     def max_abs_logit_diff(self) -> float:
@@ -102,7 +104,7 @@ class ParityReport:
 
     def to_dict(self) -> dict:
         return {
-            **asdict(self),
+            **{k: v for k, v in asdict(self).items() if k != "llama_logits"},
             "max_abs_logit_diff": self.max_abs_logit_diff,
             "top1_agreement": self.top1_agreement,
             "self_max_abs_logit_diff": self.self_max_abs_logit_diff,
@@ -152,6 +154,7 @@ def check_parity(
             agree = mlx_logits.argmax(-1) == llama_logits.argmax(-1)
             theirs = llama_greedy(llm, ids, max_tokens, eos)
             gap = None if theirs == continuation else _divergence_gap(mlx_logits, len(ids), continuation, theirs, eos)
+            report.llama_logits.append(llama_logits)
             report.prompts.append(
                 PromptParity(
                     prompt,
@@ -171,6 +174,16 @@ def check_parity(
         llm.close()
     report.seconds = time.perf_counter() - start
     return report
+
+
+def compare_reports(a: ParityReport, b: ParityReport) -> dict:
+    """Two llama.cpp files on the same sequences (e.g. base + GGUF LoRA vs the fused file)."""
+    pairs = list(zip(a.llama_logits, b.llama_logits, strict=True))
+    positions = sum(len(x) for x, _ in pairs)
+    return {
+        "max_abs_logit_diff": max(float(np.abs(x - y).max()) for x, y in pairs),
+        "top1_agreement": sum(int((x.argmax(-1) == y.argmax(-1)).sum()) for x, y in pairs) / positions,
+    }
 
 
 def _mlx_greedy(engine, ids: list[int], max_tokens: int) -> list[int]:
