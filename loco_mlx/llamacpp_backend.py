@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import glob
 import hashlib
 import json
 import os
+import re
 import sys
 import time
 from collections import OrderedDict
@@ -38,6 +40,7 @@ from loco_mlx.errors import LocoError
 from loco_mlx.pool import AdapterCache
 from loco_mlx.voting import Sample
 
+STALE_AFTER_S = 600  # an older conversion of a retrained adapter is deleted once untouched this long
 MAX_CONTEXT = 8192  # llama.cpp allocates the whole KV cache up front: cap what the model allows
 
 
@@ -111,7 +114,19 @@ def lora_gguf(record, adapter_dir: str | Path) -> Path:
     path = cache_dir(record) / "lora" / f"{name}-{lora_key(record, directory)}.gguf"
     if not path.is_file():
         write_lora_gguf(directory, record, path)
+        prune_superseded(path, name)
     return path
+
+
+def prune_superseded(path: Path, name: str, min_age_s: float = STALE_AFTER_S) -> None:
+    """Delete older conversions of the adapter called `name` (each retraining adds a file).
+    Only files untouched for `min_age_s`: another process may have just converted one."""
+    now = time.time()
+    for old in path.parent.glob(f"{glob.escape(name)}-*.gguf"):
+        if old != path and re.fullmatch(r"[0-9a-f]{16}", old.name[len(name) + 1 : -len(".gguf")]):
+            with contextlib.suppress(OSError):  # gone already, or not ours to delete: keep serving
+                if now - old.stat().st_mtime > min_age_s:
+                    old.unlink()
 
 
 # --- the backend ---------------------------------------------------------------------------------

@@ -131,7 +131,14 @@ def test_lora_gguf_is_converted_once_and_again_when_the_weights_change(engine, t
     weights = mx.load(str(adapter / "adapters.safetensors"))
     mx.save_safetensors(str(adapter / "adapters.safetensors"), {k: v * 2 for k, v in weights.items()})
     second = lora_gguf(record, adapter)
-    assert second != first and second.is_file() and first.is_file()
+    assert second != first and second.is_file() and first.is_file()  # fresh: another process may be loading it
+    os.utime(first, (time.time() - 3600,) * 2)  # an hour old: superseded, so the next conversion prunes it
+    mx.save_safetensors(str(adapter / "adapters.safetensors"), {k: v * 3 for k, v in weights.items()})
+    (first.parent / "json-v2-0123456789abcdef.gguf").write_bytes(b"another adapter")  # same prefix, not ours
+    os.utime(first.parent / "json-v2-0123456789abcdef.gguf", (time.time() - 3600,) * 2)
+    third = lora_gguf(record, adapter)
+    assert third.is_file() and not first.exists() and second.exists()
+    assert (first.parent / "json-v2-0123456789abcdef.gguf").exists()
     assert not list(second.parent.glob(".*.tmp"))  # written atomically: no temporary file left
     other = tmp_path / "other"
     shutil.copytree(adapter, other)
