@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.fixtures.scripts import SCRIPTS, load_script
 from tests.fixtures.tiny_gguf import write_tiny_gguf
-
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "bench_train.py"
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_train", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("bench_train")
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +59,7 @@ def test_fp32_copy_for_mlx_lm_computes_what_loco_computes(bench, tiny_env, tmp_p
 def test_a_short_run_reports_both_tools(tiny_env, tmp_path):
     out = tmp_path / "bench.json"
     args = ["--base", "tinyq", "--steps", "3", "--warmup", "1", "--max-seq-length", "4096", "--data", "uniform"]
-    result = subprocess.run([sys.executable, str(SCRIPT), *args, "--json", str(out)], env=tiny_env,
+    result = subprocess.run([sys.executable, str(SCRIPTS / "bench_train.py"), *args, "--json", str(out)], env=tiny_env,
                             capture_output=True, text=True)  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     assert "| tool | data | batching | tokens/s | peak memory | ratio |" in result.stdout

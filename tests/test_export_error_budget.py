@@ -3,24 +3,17 @@ the Q8_0 input rounding is ggml's quantize_row_q8_0, and the rounded weights are
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import gguf
 import numpy as np
 import pytest
 
+from tests.fixtures.scripts import load_script
 from tests.fixtures.tiny_gguf import write_tiny_gguf
-
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "export_error_budget.py"
 
 
 @pytest.fixture(scope="module")
 def budget():
-    spec = importlib.util.spec_from_file_location("export_error_budget", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("export_error_budget")
 
 
 def test_q8_0_input_rounding_is_the_q8_0_block_format(budget):

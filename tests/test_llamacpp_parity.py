@@ -7,14 +7,13 @@ quantizes activations in Q4_1 dot products (DESIGN.md fact 4, about 97%).
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.integration, pytest.mark.llamacpp]
+from tests.fixtures.scripts import load_script
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "parity_llamacpp.py"
+pytestmark = [pytest.mark.integration, pytest.mark.llamacpp]
 
 
 @pytest.fixture(scope="module")
@@ -27,10 +26,7 @@ def loco_home(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def parity_script():
-    spec = importlib.util.spec_from_file_location("parity_llamacpp", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("parity_llamacpp")
 
 
 def test_top1_agreement_on_embedded_q4_1(loco_home, parity_script):
