@@ -66,6 +66,16 @@ def test_fit_route_explain_eval_and_stale(env, tmp_path):
     assert "cross-validated" in fit.stdout and "threshold" in fit.stdout
     assert json.loads(router_file.read_text())["labels"] == ["base", "math"]
     assert not (directory / "router_examples.jsonl").exists()  # the adapter's directory is left alone
+    sources = json.loads(router_file.read_text())["sources"]
+    assert sources["math"]["files"] == [str(examples.resolve())]  # outside the registry's folder: absolute
+    inside = tmp_path / "registry" / "math_queries.jsonl"
+    inside.write_text(examples.read_text())
+    refit = loco("router", "fit", "--examples", f"math={inside}", "--general", str(general), "--per-label", "40",
+                 "--layer", "4", env=env)  # fmt: skip
+    assert refit.returncode == 0, refit.stderr
+    assert json.loads(router_file.read_text())["sources"]["math"]["files"] == ["math_queries.jsonl"]  # moves along
+    again = loco("router", "fit", "--general", str(general), "--per-label", "40", "--layer", "4", env=env)
+    assert again.returncode == 0 and str(inside) in again.stdout  # a plain refit reuses the remembered file
 
     query = "Mo has 15 marbles and buys 6 more. Then Mo gives away 4. How many does Mo have now?"
     explained = loco("route", query, "--explain", env=env)

@@ -91,14 +91,15 @@ def fit_cmd(
     queries, sources = {}, {}
     for entry in entries:  # a file given last time is used again, so a plain refit needs no options
         remembered = (previous.get(entry.name) or {}).get("files", [None])[0]
-        chosen = given.get(entry.name) or (remembered if remembered and Path(remembered).is_file() else None)
+        remembered = registry.root / remembered if remembered else None  # relative to the registry (or absolute)
+        chosen = given.get(entry.name) or (str(remembered) if remembered and remembered.is_file() else None)
         found, where = adapter_examples(entry, chosen)
         queries[entry.name] = sample_queries(found, per_label, seed)
-        sources[entry.name] = {"files": [where], "count": len(queries[entry.name])}
+        sources[entry.name] = {"files": [_portable(where, registry.root)], "count": len(queries[entry.name])}
     general_files = ([GENERAL_QUERIES] if shipped_general else []) + [Path(g) for g in general or []]
     general_queries = [q for file in general_files for q in read_queries(file)]
     queries[BASE] = sample_queries(general_queries, per_label, seed)
-    sources[BASE] = {"files": [str(f) for f in general_files], "count": len(queries[BASE])}
+    sources[BASE] = {"files": [_portable(f, registry.root) for f in general_files], "count": len(queries[BASE])}
 
     loaded = load_base(record)
     config = EncoderConfig(layer if layer is not None else default_layer(len(loaded.model.model.layers)),
@@ -118,7 +119,9 @@ def fit_cmd(
     save_router(fitted, path)
     cv = fitted.cv
     for label in fitted.labels:
-        typer.echo(f"  {label:<12} {sources[label]['count']:>4} queries  {', '.join(sources[label]['files'])}")
+        shown = [f if f.startswith("loco_mlx/") else str(registry.root / f) for f in sources[label]["files"]]
+        files = ", ".join(shown)
+        typer.echo(f"  {label:<12} {sources[label]['count']:>4} queries  {files}")
     base_precision = cv["base_precision"]
     typer.echo(
         f"cross-validated ({cv['folds']} folds): accuracy {cv['accuracy']:.3f}, precision of base "
@@ -126,6 +129,21 @@ def fit_cmd(
         f"threshold {cv['threshold']:.2f}"
     )
     typer.echo(f"router: {path}")
+
+
+def _portable(path: str | Path, root: Path) -> str:
+    """A source file as router.json records it: relative to the registry's folder when inside it,
+    the shipped general queries by their package path; so a checkout can move without the
+    record pointing into the machine it was fitted on."""
+    from loco_mlx.router.examples import GENERAL_QUERIES
+
+    path = Path(path).expanduser().resolve()
+    if path == GENERAL_QUERIES.resolve():
+        return "loco_mlx/resources/" + path.name
+    try:
+        return path.relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _previous_sources(path: Path) -> dict:
