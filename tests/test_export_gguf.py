@@ -236,6 +236,22 @@ def test_fuse_dequantizes_exactly_and_merges_lora(qtype, store, tmp_path):
     np.testing.assert_array_equal(fused.weights[untouched], plain.weights[untouched])
 
 
+def test_an_export_expands_one_tensor_at_a_time(store, tmp_path, monkeypatch):
+    """A 4B base is 16 GB in float32: the writer reads each tensor once, when it writes it."""
+    from loco_mlx.export.fuse import FusedWeights
+
+    record = import_base(str(write_tiny_gguf(tmp_path / "q.gguf", "llama", "Q4_1")), "lazy", store=store)
+    expanded = []
+    read = FusedWeights.__getitem__
+    monkeypatch.setattr(FusedWeights, "__getitem__", lambda self, name: expanded.append(name) or read(self, name))
+    model = fused_weights(record, write_adapter(tmp_path / "lora", record))
+    plans = gguf_writer.plan_tensors(model, "F16", {})
+    assert expanded == [] and "lm_head.weight" not in model.weights and expanded == []
+    assert all(p.shape == read(model.weights, p.hf_name).shape for p in plans)  # shapes known unexpanded
+    write_gguf(model, record, tmp_path / "lazy.gguf", "F16")
+    assert sorted(expanded) == sorted(model.weights)  # each exactly once
+
+
 def test_adapter_of_another_base_is_refused(bases, tmp_path):
     adapter = write_adapter(tmp_path / "other", bases["llama"], fingerprint="f" * 64)
     with pytest.raises(LocoError, match=r"adapter 'other' was trained on base ffffffffffff"):

@@ -6,12 +6,18 @@ ones the quantized base computes with. Each LoRA pair is then merged in float32:
 
     W' = W + scale * (lora_a @ lora_b).T     (mlx-lm: y = x W^T + scale * (x @ lora_a) @ lora_b)
 
+A tensor is expanded and merged only when asked for (FusedWeights is a lazy mapping), so an
+export holds the packed base plus one float32 tensor at a time, not the whole model in
+float32: a 4B base is 16 GB in float32, more than a 16 GB Mac has. Names and shapes are
+known (and every LoRA pair checked against them) before any tensor is expanded.
+
 An adapter bound (loco_adapter.json) to another base is refused before anything is read.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +34,7 @@ _IGNORED_SUFFIXES = ("rotary_emb.inv_freq",)
 
 @dataclass
 class FusedModel:
-    weights: dict[str, np.ndarray]  # HF / mlx-lm names, float32
+    weights: Mapping[str, np.ndarray]  # HF / mlx-lm names -> float32 (a FusedWeights: built when read)
     config: dict[str, Any]  # the base's config.json, tie_word_embeddings and head_dim made explicit
     dequantized: bool  # the base was packed 4/8-bit: re-quantizing compounds that error
     adapter: str | None = None  # name of the fused adapter, None for the plain base
@@ -38,19 +44,104 @@ class FusedModel:
         return str(self.config.get("model_type", ""))
 
 
+class FusedWeights(Mapping):
+    """name -> float32 weight, expanded from the stored base and merged with the LoRA on access."""
+
+    def __init__(self, raw: dict[str, Any], config: dict[str, Any], lora: dict[str, tuple], scale: float):
+        self._raw, self._config, self._scale = raw, config, scale
+        self._packed = {k[: -len(".scales")] + ".weight" for k in raw if k.endswith(".scales")}
+        stored = {f"{p[: -len('.weight')]}.{leaf}" for p in self._packed for leaf in ("weight", "scales", "biases")}
+        names = self._packed | {k for k in raw if k not in stored and not k.endswith(_IGNORED_SUFFIXES)}
+        if config["tie_word_embeddings"]:
+            names.discard("lm_head.weight")  # mlx-lm ignores it too when the embeddings are tied
+        self._names = sorted(names)
+        self._lora = {module + ".weight": pair for module, pair in lora.items()}
+        for name in self._packed:  # every check before any tensor is expanded
+            self._packing(name[: -len(".weight")])
+        self._check_lora()
+
+    @property
+    def dequantized(self) -> bool:
+        return bool(self._packed)
+
+    def shape(self, name: str) -> tuple[int, ...]:
+        """The shape of `name` without expanding it."""
+        if name in self._packed:
+            prefix = name[: -len(".weight")]
+            scales = self._raw[prefix + ".scales"]
+            return (*scales.shape[:-1], self._packing(prefix)[0] * scales.shape[-1])
+        return tuple(self._raw[name].shape)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self:
+            raise KeyError(name)
+        import mlx.core as mx
+
+        w = (
+            self._dequantize(name[: -len(".weight")])
+            if name in self._packed
+            else np.array(self._raw[name].astype(mx.float32))
+        )
+        if name in self._lora:
+            w = _merged(w, *self._lora[name], self._scale, embedding="embed" in name)
+        return w
+
+    def __contains__(self, name) -> bool:  # Mapping's default would expand the tensor to answer
+        return name in self._names
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def _check_lora(self) -> None:
+        for key, (a, b) in sorted(self._lora.items()):
+            module = key[: -len(".weight")]
+            if key not in self._names:
+                hint = " (the embeddings are tied: the head has no weight of its own)" if "lm_head" in module else ""
+                raise LocoError(f"the adapter changes '{module}', which the base has no weight for{hint}")
+            # Linear: A @ B is (in, out), the weight (out, in). Embedding LoRA: already (vocab, dims).
+            product = (a.shape[0], b.shape[1]) if "embed" in module else (b.shape[1], a.shape[0])
+            if product != self.shape(key):
+                raise LocoError(f"'{module}': LoRA product has shape {product}, the weight {self.shape(key)}")
+
+    def _packing(self, prefix: str) -> tuple[int, int]:
+        """(group size, bits) of a packed weight; LocoError for what cannot be expanded exactly."""
+        import mlx.core as mx
+
+        quant = self._config.get("quantization") or {}
+        params = quant.get(prefix) if isinstance(quant.get(prefix), dict) else quant
+        mode, group_size = params.get("mode", "affine"), int(params.get("group_size", 32))
+        weight, scales = self._raw[prefix + ".weight"], self._raw[prefix + ".scales"]
+        if mode != "affine" or self._raw.get(prefix + ".biases") is None or scales.dtype == mx.uint8:
+            raise LocoError(f"'{prefix}' is quantized in MLX mode {mode!r}; only affine quantization can be exported")
+        in_dims = scales.shape[-1] * group_size
+        bits = weight.shape[-1] * 32 // in_dims
+        if bits not in (2, 3, 4, 5, 6, 8) or weight.shape[-1] * 32 != bits * in_dims:
+            raise LocoError(f"'{prefix}': packed shape {weight.shape} does not fit group size {group_size}")
+        return group_size, bits
+
+    def _dequantize(self, prefix: str) -> np.ndarray:
+        import mlx.core as mx
+
+        group_size, bits = self._packing(prefix)
+        weight, scales, biases = (self._raw[prefix + k] for k in (".weight", ".scales", ".biases"))
+        # scales and biases to float32 first: the expansion is then exact (no fp16 rounding of s*q+b)
+        full = mx.dequantize(
+            weight, scales.astype(mx.float32), biases.astype(mx.float32), group_size=group_size, bits=bits
+        )
+        return np.array(full.astype(mx.float32))
+
+
 def fused_weights(record: BaseRecord, adapter_dir: str | Path | None = None) -> FusedModel:
     """The base of `record` with the LoRA adapter in `adapter_dir` (if any) merged in, in float32."""
     adapter = _read_adapter(record, adapter_dir) if adapter_dir is not None else None
     model_dir = Path(record.model_dir)
     config = _read_config(model_dir)
-    weights, dequantized = load_float_weights(model_dir, config)
-    if config["tie_word_embeddings"]:
-        weights.pop("lm_head.weight", None)  # mlx-lm ignores it too when the embeddings are tied
-    name = None
-    if adapter is not None:
-        name, scale, lora = adapter
-        merge_lora(weights, lora, scale)
-    return FusedModel(weights, config, dequantized, name)
+    name, scale, lora = adapter if adapter is not None else (None, 0.0, {})
+    weights = FusedWeights(_read_stored(model_dir), config, lora, scale)
+    return FusedModel(weights, config, weights.dequantized, name)
 
 
 def _read_config(model_dir: Path) -> dict[str, Any]:
@@ -76,8 +167,8 @@ def _ties_embeddings(config: dict[str, Any]) -> bool:
     return bool(getattr(args_class.from_dict(config), "tie_word_embeddings", False))
 
 
-def load_float_weights(model_dir: Path, config: dict[str, Any]) -> tuple[dict[str, np.ndarray], bool]:
-    """All tensors of the MLX directory as float32 (packed ones expanded exactly); and whether any was packed."""
+def _read_stored(model_dir: Path) -> dict[str, Any]:
+    """Every tensor of the MLX directory as stored (packed ones stay packed)."""
     import mlx.core as mx
 
     raw: dict[str, Any] = {}
@@ -86,34 +177,7 @@ def load_float_weights(model_dir: Path, config: dict[str, Any]) -> tuple[dict[st
             raw.update(mx.load(str(file)))
         except (ValueError, RuntimeError) as exc:
             raise LocoError(f"{file}: MLX could not read it: {exc}") from None
-    packed = sorted(k[: -len(".scales")] for k in raw if k.endswith(".scales"))
-    out: dict[str, np.ndarray] = {}
-    for prefix in packed:
-        out[prefix + ".weight"] = _dequantize(raw, prefix, config)
-    done = {f"{p}.{leaf}" for p in packed for leaf in ("weight", "scales", "biases")}
-    for key, value in raw.items():
-        if key not in done and not key.endswith(_IGNORED_SUFFIXES):
-            out[key] = np.array(value.astype(mx.float32))
-    return out, bool(packed)
-
-
-def _dequantize(raw: dict, prefix: str, config: dict[str, Any]) -> np.ndarray:
-    import mlx.core as mx
-
-    quant = config.get("quantization") or {}
-    params = quant.get(prefix) if isinstance(quant.get(prefix), dict) else quant
-    mode = params.get("mode", "affine")
-    weight, scales, biases = raw[prefix + ".weight"], raw[prefix + ".scales"], raw.get(prefix + ".biases")
-    if mode != "affine" or biases is None or scales.dtype == mx.uint8:
-        raise LocoError(f"'{prefix}' is quantized in MLX mode {mode!r}; only affine quantization can be exported")
-    group_size = int(params.get("group_size", 32))
-    in_dims = scales.shape[-1] * group_size
-    bits = weight.shape[-1] * 32 // in_dims
-    if bits not in (2, 3, 4, 5, 6, 8) or weight.shape[-1] * 32 != bits * in_dims:
-        raise LocoError(f"'{prefix}': packed shape {weight.shape} does not fit group size {group_size}")
-    # scales and biases to float32 first: the expansion is then exact (no fp16 rounding of s*q+b)
-    full = mx.dequantize(weight, scales.astype(mx.float32), biases.astype(mx.float32), group_size=group_size, bits=bits)
-    return np.array(full.astype(mx.float32))
+    return raw
 
 
 def _read_adapter(record: BaseRecord, adapter_dir: str | Path) -> tuple[str, float, dict[str, tuple]]:
@@ -129,17 +193,7 @@ def _read_adapter(record: BaseRecord, adapter_dir: str | Path) -> tuple[str, flo
     return name, scale, {m: (p["lora_a"], p["lora_b"]) for m, p in pairs.items()}
 
 
-def merge_lora(weights: dict[str, np.ndarray], lora: dict[str, tuple], scale: float) -> None:
-    """Add scale * (A @ B).T to each adapted weight in place (float32; float64 accumulation)."""
-    for module, (a, b) in sorted(lora.items()):
-        key = module + ".weight"
-        if key not in weights:
-            hint = " (the embeddings are tied: the head has no weight of its own)" if "lm_head" in module else ""
-            raise LocoError(f"the adapter changes '{module}', which the base has no weight for{hint}")
-        w = weights[key]
-        delta = a.astype(np.float64) @ b.astype(np.float64)
-        # Linear: delta is (in, out), the weight (out, in). Embedding LoRA: already (vocab, dims).
-        delta = delta if "embed" in module else delta.T
-        if delta.shape != w.shape:
-            raise LocoError(f"'{module}': LoRA product has shape {delta.shape}, the weight {w.shape}")
-        weights[key] = (w.astype(np.float64) + scale * delta).astype(np.float32)
+def _merged(w: np.ndarray, a, b, scale: float, embedding: bool) -> np.ndarray:
+    """w + scale * (A @ B).T in float32, accumulated in float64 (an embedding's A @ B is not transposed)."""
+    delta = a.astype(np.float64) @ b.astype(np.float64)
+    return (w.astype(np.float64) + scale * (delta if embedding else delta.T)).astype(np.float32)

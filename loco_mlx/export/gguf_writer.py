@@ -202,9 +202,15 @@ def plan_tensors(model: FusedModel, qtype: str, extra: dict[str, np.ndarray]) ->
     for hf_name in sorted(model.weights, key=_order):
         if hf_name == "lm_head.weight" and tied:
             continue  # llama.cpp uses token_embd when output.weight is absent
-        shape = model.weights[hf_name].shape
+        shape = weight_shape(model, hf_name)
         plans.append(TensorPlan(gguf_tensor_name(hf_name), hf_name, shape, _tensor_type(shape, weight_type)))
     return plans
+
+
+def weight_shape(model: FusedModel, hf_name: str) -> tuple[int, ...]:
+    """A weight's shape, without expanding it when the weights are lazy (FusedWeights)."""
+    shape = getattr(model.weights, "shape", None)
+    return tuple(shape(hf_name)) if callable(shape) else tuple(model.weights[hf_name].shape)
 
 
 def _ties(model: FusedModel) -> bool:
@@ -311,7 +317,7 @@ def architecture_kv(model: FusedModel) -> list[KV]:
     c, arch = model.config, model.architecture
     n_heads, head_dim, hidden = int(c["num_attention_heads"]), _head_dim(c), int(c["hidden_size"])
     u32 = {
-        "vocab_size": model.weights["model.embed_tokens.weight"].shape[0],
+        "vocab_size": weight_shape(model, "model.embed_tokens.weight")[0],
         "context_length": c.get("max_position_embeddings") or 4096,
         "embedding_length": hidden,
         "block_count": c["num_hidden_layers"],
@@ -340,7 +346,7 @@ _NORMAL, _CONTROL, _USER_DEFINED, _UNUSED = 1, 3, 4, 5
 
 def tokenizer_kv(model: FusedModel, record: BaseRecord) -> list[KV]:
     """From the base's GGUF when there is one (verbatim), else from tokenizer.json; plus the chat template."""
-    n_vocab = model.weights["model.embed_tokens.weight"].shape[0]
+    n_vocab = weight_shape(model, "model.embed_tokens.weight")[0]
     source = source_gguf(record)
     model_dir = Path(record.model_dir)
     kvs = gguf_tokenizer_kv(source, n_vocab) if source else hf_tokenizer_kv(model_dir, n_vocab)
