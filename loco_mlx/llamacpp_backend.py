@@ -40,7 +40,7 @@ from loco_mlx.errors import LocoError
 from loco_mlx.pool import AdapterCache
 from loco_mlx.voting import Sample
 
-STALE_AFTER_S = 600  # an older conversion of a retrained adapter is deleted once untouched this long
+STALE_AFTER_S = 600  # an older conversion of a retrained adapter is deleted once unused this long
 MAX_CONTEXT = 8192  # llama.cpp allocates the whole KV cache up front: cap what the model allows
 
 
@@ -103,7 +103,10 @@ def lora_key(record, directory: Path) -> str:
 
 
 def lora_gguf(record, adapter_dir: str | Path) -> Path:
-    """The adapter as a llama.cpp GGUF LoRA, converted on first use (atomically) and reused after."""
+    """The adapter as a llama.cpp GGUF LoRA, converted on first use (atomically) and reused after.
+
+    Named <name>-<directory>-<content>.gguf: the directory part tells two adapters of the same
+    name apart, so retraining one replaces only its own older conversions."""
     from loco_mlx.adapters import check_base_binding, read_adapter_dir
     from loco_mlx.export.lora_gguf import write_lora_gguf
     from loco_mlx.models.store import slugify
@@ -111,19 +114,25 @@ def lora_gguf(record, adapter_dir: str | Path) -> Path:
     directory, _, manifest = read_adapter_dir(adapter_dir)
     check_base_binding(directory, manifest, record)
     name = slugify((manifest or {}).get("name") or directory.resolve().name)
-    path = cache_dir(record) / "lora" / f"{name}-{lora_key(record, directory)}.gguf"
-    if not path.is_file():
-        write_lora_gguf(directory, record, path)
-        prune_superseded(path, name)
+    where = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:8]
+    path = cache_dir(record) / "lora" / f"{name}-{where}-{lora_key(record, directory)}.gguf"
+    if path.is_file():
+        with contextlib.suppress(OSError):
+            os.utime(path)  # in use: its age is the time since it was last used
+        return path
+    write_lora_gguf(directory, record, path)
+    prune_superseded(path, name, where)
     return path
 
 
-def prune_superseded(path: Path, name: str, min_age_s: float = STALE_AFTER_S) -> None:
-    """Delete older conversions of the adapter called `name` (each retraining adds a file).
-    Only files untouched for `min_age_s`: another process may have just converted one."""
+def prune_superseded(path: Path, name: str, where: str, min_age_s: float = STALE_AFTER_S) -> None:
+    """Delete the older conversions of one adapter directory (`name`-`where`-<key>.gguf), left
+    behind by each retraining, and any <name>-<key>.gguf of the earlier naming, which nothing
+    reads any more; only files unused for `min_age_s`: another process may be about to load one."""
     now = time.time()
     for old in path.parent.glob(f"{glob.escape(name)}-*.gguf"):
-        if old != path and re.fullmatch(r"[0-9a-f]{16}", old.name[len(name) + 1 : -len(".gguf")]):
+        rest = old.name[len(name) + 1 : -len(".gguf")]
+        if old != path and re.fullmatch(rf"({re.escape(where)}-)?[0-9a-f]{{16}}", rest):
             with contextlib.suppress(OSError):  # gone already, or not ours to delete: keep serving
                 if now - old.stat().st_mtime > min_age_s:
                     old.unlink()

@@ -126,19 +126,27 @@ def test_lora_gguf_is_converted_once_and_again_when_the_weights_change(engine, t
     shutil.copytree(ADAPTERS["json"], adapter, ignore=shutil.ignore_patterns("checkpoints", "*.png"))
     first = lora_gguf(record, adapter)
     assert first.is_file() and first.parent == tmp_path / "home" / "gguf" / record.id / "lora"
-    stamp = first.stat().st_mtime_ns
-    assert lora_gguf(record, adapter) == first and first.stat().st_mtime_ns == stamp  # reused, not rewritten
+    inode = first.stat().st_ino
+    os.utime(first, (time.time() - 3600,) * 2)
+    assert lora_gguf(record, adapter) == first and first.stat().st_ino == inode  # reused, not rewritten
+    assert time.time() - first.stat().st_mtime < 60  # and marked as used just now
     weights = mx.load(str(adapter / "adapters.safetensors"))
     mx.save_safetensors(str(adapter / "adapters.safetensors"), {k: v * 2 for k, v in weights.items()})
     second = lora_gguf(record, adapter)
     assert second != first and second.is_file() and first.is_file()  # fresh: another process may be loading it
-    os.utime(first, (time.time() - 3600,) * 2)  # an hour old: superseded, so the next conversion prunes it
+    namesake = tmp_path / "elsewhere" / "json"  # another directory whose adapter is also called json
+    shutil.copytree(adapter, namesake)
+    theirs = lora_gguf(record, namesake)
+    assert theirs.name.startswith("json-") and theirs.name.split("-")[1] != first.name.split("-")[1]
+    for old in (first, theirs):
+        os.utime(old, (time.time() - 3600,) * 2)  # unused for an hour
+    legacy = first.parent / "json-0123456789abcdef.gguf"  # the earlier naming: read by nothing now
+    legacy.write_bytes(b"old")
+    os.utime(legacy, (time.time() - 3600,) * 2)
     mx.save_safetensors(str(adapter / "adapters.safetensors"), {k: v * 3 for k, v in weights.items()})
-    (first.parent / "json-v2-0123456789abcdef.gguf").write_bytes(b"another adapter")  # same prefix, not ours
-    os.utime(first.parent / "json-v2-0123456789abcdef.gguf", (time.time() - 3600,) * 2)
     third = lora_gguf(record, adapter)
-    assert third.is_file() and not first.exists() and second.exists()
-    assert (first.parent / "json-v2-0123456789abcdef.gguf").exists()
+    assert third.is_file() and not first.exists() and not legacy.exists()  # superseded conversions are gone
+    assert second.exists() and theirs.exists()  # one just used; the namesake's is not ours to prune
     assert not list(second.parent.glob(".*.tmp"))  # written atomically: no temporary file left
     other = tmp_path / "other"
     shutil.copytree(adapter, other)
