@@ -68,6 +68,7 @@ def export_cmd(
             raise LocoError("--lora needs an adapter to export; 'base' has none")
         from loco_mlx.export.lora_gguf import write_lora_gguf
 
+        del fused  # its stored tensors, once read, stay in memory: free them before reading the base again
         base_gguf = write_gguf(fused_weights(record, None), record, out / f"{record.id}-{quant.lower()}.gguf", quant)
         lora_file = write_lora_gguf(adapter_dir, record, out / f"{name}-lora-f16.gguf")
         typer.echo(f"  base         {base_gguf} ({_mib(base_gguf)})")
@@ -154,9 +155,9 @@ def _verify(name, record, adapter_dir, quant, gguf, base_gguf, lora_file, out: P
 
     typer.echo("verifying in llama.cpp against MLX (10 prompts, greedy 64 tokens)...")
     engine = load_engine(record, adapter_path=str(adapter_dir) if adapter_dir else None)
-    reports = {"fused": check_parity(engine, gguf)}
+    reports = {"fused": check_parity(engine, gguf, keep_logits=bool(lora_file))}
     if lora_file:
-        reports["lora"] = check_parity(engine, base_gguf, lora_file)
+        reports["lora"] = check_parity(engine, base_gguf, lora_file, keep_logits=True)
     problems = []
     for kind, report in reports.items():
         typer.echo(f"  {kind:<6} {report.summary()}")
@@ -174,6 +175,8 @@ def _verify(name, record, adapter_dir, quant, gguf, base_gguf, lora_file, out: P
     data = {"name": name, "base": record.id, "quant": quant, **{k: r.to_dict() for k, r in reports.items()}}
     if "lora" in reports:  # the same adapter two ways in llama.cpp: applied at run time vs merged
         data["lora_vs_fused"] = compare_reports(reports["lora"], reports["fused"])
+        for report in reports.values():
+            report.llama_logits.clear()
         same = data["lora_vs_fused"]
         typer.echo(f"  lora vs fused, both in llama.cpp: max |logit diff| {same['max_abs_logit_diff']:.4f}, "
                    f"top-1 agreement {same['top1_agreement']:.1%}")  # fmt: skip

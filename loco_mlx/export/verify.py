@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -104,7 +104,7 @@ class ParityReport:
 
     def to_dict(self) -> dict:
         return {
-            **{k: v for k, v in asdict(self).items() if k != "llama_logits"},
+            **asdict(replace(self, llama_logits=[])),  # not the logits: large, and not part of the report
             "max_abs_logit_diff": self.max_abs_logit_diff,
             "top1_agreement": self.top1_agreement,
             "self_max_abs_logit_diff": self.self_max_abs_logit_diff,
@@ -126,9 +126,15 @@ class ParityReport:
 
 
 def check_parity(
-    engine, gguf_path: Path, lora_path: Path | None = None, prompts=PROMPTS, max_tokens: int = 64
+    engine,
+    gguf_path: Path,
+    lora_path: Path | None = None,
+    prompts=PROMPTS,
+    max_tokens: int = 64,
+    keep_logits: bool = False,
 ) -> ParityReport:
-    """Compare `engine` (MLX, with the adapter that was exported active) against the GGUF in llama.cpp."""
+    """Compare `engine` (MLX, with the adapter that was exported active) against the GGUF in llama.cpp.
+    `keep_logits` keeps llama.cpp's logits in the report, for compare_reports."""
     from llama_cpp import Llama
 
     start = time.perf_counter()
@@ -154,7 +160,8 @@ def check_parity(
             agree = mlx_logits.argmax(-1) == llama_logits.argmax(-1)
             theirs = llama_greedy(llm, ids, max_tokens, eos)
             gap = None if theirs == continuation else _divergence_gap(mlx_logits, len(ids), continuation, theirs, eos)
-            report.llama_logits.append(llama_logits)
+            if keep_logits:
+                report.llama_logits.append(llama_logits)
             report.prompts.append(
                 PromptParity(
                     prompt,
@@ -179,6 +186,8 @@ def check_parity(
 def compare_reports(a: ParityReport, b: ParityReport) -> dict:
     """Two llama.cpp files on the same sequences (e.g. base + GGUF LoRA vs the fused file)."""
     pairs = list(zip(a.llama_logits, b.llama_logits, strict=True))
+    if not pairs or any(x.shape != y.shape for x, y in pairs):
+        raise ValueError("the reports did not keep logits of the same sequences (check_parity keep_logits=True)")
     positions = sum(len(x) for x, _ in pairs)
     return {
         "max_abs_logit_diff": max(float(np.abs(x - y).max()) for x, y in pairs),
