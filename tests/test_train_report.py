@@ -126,6 +126,17 @@ def test_fixes_follow_the_primer(verdict, metrics, words):
         assert word.lower() in text
 
 
+def test_replay_only_steps_still_count_and_are_checked():
+    """A step of replay rows only logs a training loss and no task loss: it counts as a step,
+    and a NaN there is still divergence."""
+    records = with_task(curve(falling(2.5, 0.6, 0.05), steps=10), falling(2.5, 0.6, 0.05))
+    for r in records[:3]:
+        r["task_loss"] = None
+    assert diagnose(records).verdict != "too short to tell"
+    records[1]["train_loss"] = float("nan")
+    assert diagnose(records).verdict == "unstable"
+
+
 def test_a_replay_run_says_which_loss_it_read():
     summary = diagnose(CASES[-2][1]).summary
     assert summary.startswith("Training loss on the task's own examples (replay left out) went from")

@@ -89,8 +89,8 @@ def diagnose(metrics: list[dict]) -> Diagnosis:
     With replay examples in the run, the curve read is the task's own loss (`task_loss`): a
     batch of the base's free-text replies scores far above a learnt narrow format, so the
     mixed loss jumps with each batch's make-up, which is no sign of too large a step."""
-    own = _series(metrics, "task_loss")
-    train = own or _series(metrics, "train_loss")
+    mixed, own = _series(metrics, "train_loss"), _series(metrics, "task_loss")
+    train = own if len(own) >= MIN_TRAIN_POINTS else mixed  # (a step of replay rows only has no task loss)
     val = _series(metrics, "val_loss")
     finite_val = [(s, v) for s, v in val if math.isfinite(v)]
     best_step, best_val = min(finite_val, key=lambda p: p[1]) if finite_val else (None, None)
@@ -99,7 +99,7 @@ def diagnose(metrics: list[dict]) -> Diagnosis:
     def result(verdict: str, summary: str, fixes: list[str]) -> Diagnosis:
         return Diagnosis(verdict, summary, fixes, best_step, best_val)
 
-    bad = [(s, v) for s, v in train + val if not math.isfinite(v)]
+    bad = sorted((s, v) for s, v in mixed + own + val if not math.isfinite(v))
     if bad:
         return result(
             "unstable",
@@ -107,10 +107,10 @@ def diagnose(metrics: list[dict]) -> Diagnosis:
             "Loss jumps around erratically when the learning rate is too high.",
             UNSTABLE_FIXES,
         )
-    if len(train) < MIN_TRAIN_POINTS:
+    if len(mixed) < MIN_TRAIN_POINTS:
         return result(
             "too short to tell",
-            f"Only {len(train)} training steps were logged (at least {MIN_TRAIN_POINTS} are needed to read the curve).",
+            f"Only {len(mixed)} training steps were logged (at least {MIN_TRAIN_POINTS} are needed to read the curve).",
             [
                 f"Train for more steps, and evaluate at least {MIN_VAL_POINTS} times (eval_every) "
                 "to see the validation loss."
@@ -120,7 +120,7 @@ def diagnose(metrics: list[dict]) -> Diagnosis:
     losses = [v for _, v in train]
     start, end = _edge(losses, end=False), _edge(losses, end=True)
     drop = (start - end) / start if start > 0 else 0.0
-    what = "Training loss on the task's own examples (replay left out)" if own else "Training loss"
+    what = "Training loss on the task's own examples (replay left out)" if train is own else "Training loss"
     trend = f"{what} went from {start:.3f} to {end:.3f} ({-drop:+.0%})"
     spikes = _spikes(losses)
     if len(spikes) >= MIN_SPIKES or end > start * (1 + DIVERGE_MARGIN):
