@@ -121,7 +121,7 @@ def main() -> None:
 
     from loco_mlx.engine import load_engine
     from loco_mlx.export.cli import resolve_target
-    from loco_mlx.export.fuse import fused_weights
+    from loco_mlx.export.fuse import FusedModel, fused_weights
     from loco_mlx.export.gguf_writer import write_gguf
     from loco_mlx.export.verify import F32, PROMPTS, _llama_logits, _mlx_greedy
 
@@ -132,7 +132,9 @@ def main() -> None:
         ids = engine.backend.encode_chat([{"role": "user", "content": prompt}])
         sequences.append(ids + _mlx_greedy(engine, ids, 64))
     exact = [np.array(engine.backend.model(mx.array([s]))[0].astype(mx.float32)) for s in sequences]
-    fused = fused_weights(record, adapter_dir)
+    lazy = fused_weights(record, adapter_dir)
+    # expanded once here: every model below (and the GGUF) reads all of it, several times
+    fused = FusedModel(dict(lazy.weights), lazy.config, lazy.dequantized, lazy.adapter)
 
     print(f"\n`python scripts/export_error_budget.py --adapter {args.adapter} --types {args.types}` on "
           f"{platform.machine()} ({os.cpu_count()} cores); {len(sequences)} prompts, "
