@@ -91,8 +91,9 @@ def fit_cmd(
     queries, sources = {}, {}
     for entry in entries:  # a file given last time is used again, so a plain refit needs no options
         remembered = (previous.get(entry.name) or {}).get("files", [None])[0]
-        remembered = registry.root / remembered if remembered else None  # relative to the registry (or absolute)
-        chosen = given.get(entry.name) or (str(remembered) if remembered and remembered.is_file() else None)
+        # relative to the registry's folder (or absolute); routers fitted before that stored it as typed
+        found_again = [f for f in (registry.root / remembered, Path(remembered)) if f.is_file()] if remembered else []
+        chosen = given.get(entry.name) or (str(found_again[0]) if found_again else None)
         found, where = adapter_examples(entry, chosen)
         queries[entry.name] = sample_queries(found, per_label, seed)
         sources[entry.name] = {"files": [_portable(where, registry.root)], "count": len(queries[entry.name])}
