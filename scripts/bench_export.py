@@ -27,6 +27,8 @@ def decode_speed(gguf: Path, prompt_ids: list[int], tokens: int = 64) -> float:
     """llama.cpp greedy decode tokens/s after the prompt (median of 3)."""
     from llama_cpp import Llama
 
+    from loco_mlx.export.verify import last_logits
+
     threads = os.cpu_count() or 1
     llm = Llama(model_path=str(gguf), n_ctx=512, n_threads=threads, n_threads_batch=threads, verbose=False)
     speeds = []
@@ -36,8 +38,7 @@ def decode_speed(gguf: Path, prompt_ids: list[int], tokens: int = 64) -> float:
             llm.eval(prompt_ids)
             start = time.perf_counter()
             for _ in range(tokens):
-                token = int(llm.scores[llm.n_tokens - 1].argmax())
-                llm.eval([token])
+                llm.eval([int(last_logits(llm).argmax())])
             speeds.append(tokens / (time.perf_counter() - start))
     finally:
         llm.close()

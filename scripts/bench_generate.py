@@ -125,11 +125,10 @@ def run_mlx(model, ids: list[int], decode: int) -> tuple[float, float, list[int]
 
 
 def run_llama(llm, ids: list[int], decode: int) -> tuple[float, float, list[int]]:
-    import numpy as np
+    from loco_mlx.export.verify import last_logits
 
     def next_token() -> int:
-        logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(llm.n_vocab(),))
-        return int(np.argmax(logits))
+        return int(last_logits(llm).argmax())
 
     llm.reset()
     start = time.perf_counter()

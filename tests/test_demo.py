@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -81,5 +82,10 @@ def test_the_demo_runs_end_to_end_with_a_retrained_adapter(default_env, tmp_path
     assert "not evaluated" in text  # the json just retrained has no gate yet, and the table says so
     assert " right" in text or " wrong" in text  # answers are scored by the benchmark's scorer
     assert "parity with MLX" in text and "llama.cpp, json-f16.gguf" in text and "done in" in text
+    # llama.cpp's greedy answer follows MLX's (its logits were once read from an unfilled buffer)
+    agreement = re.search(r"llama\.cpp, json-f16\.gguf \(\d+ tok/s; (.*?)\):", text)
+    assert agreement, text[-2000:]
+    parted = re.search(r"parts from this one after (\d+) tokens", agreement.group(1))
+    assert agreement.group(1) == "the same reply as MLX's" or int(parted.group(1)) >= 8, agreement.group(1)
     assert (out / "json" / "adapters.safetensors").is_file() and (out / "export" / "json-f16.gguf").is_file()
     assert (ROOT / "adapters" / "registry.yaml").read_bytes() == registry  # the committed registry is only read

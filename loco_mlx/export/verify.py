@@ -235,12 +235,18 @@ def _llama_logits(llm, sequence: list[int], batch: bool) -> np.ndarray:
     return np.array(llm.scores[: len(sequence)], dtype=np.float32)
 
 
+def last_logits(llm) -> np.ndarray:
+    """llama.cpp's logits after the last evaluated token. (`llm.scores` holds them only when the
+    Llama was opened with logits_all=True; llama-cpp-python 0.3 leaves it zero otherwise.)"""
+    return np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(llm.n_vocab(),))
+
+
 def llama_greedy(llm, ids: list[int], max_tokens: int, eos: set[int]) -> list[int]:
     llm.reset()
     llm.eval(ids)
     out = []
     for _ in range(max_tokens):
-        token = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+        token = int(np.argmax(last_logits(llm)))
         if token in eos:
             break
         out.append(token)
