@@ -80,8 +80,7 @@ class ParityReport:
 
     @property
     def top1_agreement(self) -> float:
-        total = sum(p.positions for p in self.prompts)
-        return sum(p.top1_agreement * p.positions for p in self.prompts) / total
+        return self._per_position("top1_agreement")
 
     @property
     def self_max_abs_logit_diff(self) -> float:
@@ -89,8 +88,11 @@ class ParityReport:
 
     @property
     def self_top1_agreement(self) -> float:
-        total = sum(p.positions for p in self.prompts)
-        return sum(p.self_top1_agreement * p.positions for p in self.prompts) / total
+        return self._per_position("self_top1_agreement")
+
+    def _per_position(self, rate: str) -> float:
+        """A per-prompt rate over all positions of all prompts (each prompt weighted by its length)."""
+        return sum(getattr(p, rate) * p.positions for p in self.prompts) / sum(p.positions for p in self.prompts)
 
     @property
     def greedy_equal(self) -> int:
