@@ -193,7 +193,7 @@ class Demo:
 
         from loco_mlx.export.fuse import fused_weights
         from loco_mlx.export.gguf_writer import write_gguf
-        from loco_mlx.export.verify import _mlx_greedy, check_parity, eos_ids, llama_greedy
+        from loco_mlx.export.verify import check_parity, eos_ids, first_difference, llama_greedy, mlx_greedy
 
         name = self.s.export
         out = self.s.out / "export"
@@ -217,11 +217,14 @@ class Demo:
             reply = llm.detokenize(tokens).decode("utf-8", errors="replace")
         finally:
             llm.close()
-        ours = _mlx_greedy(engine, ids, self.s.max_tokens)
+        ours = mlx_greedy(engine, ids, self.s.max_tokens)
         engine.use_adapter(None)
-        same = next((k for k, (a, b) in enumerate(zip(tokens, ours)) if a != b), min(len(tokens), len(ours)))
-        agreement = ("the same reply as MLX's" if tokens == ours
-                     else f"MLX's greedy reply parts from this one after {same} tokens")  # fmt: skip
+        parted = first_difference(tokens, ours)
+        agreement = (
+            "the same reply as MLX's"
+            if tokens == ours
+            else f"MLX's greedy reply parts from this one after {parted} tokens"
+        )
         self.console.print(f"\n[bold]Q:[/bold] {_text(item)}\n[cyan]llama.cpp, {gguf.name}[/cyan] "
                            f"({speed:.0f} tok/s; {agreement}): {reply.strip()}")  # fmt: skip
 

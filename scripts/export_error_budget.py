@@ -103,12 +103,9 @@ class InputRoundingLinear(nn.Module):
 
 def compare(reference, candidates: dict) -> dict:
     """max |logit diff| and top-1 agreement of each candidate's logits with the reference's."""
-    out = {}
-    for name, logits in candidates.items():
-        diff = max(float(np.abs(r - c).max()) for r, c in zip(reference, logits))
-        agree = sum(int((r.argmax(-1) == c.argmax(-1)).sum()) for r, c in zip(reference, logits))
-        out[name] = (diff, agree / sum(len(r) for r in reference))
-    return out
+    from loco_mlx.export.verify import sequences_agreement
+
+    return {name: sequences_agreement(zip(reference, logits, strict=True)) for name, logits in candidates.items()}
 
 
 def main() -> None:
@@ -123,14 +120,14 @@ def main() -> None:
     from loco_mlx.export.cli import resolve_target
     from loco_mlx.export.fuse import FusedModel, fused_weights
     from loco_mlx.export.gguf_writer import write_gguf
-    from loco_mlx.export.verify import F32, PROMPTS, _llama_logits, _mlx_greedy
+    from loco_mlx.export.verify import F32, PROMPTS, llama_sequence_logits, mlx_greedy
 
     name, adapter_dir, record = resolve_target(args.adapter, None)
     engine = load_engine(record, adapter_path=str(adapter_dir))
     sequences = []
     for prompt in PROMPTS:
         ids = engine.backend.encode_chat([{"role": "user", "content": prompt}])
-        sequences.append(ids + _mlx_greedy(engine, ids, 64))
+        sequences.append(ids + mlx_greedy(engine, ids, 64))
     exact = [np.array(engine.backend.model(mx.array([s]))[0].astype(mx.float32)) for s in sequences]
     lazy = fused_weights(record, adapter_dir)
     # expanded once here: every model below (and the GGUF) reads all of it, several times
@@ -152,8 +149,8 @@ def main() -> None:
             path = write_gguf(fused, record, Path(tmp) / f"{name}-{qtype.lower()}.gguf", qtype)
             llm = Llama(model_path=str(path), n_ctx=512, logits_all=True, type_k=F32, type_v=F32, verbose=False,
                         n_threads=os.cpu_count() or 1, n_threads_batch=os.cpu_count() or 1)  # fmt: skip
-            logits["llama.cpp, the exported file"] = [_llama_logits(llm, s, batch=True) for s in sequences]
-            one_by_one = [_llama_logits(llm, s, batch=False) for s in sequences]
+            logits["llama.cpp, the exported file"] = [llama_sequence_logits(llm, s, batch=True) for s in sequences]
+            one_by_one = [llama_sequence_logits(llm, s, batch=False) for s in sequences]
             llm.close()
         for label, (diff, agree) in compare(exact, logits).items():
             print(f"| {qtype} | {label} | {diff:.3f} | {agree:.2%} |")

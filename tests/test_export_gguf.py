@@ -138,7 +138,7 @@ def test_llama_cpp_noise_floor_is_nil_in_f32_and_rounding_in_f16(bases, tmp_path
     """The parity report's floor: llama.cpp scoring a sequence in one batch vs a token at a time."""
     from llama_cpp import Llama
 
-    from loco_mlx.export.verify import _llama_logits
+    from loco_mlx.export.verify import llama_sequence_logits
 
     record = bases["llama"]
     model = fused_weights(record, write_adapter(tmp_path / "lora", record))
@@ -146,7 +146,7 @@ def test_llama_cpp_noise_floor_is_nil_in_f32_and_rounding_in_f16(bases, tmp_path
     for qtype in ("F32", "F16"):
         path = write_gguf(model, record, tmp_path / f"{qtype}.gguf", qtype)
         llm = Llama(model_path=str(path), n_ctx=64, logits_all=True, type_k=0, type_v=0, verbose=False)
-        batch, one_by_one = _llama_logits(llm, IDS, batch=True), _llama_logits(llm, IDS, batch=False)
+        batch, one_by_one = llama_sequence_logits(llm, IDS, batch=True), llama_sequence_logits(llm, IDS, batch=False)
         assert np.allclose(batch, llama_logits(path), atol=1e-6)
         floors[qtype] = float(np.abs(batch - one_by_one).max())
     print(f"llama.cpp batch vs token by token: {floors}")

@@ -143,7 +143,7 @@ def check_parity(
     sequences = []
     for prompt in prompts:
         ids = engine.backend.encode_chat([{"role": "user", "content": prompt}])
-        sequences.append((prompt, ids, _mlx_greedy(engine, ids, max_tokens)))
+        sequences.append((prompt, ids, mlx_greedy(engine, ids, max_tokens)))
     longest = max(len(ids) + len(cont) for _, ids, cont in sequences) + max_tokens + 8
     threads = os.cpu_count() or 1
     llm = Llama(
@@ -156,10 +156,8 @@ def check_parity(
         for prompt, ids, continuation in sequences:
             sequence = ids + continuation
             mlx_logits = _mlx_logits(engine, sequence)
-            llama_logits = _llama_logits(llm, sequence, batch=True)
-            one_by_one = _llama_logits(llm, sequence, batch=False)
-            diff = np.abs(mlx_logits - llama_logits)
-            agree = mlx_logits.argmax(-1) == llama_logits.argmax(-1)
+            llama_logits = llama_sequence_logits(llm, sequence, batch=True)
+            one_by_one = llama_sequence_logits(llm, sequence, batch=False)
             theirs = llama_greedy(llm, ids, max_tokens, eos)
             gap = None if theirs == continuation else _divergence_gap(mlx_logits, len(ids), continuation, theirs, eos)
             if keep_logits:
@@ -168,14 +166,12 @@ def check_parity(
                 PromptParity(
                     prompt,
                     len(sequence),
-                    float(diff.max()),
-                    float(agree.mean()),
+                    *logit_agreement(mlx_logits, llama_logits),
                     theirs == continuation,
                     len(continuation),
                     len(theirs),
                     gap,
-                    float(np.abs(one_by_one - llama_logits).max()),
-                    float((one_by_one.argmax(-1) == llama_logits.argmax(-1)).mean()),
+                    *logit_agreement(llama_logits, one_by_one),
                 )  # fmt: skip
             )
         report.chat_template_matches = _template_matches(engine, llm)
@@ -190,14 +186,28 @@ def compare_reports(a: ParityReport, b: ParityReport) -> dict:
     pairs = list(zip(a.llama_logits, b.llama_logits, strict=True))
     if not pairs or any(x.shape != y.shape for x, y in pairs):
         raise ValueError("the reports did not keep logits of the same sequences (check_parity keep_logits=True)")
-    positions = sum(len(x) for x, _ in pairs)
-    return {
-        "max_abs_logit_diff": max(float(np.abs(x - y).max()) for x, y in pairs),
-        "top1_agreement": sum(int((x.argmax(-1) == y.argmax(-1)).sum()) for x, y in pairs) / positions,
-    }
+    diff, top1 = sequences_agreement(pairs)
+    return {"max_abs_logit_diff": diff, "top1_agreement": top1}
 
 
-def _mlx_greedy(engine, ids: list[int], max_tokens: int) -> list[int]:
+def sequences_agreement(pairs) -> tuple[float, float]:
+    """logit_agreement over several sequences: the largest difference, top-1 over all positions."""
+    per_sequence = [(logit_agreement(x, y), len(x)) for x, y in pairs]
+    top1 = sum(rate * n for (_, rate), n in per_sequence) / sum(n for _, n in per_sequence)
+    return max(diff for (diff, _), _ in per_sequence), top1
+
+
+def logit_agreement(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """(max |logit difference|, share of positions with the same top token) of two logit arrays."""
+    return float(np.abs(a - b).max()), float((a.argmax(-1) == b.argmax(-1)).mean())
+
+
+def first_difference(ours: list[int], theirs: list[int]) -> int:
+    """How many leading tokens two continuations share."""
+    return next((k for k, (a, b) in enumerate(zip(ours, theirs)) if a != b), min(len(ours), len(theirs)))
+
+
+def mlx_greedy(engine, ids: list[int], max_tokens: int) -> list[int]:
     import mlx.core as mx
     from mlx_lm.generate import generate_step
 
@@ -214,7 +224,7 @@ def _mlx_greedy(engine, ids: list[int], max_tokens: int) -> list[int]:
 
 def _divergence_gap(mlx_logits, prompt_len: int, ours: list[int], theirs: list[int], eos: set[int]) -> float:
     """MLX's logit margin between its own token and llama.cpp's, where the continuations first differ."""
-    i = next((k for k, (a, b) in enumerate(zip(ours, theirs)) if a != b), min(len(ours), len(theirs)))
+    i = first_difference(ours, theirs)
     row = mlx_logits[prompt_len + i - 1]
     their_token = theirs[i] if i < len(theirs) else max(eos, key=lambda t: row[t])
     return float(row.max() - row[their_token])
@@ -226,7 +236,7 @@ def _mlx_logits(engine, sequence: list[int]) -> np.ndarray:
     return np.array(engine.backend.model(mx.array([sequence]))[0].astype(mx.float32))
 
 
-def _llama_logits(llm, sequence: list[int], batch: bool) -> np.ndarray:
+def llama_sequence_logits(llm, sequence: list[int], batch: bool) -> np.ndarray:
     """llama.cpp's logits at every position, scoring the sequence in one batch or a token at a time."""
     llm.reset()
     if batch:
