@@ -88,19 +88,19 @@ def fit_cmd(
         raise LocoError(f"--examples names {', '.join(unknown)}, not active adapters of {record.id}")
     path = registry.root / ROUTER_FILE
     previous = _previous_sources(path)
-    queries, sources = {}, {}
+    queries, read_from = {}, {}  # label -> its queries, and the files they were read from
     for entry in entries:  # a file given last time is used again, so a plain refit needs no options
         remembered = (previous.get(entry.name) or {}).get("files", [None])[0]
         # relative to the registry's folder (or absolute); routers fitted before that stored it as typed
         found_again = [f for f in (registry.root / remembered, Path(remembered)) if f.is_file()] if remembered else []
         chosen = given.get(entry.name) or (str(found_again[0]) if found_again else None)
         found, where = adapter_examples(entry, chosen)
-        queries[entry.name] = sample_queries(found, per_label, seed)
-        sources[entry.name] = {"files": [_portable(where, registry.root)], "count": len(queries[entry.name])}
+        queries[entry.name], read_from[entry.name] = sample_queries(found, per_label, seed), [where]
     general_files = ([GENERAL_QUERIES] if shipped_general else []) + [Path(g) for g in general or []]
     general_queries = [q for file in general_files for q in read_queries(file)]
-    queries[BASE] = sample_queries(general_queries, per_label, seed)
-    sources[BASE] = {"files": [_portable(f, registry.root) for f in general_files], "count": len(queries[BASE])}
+    queries[BASE], read_from[BASE] = sample_queries(general_queries, per_label, seed), general_files
+    sources = {label: {"files": [_portable(f, registry.root) for f in read_from[label]], "count": len(queries[label])}
+               for label in queries}  # fmt: skip
 
     loaded = load_base(record)
     config = EncoderConfig(layer if layer is not None else default_layer(len(loaded.model.model.layers)),
@@ -120,9 +120,8 @@ def fit_cmd(
     save_router(fitted, path)
     cv = fitted.cv
     for label in fitted.labels:
-        shown = [f if f.startswith("loco_mlx/") else str(registry.root / f) for f in sources[label]["files"]]
-        files = ", ".join(shown)
-        typer.echo(f"  {label:<12} {sources[label]['count']:>4} queries  {files}")
+        files = ", ".join(str(f) for f in read_from[label])
+        typer.echo(f"  {label:<12} {len(queries[label]):>4} queries  {files}")
     base_precision = cv["base_precision"]
     typer.echo(
         f"cross-validated ({cv['folds']} folds): accuracy {cv['accuracy']:.3f}, precision of base "
