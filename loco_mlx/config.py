@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from loco_mlx.engine import InferenceConfig, SamplingConfig, check_backend
+from loco_mlx.inference.engine import InferenceConfig, SamplingConfig, check_backend
 from loco_mlx.errors import LocoError
 
 T = TypeVar("T")
@@ -41,7 +41,7 @@ class GenerateConfig:
 
 
 def user_config_path() -> Path:
-    from loco_mlx.models.store import loco_home
+    from loco_mlx.bases.store import loco_home
 
     return loco_home() / "config.yaml"
 

@@ -54,7 +54,7 @@ def find_checkout(given: Path | None = None) -> Path:
 
 def sample_items(root: Path, settings: DemoSettings) -> list:
     """The first held-out-template items of each benchmark (never seen in training), and general queries."""
-    from loco_mlx.benchmarks import BenchmarkItem, read_benchmark
+    from loco_mlx.evaluation.benchmarks import BenchmarkItem, read_benchmark
 
     items = []
     for domain in DOMAINS:
@@ -84,11 +84,11 @@ class Demo:
         self.console.rule(f"[bold][{self.step_no}/{self.steps}] {title}[/bold]  ({elapsed:.0f} s)")
 
     def run(self) -> None:
-        from loco_mlx.engine import load_engine
-        from loco_mlx.registry import Registry
+        from loco_mlx.inference.engine import load_engine
+        from loco_mlx.adapters.registry import Registry
 
         self.step("base model")
-        from loco_mlx.models.resolve import resolve_base
+        from loco_mlx.bases.resolve import resolve_base
 
         record = resolve_base("default")
         self.console.print(f"{record.id}: {record.architecture}, {record.parameters / 1e6:.0f}M parameters, "
@@ -109,7 +109,7 @@ class Demo:
         for name in paths:
             engine.use_adapter(name)  # loaded once; switching is then a pointer swap
         engine.use_adapter(None)
-        from loco_mlx.router.router import open_router
+        from loco_mlx.router.hybrid import open_router
 
         loaded = engine.backend.loaded
         engine.router = open_router(registry, loaded.model, loaded.tokenizer, record, engine.pool, self.console.print)
@@ -168,8 +168,8 @@ class Demo:
         return decisions
 
     def answer(self, engine, items, decisions) -> None:
-        from loco_mlx.engine import InferenceConfig, SamplingConfig
-        from loco_mlx.evaluate import score_items
+        from loco_mlx.inference.engine import InferenceConfig, SamplingConfig
+        from loco_mlx.evaluation.gate import score_items
 
         sampling = SamplingConfig(max_tokens=self.s.max_tokens, temperature=0.0)
         inference = InferenceConfig(reread=True)

@@ -32,9 +32,9 @@ def main() -> None:
     parser.add_argument("--adapter", type=Path, help="an adapter directory to evaluate with (default: the base)")
     args = parser.parse_args()
 
-    from loco_mlx.benchmarks import Benchmark, read_benchmark
-    from loco_mlx.engine import load_engine
-    from loco_mlx.evaluate import EvalSettings, answer_items, score_items
+    from loco_mlx.evaluation.benchmarks import Benchmark, read_benchmark
+    from loco_mlx.inference.engine import load_engine
+    from loco_mlx.evaluation.gate import EvalSettings, answer_items, score_items
     from loco_mlx.runtime import loaded_blas
 
     bench = read_benchmark(args.benchmark)

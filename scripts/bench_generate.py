@@ -165,8 +165,8 @@ def main(argv=None) -> int:
     ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args(argv)
 
-    from loco_mlx.models.loading import load_base
-    from loco_mlx.models.resolve import embedded_gguf_path, resolve_base
+    from loco_mlx.bases.loading import load_base
+    from loco_mlx.bases.resolve import embedded_gguf_path, resolve_base
 
     gguf_path = (args.gguf or embedded_gguf_path()).resolve()
     info = machine_info()

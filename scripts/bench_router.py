@@ -43,7 +43,7 @@ def main() -> None:
 
     import yaml
 
-    from loco_mlx.models.loading import load_base
+    from loco_mlx.bases.loading import load_base
 
     examples = args.examples or [f"{d}={ROOT}/data/{d}/train.jsonl" for d in ("math", "json", "code")]
     queries = {BASE: sample_queries(read_queries(args.general), args.per_label, 0)}

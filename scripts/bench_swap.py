@@ -80,7 +80,7 @@ def fused_model(record, adapter: Path, compute: str):
     from mlx.utils import tree_unflatten
     from mlx_lm.tuner.utils import load_adapters
 
-    from loco_mlx.models.loading import load_base
+    from loco_mlx.bases.loading import load_base
 
     loaded = load_base(record, compute)
     load_adapters(loaded.model, str(adapter))
@@ -103,9 +103,9 @@ def main() -> None:
     import mlx.core as mx
     from mlx_lm import load as mlx_lm_load
 
-    from loco_mlx.models.loading import load_base
-    from loco_mlx.models.resolve import resolve_base
-    from loco_mlx.pool import AdapterPool
+    from loco_mlx.bases.loading import load_base
+    from loco_mlx.bases.resolve import resolve_base
+    from loco_mlx.adapters.pool import AdapterPool
     from loco_mlx.runtime import loaded_blas
 
     workdir = Path(tempfile.mkdtemp(prefix="bench_swap_"))

@@ -19,7 +19,7 @@ checks which behaviour the installed mlx-lm has and labels the rows accordingly.
 
 Compute: `--compute fp32` (default) runs both on fp32 weights: loco expands the 4-bit base
 itself (`--compute fp32`), mlx-lm gets an fp32 copy written here with mlx-lm's own `save`
-from the same expansion (`loco_mlx.models.loading.expand_to_fp32`), so both compute the
+from the same expansion (`loco_mlx.bases.loading.expand_to_fp32`), so both compute the
 same function. `--compute packed` gives both the packed 4-bit weights (slow on a CPU:
 DESIGN.md fact 2). mlx-lm runs in a child process (`mlx_lm.lora.main()`, i.e. `python -m
 mlx_lm lora` with the arguments shown) with the same system OpenBLAS preloaded that loco
@@ -151,7 +151,7 @@ def write_fp32_copy(model_dir: str, out: Path) -> None:
     """The base expanded to fp32 exactly as loco expands it, saved with mlx-lm's `save`."""
     from mlx_lm.utils import load, save
 
-    from loco_mlx.models.loading import expand_to_fp32
+    from loco_mlx.bases.loading import expand_to_fp32
 
     model, tokenizer, config = load(model_dir, return_config=True)
     expand_to_fp32(model)
@@ -271,7 +271,7 @@ def main() -> None:
 
     from mlx_lm.utils import load_tokenizer
 
-    from loco_mlx.models.resolve import resolve_base
+    from loco_mlx.bases.resolve import resolve_base
 
     record = resolve_base(args.base)
     versions = {d: metadata.version(d) for d in ("loco-mlx", "mlx", "mlx-lm")}

@@ -50,8 +50,8 @@ def top1_agreement(gguf_path, text: str | None = None, compute: str = "auto") ->
     import numpy as np
     from llama_cpp import Llama
 
-    from loco_mlx.models.loading import load_base
-    from loco_mlx.models.resolve import resolve_base
+    from loco_mlx.bases.loading import load_base
+    from loco_mlx.bases.resolve import resolve_base
 
     gguf_path = Path(gguf_path).resolve()
     text = TEXT if text is None else text
@@ -110,7 +110,7 @@ def main(argv=None) -> int:
     ap.add_argument("--compute", default="auto", choices=["auto", "packed", "fp32"])
     ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args(argv)
-    from loco_mlx.models.resolve import embedded_gguf_path
+    from loco_mlx.bases.resolve import embedded_gguf_path
 
     r = top1_agreement(args.gguf or embedded_gguf_path(), compute=args.compute)
     tok = (

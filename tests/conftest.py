@@ -18,8 +18,8 @@ def loco_home(tmp_path, monkeypatch):
 @pytest.fixture(scope="session")
 def default_home(tmp_path_factory):
     """A LOCO_HOME holding the embedded SmolLM2 base, imported once per test session."""
-    from loco_mlx.models.resolve import DEFAULT_SPEC, import_base
-    from loco_mlx.models.store import BaseStore
+    from loco_mlx.bases.resolve import DEFAULT_SPEC, import_base
+    from loco_mlx.bases.store import BaseStore
 
     home = tmp_path_factory.mktemp("default_home")
     import_base(DEFAULT_SPEC, store=BaseStore(home))
@@ -35,9 +35,9 @@ def default_env(default_home, monkeypatch):
 
 @pytest.fixture(scope="session")
 def default_engine(default_home):
-    from loco_mlx.engine import Engine, MLXBackend
-    from loco_mlx.models.loading import load_base
-    from loco_mlx.models.store import BaseStore
+    from loco_mlx.inference.engine import Engine, MLXBackend
+    from loco_mlx.bases.loading import load_base
+    from loco_mlx.bases.store import BaseStore
 
     record = BaseStore(default_home).get("smollm2-135m-instruct")
     return Engine(MLXBackend(load_base(record)))

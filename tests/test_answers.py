@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from loco_mlx.answers import extract_number, format_number, normalise_text, parse_number
+from loco_mlx.inference.answers import extract_number, format_number, normalise_text, parse_number
 
 CASES = [
     ("The answer is 42.", 42),

@@ -43,8 +43,8 @@ def test_fp32_copy_for_mlx_lm_computes_what_loco_computes(bench, tiny_env, tmp_p
     import mlx.nn as nn
     from mlx_lm.utils import load
 
-    from loco_mlx.models.loading import load_base
-    from loco_mlx.models.resolve import resolve_base
+    from loco_mlx.bases.loading import load_base
+    from loco_mlx.bases.resolve import resolve_base
 
     monkeypatch.setenv("LOCO_HOME", tiny_env["LOCO_HOME"])
     record = resolve_base("tinyq")

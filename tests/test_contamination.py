@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from loco_mlx.contamination import (
+from loco_mlx.data.contamination import (
     NAME,
     NUM,
     BenchmarkItem,
@@ -22,7 +22,7 @@ from loco_mlx.contamination import (
     normalise,
     read_benchmark,
 )
-from loco_mlx.data import Example
+from loco_mlx.data.datasets import Example
 from loco_mlx.errors import LocoError
 
 GSM = (

@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from loco_mlx.data import (
+from loco_mlx.data.datasets import (
     Example,
     load_dataset,
     percentiles,
@@ -26,9 +26,9 @@ from loco_mlx.data import (
     validate,
 )
 from loco_mlx.errors import LocoError
-from loco_mlx.models.loading import load_base
-from loco_mlx.models.resolve import import_base
-from loco_mlx.models.store import BaseStore
+from loco_mlx.bases.loading import load_base
+from loco_mlx.bases.resolve import import_base
+from loco_mlx.bases.store import BaseStore
 from tests.fixtures.tiny_gguf import write_tiny_gguf
 
 
@@ -174,7 +174,7 @@ def test_crlf_and_bom_are_accepted(tmp_path):
 
 
 def test_problem_str_format():
-    from loco_mlx.data import DataProblem
+    from loco_mlx.data.datasets import DataProblem
 
     assert str(DataProblem("data/train.jsonl", 17, "empty 'content' in message 2")) == (
         "data/train.jsonl:17: empty 'content' in message 2"

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from loco_mlx.chat import ChatSession, run_repl, stats_line
-from loco_mlx.engine import Engine, MLXBackend, SamplingConfig
+from loco_mlx.inference.chat import ChatSession, run_repl, stats_line
+from loco_mlx.inference.engine import Engine, MLXBackend, SamplingConfig
 from loco_mlx.errors import LocoError
-from loco_mlx.models.loading import load_base
-from loco_mlx.models.resolve import import_base
+from loco_mlx.bases.loading import load_base
+from loco_mlx.bases.resolve import import_base
 from tests.fixtures.tiny_gguf import write_tiny_gguf
 
 
 @pytest.fixture
 def engine(tmp_path, loco_home):
-    from loco_mlx.pool import AdapterPool
+    from loco_mlx.adapters.pool import AdapterPool
 
     path = write_tiny_gguf(tmp_path / "tiny.gguf", "llama", "Q8_0")
     loaded = load_base(import_base(str(path)))
@@ -89,14 +89,14 @@ def test_repl_commands_and_turn_line(engine):
 
 
 def test_stats_line_format():
-    from loco_mlx.engine import GenerationStats
+    from loco_mlx.inference.engine import GenerationStats
 
     line = stats_line(GenerationStats(10, 5, 100.0, 20.0, "stop"), "base")
     assert line == "[base | prompt 10 tok, 100.0 tok/s | reply 5 tok, 20.0 tok/s | stop]"
 
 
 def test_reread_repeats_only_the_last_question():
-    from loco_mlx.engine import reread
+    from loco_mlx.inference.engine import reread
 
     messages = [
         {"role": "system", "content": "S"},
@@ -111,7 +111,7 @@ def test_reread_repeats_only_the_last_question():
 
 
 def test_reread_changes_the_prompt_tokens(engine):
-    from loco_mlx.engine import InferenceConfig
+    from loco_mlx.inference.engine import InferenceConfig
 
     sampling = SamplingConfig(max_tokens=2, temperature=0)
     plain = engine.prepare_prompt([{"role": "user", "content": "hi there"}], sampling, InferenceConfig(reread=False))[0]
@@ -120,7 +120,7 @@ def test_reread_changes_the_prompt_tokens(engine):
 
 
 def test_vote_samples_n_replies_in_one_batch(engine):
-    from loco_mlx.engine import InferenceConfig
+    from loco_mlx.inference.engine import InferenceConfig
 
     inference = InferenceConfig(votes=4, vote_method="best", reread=False)
     result = engine.vote(
@@ -141,7 +141,7 @@ def test_vote_samples_n_replies_in_one_batch(engine):
     ],
 )
 def test_majority_vote(texts, method, answer, distribution):
-    from loco_mlx.voting import Sample, decide
+    from loco_mlx.inference.voting import Sample, decide
 
     result = decide([Sample(t, -1.0) for t in texts], method)
     assert result.answer == answer and result.distribution == distribution
@@ -149,7 +149,7 @@ def test_majority_vote(texts, method, answer, distribution):
 
 
 def test_auto_vote_falls_back_to_best_of_n_for_open_replies():
-    from loco_mlx.voting import Sample, decide
+    from loco_mlx.inference.voting import Sample, decide
 
     result = decide([Sample("a poem", -2.0), Sample("another poem", -0.5), Sample("a third", -1.0)], "auto")
     assert result.method == "best" and result.text == "another poem"

@@ -13,8 +13,8 @@ from types import SimpleNamespace
 import pytest
 
 from loco_mlx import evaluate
-from loco_mlx.benchmarks import Benchmark, BenchmarkItem
-from loco_mlx.evaluate import EvalSettings, ItemResult, base_side
+from loco_mlx.evaluation.benchmarks import Benchmark, BenchmarkItem
+from loco_mlx.evaluation.gate import EvalSettings, ItemResult, base_side
 
 
 @pytest.fixture

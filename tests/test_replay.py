@@ -8,7 +8,7 @@ import json
 import pytest
 
 from loco_mlx.errors import LocoError
-from loco_mlx.replay import draw, read_prompts, write_replay
+from loco_mlx.data.replay import draw, read_prompts, write_replay
 from loco_mlx.train.run import add_replay
 
 
@@ -64,7 +64,7 @@ def test_cut_off_replies_are_dropped_and_the_rest_written_as_chat(tmp_path):
 
 
 def test_replay_examples_join_the_training_split_only(tmp_path):
-    from loco_mlx.data import load_dataset
+    from loco_mlx.data.datasets import load_dataset
 
     chat = lambda q, a: {"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}]}  # noqa: E731
     write_lines(tmp_path / "train.jsonl", [chat(f"t{i}", "x") for i in range(12)])
@@ -79,7 +79,7 @@ def test_replay_examples_join_the_training_split_only(tmp_path):
 
 def test_loco_data_replay_writes_the_bases_own_greedy_replies(default_env, default_engine, tmp_path):
     """End to end on the embedded base: the CLI draws, answers with the plain base and writes chat rows."""
-    from loco_mlx.replay import ReplaySettings, base_replies
+    from loco_mlx.data.replay import ReplaySettings, base_replies
     from tests.test_cli import loco
 
     questions = ["What is the capital of France?", "Say hello.", "What is 2 + 2?"]

@@ -8,9 +8,9 @@ import shutil
 import pytest
 
 from loco_mlx.errors import LocoError
-from loco_mlx.models.gguf_import import import_gguf
-from loco_mlx.models.resolve import classify_spec, import_base, import_spec, resolve_base
-from loco_mlx.models.store import BaseStore, fingerprint
+from loco_mlx.bases.gguf_import import import_gguf
+from loco_mlx.bases.resolve import classify_spec, import_base, import_spec, resolve_base
+from loco_mlx.bases.store import BaseStore, fingerprint
 from tests.fixtures.tiny_gguf import write_tiny_gguf
 
 
@@ -73,7 +73,7 @@ def test_paths_that_do_not_exist_are_not_taken_for_repo_ids(spec):
 
 
 def test_the_embedded_file_by_path_is_the_default_base(loco_home):
-    from loco_mlx.models.resolve import EMBEDDED_DEFAULT_ID, embedded_gguf_path
+    from loco_mlx.bases.resolve import EMBEDDED_DEFAULT_ID, embedded_gguf_path
 
     assert classify_spec(str(embedded_gguf_path()))[0] == "embedded"
     assert resolve_base(str(embedded_gguf_path())).id == EMBEDDED_DEFAULT_ID

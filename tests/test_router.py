@@ -10,7 +10,7 @@ import pytest
 from loco_mlx.errors import LocoError
 from loco_mlx.router.classifier import FitSettings, decide, fit, stratified_folds
 from loco_mlx.router.embed import BaseEncoder, EncoderConfig
-from loco_mlx.router.router import (
+from loco_mlx.router.hybrid import (
     ROUTER_FILE,
     Router,
     fit_router,
@@ -177,8 +177,8 @@ GENERAL = [
 
 @pytest.fixture(scope="module")
 def real_base(default_home):
-    from loco_mlx.models.loading import load_base
-    from loco_mlx.models.store import BaseStore
+    from loco_mlx.bases.loading import load_base
+    from loco_mlx.bases.store import BaseStore
 
     return load_base(BaseStore(default_home).get("smollm2-135m-instruct"))
 
@@ -186,7 +186,7 @@ def real_base(default_home):
 @pytest.fixture(scope="module")
 def real_pool(real_base):
     """One adapter pool for the module: a pool wraps the base's projections once."""
-    from loco_mlx.pool import AdapterPool
+    from loco_mlx.adapters.pool import AdapterPool
 
     return AdapterPool(real_base)
 
@@ -223,7 +223,7 @@ def test_embedding_ignores_the_active_adapter(real_base, real_pool, tmp_path):
 @pytest.mark.integration
 def test_open_router_end_to_end(real_base, default_env, tmp_path):
     """No adapters -> base (said once); no router file -> keywords; fitted -> embeddings; stale -> said."""
-    from loco_mlx.registry import GateSummary, Registry
+    from loco_mlx.adapters.registry import GateSummary, Registry
     from tests.test_pool import write_adapter
 
     registry = Registry(tmp_path / "reg" / "registry.yaml")
@@ -271,8 +271,8 @@ def test_open_router_end_to_end(real_base, default_env, tmp_path):
 
 @pytest.mark.integration
 def test_chat_routes_each_message_and_explains(real_base, real_pool, tmp_path):
-    from loco_mlx.chat import ChatSession, run_repl
-    from loco_mlx.engine import Engine, MLXBackend, SamplingConfig
+    from loco_mlx.inference.chat import ChatSession, run_repl
+    from loco_mlx.inference.engine import Engine, MLXBackend, SamplingConfig
     from tests.test_pool import write_adapter
 
     directory = write_adapter(tmp_path / "math", real_base.record, 4, 20.0, ["self_attn.q_proj"], 30)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from loco_mlx import sandbox
-from loco_mlx.sandbox import SandboxLimits, run_python
+from loco_mlx.evaluation.sandbox import SandboxLimits, run_python
 
 REPO = Path(__file__).resolve().parents[1]
 FAST = SandboxLimits(wall_seconds=3.0, cpu_seconds=10)  # wall clock, not CPU, ends these
@@ -167,7 +167,7 @@ def test_a_launcher_setup_failure_is_one_line_and_exit_126():
     import subprocess
     import sys
 
-    from loco_mlx.sandbox import LAUNCHER
+    from loco_mlx.evaluation.sandbox import LAUNCHER
 
     proc = subprocess.run([sys.executable, "-I", "-S", LAUNCHER, '{"isolate": false, "limits": {}}'],
                           capture_output=True, text=True, timeout=30)  # fmt: skip

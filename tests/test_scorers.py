@@ -10,7 +10,7 @@ import re
 import pytest
 
 from loco_mlx.errors import LocoError
-from loco_mlx.scorers import SCORERS, Score, score
+from loco_mlx.evaluation.scorers import SCORERS, Score, score
 
 PITFALLS = [
     # (name, output, expected, options, value, extracted)
@@ -231,7 +231,7 @@ CODE_CASES = [
 
 @pytest.mark.parametrize("output,tests,passed", CODE_CASES)
 def test_code_exec_runs_in_the_sandbox(output, tests, passed):
-    from loco_mlx.scorers import score
+    from loco_mlx.evaluation.scorers import score
 
     result = score("code_exec", output, tests, {"timeout": 3.0})
     assert result.passed is passed, result.detail
@@ -244,7 +244,7 @@ def test_code_exec_runs_in_the_sandbox(output, tests, passed):
 def test_llm_judge_reads_the_judges_score(monkeypatch, reply, value, passed):
     """The judge model is replaced by a fixed reply here: this tests the prompt and the parsing.
     tests/test_train_cli.py runs the real judge (the resident base) inside loco eval."""
-    from loco_mlx.scorers import llm_judge, score
+    from loco_mlx.evaluation.scorers import llm_judge, score
 
     prompts = []
     monkeypatch.setattr(llm_judge, "JUDGE", lambda prompt: prompts.append(prompt) or reply)
@@ -256,7 +256,7 @@ def test_llm_judge_reads_the_judges_score(monkeypatch, reply, value, passed):
 
 def test_llm_judge_outside_eval_is_a_clear_error():
     from loco_mlx.errors import LocoError
-    from loco_mlx.scorers import score
+    from loco_mlx.evaluation.scorers import score
 
     with pytest.raises(LocoError, match="needs a judge model"):
         score("llm_judge", "x", "y")

@@ -60,12 +60,12 @@ def running(app):
 
 @pytest.fixture(scope="module")
 def served(default_home, tmp_path_factory):
-    from loco_mlx.engine import Engine, MLXBackend
-    from loco_mlx.models.loading import load_base
-    from loco_mlx.models.store import BaseStore
-    from loco_mlx.pool import AdapterPool
-    from loco_mlx.registry import GateSummary, Registry
-    from loco_mlx.router.router import open_router
+    from loco_mlx.inference.engine import Engine, MLXBackend
+    from loco_mlx.bases.loading import load_base
+    from loco_mlx.bases.store import BaseStore
+    from loco_mlx.adapters.pool import AdapterPool
+    from loco_mlx.adapters.registry import GateSummary, Registry
+    from loco_mlx.router.hybrid import open_router
     from tests.test_pool import write_adapter
 
     tmp = tmp_path_factory.mktemp("serve")

@@ -7,7 +7,7 @@ import random
 import pytest
 
 from loco_mlx.errors import LocoError
-from loco_mlx.stats import gate_verdict, mcnemar_exact, paired_bootstrap, per_group
+from loco_mlx.evaluation.stats import gate_verdict, mcnemar_exact, paired_bootstrap, per_group
 
 
 def _pairs(b: int, c: int, both_right: int = 3, both_wrong: int = 2) -> tuple[list[bool], list[bool]]:

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from mlx.utils import tree_flatten
 
-from loco_mlx.data import Example
+from loco_mlx.data.datasets import Example
 from loco_mlx.errors import LocoError
-from loco_mlx.models.loading import load_base
-from loco_mlx.models.resolve import import_base
+from loco_mlx.bases.loading import load_base
+from loco_mlx.bases.resolve import import_base
 from loco_mlx.train.batches import BatchPlan, encode_example, make_arrays
 from loco_mlx.train.config import TrainConfig
 from loco_mlx.train.loop import Trainer
@@ -21,7 +21,7 @@ from tests.fixtures.tiny_gguf import write_tiny_gguf
 
 @pytest.fixture(scope="module")
 def tiny_record(tmp_path_factory):
-    from loco_mlx.models.store import BaseStore
+    from loco_mlx.bases.store import BaseStore
 
     tmp = tmp_path_factory.mktemp("tiny")
     path = write_tiny_gguf(tmp / "tiny.gguf", "llama", "F32")

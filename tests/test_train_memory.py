@@ -155,7 +155,7 @@ def test_estimate_matches_measured_peak(default_env):
     from mlx_lm.tuner.trainer import grad_checkpoint
     from mlx_lm.tuner.utils import linear_to_lora_layers
 
-    from loco_mlx.models.loading import load_base
+    from loco_mlx.bases.loading import load_base
 
     loaded = load_base("default")
     model = loaded.model

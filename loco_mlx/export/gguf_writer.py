@@ -35,8 +35,8 @@ import numpy as np
 from loco_mlx.errors import LocoError
 from loco_mlx.export.fuse import FusedModel
 from loco_mlx.export.names import gguf_tensor_name, permute_rope_rows
-from loco_mlx.models.gguf_import import ROPE_FREQS, llama3_rope_factors
-from loco_mlx.models.store import BaseRecord
+from loco_mlx.bases.gguf_import import ROPE_FREQS, llama3_rope_factors
+from loco_mlx.bases.store import BaseRecord
 
 SUPPORTED_ARCHITECTURES = ("llama", "qwen2", "qwen3")
 _Q = gguf.GGMLQuantizationType
@@ -365,7 +365,7 @@ def source_gguf(record: BaseRecord) -> Path | None:
     if path.is_file():
         return path
     if record.source_kind == "embedded":  # the venv moved: the package still holds the same file
-        from loco_mlx.models.resolve import embedded_gguf_path
+        from loco_mlx.bases.resolve import embedded_gguf_path
 
         with contextlib.suppress(LocoError):
             return embedded_gguf_path()
@@ -449,7 +449,7 @@ _HF_REGEX_ALIASES = {"(?i:'s|'t|'re|'ve|'m|'ll|'d)": "(?:'[sS]|'[tT]|'[rR][eE]|'
 
 def detect_pre_tokenizer(pre: dict | None, file: Path) -> str:
     """llama.cpp's tokenizer.ggml.pre for a tokenizer.json pre_tokenizer, matched by its regexes."""
-    from loco_mlx.models.gguf_tokenizer import BPE_PRE_TOKENIZERS, GPT2_SPLIT
+    from loco_mlx.bases.gguf_tokenizer import BPE_PRE_TOKENIZERS, GPT2_SPLIT
 
     regexes = _split_regexes(pre, GPT2_SPLIT)
     for name, (known, _, _) in BPE_PRE_TOKENIZERS.items():  # first match: the canonical name of each family

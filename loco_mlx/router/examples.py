@@ -36,8 +36,8 @@ def read_queries(path: str | Path) -> list[str]:
     rows = json_lines(path)
     if rows and all("query" in row for _, row in rows):
         return [_text(row["query"], path, line) for line, row in rows]
-    from loco_mlx.contamination import user_texts
-    from loco_mlx.data import read_jsonl
+    from loco_mlx.data.contamination import user_texts
+    from loco_mlx.data.datasets import read_jsonl
 
     examples, problems = read_jsonl(path)
     if problems:
@@ -94,7 +94,7 @@ def _text(value, path: Path, line: int) -> str:
 
 def write_examples(path: Path, examples) -> int:
     """`router_examples.jsonl` beside a trained adapter: the first user message of each training example."""
-    from loco_mlx.contamination import user_texts
+    from loco_mlx.data.contamination import user_texts
     from loco_mlx.files import write_atomic
 
     queries = sample_queries([texts[0] for texts in map(user_texts, examples) if texts], MAX_SAVED, seed=0)

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ValidationError
 
-from loco_mlx.engine import Engine, SamplingConfig, reread
+from loco_mlx.inference.engine import Engine, SamplingConfig, reread
 from loco_mlx.serve.catalog import Catalog
 from loco_mlx.serve.errors import ApiError, BodyLimit, ErrorBody, ErrorDetail, install_error_handlers, validation_error
 from loco_mlx.serve.schema import (

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from loco_mlx.engine import Engine
+from loco_mlx.inference.engine import Engine
 from loco_mlx.errors import LocoError
 from loco_mlx.serve.errors import ApiError, shown
 from loco_mlx.serve.schema import ModelCard
@@ -39,7 +39,7 @@ class Catalog:
         self.fingerprint = engine.backend.loaded.record.fingerprint
 
     def adapters(self) -> dict[str, Path]:
-        from loco_mlx.registry import Registry
+        from loco_mlx.adapters.registry import Registry
 
         try:
             entries = Registry(self.registry_path).entries()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from loco_mlx.engine import SamplingConfig
+from loco_mlx.inference.engine import SamplingConfig
 from loco_mlx.errors import LocoError
 
 

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import AsyncIterator, Callable
 
-from loco_mlx.engine import Engine, SamplingConfig
+from loco_mlx.inference.engine import Engine, SamplingConfig
 from loco_mlx.serve.catalog import Target
 from loco_mlx.serve.errors import ApiError, as_api_error
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from loco_mlx.engine import chat_token_ids
+from loco_mlx.inference.engine import chat_token_ids
 from loco_mlx.errors import LocoError
 
 PAD_MULTIPLE = 32  # pad lengths to a multiple: fewer distinct shapes for mx.compile

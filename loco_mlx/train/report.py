@@ -303,7 +303,7 @@ def _duration(seconds) -> str:
 
 
 def _token_lines(stats: dict) -> list[str]:
-    # loco_mlx.data.stats(): {"train": {"tokens": {p50, ...}}, "valid": {...}, ...}; else show it flat.
+    # loco_mlx.data.datasets.stats(): {"train": {"tokens": {p50, ...}}, "valid": {...}, ...}; else show it flat.
     splits = [(s, stats[s].get("tokens")) for s in ("train", "valid") if isinstance(stats.get(s), dict)]
     splits = [(s, t) for s, t in splits if t]
     if splits:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from loco_mlx.errors import LocoError
 from loco_mlx.files import write_atomic
-from loco_mlx.models.resolve import import_spec
+from loco_mlx.bases.resolve import import_spec
 from loco_mlx.runtime import package_versions
 from loco_mlx.train.config import TrainConfig
 
@@ -55,7 +55,7 @@ def add_replay(dataset, files: list[str]):
     """The dataset with each replay file's examples added to its training split (and its hash recorded)."""
     import hashlib
 
-    from loco_mlx.data import read_jsonl
+    from loco_mlx.data.datasets import read_jsonl
 
     for file in files:
         if not Path(file).expanduser().is_file():
@@ -155,8 +155,8 @@ def run_training(
 ) -> TrainResult:
     import mlx.core as mx
 
-    from loco_mlx.data import load_dataset, require_valid, stats
-    from loco_mlx.models.loading import load_base
+    from loco_mlx.data.datasets import load_dataset, require_valid, stats
+    from loco_mlx.bases.loading import load_base
     from loco_mlx.train.batches import encode_example
     from loco_mlx.train.loop import Trainer
     from loco_mlx.train.metrics import MetricsLog, read_metrics

@@ -1,0 +1,103 @@
+"""LoRA adapter directories: reading them, checking their base binding, applying them.
+
+An adapter directory is in mlx-lm's format (`adapters.safetensors` +
+`adapter_config.json`), so adapters trained by `mlx_lm.lora` load here and ours load
+in mlx-lm. Ours also carry `loco_adapter.json`, which binds the adapter to the
+fingerprint of the base it was trained on: applying it to another base is refused
+before the model is touched.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from loco_mlx.errors import LocoError
+from loco_mlx.files import safetensors_shapes
+
+MANIFEST = "loco_adapter.json"
+_LORA_LEAVES = ("lora_a", "lora_b", "m")  # m: DoRA's magnitude vector
+REQUIRED_FILES = ("adapters.safetensors", "adapter_config.json")
+
+
+def read_adapter_dir(path: str | Path) -> tuple[Path, dict, dict | None]:
+    """(directory, mlx-lm adapter config, loco manifest or None); LocoError when incomplete."""
+    path = Path(path).expanduser()
+    if not path.is_dir():
+        raise LocoError(f"no adapter directory at {path}")
+    missing = [f for f in REQUIRED_FILES if not (path / f).is_file()]
+    if missing:
+        raise LocoError(f"{path} is not an adapter directory: missing {', '.join(missing)}")
+    try:
+        config = json.loads((path / "adapter_config.json").read_text())
+        manifest = json.loads((path / MANIFEST).read_text()) if (path / MANIFEST).is_file() else None
+    except json.JSONDecodeError as exc:
+        raise LocoError(f"{path}: broken adapter metadata: {exc}") from None
+    if config.get("fine_tune_type", "lora") not in ("lora", "dora"):
+        raise LocoError(f"{path}: fine_tune_type '{config.get('fine_tune_type')}' is not a LoRA adapter")
+    return path, config, manifest
+
+
+def check_base_binding(path: Path, manifest: dict | None, base_record) -> None:
+    if manifest is None:  # e.g. trained by mlx_lm.lora: no binding recorded, shapes are checked on load
+        return
+    trained_on = manifest.get("base", {}).get("fingerprint")
+    if trained_on and trained_on != base_record.fingerprint:
+        raise LocoError(
+            f"adapter '{manifest.get('name', path.name)}' was trained on base {trained_on[:12]}… "
+            f"({manifest['base'].get('id', '?')}), but the loaded base is {base_record.fingerprint[:12]}… "
+            f"({base_record.id}); pass --base {manifest['base'].get('id', '?')}"
+        )
+
+
+def check_adapter_files(directory: Path, config: dict, base) -> None:
+    """LocoError unless adapters.safetensors is complete and holds LoRA pairs that fit `base` (a BaseRecord).
+
+    Reads only safetensors headers, so it needs neither mlx nor the weights in memory."""
+    from loco_mlx.bases.store import weight_files
+
+    file = Path(directory) / "adapters.safetensors"
+    modules: dict[str, dict[str, list[int]]] = {}
+    for key, shape in safetensors_shapes(file).items():
+        prefix, _, leaf = key.rpartition(".")
+        if leaf not in _LORA_LEAVES or not prefix:
+            raise LocoError(f"{file}: tensor '{key}' is not a LoRA weight (names end in .lora_a / .lora_b)")
+        modules.setdefault(prefix, {})[leaf] = shape
+    if not modules:
+        raise LocoError(f"{file} holds no tensors")
+    rank = (config.get("lora_parameters") or {}).get("rank")
+    base_shapes: dict[str, list[int]] = {}
+    for weights in weight_files(Path(base.model_dir)):
+        base_shapes.update(safetensors_shapes(weights, check_data=False))
+    for prefix, parts in sorted(modules.items()):
+        if "lora_a" not in parts or "lora_b" not in parts:
+            raise LocoError(f"{file}: '{prefix}' needs both lora_a and lora_b, found {', '.join(sorted(parts))}")
+        a, b, weight = parts["lora_a"], parts["lora_b"], base_shapes.get(prefix + ".weight")
+        if weight is None:
+            raise LocoError(f"{file}: '{prefix}' is adapted, but base {base.id} has no such layer")
+        if len(a) != 2 or len(b) != 2 or len(weight) != 2 or "embed" in prefix:
+            continue  # switch (MoE) and embedding LoRA lay out their factors differently
+        if a[1] != b[0] or (rank is not None and a[1] != rank):
+            raise LocoError(
+                f"{file}: '{prefix}' has lora_a {a} and lora_b {b}, which do not share the rank {rank} "
+                "of adapter_config.json"
+            )
+        packed = prefix + ".scales" in base_shapes  # quantized: the stored width is not the input width
+        if b[1] != weight[0] or (not packed and a[0] != weight[1]):
+            raise LocoError(
+                f"{file}: '{prefix}' maps {a[0]} -> {b[1]} features, but base {base.id} has a {weight} weight there"
+            )
+
+
+def load_lora_factors(directory: Path) -> dict[str, dict]:
+    """An adapter's tensors as float32 numpy arrays, grouped by module: {module: {"lora_a": .., "lora_b": ..}}.
+
+    For the exporters, which compute on numpy; the pool keeps mlx arrays (pool.py)."""
+    import mlx.core as mx
+    import numpy as np
+
+    factors: dict[str, dict] = {}
+    for key, value in mx.load(str(Path(directory) / "adapters.safetensors")).items():
+        module, _, leaf = key.rpartition(".")
+        factors.setdefault(module, {})[leaf] = np.array(value.astype(mx.float32))
+    return factors

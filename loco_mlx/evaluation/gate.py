@@ -1,0 +1,406 @@
+"""`loco eval`: the same items, the same settings, base against adapter, and a gate verdict.
+
+The base and the adapter answer every benchmark item with identical recorded
+settings (greedy by default, max tokens, chat template, RE2 on/off), batched
+through mlx-lm's batch_generate on one resident base (the pool switches between
+them). Each item's input, output, extracted answer and score are kept. Binary
+scores get an exact McNemar test; every score gets a paired bootstrap interval;
+the gate (loco_mlx.evaluation.stats) turns them, the out-of-domain check and the contamination
+check into SHIP / ITERATE / REJECT. results.json is written next to the adapter and
+the verdict into the registry when the adapter is registered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import platform
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from loco_mlx.evaluation.benchmarks import Benchmark, BenchmarkItem
+from loco_mlx.inference.engine import Engine, InferenceConfig, SamplingConfig
+from loco_mlx.errors import LocoError
+from loco_mlx.files import write_atomic
+
+
+@dataclass
+class EvalSettings:
+    max_tokens: int = 256
+    temperature: float = 0.0
+    reread: bool = True
+    batch_size: int = 8
+    seed: int = 0
+
+
+@dataclass
+class ItemResult:
+    id: str
+    difficulty: str
+    tags: list
+    input: str | list
+    expected: object
+    output: str
+    extracted: str | None
+    score: float
+    passed: bool
+    detail: str
+
+
+def answer_items(engine: Engine, items: list[BenchmarkItem], settings: EvalSettings, progress=None) -> list[str]:
+    """The active model's replies to `items`, generated `settings.batch_size` at a time."""
+    inference = InferenceConfig(reread=settings.reread)
+    sampling = SamplingConfig(settings.max_tokens, settings.temperature, 1.0, settings.seed)
+    prompts = [engine.prepare_prompt(item.messages(), sampling, inference)[0] for item in items]
+    replies: list[str] = []
+    for start in range(0, len(prompts), settings.batch_size):
+        batch = prompts[start : start + settings.batch_size]
+        replies += [s.text for s in engine.backend.generate_batch(batch, sampling)]
+        if progress is not None:
+            progress(len(batch))
+    return replies
+
+
+def score_items(items: list[BenchmarkItem], replies: list[str], engine: Engine | None = None) -> list[ItemResult]:
+    from loco_mlx.evaluation.scorers import score
+
+    if engine is not None and any(item.scorer == "llm_judge" for item in items):
+        with judging(engine):
+            return score_items(items, replies)
+    results = []
+    for item, reply in zip(items, replies):
+        s = score(item.scorer, reply, item.expected, item.options)
+        results.append(
+            ItemResult(
+                item.id,
+                item.difficulty,
+                item.tags,
+                item.input,
+                item.expected,
+                reply,
+                s.extracted,
+                s.value,
+                s.passed,
+                s.detail,
+            )  # fmt: skip
+        )
+    return results
+
+
+class judging:
+    """While active, the llm_judge scorer asks the plain base (greedy, short replies)."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def __enter__(self):
+        from loco_mlx.evaluation.scorers import llm_judge
+
+        self.adapter = self.engine.adapter
+        self.engine.use_adapter(None)
+        sampling = SamplingConfig(max_tokens=8, temperature=0.0)
+        llm_judge.JUDGE = lambda prompt: self.engine.complete(
+            prompt, sampling, inference=InferenceConfig(reread=False)
+        )[0]
+        return self
+
+    def __exit__(self, *exc):
+        from loco_mlx.evaluation.scorers import llm_judge
+
+        llm_judge.JUDGE = None
+        self.engine.use_adapter(self.adapter)
+
+
+def run_side(engine: Engine, adapter: str | None, benchmark: Benchmark, settings: EvalSettings, label: str,
+             quiet: bool = False) -> tuple[list[ItemResult], float]:  # fmt: skip
+    """Switch to `adapter` (None: the base), answer and score every item; (results, seconds)."""
+    engine.use_adapter(adapter)
+    start = time.perf_counter()
+    if quiet:
+        replies = answer_items(engine, benchmark.items, settings)
+    else:
+        from rich.progress import Progress
+
+        with Progress(transient=True) as bar:
+            task = bar.add_task(f"{label}: {len(benchmark.items)} items", total=len(benchmark.items))
+            replies = answer_items(engine, benchmark.items, settings, lambda n: bar.advance(task, n))
+    return score_items(benchmark.items, replies, engine), time.perf_counter() - start
+
+
+def base_side(engine: Engine, benchmark: Benchmark, settings: EvalSettings, label: str,
+              quiet: bool = False) -> tuple[list[ItemResult], float]:  # fmt: skip
+    """The base's results on `benchmark`, from the cache when this base, benchmark and settings ran before.
+
+    The base's greedy answers do not depend on the adapter under test, so a gate run over three
+    benchmarks need not regenerate them for every adapter. The key holds everything they depend on:
+    the base's fingerprint, how it computes, the benchmark's bytes, the settings and the versions.
+    """
+    path = _base_cache_path(engine, benchmark, settings)
+    if path is not None and path.is_file():
+        try:
+            cached = json.loads(path.read_text())
+            return [ItemResult(**r) for r in cached["results"]], cached["seconds"]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # a damaged cache entry is recomputed and replaced
+    results, seconds = run_side(engine, None, benchmark, settings, label, quiet)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, json.dumps({"results": [asdict(r) for r in results], "seconds": seconds}))
+    return results, seconds
+
+
+def _base_cache_path(engine: Engine, benchmark: Benchmark, settings: EvalSettings) -> Path | None:
+    import hashlib
+
+    from loco_mlx.bases.store import loco_home
+    from loco_mlx.runtime import package_versions
+
+    if settings.temperature > 0:
+        return None  # sampled answers are not reproducible enough to reuse
+    loaded = engine.backend.loaded
+    key = json.dumps(
+        [loaded.record.fingerprint, loaded.compute.mode, benchmark.sha256, asdict(settings), package_versions(),
+         _scoring_code_digest()],
+        sort_keys=True,
+    )  # fmt: skip
+    return loco_home() / "cache" / "eval-base" / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+
+
+def _scoring_code_digest() -> str:
+    """The cached results hold scores too: a change to a scorer (same version number while developing)
+    must not be answered from the cache."""
+    import hashlib
+
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    scoring = [*package.glob("evaluation/scorers/*.py"), package / "inference/answers.py", package / "inference/engine.py"]
+    for file in sorted(scoring):
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def mean(values) -> float:
+    values = list(values)
+    return sum(values) / len(values) if values else 0.0
+
+
+def compare(base: list[ItemResult], adapter: list[ItemResult]) -> dict:
+    from loco_mlx.evaluation.stats import mcnemar_exact, paired_bootstrap, per_group
+
+    mc = mcnemar_exact([r.passed for r in base], [r.passed for r in adapter])
+    boot = paired_bootstrap([r.score for r in base], [r.score for r in adapter])
+    groups = per_group([r.difficulty for r in base], [r.score for r in base], [r.score for r in adapter])
+    return {
+        "base_score": mean(r.score for r in base),
+        "adapter_score": mean(r.score for r in adapter),
+        "base_accuracy": mean(r.passed for r in base),
+        "adapter_accuracy": mean(r.passed for r in adapter),
+        "mcnemar": asdict(mc),
+        "bootstrap": asdict(boot),
+        "per_difficulty": [asdict(g) for g in groups],
+    }
+
+
+def failure_analysis(base: list[ItemResult], adapter: list[ItemResult], examples: int = 3) -> dict:
+    """What the adapter got wrong, by tag and difficulty, and where it lost to the base."""
+    wrong = [r for r in adapter if not r.passed]
+    by_group: dict[str, list[ItemResult]] = {}
+    for r in wrong:
+        for key in [f"difficulty:{r.difficulty}"] + [f"tag:{t}" for t in r.tags]:
+            by_group.setdefault(key, []).append(r)
+
+    def show(r: ItemResult) -> dict:
+        return {"id": r.id, "input": r.input, "expected": r.expected, "output": r.output[:500], "detail": r.detail}
+
+    lost = [a for b, a in zip(base, adapter) if b.passed and not a.passed]
+    return {
+        "wrong": len(wrong),
+        "groups": {
+            k: {"count": len(v), "examples": [show(r) for r in v[:examples]]} for k, v in sorted(by_group.items())
+        },
+        "lost_to_base": [show(r) for r in lost],
+    }
+
+
+def write_results(path: Path, results: dict) -> None:
+    write_atomic(path, json.dumps(results, indent=2, default=str) + "\n")
+
+
+def environment(engine: Engine) -> dict:
+    from loco_mlx.runtime import package_versions
+
+    loaded = engine.backend.loaded
+    return {
+        "hardware": {
+            "backend": engine.backend.name,
+            "device": loaded.device,
+            "compute": loaded.compute.mode,
+            "machine": platform.platform(),
+        },
+        "versions": package_versions(),
+        "timestamp": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def contamination_clean(train_path: str | None, benchmark: Benchmark) -> tuple[bool, list]:
+    """True when no benchmark item duplicates (or nearly duplicates) a training example."""
+    if not train_path:
+        return True, []
+    from loco_mlx.data.contamination import check_contamination, item_from_obj
+    from loco_mlx.data.datasets import load_dataset
+
+    dataset = load_dataset(train_path)
+    items = [item_from_obj({"id": i.id, "input": i.input}, i.line) for i in benchmark.items]
+    findings = check_contamination(dataset.train + dataset.valid, items)
+    return not findings, [asdict(f) for f in findings]
+
+
+def adapter_location(spec: str, engine: Engine) -> tuple[str, Path]:
+    """(name, directory) of an adapter given by registered name or by directory."""
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        name = path.resolve().name
+        engine.adapter_paths[name] = path
+        return name, path
+    if spec in engine.adapter_paths:
+        return spec, Path(engine.adapter_paths[spec])
+    known = ", ".join(sorted(engine.adapter_paths)) or "none registered for this base"
+    raise LocoError(f"unknown adapter '{spec}': not a directory, nor a registered adapter (available: {known})")
+
+
+def evaluate(
+    adapter: str,
+    benchmark_path: str,
+    ood_paths: list[str] | None = None,
+    train_data: str | None = None,
+    base: str | None = None,
+    settings: EvalSettings | None = None,
+    out: str | None = None,
+    quiet: bool = False,
+    backend: str = "mlx",
+) -> dict:
+    """Run the whole gate for one adapter; write results.json; update the registry entry."""
+    from loco_mlx.adapters.directory import read_adapter_dir
+    from loco_mlx.adapters.registry import available_adapters
+    from loco_mlx.evaluation.benchmarks import read_benchmark
+    from loco_mlx.inference.engine import load_engine
+    from loco_mlx.evaluation.stats import gate_verdict
+
+    settings = settings or EvalSettings()
+    benchmark = read_benchmark(benchmark_path)
+    oods = [read_benchmark(p) for p in ood_paths or []]
+    # The adapter's manifest names its base and training data when not given.
+    path = Path(adapter).expanduser()
+    manifest = read_adapter_dir(path)[2] if path.is_dir() else None
+    if base is None and manifest is None:  # a registered name: its entry says which base
+        from loco_mlx.adapters.registry import Registry
+
+        base = Registry().get(adapter).base_id
+    base = base or (manifest or {}).get("base", {}).get("id") or "default"
+    engine = load_engine(base, backend=backend)
+    engine.adapter_paths.update(available_adapters(engine.backend.loaded.record))
+    name, directory = adapter_location(adapter, engine)
+    manifest = manifest or read_adapter_dir(directory)[2]
+    if train_data is None and manifest:
+        train_data = (manifest.get("config") or {}).get("data") or None
+        if train_data and not Path(train_data).exists():
+            train_data = None
+
+    base_results, base_seconds = base_side(engine, benchmark, settings, "base", quiet)
+    adapter_results, adapter_seconds = run_side(engine, name, benchmark, settings, name, quiet)
+    summary = compare(base_results, adapter_results)
+    ood_summaries = []
+    for ood in oods:  # the adapter must not get worse at what the others (and the base) do
+        ood_base, _ = base_side(engine, ood, settings, "base (out-of-domain)", quiet)
+        ood_adapter, _ = run_side(engine, name, ood, settings, f"{name} (out-of-domain: {ood.path.name})", quiet)
+        ood_summaries.append({
+            "benchmark": str(ood.path), "sha256": ood.sha256,
+            "base_score": mean(r.score for r in ood_base), "adapter_score": mean(r.score for r in ood_adapter),
+        })  # fmt: skip
+    drops = [(o["base_score"] - o["adapter_score"]) * 100 for o in ood_summaries]
+    ood_drop = max(drops) if drops else None
+    clean, findings = contamination_clean(train_data, benchmark)
+    verdict = gate_verdict(
+        len(benchmark.items), summary["base_score"], summary["adapter_score"], summary["mcnemar"]["p_value"],
+        ood_drop, clean,
+    )  # fmt: skip
+    results = {
+        "adapter": name,
+        "adapter_path": str(directory),
+        "adapter_version": (manifest or {}).get("version"),
+        "base": engine.backend.loaded.record.id,
+        "base_fingerprint": engine.backend.loaded.record.fingerprint,
+        "benchmark": str(benchmark.path),
+        "benchmark_sha256": benchmark.sha256,
+        "items": len(benchmark.items),
+        "settings": asdict(settings),
+        **summary,
+        "improvement_points": verdict.improvement_points,
+        "out_of_domain": ood_summaries,
+        "contamination": {"train_data": train_data, "clean": clean, "findings": findings[:20]},
+        "verdict": verdict.verdict,
+        "reasons": verdict.reasons,
+        "items_per_second": 2 * len(benchmark.items) / (base_seconds + adapter_seconds),
+        "failures": failure_analysis(base_results, adapter_results),
+        "per_item": {"base": [asdict(r) for r in base_results], "adapter": [asdict(r) for r in adapter_results]},
+        **environment(engine),
+    }
+    target = Path(out) if out else Path(directory) / "results.json"
+    write_results(target, results)
+    results["results_path"] = str(target)
+    _record_gate(name, results)
+    return results
+
+
+def _record_gate(name: str, results: dict) -> None:
+    """Write the verdict into the registry entry, when the adapter is registered there."""
+    from loco_mlx.adapters.registry import GateSummary, Registry
+
+    registry = Registry()
+    if name not in {e.name for e in registry.entries()}:
+        results["registry"] = "not registered: verdict kept in results.json only"
+        return
+    gate = GateSummary(results["adapter_score"], results["base_score"], results["benchmark_sha256"], results["verdict"])
+    registry.set_gate(name, gate)
+    results["registry"] = f"verdict recorded for '{name}'"
+
+
+def results_are_stale(entry) -> bool:
+    """True when the benchmark behind an entry's recorded verdict has changed since (its SHA-256 differs)."""
+    import hashlib
+
+    if not entry.gate.benchmark_sha256:
+        return False
+    results = Path(entry.path) / "results.json"
+    try:
+        benchmark = Path(json.loads(results.read_text())["benchmark"])
+        current = hashlib.sha256(benchmark.read_bytes()).hexdigest()
+    except (OSError, KeyError, ValueError):
+        return False  # nothing to compare against: not known to be stale
+    return current != entry.gate.benchmark_sha256
+
+
+def compare_adapters(first: str, second: str, benchmark_path: str, base: str | None = None,
+                     settings: EvalSettings | None = None, quiet: bool = False,
+                     backend: str = "mlx") -> dict:  # fmt: skip
+    """Two adapters (or two versions) on the same items: the second against the first, paired."""
+    from loco_mlx.adapters.registry import available_adapters
+    from loco_mlx.evaluation.benchmarks import read_benchmark
+    from loco_mlx.inference.engine import load_engine
+    from loco_mlx.adapters.registry import Registry
+
+    settings = settings or EvalSettings()
+    benchmark = read_benchmark(benchmark_path)
+    if base is None and not Path(first).expanduser().is_dir():
+        base = Registry().get(first).base_id
+    engine = load_engine(base, backend=backend)
+    engine.adapter_paths.update(available_adapters(engine.backend.loaded.record))
+    a_name, _ = adapter_location(first, engine)
+    b_name, _ = adapter_location(second, engine)
+    if a_name == b_name:
+        raise LocoError(f"--compare needs two different adapters, got '{a_name}' twice")
+    a_results, _ = run_side(engine, a_name, benchmark, settings, a_name, quiet)
+    b_results, _ = run_side(engine, b_name, benchmark, settings, b_name, quiet)
+    return {"first": a_name, "second": b_name, "benchmark": str(benchmark.path), "items": len(benchmark.items),
+            **compare(a_results, b_results)}  # fmt: skip

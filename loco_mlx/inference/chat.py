@@ -1,0 +1,238 @@
+"""Answering from the command line: one-shot `loco generate` and the `loco chat` REPL.
+
+History is trimmed from the oldest turn when the next prompt would not leave room
+for the reply; the current message is never cut (too long -> a clear error). In
+chat, `/adapter NAME` switches specialists in milliseconds through the engine's
+pool; a failed switch leaves the current adapter in place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+from loco_mlx.inference.engine import (
+    Engine,
+    GenerationStats,
+    InferenceConfig,
+    Message,
+    SamplingConfig,
+    StreamEvent,
+    build_messages,
+)
+from loco_mlx.errors import LocoError
+
+HELP = """commands:
+  /adapter NAME   switch to a registered adapter (/adapter none: the plain base;
+                  /adapter auto: let the router pick for each message)
+  /why            why the router chose the adapter for the last message
+  /adapters       list the adapters this base can use
+  /stats          memory of loaded adapters, switch times, last turn
+  /clear          forget the conversation so far
+  /system TEXT    set the system prompt (empty: remove it) and clear
+  /help           show this help
+  /quit           leave (also Ctrl-D)"""
+
+
+@dataclass
+class ChatSession:
+    engine: Engine
+    sampling: SamplingConfig
+    system: str | None = None
+    history: list[Message] = field(default_factory=list)
+    dropped_turns: int = 0
+    inference: InferenceConfig = field(default_factory=InferenceConfig)
+    last_stats: GenerationStats | None = None
+    last_decision: object | None = None  # the router's Decision for the last message (--adapter auto)
+
+    def clear(self) -> None:
+        self.history.clear()
+
+    def fit_messages(self, user_text: str) -> list[Message]:
+        """Messages for the next turn, dropping the oldest exchanges until the reply has room."""
+        backend = self.engine.backend
+        # Leave room for a reasonable reply, but never demand more than half the window.
+        reserve = min(self.sampling.max_tokens, backend.context_length // 2)
+        while True:
+            messages = build_messages(user_text, self.system, self.history)
+            if len(backend.encode_chat(messages)) + reserve <= backend.context_length:
+                return messages
+            if not self.history:
+                raise LocoError(
+                    f"this message is too long for the model's {backend.context_length}-token context; shorten it"
+                )
+            del self.history[:2]  # one user turn and its reply
+            self.dropped_turns += 1
+
+    def send(self, user_text: str) -> Iterator[StreamEvent]:
+        messages = self.fit_messages(user_text)
+        self.last_decision = self.engine.route(user_text)
+        note = route_note(self.last_decision)
+        if note:
+            yield StreamEvent("", notice=note)
+        reply = []
+        if self.inference.votes > 1:
+            result = self.engine.vote(messages, self.sampling, self.inference)
+            reply.append(result.text)
+            yield StreamEvent(result.text)
+            yield StreamEvent("", None, result.describe())
+        else:
+            for event in self.engine.chat(messages, self.sampling, self.inference):
+                reply.append(event.text)
+                self.last_stats = event.stats or self.last_stats
+                yield event
+        self.history += [{"role": "user", "content": user_text}, {"role": "assistant", "content": "".join(reply)}]
+
+
+def label(engine: Engine) -> str:
+    loaded = engine.backend.loaded
+    adapter = (engine.adapter or "base") + (" (auto)" if engine.auto else "")
+    return f"{loaded.record.id} + {adapter} ({loaded.device}, {loaded.compute.mode})"
+
+
+def route_note(decision) -> str | None:
+    """A short notice when routing was unsure or saw only part of the message; None otherwise."""
+    if decision is None:
+        return None
+    notes = []
+    if decision.low_confidence:
+        runner_up = decision.confidence - decision.margin
+        notes.append(
+            f"routed to {decision.label} with little margin ({decision.confidence:.2f} vs {runner_up:.2f}); "
+            "/adapter NAME picks one yourself"
+        )
+    if decision.truncated:
+        notes.append(f"the message is {decision.tokens} tokens: routed on its first and last parts")
+    return "(" + "; ".join(notes) + ")" if notes else None
+
+
+def stats_line(stats: GenerationStats | None, name: str) -> str:
+    if stats is None:
+        return f"[{name}]"
+    return (
+        f"[{name} | prompt {stats.prompt_tokens} tok, {stats.prompt_tps:.1f} tok/s | "
+        f"reply {stats.generated_tokens} tok, {stats.decode_tps:.1f} tok/s | {stats.finish_reason}]"
+    )
+
+
+def answer_once(engine: Engine, prompt: str, cfg, out: Callable[[str], object], err: Callable[[str], object]) -> None:
+    """`loco generate`: stream one reply (or vote), then a stats line on stderr."""
+    messages = build_messages(prompt, cfg.system)
+    note = route_note(engine.route(prompt))
+    if note:
+        err(note)
+    if cfg.inference.votes > 1:
+        result = engine.vote(messages, cfg.sampling, cfg.inference)
+        out(result.text + "\n")
+        err(f"[{label(engine)} | {result.describe()}]")
+        return
+    stats = None
+    for event in engine.chat(messages, cfg.sampling, cfg.inference):
+        out(event.text)
+        stats = event.stats or stats
+    out("\n")
+    err(stats_line(stats, label(engine)))
+
+
+def _command(session: ChatSession, text: str, write) -> bool:
+    """Run a slash command; False means quit."""
+    command, _, arg = text.partition(" ")
+    arg = arg.strip()
+    engine = session.engine
+    if command in ("/quit", "/exit"):
+        return False
+    if command == "/help":
+        write(HELP)
+    elif command == "/clear":
+        session.clear()
+        write("(conversation cleared)")
+    elif command == "/system":
+        session.system = arg or None
+        session.clear()
+        write(f"(system prompt {'set' if session.system else 'removed'}; conversation cleared)")
+    elif command == "/adapter":
+        if not arg:
+            write(f"(current adapter: {engine.adapter or 'none'}{', chosen by the router' if engine.auto else ''})")
+        elif arg == "auto":
+            if engine.router is None:
+                write("(no router here: start chat with --adapter auto)")
+            else:
+                engine.routing = True
+                write("(the router picks the adapter for each message)")
+        else:
+            try:
+                seconds = engine.use_adapter(arg)
+                engine.routing = False
+            except LocoError as exc:
+                write(f"error: {exc} (still using {engine.adapter or 'the plain base'})")
+            else:
+                write(f"(now using {engine.adapter or 'the plain base'}; switched in {seconds * 1000:.2f} ms)")
+    elif command == "/why":
+        from loco_mlx.router.accuracy import explain_lines
+
+        if session.last_decision is None:
+            write("(nothing routed yet: routing is on with --adapter auto)")
+        else:
+            write(f"(routed to {session.last_decision.label})")
+            for line in explain_lines(session.last_decision):
+                write(f"  {line}")
+    elif command == "/adapters":
+        names = sorted(engine.adapter_paths)
+        if not names:
+            write("(no adapters for this base; register one with `loco adapters add DIR`)")
+        for name in names:
+            mark = "*" if name == engine.adapter else " "
+            loaded = " (loaded)" if engine.pool and name in engine.pool.adapters else ""
+            write(f" {mark} {name}{loaded}  {engine.adapter_paths[name]}")
+    elif command == "/stats":
+        pool = engine.pool
+        if pool is not None:
+            for name, size in pool.memory_table():
+                write(f"  {name}: {size / 2**20:.2f} MiB")
+            times = sorted(pool.switch_seconds)
+            if times:
+                write(f"  switches: {len(times)}, median {times[len(times) // 2] * 1000:.2f} ms")
+        write(f"  history: {len(session.history) // 2} turns; last: {stats_line(session.last_stats, label(engine))}")
+    else:
+        write(f"unknown command {command}; /help lists them")
+    return True
+
+
+def run_repl(session: ChatSession, read: Callable[[str], str] = input, write=print) -> None:
+    if read is input:
+        try:
+            import readline  # noqa: F401  (arrow keys and history for input())
+        except ImportError:  # Windows
+            pass
+    write(f"chatting with {label(session.engine)}; /help for commands, /quit to leave")
+    while True:
+        try:
+            line = read(">>> ")
+        except (EOFError, KeyboardInterrupt):
+            write("")
+            return
+        text = line.strip()
+        if not text:
+            continue
+        if text.startswith("/"):
+            if not _command(session, text, write):
+                return
+            continue
+        note = None
+        try:
+            for event in session.send(text):
+                if event.notice:
+                    write(event.notice)
+                write(event.text, end="", flush=True)
+                note = event.note or note
+        except LocoError as exc:
+            write(f"error: {exc}")
+            continue
+        except KeyboardInterrupt:
+            write("\n(interrupted)")
+            continue
+        write("")
+        if session.dropped_turns:
+            write(f"(dropped {session.dropped_turns} oldest turn(s) to fit the context window)")
+            session.dropped_turns = 0
+        write(f"[{label(session.engine)} | {note}]" if note else stats_line(session.last_stats, label(session.engine)))
