@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from loco_mlx.inference.engine import InferenceConfig, SamplingConfig, check_backend
 from loco_mlx.errors import LocoError
+from loco_mlx.inference.engine import InferenceConfig, SamplingConfig, check_backend
 
 T = TypeVar("T")
 

@@ -84,8 +84,8 @@ class Demo:
         self.console.rule(f"[bold][{self.step_no}/{self.steps}] {title}[/bold]  ({elapsed:.0f} s)")
 
     def run(self) -> None:
-        from loco_mlx.inference.engine import load_engine
         from loco_mlx.adapters.registry import Registry
+        from loco_mlx.inference.engine import load_engine
 
         self.step("base model")
         from loco_mlx.bases.resolve import resolve_base
@@ -168,8 +168,8 @@ class Demo:
         return decisions
 
     def answer(self, engine, items, decisions) -> None:
-        from loco_mlx.inference.engine import InferenceConfig, SamplingConfig
         from loco_mlx.evaluation.gate import score_items
+        from loco_mlx.inference.engine import InferenceConfig, SamplingConfig
 
         sampling = SamplingConfig(max_tokens=self.s.max_tokens, temperature=0.0)
         inference = InferenceConfig(reread=True)

@@ -33,8 +33,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from loco_mlx.evaluation.benchmarks import Benchmark, read_benchmark
-    from loco_mlx.inference.engine import load_engine
     from loco_mlx.evaluation.gate import EvalSettings, answer_items, score_items
+    from loco_mlx.inference.engine import load_engine
     from loco_mlx.runtime import loaded_blas
 
     bench = read_benchmark(args.benchmark)

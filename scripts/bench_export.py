@@ -52,11 +52,11 @@ def main() -> None:
     ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args()
 
-    from loco_mlx.inference.engine import load_engine
     from loco_mlx.cli.export import resolve_target
     from loco_mlx.export.fuse import fused_weights
     from loco_mlx.export.gguf_writer import write_gguf
     from loco_mlx.export.verify import check_parity
+    from loco_mlx.inference.engine import load_engine
 
     name, adapter_dir, record = resolve_target(args.adapter, None)
     engine = load_engine(record, adapter_path=str(adapter_dir))

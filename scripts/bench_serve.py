@@ -40,8 +40,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def register(registry_path: Path, adapters: list[Path]) -> list[str]:
-    from loco_mlx.bases.resolve import resolve_base
     from loco_mlx.adapters.registry import GateSummary, Registry
+    from loco_mlx.bases.resolve import resolve_base
 
     resolve_base("default")  # imported first if new: the adapters are bound to it
     registry, names = Registry(registry_path), []

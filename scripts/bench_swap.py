@@ -103,9 +103,9 @@ def main() -> None:
     import mlx.core as mx
     from mlx_lm import load as mlx_lm_load
 
+    from loco_mlx.adapters.pool import AdapterPool
     from loco_mlx.bases.loading import load_base
     from loco_mlx.bases.resolve import resolve_base
-    from loco_mlx.adapters.pool import AdapterPool
     from loco_mlx.runtime import loaded_blas
 
     workdir = Path(tempfile.mkdtemp(prefix="bench_swap_"))

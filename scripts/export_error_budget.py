@@ -116,11 +116,11 @@ def main() -> None:
 
     from llama_cpp import Llama
 
-    from loco_mlx.inference.engine import load_engine
     from loco_mlx.cli.export import resolve_target
     from loco_mlx.export.fuse import FusedModel, fused_weights
     from loco_mlx.export.gguf_writer import write_gguf
     from loco_mlx.export.verify import F32, PROMPTS, llama_sequence_logits, mlx_greedy
+    from loco_mlx.inference.engine import load_engine
 
     name, adapter_dir, record = resolve_target(args.adapter, None)
     engine = load_engine(record, adapter_path=str(adapter_dir))

@@ -14,6 +14,9 @@ import sys
 
 import pytest
 
+from loco_mlx.bases.loading import load_base
+from loco_mlx.bases.resolve import import_base
+from loco_mlx.bases.store import BaseStore
 from loco_mlx.data.datasets import (
     Example,
     load_dataset,
@@ -26,9 +29,6 @@ from loco_mlx.data.datasets import (
     validate,
 )
 from loco_mlx.errors import LocoError
-from loco_mlx.bases.loading import load_base
-from loco_mlx.bases.resolve import import_base
-from loco_mlx.bases.store import BaseStore
 from tests.fixtures.tiny_gguf import write_tiny_gguf
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from loco_mlx.inference.chat import ChatSession, run_repl, stats_line
-from loco_mlx.inference.engine import Engine, MLXBackend, SamplingConfig
-from loco_mlx.errors import LocoError
 from loco_mlx.bases.loading import load_base
 from loco_mlx.bases.resolve import import_base
+from loco_mlx.errors import LocoError
+from loco_mlx.inference.chat import ChatSession, run_repl, stats_line
+from loco_mlx.inference.engine import Engine, MLXBackend, SamplingConfig
 from tests.fixtures.tiny_gguf import write_tiny_gguf
 
 

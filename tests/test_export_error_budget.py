@@ -35,9 +35,9 @@ def test_q8_0_input_rounding_is_the_q8_0_block_format(budget):
 
 
 def test_stored_weights_are_what_the_file_holds(budget, loco_home, tmp_path):
+    from loco_mlx.bases.resolve import import_base
     from loco_mlx.export.fuse import fused_weights
     from loco_mlx.export.gguf_writer import write_gguf
-    from loco_mlx.bases.resolve import import_base
 
     record = import_base(str(write_tiny_gguf(tmp_path / "tiny.gguf", "llama", "F16")), "tiny")
     fused = fused_weights(record)

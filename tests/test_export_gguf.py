@@ -11,14 +11,14 @@ import mlx.core as mx
 import numpy as np
 import pytest
 
-from loco_mlx.errors import LocoError
-from loco_mlx.export import gguf_writer
-from loco_mlx.export.fuse import FusedModel, fused_weights
-from loco_mlx.export.gguf_writer import EXPORT_TYPES, write_gguf
 from loco_mlx.bases.gguf_import import llama3_rope_factors
 from loco_mlx.bases.loading import load_base
 from loco_mlx.bases.resolve import import_base
 from loco_mlx.bases.store import BaseStore
+from loco_mlx.errors import LocoError
+from loco_mlx.export import gguf_writer
+from loco_mlx.export.fuse import FusedModel, fused_weights
+from loco_mlx.export.gguf_writer import EXPORT_TYPES, write_gguf
 from tests.fixtures.tiny_gguf import ARCHS, CHAT_TEMPLATE, tiny_hf_weights, tiny_tokenizer, write_tiny_gguf
 
 IDS = [1, 5, 40, 77, 120, 9, 250, 31, 2, 1, 60, 61]

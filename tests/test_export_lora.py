@@ -12,12 +12,12 @@ import mlx.core as mx
 import numpy as np
 import pytest
 
-from loco_mlx.errors import LocoError
-from loco_mlx.export.lora_gguf import write_lora_gguf
-from loco_mlx.export.peft import write_peft
 from loco_mlx.bases.loading import load_base
 from loco_mlx.bases.resolve import import_base
 from loco_mlx.bases.store import BaseStore
+from loco_mlx.errors import LocoError
+from loco_mlx.export.lora_gguf import write_lora_gguf
+from loco_mlx.export.peft import write_peft
 from tests.fixtures.tiny_gguf import write_tiny_gguf
 
 IDS = [1, 5, 40, 77, 120, 9, 250, 31, 2, 1, 60, 61]

@@ -10,11 +10,11 @@ import mlx.nn as nn
 import numpy as np
 import pytest
 
-from loco_mlx.errors import LocoError
 from loco_mlx.bases.gguf_import import hf_tensor_name, import_gguf
 from loco_mlx.bases.loading import load_base
 from loco_mlx.bases.resolve import import_base
 from loco_mlx.bases.store import BaseStore
+from loco_mlx.errors import LocoError
 from tests.fixtures.bad_gguf import truncated_gguf, unsupported_arch_gguf, unsupported_type_gguf
 from tests.fixtures.tiny_gguf import ARCHS, llama_unpermute, tiny_hf_weights, write_tiny_gguf
 

@@ -16,8 +16,8 @@ import pytest
 from tokenizers import Tokenizer
 from tokenizers.pre_tokenizers import ByteLevel
 
-from loco_mlx.errors import LocoError
 from loco_mlx.bases.gguf_tokenizer import write_tokenizer_files
+from loco_mlx.errors import LocoError
 
 CHAT_TEMPLATE = (
     "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content']"

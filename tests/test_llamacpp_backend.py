@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from loco_mlx.inference.engine import SamplingConfig, chat_token_ids, resolve_backend
 from loco_mlx.errors import LocoError
+from loco_mlx.inference.engine import SamplingConfig, chat_token_ids, resolve_backend
 from tests.test_cli import assert_user_error, loco
 
 pytestmark = [pytest.mark.integration, pytest.mark.llamacpp]
@@ -44,8 +44,8 @@ def home(default_home):
 
 @pytest.fixture(scope="module")
 def engine(home):
-    from loco_mlx.inference.llamacpp import llamacpp_engine
     from loco_mlx.bases.store import BaseStore
+    from loco_mlx.inference.llamacpp import llamacpp_engine
 
     engine = llamacpp_engine(BaseStore(home).get("smollm2-135m-instruct"), dict(ADAPTERS))
     yield engine
@@ -159,9 +159,9 @@ def test_lora_gguf_is_converted_once_and_again_when_the_weights_change(engine, t
 def test_a_base_without_a_gguf_is_exported_to_f16_once(tmp_path, monkeypatch):
     import dataclasses
 
-    from loco_mlx.inference.llamacpp import LlamaCppBackend, base_gguf
     from loco_mlx.bases.resolve import import_base
     from loco_mlx.bases.store import BaseStore
+    from loco_mlx.inference.llamacpp import LlamaCppBackend, base_gguf
     from tests.fixtures.tiny_gguf import write_tiny_gguf
 
     monkeypatch.setenv("LOCO_HOME", str(tmp_path / "home"))
@@ -185,9 +185,9 @@ def test_a_base_without_a_gguf_is_exported_to_f16_once(tmp_path, monkeypatch):
 def test_concurrent_requests_through_the_server_never_see_another_adapter(engine, tmp_path, monkeypatch):
     from openai import OpenAI
 
-    from loco_mlx.inference.llamacpp import open_llamacpp_router
-    from loco_mlx.bases.store import BaseStore
     from loco_mlx.adapters.registry import GateSummary, Registry
+    from loco_mlx.bases.store import BaseStore
+    from loco_mlx.inference.llamacpp import open_llamacpp_router
     from loco_mlx.serve import ServeSettings, create_app
     from tests.test_serve import running
 

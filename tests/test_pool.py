@@ -8,11 +8,11 @@ import mlx.core as mx
 import numpy as np
 import pytest
 
-from loco_mlx.errors import LocoError
+from loco_mlx.adapters.pool import AdapterPool
 from loco_mlx.bases.loading import load_base
 from loco_mlx.bases.resolve import import_base
 from loco_mlx.bases.store import BaseStore
-from loco_mlx.adapters.pool import AdapterPool
+from loco_mlx.errors import LocoError
 from tests.fixtures.tiny_gguf import write_tiny_gguf
 
 IDS = mx.array([[1, 5, 40, 77, 120, 9, 250, 31]])

@@ -23,9 +23,9 @@ import yaml
 from typer.testing import CliRunner
 
 from loco_mlx.adapters import registry as registry_module
-from loco_mlx.errors import LocoError
-from loco_mlx.bases.store import BaseStore
 from loco_mlx.adapters.registry import GateSummary, Registry, check_name, version_key
+from loco_mlx.bases.store import BaseStore
+from loco_mlx.errors import LocoError
 from tests.fixtures.tiny_gguf import write_tiny_gguf
 
 # The tiny llama: hidden 64, k/v 2 heads x 16. Projection -> (input, output) features.

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from loco_mlx.errors import LocoError
 from loco_mlx.data.replay import draw, read_prompts, write_replay
+from loco_mlx.errors import LocoError
 from loco_mlx.train.run import add_replay
 
 

@@ -7,10 +7,10 @@ import shutil
 
 import pytest
 
-from loco_mlx.errors import LocoError
 from loco_mlx.bases.gguf_import import import_gguf
 from loco_mlx.bases.resolve import classify_spec, import_base, import_spec, resolve_base
 from loco_mlx.bases.store import BaseStore, fingerprint
+from loco_mlx.errors import LocoError
 from tests.fixtures.tiny_gguf import write_tiny_gguf
 
 

@@ -23,8 +23,8 @@ def env(default_env, tmp_path):
 
 def register_math(env, tmp_path, name="math"):
     """A registered, SHIP-gated, promoted adapter (random LoRA weights: routing never reads them)."""
-    from loco_mlx.bases.store import BaseStore
     from loco_mlx.adapters.registry import GateSummary, Registry
+    from loco_mlx.bases.store import BaseStore
     from tests.test_pool import write_adapter
 
     record = BaseStore(Path(env["LOCO_HOME"])).get("smollm2-135m-instruct")

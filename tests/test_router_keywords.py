@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from loco_mlx.router.keywords import Keyword, KeywordMatcher, inflections, words
 from loco_mlx.router.hybrid import Router
+from loco_mlx.router.keywords import Keyword, KeywordMatcher, inflections, words
 
 KEYWORDS = {
     "math": {"sum": 2.0, "plus": 1.0, "how many": 1.0, "add": 1.0, "+": 0.5, "divide": 1.0},

@@ -60,11 +60,11 @@ def running(app):
 
 @pytest.fixture(scope="module")
 def served(default_home, tmp_path_factory):
-    from loco_mlx.inference.engine import Engine, MLXBackend
-    from loco_mlx.bases.loading import load_base
-    from loco_mlx.bases.store import BaseStore
     from loco_mlx.adapters.pool import AdapterPool
     from loco_mlx.adapters.registry import GateSummary, Registry
+    from loco_mlx.bases.loading import load_base
+    from loco_mlx.bases.store import BaseStore
+    from loco_mlx.inference.engine import Engine, MLXBackend
     from loco_mlx.router.hybrid import open_router
     from tests.test_pool import write_adapter
 

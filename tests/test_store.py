@@ -7,9 +7,9 @@ import json
 import mlx.core as mx
 import pytest
 
+from loco_mlx.bases.store import BaseStore, check_base_id, fingerprint, slugify
 from loco_mlx.errors import LocoError
 from loco_mlx.files import write_atomic
-from loco_mlx.bases.store import BaseStore, check_base_id, fingerprint, slugify
 
 
 def _model_dir(path, tensors: dict, config: dict | None = None, shards: int = 1):

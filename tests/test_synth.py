@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 
 from loco_mlx import synth
-from loco_mlx.evaluation.benchmarks import read_benchmark
 from loco_mlx.data.contamination import check_contamination
 from loco_mlx.data.contamination import read_benchmark as read_contamination_items
 from loco_mlx.data.datasets import load_dataset, validate
-from loco_mlx.errors import LocoError
-from loco_mlx.evaluation.scorers import score
 from loco_mlx.data.synth import common
+from loco_mlx.errors import LocoError
+from loco_mlx.evaluation.benchmarks import read_benchmark
+from loco_mlx.evaluation.scorers import score
 
 REPO = Path(__file__).resolve().parent.parent
 DOMAINS = ("math", "json", "code")

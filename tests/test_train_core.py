@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from mlx.utils import tree_flatten
 
-from loco_mlx.data.datasets import Example
-from loco_mlx.errors import LocoError
 from loco_mlx.bases.loading import load_base
 from loco_mlx.bases.resolve import import_base
+from loco_mlx.data.datasets import Example
+from loco_mlx.errors import LocoError
 from loco_mlx.train.batches import BatchPlan, encode_example, make_arrays
 from loco_mlx.train.config import TrainConfig
 from loco_mlx.train.loop import Trainer

@@ -53,10 +53,10 @@ from pathlib import Path
 import yaml
 
 from loco_mlx.adapters.directory import MANIFEST, check_adapter_files, check_base_binding, read_adapter_dir
-from loco_mlx.errors import LocoError
-from loco_mlx.files import write_atomic
 from loco_mlx.bases.resolve import HF_REPO_RE, hf_snapshot
 from loco_mlx.bases.store import BaseRecord, BaseStore, loco_home
+from loco_mlx.errors import LocoError
+from loco_mlx.files import write_atomic
 
 try:
     import fcntl

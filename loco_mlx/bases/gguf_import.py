@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from loco_mlx.errors import LocoError
 from loco_mlx.bases.gguf_file import GGUFFile, read_gguf, read_tensor
+from loco_mlx.errors import LocoError
 
 SUPPORTED_ARCHITECTURES = ("llama", "qwen2", "qwen3")
 

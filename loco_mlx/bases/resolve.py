@@ -17,8 +17,8 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from loco_mlx.errors import LocoError
 from loco_mlx.bases.store import BaseRecord, BaseStore, check_base_id, fingerprint, slugify, weight_files
+from loco_mlx.errors import LocoError
 
 DEFAULT_SPEC = "default"
 EMBEDDED_DEFAULT_ID = "smollm2-135m-instruct"

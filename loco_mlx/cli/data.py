@@ -188,8 +188,8 @@ def replay_cmd(
     seed: int = typer.Option(0, "--seed", help="Seed of the draw."),
 ) -> None:
     """Answer prompts outside an adapter's task with the base itself, for a recipe's `replay:` list."""
-    from loco_mlx.inference.engine import load_engine
     from loco_mlx.data.replay import ReplaySettings, base_replies, draw, read_prompts, write_replay
+    from loco_mlx.inference.engine import load_engine
 
     settings = ReplaySettings(max_tokens, batch_size, seed)
     drawn = [draw(read_prompts(path), count, seed) for path in prompts]  # every file is read before the base loads

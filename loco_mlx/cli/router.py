@@ -8,13 +8,10 @@ from typing import List, Optional
 
 import typer
 
+from loco_mlx.cli.options import err
 from loco_mlx.errors import LocoError
 
 router_app = typer.Typer(help="Fit, evaluate and inspect the query router.", no_args_is_help=True)
-
-
-def _err(message: str) -> None:
-    typer.echo(message, err=True)
 
 
 def _registry():
@@ -107,11 +104,11 @@ def fit_cmd(
                            pooling, max_tokens)  # fmt: skip
     encoder = BaseEncoder(loaded.model, loaded.tokenizer, config)
     total = sum(len(q) for q in queries.values())
-    _err(f"fitting the router for {len(entries)} adapters on {record.id} (layer {config.layer}, {total} queries)")
+    err(f"fitting the router for {len(entries)} adapters on {record.id} (layer {config.layer}, {total} queries)")
 
     def progress(done: int, count: int) -> None:
         if sys.stderr.isatty() and (done % 25 == 0 or done == count):
-            _err(f"\r  embedded {done}/{count}" + ("\n" if done == count else ""))
+            err(f"\r  embedded {done}/{count}" + ("\n" if done == count else ""))
 
     fitted = fit_router(
         encoder, queries, {e.name: e.keywords for e in entries}, {"id": record.id, "fingerprint": record.fingerprint},
@@ -174,7 +171,7 @@ def eval_cmd(
     registry = _registry()
     record = _router_base(registry, base)
     loaded = load_base(record)
-    router = open_router(registry, loaded.model, loaded.tokenizer, record, warn=_err)
+    router = open_router(registry, loaded.model, loaded.tokenizer, record, warn=err)
     report = evaluate_router(router, items)
     typer.echo(json.dumps(report, indent=2) if json_output else format_report(report))
 
@@ -221,7 +218,7 @@ def route_cmd(
     registry = _registry()
     record = _router_base(registry, base)
     loaded = load_base(record)
-    router = open_router(registry, loaded.model, loaded.tokenizer, record, warn=_err)
+    router = open_router(registry, loaded.model, loaded.tokenizer, record, warn=err)
     decision = router.route(query)
     if json_output:
         typer.echo(json.dumps(decision_dict(decision), indent=2))
@@ -232,4 +229,4 @@ def route_cmd(
         for line in explain_lines(decision):
             typer.echo(f"  {line}")
     elif decision.truncated:
-        _err(f"note: the query is {decision.tokens} tokens; it was routed on its first and last parts")
+        err(f"note: the query is {decision.tokens} tokens; it was routed on its first and last parts")

@@ -21,8 +21,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from loco_mlx.inference.engine import chat_token_ids
 from loco_mlx.errors import LocoError
+from loco_mlx.inference.engine import chat_token_ids
 
 ROLES = ("system", "user", "assistant")
 SHAREGPT_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "system": "system"}

@@ -19,10 +19,10 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from loco_mlx.evaluation.benchmarks import Benchmark, BenchmarkItem
-from loco_mlx.inference.engine import Engine, InferenceConfig, SamplingConfig
 from loco_mlx.errors import LocoError
+from loco_mlx.evaluation.benchmarks import Benchmark, BenchmarkItem
 from loco_mlx.files import write_atomic
+from loco_mlx.inference.engine import Engine, InferenceConfig, SamplingConfig
 
 
 @dataclass
@@ -174,7 +174,8 @@ def _scoring_code_digest() -> str:
 
     package = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
-    scoring = [*package.glob("evaluation/scorers/*.py"), package / "inference/answers.py", package / "inference/engine.py"]
+    scoring = [*package.glob("evaluation/scorers/*.py"), package / "inference" / "answers.py"]
+    scoring.append(package / "inference" / "engine.py")
     for file in sorted(scoring):
         digest.update(file.read_bytes())
     return digest.hexdigest()
@@ -284,8 +285,8 @@ def evaluate(
     from loco_mlx.adapters.directory import read_adapter_dir
     from loco_mlx.adapters.registry import available_adapters
     from loco_mlx.evaluation.benchmarks import read_benchmark
-    from loco_mlx.inference.engine import load_engine
     from loco_mlx.evaluation.stats import gate_verdict
+    from loco_mlx.inference.engine import load_engine
 
     settings = settings or EvalSettings()
     benchmark = read_benchmark(benchmark_path)
@@ -385,10 +386,9 @@ def compare_adapters(first: str, second: str, benchmark_path: str, base: str | N
                      settings: EvalSettings | None = None, quiet: bool = False,
                      backend: str = "mlx") -> dict:  # fmt: skip
     """Two adapters (or two versions) on the same items: the second against the first, paired."""
-    from loco_mlx.adapters.registry import available_adapters
+    from loco_mlx.adapters.registry import Registry, available_adapters
     from loco_mlx.evaluation.benchmarks import read_benchmark
     from loco_mlx.inference.engine import load_engine
-    from loco_mlx.adapters.registry import Registry
 
     settings = settings or EvalSettings()
     benchmark = read_benchmark(benchmark_path)

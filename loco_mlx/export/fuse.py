@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 
 from loco_mlx.adapters.directory import check_adapter_files, check_base_binding, load_lora_factors, read_adapter_dir
-from loco_mlx.errors import LocoError
 from loco_mlx.bases.store import BaseRecord, weight_files
+from loco_mlx.errors import LocoError
 
 # Tensors some checkpoints carry that no model computes with (mlx-lm's sanitize drops them too).
 _IGNORED_SUFFIXES = ("rotary_emb.inv_freq",)

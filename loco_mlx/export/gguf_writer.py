@@ -32,11 +32,11 @@ from typing import Any
 import gguf
 import numpy as np
 
+from loco_mlx.bases.gguf_import import ROPE_FREQS, llama3_rope_factors
+from loco_mlx.bases.store import BaseRecord
 from loco_mlx.errors import LocoError
 from loco_mlx.export.fuse import FusedModel
 from loco_mlx.export.names import gguf_tensor_name, permute_rope_rows
-from loco_mlx.bases.gguf_import import ROPE_FREQS, llama3_rope_factors
-from loco_mlx.bases.store import BaseRecord
 
 SUPPORTED_ARCHITECTURES = ("llama", "qwen2", "qwen3")
 _Q = gguf.GGMLQuantizationType

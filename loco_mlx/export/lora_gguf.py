@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from loco_mlx.adapters.directory import check_adapter_files, check_base_binding, load_lora_factors, read_adapter_dir
+from loco_mlx.bases.gguf_import import SUPPORTED_ARCHITECTURES
 from loco_mlx.errors import LocoError
 from loco_mlx.export.names import gguf_tensor_name, permute_rope_rows
-from loco_mlx.bases.gguf_import import SUPPORTED_ARCHITECTURES
 
 # The projections llama.cpp applies a LoRA to in every architecture we export.
 PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from loco_mlx.errors import LocoError
 from loco_mlx.bases.gguf_import import _BLOCK_NAMES, _GLOBAL_NAMES
+from loco_mlx.errors import LocoError
 
 _TO_GGUF_BLOCK = {hf: gguf for gguf, hf in _BLOCK_NAMES.items()}
 _TO_GGUF_GLOBAL = {hf: gguf for gguf, hf in _GLOBAL_NAMES.items()}

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
+from loco_mlx.bases.resolve import EMBEDDED_DEFAULT_ID
 from loco_mlx.errors import LocoError
 from loco_mlx.export.lora_gguf import LoraWeights, read_lora
-from loco_mlx.bases.resolve import EMBEDDED_DEFAULT_ID
 
 CONFIG_FILE = "adapter_config.json"
 WEIGHTS_FILE = "adapter_model.safetensors"

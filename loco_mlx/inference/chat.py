@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
+from loco_mlx.errors import LocoError
 from loco_mlx.inference.engine import (
     Engine,
     GenerationStats,
@@ -20,7 +21,6 @@ from loco_mlx.inference.engine import (
     StreamEvent,
     build_messages,
 )
-from loco_mlx.errors import LocoError
 
 HELP = """commands:
   /adapter NAME   switch to a registered adapter (/adapter none: the plain base;

@@ -310,8 +310,8 @@ def load_engine(
 
         engine = llamacpp_engine(base, adapter_paths)
     else:
-        from loco_mlx.bases.loading import load_base
         from loco_mlx.adapters.pool import AdapterPool
+        from loco_mlx.bases.loading import load_base
 
         loaded = load_base(base, compute)
         engine = Engine(MLXBackend(loaded), AdapterPool(loaded), adapter_paths)

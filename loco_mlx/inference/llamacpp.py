@@ -35,9 +35,9 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from loco_mlx.inference.engine import Engine, GenerationStats, Message, SamplingConfig, StreamEvent, chat_token_ids
-from loco_mlx.errors import LocoError
 from loco_mlx.adapters.pool import AdapterCache
+from loco_mlx.errors import LocoError
+from loco_mlx.inference.engine import Engine, GenerationStats, Message, SamplingConfig, StreamEvent, chat_token_ids
 from loco_mlx.inference.voting import Sample
 
 STALE_AFTER_S = 600  # an older conversion of a retrained adapter is deleted once unused this long
@@ -108,8 +108,8 @@ def lora_gguf(record, adapter_dir: str | Path) -> Path:
     Named <name>-<directory>-<content>.gguf: the directory part tells two adapters of the same
     name apart, so retraining one replaces only its own older conversions."""
     from loco_mlx.adapters.directory import check_base_binding, read_adapter_dir
-    from loco_mlx.export.lora_gguf import write_lora_gguf
     from loco_mlx.bases.store import slugify
+    from loco_mlx.export.lora_gguf import write_lora_gguf
 
     directory, _, manifest = read_adapter_dir(adapter_dir)
     check_base_binding(directory, manifest, record)

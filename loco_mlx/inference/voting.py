@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from loco_mlx.inference.answers import extract_number, format_number, normalise_text
 from loco_mlx.errors import LocoError
+from loco_mlx.inference.answers import extract_number, format_number, normalise_text
 
 VOTE_METHODS = ("auto", "numeric", "exact", "best")
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from loco_mlx.inference.engine import Engine
 from loco_mlx.errors import LocoError
+from loco_mlx.inference.engine import Engine
 from loco_mlx.serve.errors import ApiError, shown
 from loco_mlx.serve.schema import ModelCard
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from loco_mlx.inference.engine import SamplingConfig
 from loco_mlx.errors import LocoError
+from loco_mlx.inference.engine import SamplingConfig
 
 
 @dataclass

@@ -22,9 +22,9 @@ import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from loco_mlx.bases.resolve import import_spec
 from loco_mlx.errors import LocoError
 from loco_mlx.files import write_atomic
-from loco_mlx.bases.resolve import import_spec
 from loco_mlx.runtime import package_versions
 from loco_mlx.train.config import TrainConfig
 
@@ -155,8 +155,8 @@ def run_training(
 ) -> TrainResult:
     import mlx.core as mx
 
-    from loco_mlx.data.datasets import load_dataset, require_valid, stats
     from loco_mlx.bases.loading import load_base
+    from loco_mlx.data.datasets import load_dataset, require_valid, stats
     from loco_mlx.train.batches import encode_example
     from loco_mlx.train.loop import Trainer
     from loco_mlx.train.metrics import MetricsLog, read_metrics

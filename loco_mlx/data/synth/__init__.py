@@ -9,10 +9,10 @@ contamination guarantee.
 
 from __future__ import annotations
 
-from loco_mlx.errors import LocoError
 from loco_mlx.data.synth import code_tasks, json_extract, math_problems
 from loco_mlx.data.synth.common import Domain, Sample, SynthData, check_out_dir, heldout_templates, write_dataset
 from loco_mlx.data.synth.common import generate as generate_domain
+from loco_mlx.errors import LocoError
 
 DOMAINS: dict[str, Domain] = {d.name: d for d in (math_problems.DOMAIN, json_extract.DOMAIN, code_tasks.DOMAIN)}
 DEFAULT_SIZES = {"train": 600, "valid": 60, "benchmark": 120}

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from itertools import groupby
 from typing import Any, Callable
 
-from loco_mlx.errors import LocoError
 from loco_mlx.data.synth.common import Domain, Sample, Template, render
+from loco_mlx.errors import LocoError
 
 WORDS = ("apple", "river", "stone", "light", "garden", "music", "window", "planet", "coffee", "forest", "yellow",
          "bridge", "candle", "orange", "silver", "rocket", "pencil", "summer", "dragon", "tree", "sky", "moon",

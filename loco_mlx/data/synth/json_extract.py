@@ -14,8 +14,8 @@ import random
 import re
 from dataclasses import dataclass
 
-from loco_mlx.errors import LocoError
 from loco_mlx.data.synth.common import Domain, Sample, Template, article, render
+from loco_mlx.errors import LocoError
 
 KEYS = ("name", "age", "city", "job")
 FEMALE = ("Ana", "Beatriz", "Chloe", "Dana", "Elena", "Fatima", "Grace", "Hana", "Ines", "Julia", "Keiko", "Lena",

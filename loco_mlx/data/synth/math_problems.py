@@ -12,8 +12,8 @@ import random
 import re
 from typing import Callable
 
-from loco_mlx.errors import LocoError
 from loco_mlx.data.synth.common import DIFFICULTIES, Domain, Sample, Template, render
+from loco_mlx.errors import LocoError
 
 NAMES = ("Ana", "Ben", "Chloe", "Dev", "Emma", "Farid", "Grace", "Hugo", "Iris", "Jonas", "Kemi", "Liam", "Mina",
          "Noah", "Olga", "Pablo", "Quinn", "Rosa", "Sami", "Tara", "Umar", "Vera", "Wei", "Yusuf", "Zoe", "Aiko",

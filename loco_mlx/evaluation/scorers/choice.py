@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from loco_mlx.inference.answers import strip_thinking
 from loco_mlx.errors import LocoError
 from loco_mlx.evaluation.scorers.base import Score
+from loco_mlx.inference.answers import strip_thinking
 
 DEFAULTS: dict[str, Any] = {"choices": "ABCD"}
 

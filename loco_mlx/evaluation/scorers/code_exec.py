@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from loco_mlx.inference.answers import strip_thinking
 from loco_mlx.errors import LocoError
 from loco_mlx.evaluation.scorers.base import Score
+from loco_mlx.inference.answers import strip_thinking
 
 DEFAULTS: dict[str, Any] = {"timeout": 5.0, "memory_mb": 512}
 _FENCE = re.compile(r"```[ \t]*([\w+-]*)[ \t]*\n(.*?)```", re.DOTALL)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from loco_mlx.inference.answers import normalise_text
 from loco_mlx.errors import LocoError
 from loco_mlx.evaluation.scorers.base import Score, check_choice
+from loco_mlx.inference.answers import normalise_text
 
 DEFAULTS: dict[str, Any] = {"mode": "any", "lowercase": True, "strip_punctuation": True, "whole_words": False}
 

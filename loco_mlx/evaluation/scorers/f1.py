@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from loco_mlx.inference.answers import normalise_text, strip_thinking
 from loco_mlx.errors import LocoError
 from loco_mlx.evaluation.scorers.base import Score
+from loco_mlx.inference.answers import normalise_text, strip_thinking
 
 DEFAULTS: dict[str, Any] = {"threshold": 1.0}
 _MARKER = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")

@@ -14,9 +14,9 @@ import json
 import re
 from typing import Any
 
-from loco_mlx.inference.answers import normalise_text, strip_thinking
 from loco_mlx.errors import LocoError
 from loco_mlx.evaluation.scorers.base import Score, check_choice
+from loco_mlx.inference.answers import normalise_text, strip_thinking
 
 DEFAULTS: dict[str, Any] = {"which": "last", "lowercase": True, "strip_punctuation": False}
 _FENCE = re.compile(r"```(?:json)?\s*\n(.*?)```", re.DOTALL | re.IGNORECASE)

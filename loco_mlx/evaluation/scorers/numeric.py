@@ -14,9 +14,9 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from loco_mlx.inference.answers import extract_number_token, format_number, parse_number
 from loco_mlx.errors import LocoError
 from loco_mlx.evaluation.scorers.base import Score, check_choice
+from loco_mlx.inference.answers import extract_number_token, format_number, parse_number
 
 DEFAULTS: dict[str, Any] = {"tolerance": 0.0, "relative": 1e-6, "percent": "either"}
 

@@ -1,0 +1,132 @@
+"""`loco generate`, `loco chat` and `loco serve`: answering over one engine."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from loco_mlx.cli.options import (
+    AdapterOption,
+    AdapterPathOption,
+    BackendOption,
+    BaseOption,
+    ComputeOption,
+    ConfigOption,
+    RereadOption,
+    VoteMethodOption,
+    VotesOption,
+    VoteTempOption,
+    err,
+    generate_config,
+)
+
+
+def _engine(cfg, adapter_path):
+    from loco_mlx.adapters.registry import available_adapters
+    from loco_mlx.inference.engine import load_engine
+
+    engine = load_engine(
+        cfg.base, cfg.compute, adapter_path=str(adapter_path) if adapter_path else None, backend=cfg.backend
+    )
+    engine.adapter_paths.update(available_adapters(engine.backend.loaded.record, cfg.adapter_dirs))
+    if cfg.adapter_memory_mb is not None:
+        engine.pool.budget_bytes = int(cfg.adapter_memory_mb * 2**20)
+    if cfg.adapter == "auto" and not adapter_path:
+        from loco_mlx.adapters.registry import Registry
+
+        loaded = engine.backend.loaded
+        if engine.backend.name == "llamacpp":  # routing embeds with an MLX copy of the base, loaded when needed
+            from loco_mlx.inference.llamacpp import open_llamacpp_router
+
+            engine.router = open_llamacpp_router(engine.backend, Registry(), err)
+        else:
+            from loco_mlx.router.hybrid import open_router
+
+            engine.router = open_router(Registry(), loaded.model, loaded.tokenizer, loaded.record, engine.pool, err)
+    elif not adapter_path:
+        engine.use_adapter(cfg.adapter)
+    return engine
+
+
+def generate(
+    prompt: str = typer.Argument(..., help="The user message."),
+    base: Optional[str] = BaseOption,
+    adapter: Optional[str] = AdapterOption,
+    adapter_path: Optional[Path] = AdapterPathOption,
+    system: Optional[str] = typer.Option(None, "--system", help="System prompt."),
+    max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Most tokens to generate.", show_default="512"),
+    temp: Optional[float] = typer.Option(None, "--temp", help="Sampling temperature; 0 is greedy.", show_default="0.7"),
+    top_p: Optional[float] = typer.Option(None, "--top-p", help="Nucleus sampling mass, 1 = off.", show_default="1"),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed for reproducible sampling."),
+    reread: Optional[bool] = RereadOption,
+    votes: Optional[int] = VotesOption,
+    vote_temp: Optional[float] = VoteTempOption,
+    vote_method: Optional[str] = VoteMethodOption,
+    compute: Optional[str] = ComputeOption,
+    backend: Optional[str] = BackendOption,
+    config: Optional[Path] = ConfigOption,
+) -> None:
+    """Answer one prompt, streaming the reply to stdout (stats go to stderr)."""
+    from loco_mlx.inference.chat import answer_once
+
+    cfg = generate_config(
+        config, base=base, adapter=adapter, system=system, compute=compute, max_tokens=max_tokens, temp=temp,
+        top_p=top_p, seed=seed, reread=reread, votes=votes, vote_temp=vote_temp, vote_method=vote_method,
+        backend=backend,
+    )  # fmt: skip
+    answer_once(_engine(cfg, adapter_path), prompt, cfg, out=sys.stdout.write, err=err)
+
+
+def chat(
+    base: Optional[str] = BaseOption,
+    adapter: Optional[str] = AdapterOption,
+    adapter_path: Optional[Path] = AdapterPathOption,
+    system: Optional[str] = typer.Option(None, "--system", help="System prompt."),
+    max_tokens: Optional[int] = typer.Option(None, "--max-tokens", help="Most tokens per reply.", show_default="512"),
+    temp: Optional[float] = typer.Option(None, "--temp", help="Sampling temperature; 0 is greedy.", show_default="0.7"),
+    top_p: Optional[float] = typer.Option(None, "--top-p", help="Nucleus sampling mass, 1 = off.", show_default="1"),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed."),
+    reread: Optional[bool] = RereadOption,
+    votes: Optional[int] = VotesOption,
+    vote_temp: Optional[float] = VoteTempOption,
+    vote_method: Optional[str] = VoteMethodOption,
+    compute: Optional[str] = ComputeOption,
+    backend: Optional[str] = BackendOption,
+    config: Optional[Path] = ConfigOption,
+) -> None:
+    """Chat in a multi-turn REPL; switch adapters with /adapter (/help for commands)."""
+    from loco_mlx.inference.chat import ChatSession, run_repl
+
+    cfg = generate_config(
+        config, base=base, adapter=adapter, system=system, compute=compute, max_tokens=max_tokens, temp=temp,
+        top_p=top_p, seed=seed, reread=reread, votes=votes, vote_temp=vote_temp, vote_method=vote_method,
+        backend=backend,
+    )  # fmt: skip
+    run_repl(ChatSession(_engine(cfg, adapter_path), cfg.sampling, cfg.system, inference=cfg.inference))
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; beyond loopback needs --api-key."),
+    port: int = typer.Option(8080, "--port", help="Port to listen on."),
+    api_key: Optional[str] = typer.Option(
+        None, "--api-key", envvar="LOCO_API_KEY", help="Require 'Authorization: Bearer KEY' on /v1.", show_default=False
+    ),
+    base: Optional[str] = BaseOption,
+    compute: Optional[str] = ComputeOption,
+    backend: Optional[str] = BackendOption,
+    max_tokens_limit: int = typer.Option(2048, "--max-tokens-limit", help="Largest max_tokens a request may ask."),
+    max_body_bytes: int = typer.Option(2**20, "--max-body-bytes", help="Largest request body (413 beyond)."),
+    config: Optional[Path] = ConfigOption,
+) -> None:
+    """Serve the base and its active adapters over an OpenAI-compatible HTTP API (model 'auto' routes)."""
+    from loco_mlx.serve import ServeSettings, bind_socket, check_bind, run_server
+
+    check_bind(host, api_key)  # before the model loads: a refusal, a bad setting or a taken port is instant
+    cfg = generate_config(config, base=base, compute=compute, adapter="auto", backend=backend)
+    limits = {"max_tokens_limit": max_tokens_limit, "max_body_bytes": max_body_bytes}
+    settings = ServeSettings(host, port, api_key, **limits, sampling=cfg.sampling, reread=cfg.inference.reread)
+    sock = bind_socket(host, port)
+    run_server(_engine(cfg, None), settings, sock)

@@ -1,0 +1,58 @@
+"""Options and helpers shared by the command families: one definition each."""
+
+from __future__ import annotations
+
+import typer
+
+BaseOption = typer.Option(
+    None,
+    "--base",
+    "-b",
+    help="Base: default, an imported id, a .gguf, an MLX dir or a HF repo id.",
+    show_default="default",
+)
+
+ComputeOption = typer.Option(
+    None,
+    "--compute",
+    envvar="LOCO_COMPUTE",
+    help="auto | packed (keep 4-bit) | fp32 (expand on CPU).",
+    show_default="auto",
+)
+
+ConfigOption = typer.Option(None, "--config", "-c", help="YAML file with settings (CLI options win over it).")
+BackendOption = typer.Option(
+    None, "--backend", help="mlx | llamacpp | auto (MLX on Metal/CUDA, else llama.cpp).", show_default="mlx"
+)
+AdapterOption = typer.Option(
+    None, "--adapter", "-a", help="A registered adapter (loco adapters list), none, or auto (the router picks)."
+)
+AdapterPathOption = typer.Option(None, "--adapter-path", help="A LoRA adapter directory (loco's or mlx_lm.lora's).")
+RereadOption = typer.Option(None, "--reread/--no-reread", help="RE2: repeat the question once.", show_default="on")
+VotesOption = typer.Option(None, "--votes", help="Self-consistency: sample N replies, answer by majority.")
+VoteTempOption = typer.Option(None, "--vote-temp", help="Temperature of the voting samples.", show_default="0.7")
+VoteMethodOption = typer.Option(None, "--vote-method", help="auto | numeric | exact | best.", show_default="auto")
+
+
+def err(message: str) -> None:
+    """A line on stderr (progress, notices and `error: ...` lines)."""
+    typer.echo(message, err=True)
+
+
+def generate_config(config, **options):
+    """Defaults < $LOCO_HOME/config.yaml < --config file < command-line options."""
+    from loco_mlx.config import GenerateConfig, load_config, user_config_path
+
+    names = {
+        "max_tokens": "sampling.max_tokens",
+        "temp": "sampling.temperature",
+        "top_p": "sampling.top_p",
+        "seed": "sampling.seed",
+        "reread": "inference.reread",
+        "votes": "inference.votes",
+        "vote_temp": "inference.vote_temperature",
+        "vote_method": "inference.vote_method",
+    }
+    overrides = {names.get(key, key): value for key, value in options.items()}
+    files = [p for p in (user_config_path(),) if p.is_file()] + ([config] if config else [])
+    return load_config(GenerateConfig, files, overrides)
