@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from loco_mlx.errors import LocoError
-from loco_mlx.inference.engine import InferenceConfig, SamplingConfig, check_backend
+from loco_mlx.inference.backend import SamplingConfig
+from loco_mlx.inference.engine import InferenceConfig
+from loco_mlx.inference.open import check_backend
 
 T = TypeVar("T")
 

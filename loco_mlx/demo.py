@@ -10,7 +10,6 @@ registry and router (adapters/), the benchmarks (data/) and the recipes (configs
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,7 +84,7 @@ class Demo:
 
     def run(self) -> None:
         from loco_mlx.adapters.registry import Registry
-        from loco_mlx.inference.engine import load_engine
+        from loco_mlx.inference.open import EngineSettings, open_engine
 
         self.step("base model")
         from loco_mlx.bases.resolve import resolve_base
@@ -104,18 +103,16 @@ class Demo:
 
         self.step("load the base, the adapters and the router")
         start = time.perf_counter()
-        engine = load_engine(record)
+        settings = EngineSettings(record, adapter="auto", registered=False, registry_path=registry.path,
+                                  warn=self.console.print)  # fmt: skip
+        engine = open_engine(settings)
         engine.adapter_paths.update(paths)
         for name in paths:
             engine.use_adapter(name)  # loaded once; switching is then a pointer swap
         engine.use_adapter(None)
-        from loco_mlx.router.hybrid import open_router
-
-        loaded = engine.backend.loaded
-        engine.router = open_router(registry, loaded.model, loaded.tokenizer, record, engine.pool, self.console.print)
         seconds = time.perf_counter() - start
         self.console.print(f"{len(paths)} adapters resident on one base ({', '.join(sorted(paths))}), "
-                           f"{loaded.compute.mode} on {loaded.device}, in {seconds:.1f} s")  # fmt: skip
+                           f"{engine.base.compute_mode} on {engine.base.device}, in {seconds:.1f} s")  # fmt: skip
 
         items = sample_items(self.s.root, self.s)
         self.step("routing")
@@ -169,7 +166,8 @@ class Demo:
 
     def answer(self, engine, items, decisions) -> None:
         from loco_mlx.evaluation.gate import score_items
-        from loco_mlx.inference.engine import InferenceConfig, SamplingConfig
+        from loco_mlx.inference.backend import SamplingConfig
+        from loco_mlx.inference.engine import InferenceConfig
 
         sampling = SamplingConfig(max_tokens=self.s.max_tokens, temperature=0.0)
         inference = InferenceConfig(reread=True)
@@ -189,11 +187,10 @@ class Demo:
         engine.use_adapter(None)
 
     def export(self, engine, record, adapter_dir: Path, items) -> None:
-        from llama_cpp import Llama
-
         from loco_mlx.export.fuse import fused_weights
         from loco_mlx.export.gguf_writer import write_gguf
-        from loco_mlx.export.verify import check_parity, eos_ids, first_difference, llama_greedy, mlx_greedy
+        from loco_mlx.export.verify import check_parity, first_difference, llama_greedy
+        from loco_mlx.inference.llamacpp import open_llama
 
         name = self.s.export
         out = self.s.out / "export"
@@ -207,17 +204,16 @@ class Demo:
         report = check_parity(engine, gguf, prompts=[_text(i) for d, i in items if d == name][:2], max_tokens=32)
         self.console.print(f"parity with MLX: {report.summary()}")
         item = next(i for d, i in items if d == name)
-        threads = os.cpu_count() or 1
-        llm = Llama(model_path=str(gguf), n_ctx=1024, n_threads=threads, n_threads_batch=threads, verbose=False)
+        llm = open_llama(gguf, 1024)
         try:
-            ids = engine.backend.encode_chat([{"role": "user", "content": _text(item)}])
+            ids = engine.encode_chat([{"role": "user", "content": _text(item)}])
             start = time.perf_counter()
-            tokens = llama_greedy(llm, ids, self.s.max_tokens, set(eos_ids(engine)))
+            tokens = llama_greedy(llm, ids, self.s.max_tokens, set(engine.eos_token_ids()))
             speed = len(tokens) / (time.perf_counter() - start)
             reply = llm.detokenize(tokens).decode("utf-8", errors="replace")
         finally:
             llm.close()
-        ours = mlx_greedy(engine, ids, self.s.max_tokens)
+        ours = engine.greedy_tokens(ids, self.s.max_tokens)
         engine.use_adapter(None)
         parted = first_difference(tokens, ours)
         agreement = (

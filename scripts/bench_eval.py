@@ -34,15 +34,15 @@ def main() -> None:
 
     from loco_mlx.evaluation.benchmarks import Benchmark, read_benchmark
     from loco_mlx.evaluation.gate import EvalSettings, answer_items, score_items
-    from loco_mlx.inference.engine import load_engine
+    from loco_mlx.inference.open import EngineSettings, open_engine
     from loco_mlx.runtime import loaded_blas
 
     bench = read_benchmark(args.benchmark)
     subset = Benchmark(bench.path, bench.sha256, bench.items[: args.items])
-    engine = load_engine("default", adapter_path=str(args.adapter) if args.adapter else None)
-    loaded = engine.backend.loaded
-    print(f"machine: {platform.platform()}; BLAS {loaded_blas()}; {loaded.record.id} ({loaded.device}, "
-          f"{loaded.compute.mode}); adapter: {engine.adapter or 'none'}")  # fmt: skip
+    engine = open_engine(EngineSettings("default", adapter_path=args.adapter, registered=False))
+    base = engine.base
+    print(f"machine: {platform.platform()}; BLAS {loaded_blas()}; {base.record.id} ({base.device}, "
+          f"{base.compute_mode}); adapter: {engine.adapter or 'none'}")  # fmt: skip
     print(f"{len(subset.items)} items of {bench.path.name}, greedy, up to {args.max_tokens} tokens\n")
 
     sides = [None] + ([engine.adapter] if engine.adapter else [])

@@ -25,12 +25,9 @@ DEFAULT_TYPES = "F32,F16,BF16,Q8_0,Q4_0,Q6_K,Q5_K_M,Q4_K_M"
 
 def decode_speed(gguf: Path, prompt_ids: list[int], tokens: int = 64) -> float:
     """llama.cpp greedy decode tokens/s after the prompt (median of 3)."""
-    from llama_cpp import Llama
+    from loco_mlx.inference.llamacpp import last_logits, open_llama
 
-    from loco_mlx.export.verify import last_logits
-
-    threads = os.cpu_count() or 1
-    llm = Llama(model_path=str(gguf), n_ctx=512, n_threads=threads, n_threads_batch=threads, verbose=False)
+    llm = open_llama(gguf, 512)
     speeds = []
     try:
         for _ in range(3):
@@ -56,11 +53,11 @@ def main() -> None:
     from loco_mlx.export.fuse import fused_weights
     from loco_mlx.export.gguf_writer import write_gguf
     from loco_mlx.export.verify import check_parity
-    from loco_mlx.inference.engine import load_engine
+    from loco_mlx.inference.open import EngineSettings, open_engine
 
     name, adapter_dir, record = resolve_target(args.adapter, None)
-    engine = load_engine(record, adapter_path=str(adapter_dir))
-    prompt = engine.backend.encode_chat([{"role": "user", "content": "Tell me about the moon."}])
+    engine = open_engine(EngineSettings(record, adapter_path=adapter_dir, registered=False))
+    prompt = engine.encode_chat([{"role": "user", "content": "Tell me about the moon."}])
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for quant in args.types.upper().split(","):
@@ -76,7 +73,7 @@ def main() -> None:
                   f"{parity.summary()}", file=sys.stderr)  # fmt: skip
             path.unlink()
 
-    mode = engine.backend.loaded.compute.mode
+    mode = engine.base.compute_mode
     print(f"\n`python scripts/bench_export.py --adapter {args.adapter}` on {platform.machine()} "
           f"({os.cpu_count()} cores); base {record.id}, MLX reference {mode}\n")  # fmt: skip
     print("| type | export s | size MiB | llama.cpp decode tok/s | max abs logit diff | top-1 agreement | "

@@ -125,7 +125,7 @@ def run_mlx(model, ids: list[int], decode: int) -> tuple[float, float, list[int]
 
 
 def run_llama(llm, ids: list[int], decode: int) -> tuple[float, float, list[int]]:
-    from loco_mlx.export.verify import last_logits
+    from loco_mlx.inference.llamacpp import last_logits
 
     def next_token() -> int:
         return int(last_logits(llm).argmax())
@@ -197,12 +197,10 @@ def main(argv=None) -> int:
         del loaded, model
 
     print("llama.cpp ...", flush=True)
-    from llama_cpp import Llama
+    from loco_mlx.inference.llamacpp import open_llama
 
     n_ctx = (len(ids) + args.decode_tokens + 64) // 64 * 64
-    llm = Llama(
-        model_path=str(gguf_path), n_ctx=n_ctx, n_threads=args.threads, n_threads_batch=args.threads, verbose=False
-    )
+    llm = open_llama(gguf_path, n_ctx, gpu=False, threads=args.threads)
     try:
         res = measure(lambda warmup: run_llama(llm, ids, 8 if warmup else args.decode_tokens), args.repeats)
     finally:

@@ -114,21 +114,20 @@ def main() -> None:
     ap.add_argument("--types", default="F16,Q8_0")
     args = ap.parse_args()
 
-    from llama_cpp import Llama
-
     from loco_mlx.cli.export import resolve_target
     from loco_mlx.export.fuse import FusedModel, fused_weights
     from loco_mlx.export.gguf_writer import write_gguf
-    from loco_mlx.export.verify import F32, PROMPTS, llama_sequence_logits, mlx_greedy
-    from loco_mlx.inference.engine import load_engine
+    from loco_mlx.export.verify import F32, PROMPTS, llama_sequence_logits
+    from loco_mlx.inference.llamacpp import open_llama
+    from loco_mlx.inference.open import EngineSettings, open_engine
 
     name, adapter_dir, record = resolve_target(args.adapter, None)
-    engine = load_engine(record, adapter_path=str(adapter_dir))
+    engine = open_engine(EngineSettings(record, adapter_path=adapter_dir, registered=False))
     sequences = []
     for prompt in PROMPTS:
-        ids = engine.backend.encode_chat([{"role": "user", "content": prompt}])
-        sequences.append(ids + mlx_greedy(engine, ids, 64))
-    exact = [np.array(engine.backend.model(mx.array([s]))[0].astype(mx.float32)) for s in sequences]
+        ids = engine.encode_chat([{"role": "user", "content": prompt}])
+        sequences.append(ids + engine.greedy_tokens(ids, 64))
+    exact = [engine.sequence_logits(s) for s in sequences]
     lazy = fused_weights(record, adapter_dir)
     # expanded once here: every model below (and the GGUF) reads all of it, several times
     fused = FusedModel(dict(lazy.weights), lazy.config, lazy.dequantized, lazy.adapter)
@@ -147,8 +146,7 @@ def main() -> None:
             del model
         with tempfile.TemporaryDirectory() as tmp:
             path = write_gguf(fused, record, Path(tmp) / f"{name}-{qtype.lower()}.gguf", qtype)
-            llm = Llama(model_path=str(path), n_ctx=512, logits_all=True, type_k=F32, type_v=F32, verbose=False,
-                        n_threads=os.cpu_count() or 1, n_threads_batch=os.cpu_count() or 1)  # fmt: skip
+            llm = open_llama(path, 512, gpu=False, logits_all=True, type_k=F32, type_v=F32)
             logits["llama.cpp, the exported file"] = [llama_sequence_logits(llm, s, batch=True) for s in sequences]
             one_by_one = [llama_sequence_logits(llm, s, batch=False) for s in sequences]
             llm.close()

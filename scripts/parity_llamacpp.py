@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -48,10 +47,10 @@ def top1_agreement(gguf_path, text: str | None = None, compute: str = "auto") ->
     """Compare MLX and llama.cpp next-token logits at every position of `text`."""
     import mlx.core as mx
     import numpy as np
-    from llama_cpp import Llama
 
     from loco_mlx.bases.loading import load_base
     from loco_mlx.bases.resolve import resolve_base
+    from loco_mlx.inference.llamacpp import open_llama
 
     gguf_path = Path(gguf_path).resolve()
     text = TEXT if text is None else text
@@ -61,15 +60,7 @@ def top1_agreement(gguf_path, text: str | None = None, compute: str = "auto") ->
     mode = loaded.compute.mode
     del loaded
 
-    threads = os.cpu_count() or 1
-    llm = Llama(
-        model_path=str(gguf_path),
-        n_ctx=(len(ids) + 64) // 64 * 64,
-        logits_all=True,
-        n_threads=threads,
-        n_threads_batch=threads,
-        verbose=False,
-    )
+    llm = open_llama(gguf_path, (len(ids) + 64) // 64 * 64, gpu=False, logits_all=True)
     try:
         llama_ids = llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
         llm.eval(ids)

@@ -37,7 +37,8 @@ def default_env(default_home, monkeypatch):
 def default_engine(default_home):
     from loco_mlx.bases.loading import load_base
     from loco_mlx.bases.store import BaseStore
-    from loco_mlx.inference.engine import Engine, MLXBackend
+    from loco_mlx.inference.engine import Engine
+    from loco_mlx.inference.mlx_backend import MLXBackend
 
     record = BaseStore(default_home).get("smollm2-135m-instruct")
     return Engine(MLXBackend(load_base(record)))

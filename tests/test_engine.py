@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from loco_mlx.bases.loading import load_base
 from loco_mlx.bases.resolve import import_base
 from loco_mlx.errors import LocoError
+from loco_mlx.inference.backend import SamplingConfig
 from loco_mlx.inference.chat import ChatSession, run_repl, stats_line
-from loco_mlx.inference.engine import Engine, MLXBackend, SamplingConfig
+from loco_mlx.inference.engine import Engine
+from loco_mlx.inference.mlx_backend import MLXBackend
 from tests.fixtures.tiny_gguf import write_tiny_gguf
 
 
 @pytest.fixture
 def engine(tmp_path, loco_home):
-    from loco_mlx.adapters.pool import AdapterPool
-
     path = write_tiny_gguf(tmp_path / "tiny.gguf", "llama", "Q8_0")
-    loaded = load_base(import_base(str(path)))
-    return Engine(MLXBackend(loaded), AdapterPool(loaded))
+    return Engine(MLXBackend(load_base(import_base(str(path)))))
+
+
+def with_context(engine, tokens: int) -> None:
+    engine.backend.info = dataclasses.replace(engine.backend.info, context_length=tokens)
 
 
 def test_greedy_is_deterministic_and_respects_max_tokens(engine):
@@ -59,7 +64,7 @@ def test_sampling_config_names_the_bad_flag(kwargs, flag):
 
 
 def test_prompt_longer_than_context_is_an_error(engine):
-    engine.backend.context_length = 16
+    with_context(engine, 16)
     with pytest.raises(LocoError, match="the prompt is .* tokens, the model's context is 16"):
         list(engine.generate("a b c d e f g h i j k l m n o p q r s t", SamplingConfig(max_tokens=4)))
 
@@ -68,7 +73,7 @@ def test_chat_drops_oldest_turns_to_fit_and_never_cuts_the_current_one(engine):
     session = ChatSession(engine, SamplingConfig(max_tokens=4, temperature=0))
     for i in range(6):
         session.history += [{"role": "user", "content": f"question {i} " * 5}, {"role": "assistant", "content": "ok"}]
-    engine.backend.context_length = 80
+    with_context(engine, 80)
     messages = session.fit_messages("the current question")
     assert messages[-1]["content"] == "the current question"
     assert session.dropped_turns > 0
@@ -89,7 +94,7 @@ def test_repl_commands_and_turn_line(engine):
 
 
 def test_stats_line_format():
-    from loco_mlx.inference.engine import GenerationStats
+    from loco_mlx.inference.backend import GenerationStats
 
     line = stats_line(GenerationStats(10, 5, 100.0, 20.0, "stop"), "base")
     assert line == "[base | prompt 10 tok, 100.0 tok/s | reply 5 tok, 20.0 tok/s | stop]"

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from loco_mlx import evaluate
+from loco_mlx.evaluation import gate as evaluate
 from loco_mlx.evaluation.benchmarks import Benchmark, BenchmarkItem
 from loco_mlx.evaluation.gate import EvalSettings, ItemResult, base_side
 
@@ -33,9 +33,7 @@ def generated(monkeypatch, loco_home):
 
 def engine(fingerprint="f" * 64, mode="fp32"):
     record = SimpleNamespace(fingerprint=fingerprint)
-    return SimpleNamespace(
-        backend=SimpleNamespace(loaded=SimpleNamespace(record=record, compute=SimpleNamespace(mode=mode)))
-    )
+    return SimpleNamespace(base=SimpleNamespace(record=record, compute_mode=mode))
 
 
 def bench(sha: str) -> Benchmark:

@@ -18,7 +18,8 @@ import httpx
 import pytest
 
 from loco_mlx.errors import LocoError
-from loco_mlx.inference.engine import SamplingConfig, chat_token_ids, resolve_backend
+from loco_mlx.inference.backend import SamplingConfig, chat_token_ids
+from loco_mlx.inference.open import resolve_backend
 from tests.test_cli import assert_user_error, loco
 
 pytestmark = [pytest.mark.integration, pytest.mark.llamacpp]
@@ -45,11 +46,12 @@ def home(default_home):
 @pytest.fixture(scope="module")
 def engine(home):
     from loco_mlx.bases.store import BaseStore
-    from loco_mlx.inference.llamacpp import llamacpp_engine
+    from loco_mlx.inference.engine import Engine
+    from loco_mlx.inference.llamacpp import LlamaCppBackend
 
-    engine = llamacpp_engine(BaseStore(home).get("smollm2-135m-instruct"), dict(ADAPTERS))
+    engine = Engine(LlamaCppBackend(BaseStore(home).get("smollm2-135m-instruct")), dict(ADAPTERS))
     yield engine
-    engine.backend.close()
+    engine.close()
 
 
 def reply(engine, model: str | None, prompt: str, sampling: SamplingConfig = GREEDY) -> str:
@@ -85,8 +87,8 @@ def test_adapters_change_the_reply_and_equal_llama_cpp_run_directly(engine):
     replies = {model: reply(engine, model, prompt) for model in MODELS}
     assert len(set(replies.values())) == len(MODELS), replies  # each adapter changes the reply
     for model, text in replies.items():
-        lora = engine.pool.adapters[model].gguf if model else None
-        theirs = direct_greedy(backend.loaded.gguf, lora, ids, backend.eos, GREEDY.max_tokens)
+        lora = backend.adapters.adapters[model].gguf if model else None
+        theirs = direct_greedy(backend.gguf, lora, ids, backend.eos, GREEDY.max_tokens)
         assert text == backend.tokenizer.decode(theirs), model
 
 
@@ -95,7 +97,7 @@ def test_switching_back_and_forth_is_deterministic(engine):
     first = {model: reply(engine, model, prompt) for model in MODELS}
     for model in ("code", None, "math", "code", "json", None, "json", "math"):
         assert reply(engine, model, prompt) == first[model], model
-    assert engine.adapter == "math" and max(engine.pool.switch_seconds) < 0.5
+    assert engine.adapter == "math" and max(engine.switch_seconds()) < 0.5
 
 
 def test_sampling_stats_and_batches(engine):
@@ -108,8 +110,8 @@ def test_sampling_stats_and_batches(engine):
     assert reply(engine, None, PROMPTS[2], hot) == reply(engine, None, PROMPTS[2], hot)  # the seed is honoured
     others = {reply(engine, None, PROMPTS[2], SamplingConfig(12, 1.0, 0.9, seed)) for seed in range(4)}
     assert len(others) > 1
-    ids = engine.backend.encode_chat([{"role": "user", "content": PROMPTS[1]}])
-    samples = engine.backend.generate_batch([ids, ids], SamplingConfig(max_tokens=6, temperature=0.0))
+    ids = engine.encode_chat([{"role": "user", "content": PROMPTS[1]}])
+    samples = engine.generate_batch([ids, ids], SamplingConfig(max_tokens=6, temperature=0.0))
     assert [s.text for s in samples] == [text, text] and all(s.mean_logprob < 0 for s in samples)
 
 
@@ -121,7 +123,7 @@ def test_lora_gguf_is_converted_once_and_again_when_the_weights_change(engine, t
     from loco_mlx.inference.llamacpp import lora_gguf
 
     monkeypatch.setenv("LOCO_HOME", str(tmp_path / "home"))  # an empty cache
-    record = engine.backend.loaded.record
+    record = engine.base.record
     adapter = tmp_path / "json"
     shutil.copytree(ADAPTERS["json"], adapter, ignore=shutil.ignore_patterns("checkpoints", "*.png"))
     first = lora_gguf(record, adapter)
@@ -174,7 +176,7 @@ def test_a_base_without_a_gguf_is_exported_to_f16_once(tmp_path, monkeypatch):
     backend = LlamaCppBackend(record)
     try:
         events = list(backend.stream([1, 5, 40, 77], SamplingConfig(max_tokens=4, temperature=0.0)))
-        assert events[-1].stats.generated_tokens <= 4 and backend.loaded.gguf == path
+        assert events[-1].stats.generated_tokens <= 4 and backend.gguf == path
     finally:
         backend.close()
 
@@ -187,7 +189,7 @@ def test_concurrent_requests_through_the_server_never_see_another_adapter(engine
 
     from loco_mlx.adapters.registry import GateSummary, Registry
     from loco_mlx.bases.store import BaseStore
-    from loco_mlx.inference.llamacpp import open_llamacpp_router
+    from loco_mlx.router.hybrid import open_router
     from loco_mlx.serve import ServeSettings, create_app
     from tests.test_serve import running
 
@@ -197,9 +199,9 @@ def test_concurrent_requests_through_the_server_never_see_another_adapter(engine
         registry.add(directory, name=name, keywords={f"{name} topic": 1.0})
         registry.set_gate(name, GateSummary(0.5, 0.1, "x", "SHIP"))
         registry.promote(name)
-    router = open_llamacpp_router(engine.backend, registry, lambda _: None)  # keywords only: no router fitted
+    router = open_router(registry, engine.base.record, engine.make_encoder, lambda _: None)  # keywords: none fitted
     monkeypatch.setattr(engine, "router", router)  # the module's engine is shared: undone after this test
-    base_id = engine.backend.loaded.record.id
+    base_id = engine.base.record.id
     models = [m or "base" for m in MODELS]
     requests = [(models[i % 4], PROMPTS[i % 3]) for i in range(20)]
     with running(create_app(engine, ServeSettings(registry_path=registry_path))) as url:
@@ -235,10 +237,10 @@ def test_routing_loads_the_mlx_copy_of_the_base_only_when_it_embeds(engine):
     from loco_mlx.router.embed import BaseEncoder, EncoderConfig
 
     backend = engine.backend
-    encoder = LazyEncoder(backend, backend.tokenizer, EncoderConfig(layer=6))
-    assert backend._mlx is None
+    encoder = engine.make_encoder(EncoderConfig(layer=6))
+    assert isinstance(encoder, LazyEncoder) and backend._mlx is None
     vector = encoder.embed(PROMPTS[0]).vector
-    assert backend._mlx is not None and vector.shape == (backend.loaded.config["hidden_size"],)
+    assert backend._mlx is not None and vector.shape == (backend.mlx_base().config["hidden_size"],)
     same = BaseEncoder(backend.mlx_base().model, backend.tokenizer, EncoderConfig(layer=6)).embed(PROMPTS[0]).vector
     assert (vector == same).all()
 

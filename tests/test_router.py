@@ -210,7 +210,7 @@ def test_embedding_ignores_the_active_adapter(real_base, real_pool, tmp_path):
     pool = real_pool
     keys = ["self_attn.q_proj", "self_attn.v_proj"]
     pool.load("a", write_adapter(tmp_path / "a", real_base.record, rank=4, scale=20.0, keys=keys, num_layers=30))
-    encoder = BaseEncoder(real_base.model, real_base.tokenizer, EncoderConfig(layer=6), pool)
+    encoder = BaseEncoder(real_base.model, real_base.tokenizer, EncoderConfig(layer=6), pool.base_only)
     plain = encoder.embed("Why is the sky blue?").vector
     pool.activate("a")
     try:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from loco_mlx import sandbox
+from loco_mlx.evaluation import sandbox
 from loco_mlx.evaluation.sandbox import SandboxLimits, run_python
 
 REPO = Path(__file__).resolve().parents[1]

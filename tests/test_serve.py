@@ -60,12 +60,9 @@ def running(app):
 
 @pytest.fixture(scope="module")
 def served(default_home, tmp_path_factory):
-    from loco_mlx.adapters.pool import AdapterPool
     from loco_mlx.adapters.registry import GateSummary, Registry
-    from loco_mlx.bases.loading import load_base
     from loco_mlx.bases.store import BaseStore
-    from loco_mlx.inference.engine import Engine, MLXBackend
-    from loco_mlx.router.hybrid import open_router
+    from loco_mlx.inference.open import EngineSettings, open_engine
     from tests.test_pool import write_adapter
 
     tmp = tmp_path_factory.mktemp("serve")
@@ -82,9 +79,7 @@ def served(default_home, tmp_path_factory):
             if name != "draft":  # registered but never promoted: not servable
                 registry.set_gate(name, GateSummary(0.5, 0.1, "x", "SHIP"))
                 registry.promote(name)
-        loaded = load_base(record)
-        engine = Engine(MLXBackend(loaded), AdapterPool(loaded))
-        engine.router = open_router(registry, loaded.model, loaded.tokenizer, record, engine.pool, lambda _: None)
+        engine = open_engine(EngineSettings(record, adapter="auto", registered=False, warn=lambda _: None))
         settings = ServeSettings(
             max_tokens_limit=MAX_TOKENS_LIMIT, max_body_bytes=MAX_BODY, registry_path=registry_path
         )
@@ -155,7 +150,7 @@ def test_completions_use_the_raw_prompt(served):
     prompt = "The capital of France is"
     reply = client(served).completions.create(model="base", prompt=prompt, max_tokens=6, temperature=0)
     assert reply.object == "text_completion" and reply.choices[0].text
-    assert reply.usage.prompt_tokens == len(served.engine.backend.tokenizer.encode(prompt))  # no chat template
+    assert reply.usage.prompt_tokens == len(served.engine.encode_text(prompt))  # no chat template
     streamed = client(served).completions.create(model="base", prompt=prompt, max_tokens=6, temperature=0, stream=True)
     assert "".join(c.choices[0].text for c in streamed) == reply.choices[0].text
 

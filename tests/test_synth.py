@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from loco_mlx import synth
+from loco_mlx.data import synth
 from loco_mlx.data.contamination import check_contamination
 from loco_mlx.data.contamination import read_benchmark as read_contamination_items
 from loco_mlx.data.datasets import load_dataset, validate

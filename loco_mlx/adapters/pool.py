@@ -89,6 +89,15 @@ class AdapterCache(abc.ABC):
     def _apply(self, adapter) -> None:
         """Make `adapter` (None: the plain base) the one the model computes with."""
 
+    @abc.abstractmethod
+    def base_only(self) -> contextlib.AbstractContextManager:
+        """The plain base for the duration (e.g. the router's embedding), then the active adapter again."""
+
+    def set_budget(self, budget_bytes: int | None) -> None:
+        """Keep loaded adapters within `budget_bytes` (None: no limit), dropping the least recently used."""
+        self.budget_bytes = budget_bytes
+        self._evict()
+
     def _release(self, adapter) -> None:  # noqa: B027 - optional: most adapters need no explicit release
         """Free what an evicted adapter holds outside Python (nothing, unless a pool says otherwise)."""
 

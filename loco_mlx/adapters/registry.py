@@ -404,11 +404,13 @@ class Registry:
         )
 
 
-def available_adapters(base_record, adapter_dirs: list[str] | tuple = ()) -> dict[str, Path]:
-    """Adapters this base can switch to: registered ones bound to its fingerprint, then
+def available_adapters(
+    base_record, adapter_dirs: list[str] | tuple = (), registry: Registry | None = None
+) -> dict[str, Path]:
+    """Adapters this base can switch to: those of `registry` bound to its fingerprint, then
     every adapter subdirectory of `adapter_dirs` (named after the subdirectory)."""
     found: dict[str, Path] = {}
-    for entry in Registry().entries():
+    for entry in registry.entries() if registry is not None else ():
         if entry.base_fingerprint == base_record.fingerprint:
             found[entry.name] = Path(entry.path)
     for directory in adapter_dirs:

@@ -189,11 +189,11 @@ def replay_cmd(
 ) -> None:
     """Answer prompts outside an adapter's task with the base itself, for a recipe's `replay:` list."""
     from loco_mlx.data.replay import ReplaySettings, base_replies, draw, read_prompts, write_replay
-    from loco_mlx.inference.engine import load_engine
+    from loco_mlx.inference.open import EngineSettings, open_engine
 
     settings = ReplaySettings(max_tokens, batch_size, seed)
     drawn = [draw(read_prompts(path), count, seed) for path in prompts]  # every file is read before the base loads
-    engine = load_engine(base)
+    engine = open_engine(EngineSettings(base, registered=False))
     chosen = [p for group in drawn for p in group]
     done = 0
 

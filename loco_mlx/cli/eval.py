@@ -31,7 +31,7 @@ def eval_cmd(
     """Benchmark an adapter against its base; exit 0 only for SHIP (ITERATE 2, REJECT 3)."""
     from loco_mlx.evaluation.gate import EvalSettings, compare_adapters, evaluate
     from loco_mlx.evaluation.stats import VERDICT_EXIT_CODES
-    from loco_mlx.inference.engine import check_backend
+    from loco_mlx.inference.open import check_backend
 
     check_backend(backend)
 

@@ -151,10 +151,10 @@ def _stop_tokens(record) -> list[str]:
 def _verify(name, record, adapter_dir, quant, gguf, base_gguf, lora_file, out: Path) -> None:
     from loco_mlx.export.verify import check_parity, compare_reports
     from loco_mlx.files import write_atomic
-    from loco_mlx.inference.engine import load_engine
+    from loco_mlx.inference.open import EngineSettings, open_engine
 
     typer.echo("verifying in llama.cpp against MLX (10 prompts, greedy 64 tokens)...")
-    engine = load_engine(record, adapter_path=str(adapter_dir) if adapter_dir else None)
+    engine = open_engine(EngineSettings(record, adapter_path=adapter_dir, registered=False))
     reports = {"fused": check_parity(engine, gguf, keep_logits=bool(lora_file))}
     if lora_file:
         reports["lora"] = check_parity(engine, base_gguf, lora_file, keep_logits=True)

@@ -25,30 +25,21 @@ from loco_mlx.cli.options import (
 
 
 def _engine(cfg, adapter_path):
-    from loco_mlx.adapters.registry import available_adapters
-    from loco_mlx.inference.engine import load_engine
+    """The engine that `cfg` (a GenerateConfig) and --adapter-path describe."""
+    from loco_mlx.inference.open import EngineSettings, open_engine
 
-    engine = load_engine(
-        cfg.base, cfg.compute, adapter_path=str(adapter_path) if adapter_path else None, backend=cfg.backend
+    return open_engine(
+        EngineSettings(
+            base=cfg.base,
+            compute=cfg.compute,
+            backend=cfg.backend,
+            adapter=cfg.adapter,
+            adapter_path=adapter_path,
+            adapter_dirs=cfg.adapter_dirs,
+            adapter_memory_mb=cfg.adapter_memory_mb,
+            warn=err,
+        )
     )
-    engine.adapter_paths.update(available_adapters(engine.backend.loaded.record, cfg.adapter_dirs))
-    if cfg.adapter_memory_mb is not None:
-        engine.pool.budget_bytes = int(cfg.adapter_memory_mb * 2**20)
-    if cfg.adapter == "auto" and not adapter_path:
-        from loco_mlx.adapters.registry import Registry
-
-        loaded = engine.backend.loaded
-        if engine.backend.name == "llamacpp":  # routing embeds with an MLX copy of the base, loaded when needed
-            from loco_mlx.inference.llamacpp import open_llamacpp_router
-
-            engine.router = open_llamacpp_router(engine.backend, Registry(), err)
-        else:
-            from loco_mlx.router.hybrid import open_router
-
-            engine.router = open_router(Registry(), loaded.model, loaded.tokenizer, loaded.record, engine.pool, err)
-    elif not adapter_path:
-        engine.use_adapter(cfg.adapter)
-    return engine
 
 
 def generate(

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loco_mlx.errors import LocoError
-from loco_mlx.inference.engine import chat_token_ids
+from loco_mlx.inference.backend import chat_token_ids
 
 ROLES = ("system", "user", "assistant")
 SHAREGPT_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant", "system": "system"}

@@ -13,7 +13,6 @@ are dropped: training on a cut-off reply would teach the adapter to stop mid-sen
 
 from __future__ import annotations
 
-import contextlib
 import json
 import random
 from dataclasses import dataclass
@@ -68,15 +67,15 @@ def draw(prompts: list[str], count: int, seed: int) -> list[str]:
 
 def base_replies(engine, prompts: list[str], settings: ReplaySettings, progress=None) -> list[str | None]:
     """The base's greedy reply to each prompt with every adapter off; None where it hit max_tokens."""
-    from loco_mlx.inference.engine import SamplingConfig
+    from loco_mlx.inference.backend import SamplingConfig
 
     sampling = SamplingConfig(max_tokens=settings.max_tokens, temperature=0.0, seed=settings.seed)
     replies: list[str | None] = []
-    with engine.pool.base_only() if engine.pool else contextlib.nullcontext():  # no pool: already the base
+    with engine.base_only():
         for start in range(0, len(prompts), settings.batch_size):
             batch = prompts[start : start + settings.batch_size]
-            ids = [engine.backend.encode_chat([{"role": "user", "content": p}]) for p in batch]
-            for sample in engine.backend.generate_batch(ids, sampling):
+            ids = [engine.encode_chat([{"role": "user", "content": p}]) for p in batch]
+            for sample in engine.generate_batch(ids, sampling):
                 finished = sample.tokens < settings.max_tokens and sample.text.strip()
                 replies.append(sample.text.strip() if finished else None)
             if progress:

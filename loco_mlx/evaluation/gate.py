@@ -22,7 +22,8 @@ from pathlib import Path
 from loco_mlx.errors import LocoError
 from loco_mlx.evaluation.benchmarks import Benchmark, BenchmarkItem
 from loco_mlx.files import write_atomic
-from loco_mlx.inference.engine import Engine, InferenceConfig, SamplingConfig
+from loco_mlx.inference.backend import SamplingConfig
+from loco_mlx.inference.engine import Engine, InferenceConfig
 
 
 @dataclass
@@ -56,7 +57,7 @@ def answer_items(engine: Engine, items: list[BenchmarkItem], settings: EvalSetti
     replies: list[str] = []
     for start in range(0, len(prompts), settings.batch_size):
         batch = prompts[start : start + settings.batch_size]
-        replies += [s.text for s in engine.backend.generate_batch(batch, sampling)]
+        replies += [s.text for s in engine.generate_batch(batch, sampling)]
         if progress is not None:
             progress(len(batch))
     return replies
@@ -158,10 +159,9 @@ def _base_cache_path(engine: Engine, benchmark: Benchmark, settings: EvalSetting
 
     if settings.temperature > 0:
         return None  # sampled answers are not reproducible enough to reuse
-    loaded = engine.backend.loaded
     key = json.dumps(
-        [loaded.record.fingerprint, loaded.compute.mode, benchmark.sha256, asdict(settings), package_versions(),
-         _scoring_code_digest()],
+        [engine.base.record.fingerprint, engine.base.compute_mode, benchmark.sha256, asdict(settings),
+         package_versions(), _scoring_code_digest()],
         sort_keys=True,
     )  # fmt: skip
     return loco_home() / "cache" / "eval-base" / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
@@ -231,12 +231,11 @@ def write_results(path: Path, results: dict) -> None:
 def environment(engine: Engine) -> dict:
     from loco_mlx.runtime import package_versions
 
-    loaded = engine.backend.loaded
     return {
         "hardware": {
-            "backend": engine.backend.name,
-            "device": loaded.device,
-            "compute": loaded.compute.mode,
+            "backend": engine.backend_name,
+            "device": engine.base.device,
+            "compute": engine.base.compute_mode,
             "machine": platform.platform(),
         },
         "versions": package_versions(),
@@ -283,10 +282,9 @@ def evaluate(
 ) -> dict:
     """Run the whole gate for one adapter; write results.json; update the registry entry."""
     from loco_mlx.adapters.directory import read_adapter_dir
-    from loco_mlx.adapters.registry import available_adapters
     from loco_mlx.evaluation.benchmarks import read_benchmark
     from loco_mlx.evaluation.stats import gate_verdict
-    from loco_mlx.inference.engine import load_engine
+    from loco_mlx.inference.open import EngineSettings, open_engine
 
     settings = settings or EvalSettings()
     benchmark = read_benchmark(benchmark_path)
@@ -299,8 +297,7 @@ def evaluate(
 
         base = Registry().get(adapter).base_id
     base = base or (manifest or {}).get("base", {}).get("id") or "default"
-    engine = load_engine(base, backend=backend)
-    engine.adapter_paths.update(available_adapters(engine.backend.loaded.record))
+    engine = open_engine(EngineSettings(base, backend=backend))
     name, directory = adapter_location(adapter, engine)
     manifest = manifest or read_adapter_dir(directory)[2]
     if train_data is None and manifest:
@@ -330,8 +327,8 @@ def evaluate(
         "adapter": name,
         "adapter_path": str(directory),
         "adapter_version": (manifest or {}).get("version"),
-        "base": engine.backend.loaded.record.id,
-        "base_fingerprint": engine.backend.loaded.record.fingerprint,
+        "base": engine.base.record.id,
+        "base_fingerprint": engine.base.record.fingerprint,
         "benchmark": str(benchmark.path),
         "benchmark_sha256": benchmark.sha256,
         "items": len(benchmark.items),
@@ -386,16 +383,15 @@ def compare_adapters(first: str, second: str, benchmark_path: str, base: str | N
                      settings: EvalSettings | None = None, quiet: bool = False,
                      backend: str = "mlx") -> dict:  # fmt: skip
     """Two adapters (or two versions) on the same items: the second against the first, paired."""
-    from loco_mlx.adapters.registry import Registry, available_adapters
+    from loco_mlx.adapters.registry import Registry
     from loco_mlx.evaluation.benchmarks import read_benchmark
-    from loco_mlx.inference.engine import load_engine
+    from loco_mlx.inference.open import EngineSettings, open_engine
 
     settings = settings or EvalSettings()
     benchmark = read_benchmark(benchmark_path)
     if base is None and not Path(first).expanduser().is_dir():
         base = Registry().get(first).base_id
-    engine = load_engine(base, backend=backend)
-    engine.adapter_paths.update(available_adapters(engine.backend.loaded.record))
+    engine = open_engine(EngineSettings(base, backend=backend))
     a_name, _ = adapter_location(first, engine)
     b_name, _ = adapter_location(second, engine)
     if a_name == b_name:

@@ -19,7 +19,6 @@ from itself by 0.063 and from MLX by 0.081; the F32 file from both by under 0.00
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -137,25 +136,23 @@ def check_parity(
 ) -> ParityReport:
     """Compare `engine` (MLX, with the adapter that was exported active) against the GGUF in llama.cpp.
     `keep_logits` keeps llama.cpp's logits in the report, for compare_reports."""
-    from llama_cpp import Llama
+    from loco_mlx.inference.llamacpp import open_llama
 
     start = time.perf_counter()
     sequences = []
     for prompt in prompts:
-        ids = engine.backend.encode_chat([{"role": "user", "content": prompt}])
-        sequences.append((prompt, ids, mlx_greedy(engine, ids, max_tokens)))
+        ids = engine.encode_chat([{"role": "user", "content": prompt}])
+        sequences.append((prompt, ids, engine.greedy_tokens(ids, max_tokens)))
     longest = max(len(ids) + len(cont) for _, ids, cont in sequences) + max_tokens + 8
-    threads = os.cpu_count() or 1
-    llm = Llama(
-        model_path=str(gguf_path), lora_path=str(lora_path) if lora_path else None, n_ctx=(longest + 63) // 64 * 64,
-        logits_all=True, n_threads=threads, n_threads_batch=threads, verbose=False, type_k=F32, type_v=F32,
-    )  # fmt: skip
+    # On the CPU with a full-precision KV cache: the comparison sees the file's weights, not the cache.
+    llm = open_llama(gguf_path, (longest + 63) // 64 * 64, gpu=False, logits_all=True, type_k=F32, type_v=F32,
+                     lora_path=str(lora_path) if lora_path else None)  # fmt: skip
     report = ParityReport(str(gguf_path), str(lora_path) if lora_path else None)
     try:
-        eos = set(eos_ids(engine))
+        eos = set(engine.eos_token_ids())
         for prompt, ids, continuation in sequences:
             sequence = ids + continuation
-            mlx_logits = _mlx_logits(engine, sequence)
+            mlx_logits = engine.sequence_logits(sequence)
             llama_logits = llama_sequence_logits(llm, sequence, batch=True)
             one_by_one = llama_sequence_logits(llm, sequence, batch=False)
             theirs = llama_greedy(llm, ids, max_tokens, eos)
@@ -207,33 +204,12 @@ def first_difference(ours: list[int], theirs: list[int]) -> int:
     return next((k for k, (a, b) in enumerate(zip(ours, theirs)) if a != b), min(len(ours), len(theirs)))
 
 
-def mlx_greedy(engine, ids: list[int], max_tokens: int) -> list[int]:
-    import mlx.core as mx
-    from mlx_lm.generate import generate_step
-
-    eos = set(eos_ids(engine))
-    out = []
-    for token, _ in generate_step(mx.array(ids), engine.backend.model, max_tokens=max_tokens,
-                                  sampler=lambda logits: mx.argmax(logits, axis=-1)):  # fmt: skip
-        token = int(token)
-        if token in eos:
-            break
-        out.append(token)
-    return out
-
-
 def _divergence_gap(mlx_logits, prompt_len: int, ours: list[int], theirs: list[int], eos: set[int]) -> float:
     """MLX's logit margin between its own token and llama.cpp's, where the continuations first differ."""
     i = first_difference(ours, theirs)
     row = mlx_logits[prompt_len + i - 1]
     their_token = theirs[i] if i < len(theirs) else max(eos, key=lambda t: row[t])
     return float(row.max() - row[their_token])
-
-
-def _mlx_logits(engine, sequence: list[int]) -> np.ndarray:
-    import mlx.core as mx
-
-    return np.array(engine.backend.model(mx.array([sequence]))[0].astype(mx.float32))
 
 
 def llama_sequence_logits(llm, sequence: list[int], batch: bool) -> np.ndarray:
@@ -247,13 +223,9 @@ def llama_sequence_logits(llm, sequence: list[int], batch: bool) -> np.ndarray:
     return np.array(llm.scores[: len(sequence)], dtype=np.float32)
 
 
-def last_logits(llm) -> np.ndarray:
-    """llama.cpp's logits after the last evaluated token. (`llm.scores` holds them only when the
-    Llama was opened with logits_all=True; llama-cpp-python 0.3 leaves it zero otherwise.)"""
-    return np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(llm.n_vocab(),))
-
-
 def llama_greedy(llm, ids: list[int], max_tokens: int, eos: set[int]) -> list[int]:
+    from loco_mlx.inference.llamacpp import last_logits
+
     llm.reset()
     llm.eval(ids)
     out = []
@@ -266,12 +238,6 @@ def llama_greedy(llm, ids: list[int], max_tokens: int, eos: set[int]) -> list[in
     return out
 
 
-def eos_ids(engine) -> list[int]:
-    tokenizer = engine.backend.tokenizer
-    ids = getattr(tokenizer, "eos_token_ids", None) or [tokenizer.eos_token_id]
-    return [int(i) for i in ids if i is not None]
-
-
 def _template_matches(engine, llm) -> bool | None:
     """The GGUF's own chat template, rendered by llama-cpp-python, gives MLX's tokens."""
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
@@ -279,9 +245,9 @@ def _template_matches(engine, llm) -> bool | None:
     template = llm.metadata.get("tokenizer.chat_template")
     if not template:
         return False
-    tokenizer = engine.backend.tokenizer
+    tokenizer = engine.tokenizer
     formatter = Jinja2ChatFormatter(template, tokenizer.eos_token or "", tokenizer.bos_token or "")
     rendered = formatter(messages=CHAT).prompt
     theirs = llm.tokenize(rendered.encode("utf-8"), add_bos=False, special=True)
-    ours = engine.backend.encode_chat(CHAT)
+    ours = engine.encode_chat(CHAT)
     return list(theirs) == list(ours)

@@ -12,15 +12,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from loco_mlx.errors import LocoError
-from loco_mlx.inference.engine import (
-    Engine,
-    GenerationStats,
-    InferenceConfig,
-    Message,
-    SamplingConfig,
-    StreamEvent,
-    build_messages,
-)
+from loco_mlx.inference.backend import GenerationStats, Message, SamplingConfig, StreamEvent
+from loco_mlx.inference.engine import Engine, InferenceConfig, build_messages
 
 HELP = """commands:
   /adapter NAME   switch to a registered adapter (/adapter none: the plain base;
@@ -50,16 +43,16 @@ class ChatSession:
 
     def fit_messages(self, user_text: str) -> list[Message]:
         """Messages for the next turn, dropping the oldest exchanges until the reply has room."""
-        backend = self.engine.backend
+        engine = self.engine
         # Leave room for a reasonable reply, but never demand more than half the window.
-        reserve = min(self.sampling.max_tokens, backend.context_length // 2)
+        reserve = min(self.sampling.max_tokens, engine.context_length // 2)
         while True:
             messages = build_messages(user_text, self.system, self.history)
-            if len(backend.encode_chat(messages)) + reserve <= backend.context_length:
+            if len(engine.encode_chat(messages)) + reserve <= engine.context_length:
                 return messages
             if not self.history:
                 raise LocoError(
-                    f"this message is too long for the model's {backend.context_length}-token context; shorten it"
+                    f"this message is too long for the model's {engine.context_length}-token context; shorten it"
                 )
             del self.history[:2]  # one user turn and its reply
             self.dropped_turns += 1
@@ -85,9 +78,9 @@ class ChatSession:
 
 
 def label(engine: Engine) -> str:
-    loaded = engine.backend.loaded
+    base = engine.base
     adapter = (engine.adapter or "base") + (" (auto)" if engine.auto else "")
-    return f"{loaded.record.id} + {adapter} ({loaded.device}, {loaded.compute.mode})"
+    return f"{base.record.id} + {adapter} ({base.device}, {base.compute_mode})"
 
 
 def route_note(decision) -> str | None:
@@ -182,16 +175,14 @@ def _command(session: ChatSession, text: str, write) -> bool:
             write("(no adapters for this base; register one with `loco adapters add DIR`)")
         for name in names:
             mark = "*" if name == engine.adapter else " "
-            loaded = " (loaded)" if engine.pool and name in engine.pool.adapters else ""
+            loaded = " (loaded)" if engine.is_loaded(name) else ""
             write(f" {mark} {name}{loaded}  {engine.adapter_paths[name]}")
     elif command == "/stats":
-        pool = engine.pool
-        if pool is not None:
-            for name, size in pool.memory_table():
-                write(f"  {name}: {size / 2**20:.2f} MiB")
-            times = sorted(pool.switch_seconds)
-            if times:
-                write(f"  switches: {len(times)}, median {times[len(times) // 2] * 1000:.2f} ms")
+        for name, size in engine.adapter_memory():
+            write(f"  {name}: {size / 2**20:.2f} MiB")
+        times = sorted(engine.switch_seconds())
+        if times:
+            write(f"  switches: {len(times)}, median {times[len(times) // 2] * 1000:.2f} ms")
         write(f"  history: {len(session.history) // 2} turns; last: {stats_line(session.last_stats, label(engine))}")
     else:
         write(f"unknown command {command}; /help lists them")

@@ -1,42 +1,36 @@
-"""Generation: prompt building, adapters, sampling, voting and streaming behind one backend.
+"""The Engine: the one object every entry point (generate, chat, serve, eval, demo, export
+checks) talks to, whichever backend runs the model.
 
-`Engine` turns chat messages into a prompt with the model's chat template (and,
-by default, RE2 re-reading of the last question), switches the active adapter in
-its `AdapterPool`, and streams the reply from a `Backend`. `MLXBackend` runs
-mlx-lm's generation loop; self-consistency voting samples N replies as one batch
-(mlx-lm's batch_generate) and returns the majority answer. The llama.cpp backend
-(llamacpp_backend.py) plugs in here too: callers speak in messages and StreamEvents. With a router
-(--adapter auto), `route` picks the adapter for each query before it is answered.
+It turns chat messages into a prompt with the model's chat template (and, by default, RE2
+re-reading of the last question), switches the active adapter in the backend's pool,
+routes a query when `--adapter auto` asks for it, and streams the reply. Self-consistency
+voting samples N replies as one batch and returns the majority answer. Callers never reach
+into the backend: what they need is a method here (docs/ARCHITECTURE.md). open.py builds an
+Engine from settings.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterator, Protocol
+import contextlib
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Iterator
 
 from loco_mlx.errors import LocoError
+from loco_mlx.inference.backend import (
+    Backend,
+    BaseInfo,
+    ContextOverflow,
+    GenerationStats,
+    Message,
+    SamplingConfig,
+    StreamEvent,
+    eos_token_ids,
+)
 from loco_mlx.inference.voting import VOTE_METHODS, Sample, VoteResult, decide
 
-Message = dict  # {"role": "system" | "user" | "assistant", "content": str}
 
-
-@dataclass
-class SamplingConfig:
-    max_tokens: int = 512
-    temperature: float = 0.7
-    top_p: float = 1.0
-    seed: int | None = None
-
-    def __post_init__(self):
-        if self.max_tokens < 1:
-            raise LocoError(f"--max-tokens must be at least 1, got {self.max_tokens}")
-        if self.temperature < 0:
-            raise LocoError(f"--temp must be >= 0, got {self.temperature}")
-        if not 0 < self.top_p <= 1:
-            raise LocoError(f"--top-p must be in (0, 1], got {self.top_p}")
-
-
-@dataclass
+@dataclass(frozen=True)
 class InferenceConfig:
     """How a query is posed and answered (user config and CLI flags)."""
 
@@ -52,15 +46,6 @@ class InferenceConfig:
             raise LocoError(f"unknown vote method '{self.vote_method}'; choose one of: {', '.join(VOTE_METHODS)}")
 
 
-def chat_token_ids(tokenizer, messages: list[Message], add_generation_prompt: bool) -> list[int]:
-    """Token ids of a conversation: the chat template, or (a raw base without one) the
-    contents one after another. Generation, training masks and data checks all use this."""
-    if getattr(tokenizer, "chat_template", None):
-        ids = tokenizer.apply_chat_template(messages, add_generation_prompt=add_generation_prompt, tokenize=True)
-        return list(ids["input_ids"] if hasattr(ids, "keys") else ids)  # transformers 5 may return a BatchEncoding
-    return list(tokenizer.encode("\n\n".join(m["content"] for m in messages) + "\n\n"))
-
-
 RE2_TEMPLATE = "{question}\nRead the question again: {question}"
 
 
@@ -74,118 +59,85 @@ def reread(messages: list[Message]) -> list[Message]:
     return messages
 
 
-@dataclass
-class GenerationStats:
-    prompt_tokens: int
-    generated_tokens: int
-    prompt_tps: float
-    decode_tps: float
-    finish_reason: str  # "stop" (end of turn) or "length" (hit max_tokens)
-
-
-@dataclass
-class StreamEvent:
-    text: str
-    stats: GenerationStats | None = None  # set on the last event only
-    note: str | None = None  # e.g. the vote distribution (shown after the reply)
-    notice: str | None = None  # e.g. an unsure routing (shown before the reply)
-
-
-class Backend(Protocol):
-    name: str
-    context_length: int
-
-    def encode_chat(self, messages: list[Message]) -> list[int]: ...
-
-    def stream(self, prompt_ids: list[int], sampling: SamplingConfig) -> Iterator[StreamEvent]: ...
-
-
-class MLXBackend:
-    name = "mlx"
-
-    def __init__(self, loaded):
-        self.loaded = loaded
-        self.model = loaded.model
-        self.tokenizer = loaded.tokenizer
-        self.context_length = loaded.context_length
-
-    def encode_chat(self, messages: list[Message]) -> list[int]:
-        return chat_token_ids(self.tokenizer, messages, add_generation_prompt=True)
-
-    def stream(self, prompt_ids: list[int], sampling: SamplingConfig) -> Iterator[StreamEvent]:
-        import mlx.core as mx
-        from mlx_lm.generate import stream_generate
-        from mlx_lm.sample_utils import make_sampler
-
-        if sampling.seed is not None:
-            mx.random.seed(sampling.seed)
-        sampler = make_sampler(temp=sampling.temperature, top_p=sampling.top_p if sampling.top_p < 1 else 0.0)
-        last = None
-        for response in stream_generate(
-            self.model, self.tokenizer, prompt_ids, max_tokens=sampling.max_tokens, sampler=sampler
-        ):
-            last = response
-            if response.finish_reason is None:
-                yield StreamEvent(response.text)
-        if last is None:
-            return
-        stats = GenerationStats(
-            prompt_tokens=last.prompt_tokens,
-            generated_tokens=last.generation_tokens,
-            prompt_tps=last.prompt_tps,
-            decode_tps=last.generation_tps,
-            finish_reason=last.finish_reason or "stop",
-        )
-        yield StreamEvent(last.text, stats)
-
-    def generate_batch(self, prompts: list[list[int]], sampling: SamplingConfig) -> list[Sample]:
-        """Complete several prompts at once (one batched decode); each with its mean log-probability."""
-        import mlx.core as mx
-        from mlx_lm.generate import batch_generate
-        from mlx_lm.sample_utils import make_sampler
-
-        if sampling.seed is not None:
-            mx.random.seed(sampling.seed)
-        sampler = make_sampler(temp=sampling.temperature, top_p=sampling.top_p if sampling.top_p < 1 else 0.0)
-        response = batch_generate(
-            self.model, self.tokenizer, prompts, max_tokens=sampling.max_tokens, sampler=sampler, return_logprobs=True
-        )
-        return [
-            Sample(text, sum(logprobs) / max(len(logprobs), 1), len(logprobs))
-            for text, logprobs in zip(response.texts, response.logprobs)
-        ]
+def build_messages(prompt: str, system: str | None = None, history: list[Message] | None = None) -> list[Message]:
+    messages = [{"role": "system", "content": system}] if system else []
+    return messages + list(history or []) + [{"role": "user", "content": prompt}]
 
 
 class Engine:
-    """Chat-level generation over one backend, with the adapter pool and voting."""
+    """Chat-level generation over one backend, with its adapter pool, routing and voting."""
 
-    def __init__(self, backend: Backend, pool=None, adapter_paths: dict | None = None):
+    def __init__(self, backend: Backend, adapter_paths: dict | None = None):
         self.backend = backend
-        self.pool = pool
-        self.adapter_paths = dict(adapter_paths or {})  # name -> adapter directory, loaded on first use
-        self.router = None  # a loco_mlx.router Router: --adapter auto
+        self.adapter_paths: dict[str, Path] = dict(adapter_paths or {})  # name -> directory, loaded on first use
+        self.router = None  # a router.hybrid.Router: --adapter auto
         self.routing = True  # chat's /adapter NAME pauses routing, /adapter auto resumes it
 
-    # --- adapters ------------------------------------------------------------------------
+    # --- the base ------------------------------------------------------------------------------
+
+    @property
+    def base(self) -> BaseInfo:
+        return self.backend.info
+
+    @property
+    def backend_name(self) -> str:
+        return self.backend.name
+
+    @property
+    def tokenizer(self):
+        return self.backend.tokenizer
+
+    @property
+    def context_length(self) -> int:
+        return self.backend.info.context_length
+
+    def eos_token_ids(self) -> list[int]:
+        return eos_token_ids(self.backend.tokenizer)
+
+    def close(self) -> None:
+        self.backend.close()
+
+    # --- adapters ------------------------------------------------------------------------------
 
     @property
     def adapter(self) -> str | None:
-        return self.pool.current if self.pool else None
+        return self.backend.adapters.current
 
     def use_adapter(self, name: str | None) -> float:
         """Switch to adapter `name` (None or "none": the plain base); returns seconds taken.
 
         On any error the current adapter stays active."""
+        pool = self.backend.adapters
         if name in (None, "none", "base"):
-            return self.pool.activate(None) if self.pool else 0.0
-        if self.pool is None:
-            raise LocoError("this engine has no adapter pool")
-        if name not in self.pool.adapters:
+            return pool.activate(None)
+        if name not in pool.adapters:
             if name not in self.adapter_paths:
                 known = ", ".join(sorted(self.adapter_paths)) or "none registered"
                 raise LocoError(f"unknown adapter '{name}' (available: {known})")
-            self.pool.load(name, self.adapter_paths[name])
-        return self.pool.activate(name)
+            pool.load(name, self.adapter_paths[name])
+        return pool.activate(name)
+
+    def is_loaded(self, name: str) -> bool:
+        return name in self.backend.adapters.adapters
+
+    def set_adapter_budget(self, budget_bytes: int | None) -> None:
+        """Least recently used adapters are dropped past this many bytes (never the active one)."""
+        self.backend.adapters.set_budget(budget_bytes)
+
+    def adapter_memory(self) -> list[tuple[str, int]]:
+        """(name, bytes) of each loaded adapter, least recently used first."""
+        return self.backend.adapters.memory_table()
+
+    def switch_seconds(self) -> list[float]:
+        return list(self.backend.adapters.switch_seconds)
+
+    @contextlib.contextmanager
+    def base_only(self):
+        """The plain base for the duration, then the active adapter again."""
+        with self.backend.adapters.base_only():
+            yield
+
+    # --- routing -------------------------------------------------------------------------------
 
     @property
     def auto(self) -> bool:
@@ -200,7 +152,26 @@ class Engine:
         self.use_adapter(decision.adapter)
         return decision
 
-    # --- generation ------------------------------------------------------------------------
+    def make_encoder(self, config):
+        """The router's sentence encoder over this base (adapters off), on either backend."""
+        return self.backend.make_encoder(config)
+
+    # --- prompts -------------------------------------------------------------------------------
+
+    def encode_chat(self, messages: list[Message]) -> list[int]:
+        return self.backend.encode_chat(messages)
+
+    def encode_text(self, text: str) -> list[int]:
+        """Raw text, no chat template (completions)."""
+        return list(self.backend.tokenizer.encode(text))
+
+    def fit_to_context(self, prompt_ids: list[int], sampling: SamplingConfig) -> SamplingConfig:
+        """`sampling` capped to the room the context leaves; ContextOverflow when there is none."""
+        room = self.context_length - len(prompt_ids)
+        if room < 1:
+            tokens = len(prompt_ids)
+            raise ContextOverflow(f"the prompt is {tokens} tokens, the model's context is {self.context_length}")
+        return sampling.capped(room)
 
     def prepare_prompt(
         self, messages: list[Message], sampling: SamplingConfig, inference: InferenceConfig | None
@@ -208,27 +179,30 @@ class Engine:
         """Prompt ids (RE2 applied if asked) and the sampling settings capped to the context left."""
         if inference is not None and inference.reread:
             messages = reread(messages)
-        prompt_ids = self.backend.encode_chat(messages)
-        room = self.backend.context_length - len(prompt_ids)
-        if room < 1:
-            raise LocoError(
-                f"the prompt is {len(prompt_ids)} tokens, the model's context is {self.backend.context_length}"
-            )
-        if sampling.max_tokens > room:
-            sampling = SamplingConfig(room, sampling.temperature, sampling.top_p, sampling.seed)
-        return prompt_ids, sampling
+        prompt_ids = self.encode_chat(messages)
+        return prompt_ids, self.fit_to_context(prompt_ids, sampling)
+
+    # --- generation ----------------------------------------------------------------------------
+
+    def stream(self, prompt_ids: list[int], sampling: SamplingConfig) -> Iterator[StreamEvent]:
+        """The reply to prepared prompt ids, piece by piece; the last event carries the stats."""
+        yield from self.backend.stream(prompt_ids, sampling)
 
     def chat(
         self, messages: list[Message], sampling: SamplingConfig, inference: InferenceConfig | None = None
     ) -> Iterator[StreamEvent]:
         prompt_ids, sampling = self.prepare_prompt(messages, sampling, inference)
-        yield from self.backend.stream(prompt_ids, sampling)
+        yield from self.stream(prompt_ids, sampling)
+
+    def generate_batch(self, prompts: list[list[int]], sampling: SamplingConfig) -> list[Sample]:
+        """Several prepared prompts completed together (MLX: one batched decode)."""
+        return self.backend.generate_batch(prompts, sampling)
 
     def vote(self, messages: list[Message], sampling: SamplingConfig, inference: InferenceConfig) -> VoteResult:
         """Self-consistency: `inference.votes` samples in one batch, then the majority answer."""
         prompt_ids, sampling = self.prepare_prompt(messages, sampling, inference)
-        hot = SamplingConfig(sampling.max_tokens, inference.vote_temperature, sampling.top_p, sampling.seed)
-        samples = self.backend.generate_batch([prompt_ids] * inference.votes, hot)
+        hot = replace(sampling, temperature=inference.vote_temperature)
+        samples = self.generate_batch([prompt_ids] * inference.votes, hot)
         return decide(samples, inference.vote_method)
 
     def generate(
@@ -246,7 +220,7 @@ class Engine:
         sampling: SamplingConfig,
         system: str | None = None,
         inference: InferenceConfig | None = None,
-    ) -> tuple[str, GenerationStats]:
+    ) -> tuple[str, GenerationStats | None]:
         """The whole reply at once (for tests, scripts and evaluation)."""
         parts, stats = [], None
         for event in self.generate(prompt, sampling, system, inference):
@@ -254,70 +228,10 @@ class Engine:
             stats = event.stats or stats
         return "".join(parts), stats
 
+    def greedy_tokens(self, prompt_ids: list[int], max_tokens: int) -> list[int]:
+        """The greedy continuation's token ids (without the end-of-turn token): parity checks."""
+        return self.backend.greedy_tokens(prompt_ids, max_tokens)
 
-def build_messages(prompt: str, system: str | None = None, history: list[Message] | None = None) -> list[Message]:
-    messages = [{"role": "system", "content": system}] if system else []
-    return messages + list(history or []) + [{"role": "user", "content": prompt}]
-
-
-BACKENDS = ("mlx", "llamacpp", "auto")
-
-
-def check_backend(name: str) -> str:
-    if name not in BACKENDS:
-        raise LocoError(f"unknown backend '{name}'; choose one of: {', '.join(BACKENDS)}")
-    return name
-
-
-def resolve_backend(choice: str, say=None) -> str:
-    """The backend `choice` names, "mlx" or "llamacpp". auto: MLX on Metal/CUDA, else llama.cpp when it is
-    installed (else MLX on the CPU), and says which and why in one line (to stderr by default)."""
-    if check_backend(choice) != "auto":
-        return choice
-    import sys
-
-    from loco_mlx.runtime import device_name
-
-    say = say or (lambda line: print(line, file=sys.stderr, flush=True))
-    device = device_name()
-    if device != "cpu":
-        say(f"backend: mlx (auto: MLX computes on {device})")
-        return "mlx"
-    try:
-        import llama_cpp  # noqa: F401
-    except ImportError:
-        say("backend: mlx (auto: no Metal or CUDA for MLX, and llama-cpp-python is not installed)")
-        return "mlx"
-    say("backend: llamacpp (auto: no Metal or CUDA for MLX, and llama-cpp-python is installed)")
-    return "llamacpp"
-
-
-def load_engine(
-    base: str | None = None,
-    compute: str = "auto",
-    adapter: str | None = None,
-    adapter_path: str | None = None,
-    adapter_paths: dict | None = None,
-    backend: str = "mlx",
-) -> Engine:
-    """Load a base with an adapter pool; `adapter_paths` names the adapters it may switch to.
-
-    backend: mlx | llamacpp | auto (`compute` applies to MLX only)."""
-    from pathlib import Path
-
-    if resolve_backend(backend) == "llamacpp":
-        from loco_mlx.inference.llamacpp import llamacpp_engine
-
-        engine = llamacpp_engine(base, adapter_paths)
-    else:
-        from loco_mlx.adapters.pool import AdapterPool
-        from loco_mlx.bases.loading import load_base
-
-        loaded = load_base(base, compute)
-        engine = Engine(MLXBackend(loaded), AdapterPool(loaded), adapter_paths)
-    if adapter_path:
-        adapter = Path(adapter_path).resolve().name
-        engine.adapter_paths[adapter] = adapter_path
-    if adapter:
-        engine.use_adapter(adapter)
-    return engine
+    def sequence_logits(self, ids: list[int]):
+        """Full-vocabulary logits at every position of `ids`, with the active adapter: parity checks."""
+        return self.backend.sequence_logits(ids)

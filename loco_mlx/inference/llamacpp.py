@@ -37,7 +37,15 @@ import numpy as np
 
 from loco_mlx.adapters.pool import AdapterCache
 from loco_mlx.errors import LocoError
-from loco_mlx.inference.engine import Engine, GenerationStats, Message, SamplingConfig, StreamEvent, chat_token_ids
+from loco_mlx.inference.backend import (
+    BaseInfo,
+    GenerationStats,
+    Message,
+    SamplingConfig,
+    StreamEvent,
+    chat_token_ids,
+    eos_token_ids,
+)
 from loco_mlx.inference.voting import Sample
 
 STALE_AFTER_S = 600  # an older conversion of a retrained adapter is deleted once unused this long
@@ -63,6 +71,23 @@ def require_llama_cpp():
         raise LocoError("the llama.cpp backend needs llama-cpp-python, which is not installed: "
                         "pip install llama-cpp-python") from None  # fmt: skip
     return llama_cpp
+
+
+def open_llama(gguf: str | Path, n_ctx: int, gpu: bool | None = None, threads: int | None = None, **options):
+    """A llama-cpp-python model on `gguf` with `threads` (default thread_count()) threads, every layer
+    on the GPU when there is one (gpu=None) or as `gpu` says; `options` go to llama_cpp.Llama
+    (logits_all, lora_path, type_k, ...). A LocoError when it will not load."""
+    llama_cpp = require_llama_cpp()
+    if gpu is None:
+        gpu = bool(llama_cpp.llama_supports_gpu_offload())
+    threads = threads or thread_count()
+    try:
+        return llama_cpp.Llama(
+            model_path=str(gguf), n_ctx=n_ctx, n_gpu_layers=-1 if gpu else 0, n_threads=threads,
+            n_threads_batch=threads, verbose=False, **options,
+        )  # fmt: skip
+    except (ValueError, RuntimeError) as exc:
+        raise LocoError(f"llama.cpp cannot load {gguf}: {exc}") from None
 
 
 # --- GGUF files, converted once ------------------------------------------------------------------
@@ -141,52 +166,28 @@ def prune_superseded(path: Path, name: str, where: str, min_age_s: float = STALE
 # --- the backend ---------------------------------------------------------------------------------
 
 
-@dataclass
-class LlamaCppCompute:
-    mode: str  # recorded by eval (cache key, results.json): never equal to an MLX mode
-    reason: str
-
-
-@dataclass
-class LlamaCppLoaded:
-    """What callers read through `engine.backend.loaded`, as for MLX's LoadedBase."""
-
-    record: Any  # BaseRecord
-    tokenizer: Any  # mlx-lm TokenizerWrapper over the base's HF tokenizer
-    config: dict
-    compute: LlamaCppCompute
-    device: str
-    gguf: Path
-    context_length: int
-
-
 class LlamaCppBackend:
     name = "llamacpp"
 
-    def __init__(self, record, n_ctx: int | None = None):
+    def __init__(self, record, n_ctx: int | None = None, budget_bytes: int | None = None):
         llama_cpp = require_llama_cpp()
         from mlx_lm.utils import load_tokenizer
 
         self.llama_cpp = llama_cpp
+        self.record = record
         model_dir = Path(record.model_dir)
         config = json.loads((model_dir / "config.json").read_text())
         self.tokenizer = load_tokenizer(model_dir, eos_token_ids=config.get("eos_token_id"))
-        self.eos = {int(i) for i in self.tokenizer.eos_token_ids}
-        gguf = base_gguf(record)
-        self.context_length = n_ctx or min(int(config.get("max_position_embeddings") or 2048), MAX_CONTEXT)
+        self.eos = set(eos_token_ids(self.tokenizer))
+        self.gguf = base_gguf(record)
+        context_length = n_ctx or min(int(config.get("max_position_embeddings") or 2048), MAX_CONTEXT)
         gpu = bool(llama_cpp.llama_supports_gpu_offload())
-        threads = thread_count()
-        try:
-            self.llm = llama_cpp.Llama(
-                model_path=str(gguf), n_ctx=self.context_length, n_gpu_layers=-1 if gpu else 0,
-                n_threads=threads, n_threads_batch=threads, verbose=False,
-            )  # fmt: skip
-        except (ValueError, RuntimeError) as exc:
-            raise LocoError(f"llama.cpp cannot load {gguf}: {exc}") from None
+        self.llm = open_llama(self.gguf, context_length, gpu=gpu)
         self.n_vocab = self.llm.n_vocab()
-        compute = LlamaCppCompute("llamacpp", f"llama.cpp on {gguf.name}")
-        device = "gpu" if gpu else "cpu"
-        self.loaded = LlamaCppLoaded(record, self.tokenizer, config, compute, device, gguf, self.context_length)
+        # compute_mode "llamacpp" is recorded by eval (cache key, results.json): never equal to an MLX mode
+        self.info = BaseInfo(record, "gpu" if gpu else "cpu", "llamacpp", f"llama.cpp on {self.gguf.name}",
+                             context_length)  # fmt: skip
+        self.adapters = LlamaCppPool(self, budget_bytes)
         self._mlx = None
 
     def encode_chat(self, messages: list[Message]) -> list[int]:
@@ -223,8 +224,7 @@ class LlamaCppBackend:
         self.llm.eval(prompt_ids)
 
     def _logits(self) -> np.ndarray:
-        pointer = self.llm._ctx.get_logits_ith(-1)
-        return np.ctypeslib.as_array(pointer, shape=(self.n_vocab,)).astype(np.float64)
+        return last_logits(self.llm).astype(np.float64)
 
     def _decode(self, prompt_ids, sampling: SamplingConfig, rng, logprobs: list | None) -> Iterator[StreamEvent]:
         """Events as MLXBackend.stream gives them: one per token, the last with the stats."""
@@ -268,6 +268,28 @@ class LlamaCppBackend:
             samples.append(Sample(text, sum(logprobs) / max(len(logprobs), 1), len(logprobs)))
         return samples
 
+    def greedy_tokens(self, prompt_ids: list[int], max_tokens: int) -> list[int]:
+        """The greedy continuation's token ids, up to (not including) an end-of-turn token."""
+        self._fresh(list(prompt_ids))
+        out: list[int] = []
+        for _ in range(max_tokens):
+            token = int(np.argmax(self._logits()))
+            if token in self.eos:
+                break
+            out.append(token)
+            self.llm.eval([token])
+        return out
+
+    def sequence_logits(self, ids: list[int]) -> np.ndarray:
+        """The logits at every position of `ids`, a token at a time (this context keeps only the last row)."""
+        self.llm.reset()
+        self.llm._ctx.kv_cache_clear()
+        rows = []
+        for token in ids:
+            self.llm.eval([token])
+            rows.append(self._logits().astype(np.float32))
+        return np.stack(rows)
+
     # --- the MLX copy for routing --------------------------------------------------------------
 
     def mlx_base(self):
@@ -275,11 +297,21 @@ class LlamaCppBackend:
         if self._mlx is None:
             from loco_mlx.bases.loading import load_base
 
-            self._mlx = load_base(self.loaded.record)
+            self._mlx = load_base(self.record)
         return self._mlx
+
+    def make_encoder(self, config):
+        """The router's encoder over the MLX copy of the base, loaded on the first query that needs it."""
+        return LazyEncoder(self, config)
 
     def close(self) -> None:
         self.llm.close()
+
+
+def last_logits(llm) -> np.ndarray:
+    """llama.cpp's logits after the last evaluated token, without a copy. (`llm.scores` holds them only
+    when the Llama was opened with logits_all=True; llama-cpp-python 0.3 leaves it zero otherwise.)"""
+    return np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(llm.n_vocab(),))
 
 
 def logsumexp(x: np.ndarray) -> float:
@@ -319,7 +351,6 @@ class LlamaCppPool(AdapterCache):
 
     def __init__(self, backend: LlamaCppBackend, budget_bytes: int | None = None):
         self.backend = backend
-        self.loaded = backend.loaded
         self.budget_bytes = budget_bytes
         self.adapters: OrderedDict[str, LlamaLora] = OrderedDict()  # least recently used first
         self.current: str | None = None
@@ -328,7 +359,7 @@ class LlamaCppPool(AdapterCache):
     def load(self, name: str, path: str | Path) -> LlamaLora:
         if name in self.adapters:
             return self._touch(name)
-        file = lora_gguf(self.loaded.record, path)  # checks the base binding before converting
+        file = lora_gguf(self.backend.record, path)  # checks the base binding before converting
         adapter = LlamaLora(name, Path(path), file, self.backend.load_lora(file), file.stat().st_size)
         self.adapters[name] = adapter
         self._evict()
@@ -350,37 +381,19 @@ class LlamaCppPool(AdapterCache):
             self.backend.set_lora(current.handle if current else None)
 
 
-# --- engine and router -----------------------------------------------------------------------------
-
-
-def llamacpp_engine(base=None, adapter_paths: dict | None = None) -> Engine:
-    from loco_mlx.bases.resolve import resolve_base
-    from loco_mlx.bases.store import BaseRecord
-
-    record = base if isinstance(base, BaseRecord) else resolve_base(base)
-    backend = LlamaCppBackend(record)
-    return Engine(backend, LlamaCppPool(backend), adapter_paths)
+# --- the router's encoder --------------------------------------------------------------------------
 
 
 class LazyEncoder:
-    """The router's BaseEncoder over the backend's MLX copy of the base, built on the first query."""
+    """The router's BaseEncoder over the backend's MLX copy of the base (no adapters), built on the first query."""
 
-    def __init__(self, backend: LlamaCppBackend, tokenizer, config):
-        self.backend, self.tokenizer, self.config = backend, tokenizer, config
+    def __init__(self, backend: LlamaCppBackend, config):
+        self.backend, self.config = backend, config
         self._encoder = None
 
     def embed(self, text: str):
         if self._encoder is None:
             from loco_mlx.router.embed import BaseEncoder
 
-            self._encoder = BaseEncoder(self.backend.mlx_base().model, self.tokenizer, self.config)  # no pool
+            self._encoder = BaseEncoder(self.backend.mlx_base().model, self.backend.tokenizer, self.config)
         return self._encoder.embed(text)
-
-
-def open_llamacpp_router(backend: LlamaCppBackend, registry, warn):
-    from loco_mlx.router.hybrid import open_router
-
-    def encoder(_model, tokenizer, config, _pool):
-        return LazyEncoder(backend, tokenizer, config)
-
-    return open_router(registry, None, backend.tokenizer, backend.loaded.record, None, warn, make_encoder=encoder)

@@ -53,7 +53,7 @@ class Embedding:
 class BaseEncoder:
     """Embeds text with the first `config.layer` blocks of an mlx-lm model."""
 
-    def __init__(self, model, tokenizer, config: EncoderConfig, pool=None):
+    def __init__(self, model, tokenizer, config: EncoderConfig, base_only=None):
         inner = getattr(model, "model", model)
         self.embed_tokens = inner.embed_tokens
         self.layers = inner.layers
@@ -61,7 +61,7 @@ class BaseEncoder:
             raise ValueError(f"layer {config.layer} is past the model's {len(self.layers)} layers")
         self.tokenizer = tokenizer
         self.config = config
-        self.pool = pool  # an AdapterPool whose adapters are switched off while embedding
+        self.base_only = base_only or contextlib.nullcontext  # switches the adapters off while embedding
 
     @property
     def num_layers(self) -> int:
@@ -88,7 +88,7 @@ class BaseEncoder:
         if not ids:
             raise ValueError("cannot embed an empty text")
         wanted, out = set(layers), {}
-        with self._base_only():
+        with self.base_only():
             h = self.embed_tokens(mx.array([ids]))
             mask = create_attention_mask(h, None)
             for depth in range(max(layers) + 1):
@@ -99,11 +99,3 @@ class BaseEncoder:
                     out[depth] = pooled.astype(mx.float32)
             mx.eval(list(out.values()))
         return {depth: np.array(v, dtype=np.float32) for depth, v in out.items()}, count, truncated
-
-    @contextlib.contextmanager
-    def _base_only(self):
-        if self.pool is None:
-            yield
-            return
-        with self.pool.base_only():
-            yield

@@ -327,12 +327,10 @@ def stale_notice(registry, fingerprint: str) -> str | None:
     return f"the router is now stale ({stale}): refit it with `loco router fit`" if stale else None
 
 
-def open_router(
-    registry, model, tokenizer, record, pool=None, warn: Callable[[str], object] = print, make_encoder=None
-) -> Router:
-    """The router for `--adapter auto` on a loaded base; problems are said once through `warn`.
+def open_router(registry, record, make_encoder, warn: Callable[[str], object] = print) -> Router:
+    """The router for `--adapter auto` on base `record`; problems are said once through `warn`.
 
-    `make_encoder` (default BaseEncoder) builds the encoder from (model, tokenizer, config, pool)."""
+    `make_encoder(EncoderConfig)` builds the embedding encoder (Engine.make_encoder: either backend)."""
     entries = active_for_base(registry, record.fingerprint)
     keywords = {e.name: dict(e.keywords) for e in entries}
     names = [e.name for e in entries]
@@ -358,5 +356,5 @@ def open_router(
             "Refit: loco router fit"
         )
         names = known
-    encoder = (make_encoder or BaseEncoder)(model, tokenizer, fitted.encoder, pool)
+    encoder = make_encoder(fitted.encoder)
     return Router(names, keywords, fitted, encoder)

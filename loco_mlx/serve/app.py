@@ -15,7 +15,8 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ValidationError
 
-from loco_mlx.inference.engine import Engine, SamplingConfig, reread
+from loco_mlx.inference.backend import SamplingConfig
+from loco_mlx.inference.engine import Engine, InferenceConfig
 from loco_mlx.serve.catalog import Catalog
 from loco_mlx.serve.errors import ApiError, BodyLimit, ErrorBody, ErrorDetail, install_error_handlers, validation_error
 from loco_mlx.serve.schema import (
@@ -66,7 +67,7 @@ def create_app(engine: Engine, settings: ServeSettings) -> FastAPI:
 
     @app.get("/health")
     async def health() -> dict:
-        return {"status": "ok", "base": app.state.catalog.base_id, "backend": engine.backend.name}
+        return {"status": "ok", "base": app.state.catalog.base_id, "backend": engine.backend_name}
 
     app.include_router(v1_routes(app), prefix="/v1", dependencies=[Depends(bearer_check(settings.api_key))])
 
@@ -101,12 +102,8 @@ def v1_routes(app: FastAPI) -> APIRouter:
         body = await parse_body(request, ChatRequest)
         messages = [{"role": _role(m.role), "content": m.text()} for m in body.messages]
         users = [m["content"] for m in messages if m["role"] == "user"]
-        use_reread = settings.reread
-
-        def prompt_ids(engine: Engine) -> list[int]:
-            return engine.backend.encode_chat(reread(messages) if use_reread else messages)
-
-        job = make_job(body, catalog, settings, users[-1] if users else None, prompt_ids)
+        inference = InferenceConfig(reread=settings.reread)
+        job = make_job(body, catalog, settings, users[-1] if users else None, messages=messages, inference=inference)
         started, queue, cancelled = await worker.start(job)
         if body.stream:
             stream = chat_stream(body, started, events(queue, cancelled))
@@ -124,12 +121,7 @@ def v1_routes(app: FastAPI) -> APIRouter:
     @routes.post("/completions")
     async def completions(request: Request):
         body = await parse_body(request, CompletionRequest)
-        prompt = body.prompt
-
-        def prompt_ids(engine: Engine) -> list[int]:
-            return list(engine.backend.tokenizer.encode(prompt))  # raw text: no chat template
-
-        job = make_job(body, catalog, settings, prompt, prompt_ids)
+        job = make_job(body, catalog, settings, body.prompt, text=body.prompt)  # raw text: no chat template
         started, queue, cancelled = await worker.start(job)
         if body.stream:
             stream = completion_stream(body, started, events(queue, cancelled))
@@ -169,7 +161,8 @@ def _role(role: str) -> str:
     return "system" if role == "developer" else role  # newer clients' name for the system prompt
 
 
-def make_job(body: _Request, catalog: Catalog, settings: ServeSettings, query: str | None, prompt_ids) -> Job:
+def make_job(body: _Request, catalog: Catalog, settings: ServeSettings, query: str | None, **prompt) -> Job:
+    """The request as a Job; `prompt` is messages= and inference=, or text= (see Job)."""
     if body.n != 1:
         raise ApiError(400, f"n={body.n}: only n=1 is supported", "n", "unsupported_value")
     stops = [body.stop] if isinstance(body.stop, str) else list(body.stop or [])
@@ -178,7 +171,7 @@ def make_job(body: _Request, catalog: Catalog, settings: ServeSettings, query: s
     target = catalog.resolve(body.model)
     if target.kind == "auto" and not (query or "").strip():
         raise ApiError(400, "model 'auto' routes on the last user message, and there is none", "messages")
-    return Job(target, query, prompt_ids, sampling_for(body, settings), stops)
+    return Job(target, query, sampling_for(body, settings), stops, **prompt)
 
 
 def sampling_for(body: _Request, settings: ServeSettings) -> SamplingConfig:

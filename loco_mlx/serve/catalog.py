@@ -35,8 +35,8 @@ class Catalog:
     def __init__(self, engine: Engine, registry_path: Path | None):
         self.engine = engine
         self.registry_path = registry_path
-        self.base_id = engine.backend.loaded.record.id
-        self.fingerprint = engine.backend.loaded.record.fingerprint
+        self.base_id = engine.base.record.id
+        self.fingerprint = engine.base.record.fingerprint
 
     def adapters(self) -> dict[str, Path]:
         from loco_mlx.adapters.registry import Registry

@@ -11,7 +11,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from loco_mlx.errors import LocoError
-from loco_mlx.inference.engine import SamplingConfig
+from loco_mlx.inference.backend import SamplingConfig
 
 
 @dataclass

@@ -9,18 +9,24 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import AsyncIterator, Callable
 
-from loco_mlx.inference.engine import Engine, SamplingConfig
+from loco_mlx.inference.backend import ContextOverflow, Message, SamplingConfig
+from loco_mlx.inference.engine import Engine, InferenceConfig
 from loco_mlx.serve.catalog import Target
 from loco_mlx.serve.errors import ApiError, as_api_error
 
 
 @dataclass
 class Job:
+    """One request. Its prompt is tokenized on the worker (the tokenizer is not shared): chat
+    `messages` through the Engine's chat template (RE2 as `inference` says), or raw `text`."""
+
     target: Target
     route_query: str | None  # what "auto" routes on
-    prompt_ids: Callable[[Engine], list[int]]  # built on the worker (the tokenizer is not shared)
     sampling: SamplingConfig
     stops: list[str]
+    messages: list[Message] | None = None
+    inference: InferenceConfig | None = None
+    text: str | None = None
 
 
 @dataclass
@@ -70,18 +76,15 @@ class StopScanner:
         return out
 
 
-def fit_to_context(engine: Engine, prompt_ids: list[int], sampling: SamplingConfig) -> SamplingConfig:
-    room = engine.backend.context_length - len(prompt_ids)
-    if room < 1:
-        raise ApiError(
-            400,
-            f"the prompt is {len(prompt_ids)} tokens, the model's context is {engine.backend.context_length}",
-            "messages",
-            "context_length_exceeded",
-        )
-    if sampling.max_tokens <= room:
-        return sampling
-    return SamplingConfig(room, sampling.temperature, sampling.top_p, sampling.seed)
+def prepare(engine: Engine, job: Job) -> tuple[list[int], SamplingConfig]:
+    """The job's prompt ids and its sampling capped to the context left (worker thread only)."""
+    try:
+        if job.messages is not None:
+            return engine.prepare_prompt(job.messages, job.sampling, job.inference)
+        prompt_ids = engine.encode_text(job.text or "")  # raw text: no chat template
+        return prompt_ids, engine.fit_to_context(prompt_ids, job.sampling)
+    except ContextOverflow as exc:
+        raise ApiError(400, str(exc), "messages", "context_length_exceeded") from None
 
 
 def select(engine: Engine, job: Job) -> Started:
@@ -93,7 +96,7 @@ def select(engine: Engine, job: Job) -> Started:
         confidence = decision.confidence if decision is not None else None
     else:
         engine.use_adapter(job.target.name)
-    model = engine.adapter or engine.backend.loaded.record.id
+    model = engine.adapter or engine.base.record.id
     return Started(engine.adapter, confidence, model)
 
 
@@ -103,8 +106,7 @@ def run_job(engine: Engine, job: Job, emit: Callable[[object], None], cancelled:
         if cancelled.is_set():
             return  # the client left while the request was queued
         started = select(engine, job)
-        prompt_ids = job.prompt_ids(engine)
-        sampling = fit_to_context(engine, prompt_ids, job.sampling)
+        prompt_ids, sampling = prepare(engine, job)
         emit(started)  # only now: a prompt too long is still a plain 400, also when streaming
         emit(generate(engine, prompt_ids, sampling, job.stops, emit, cancelled))
     except BaseException as exc:  # noqa: BLE001 - every failure is answered, none kills the worker
@@ -113,7 +115,7 @@ def run_job(engine: Engine, job: Job, emit: Callable[[object], None], cancelled:
 
 def generate(engine, prompt_ids, sampling, stops, emit, cancelled) -> Finished:
     scanner, tokens, stats = StopScanner(stops), 0, None
-    for event in engine.backend.stream(prompt_ids, sampling):
+    for event in engine.stream(prompt_ids, sampling):
         tokens += 1
         text, stopped = scanner.feed(event.text)
         if text:

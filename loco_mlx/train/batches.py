@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from loco_mlx.errors import LocoError
-from loco_mlx.inference.engine import chat_token_ids
+from loco_mlx.inference.backend import chat_token_ids
 
 PAD_MULTIPLE = 32  # pad lengths to a multiple: fewer distinct shapes for mx.compile
 GROUP_WINDOW = 64  # batches per sorting window when grouping by length
