@@ -2,7 +2,7 @@
 
 The MLX Linux CPU wheel links the reference BLAS (~3.6 GFLOP/s on a 1024^2 fp32
 matmul here); a system OpenBLAS loaded with RTLD_GLOBAL *before* `import mlx.core`
-makes MLX use it (~115 GFLOP/s; DESIGN.md fact 1). `loco_mlx/__init__.py` calls
+makes MLX use it (~115 GFLOP/s; docs/ARCHITECTURE.md, fact 1). `loco_mlx/__init__.py` calls
 `preload_blas()` so that it always runs first. Nothing in this module imports mlx
 at import time.
 """
@@ -102,7 +102,7 @@ class ComputePlan:
 def plan_compute(requested: str, device: str, packed_bytes: int, expanded_bytes: int) -> ComputePlan:
     """Pick how a quantized base computes: packed on Metal/CUDA, fp32 on CPU when it fits.
 
-    MLX's CPU quantized matmul is ~25x slower than fp32 through OpenBLAS (DESIGN.md
+    MLX's CPU quantized matmul is ~25x slower than fp32 through OpenBLAS (docs/ARCHITECTURE.md,
     fact 2); expanding keeps exactly the quantized values, so results stay those of the 4-bit base.
     """
     requested = requested or "auto"

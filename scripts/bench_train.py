@@ -21,7 +21,7 @@ Compute: `--compute fp32` (default) runs both on fp32 weights: loco expands the 
 itself (`--compute fp32`), mlx-lm gets an fp32 copy written here with mlx-lm's own `save`
 from the same expansion (`loco_mlx.bases.loading.expand_to_fp32`), so both compute the
 same function. `--compute packed` gives both the packed 4-bit weights (slow on a CPU:
-DESIGN.md fact 2). mlx-lm runs in a child process (`mlx_lm.lora.main()`, i.e. `python -m
+docs/ARCHITECTURE.md, fact 2). mlx-lm runs in a child process (`mlx_lm.lora.main()`, i.e. `python -m
 mlx_lm lora` with the arguments shown) with the same system OpenBLAS preloaded that loco
 loads, and with a reporting callback that writes its exact per-step timings (its console
 prints rounded numbers only). Bases are read from the user's LOCO_HOME (unchanged); all

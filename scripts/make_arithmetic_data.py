@@ -2,7 +2,7 @@
 
 Used by the embedded-default recipe (configs/smollm2-135m/qlora.yaml) and the
 tests: a narrow task with a fixed answer format, where a LoRA on a 135M model
-gives a large, checkable gain (DESIGN.md fact 9). Deterministic for a seed.
+gives a large, checkable gain (docs/ARCHITECTURE.md, fact 9). Deterministic for a seed.
 
     python scripts/make_arithmetic_data.py --out data/arithmetic --train 240 --valid 40 --benchmark 60 --seed 7
 

@@ -10,7 +10,7 @@ the base's compute mode (`auto`: fp32-expanded on a CPU, packed on Metal).
     python scripts/parity_llamacpp.py --gguf model-f16.gguf --compute fp32 --json parity.json
 
 On Q4_1 expect about 97% rather than 100%: llama.cpp quantizes the activations
-in its Q4_1 dot products (DESIGN.md fact 4); F16 or Q8_0 files agree more closely.
+in its Q4_1 dot products (docs/ARCHITECTURE.md, fact 4); F16 or Q8_0 files agree more closely.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ PYTHON=${PYTHON:-python3}
 "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
   || { echo "error: loco_mlx needs Python >= 3.10 (found $("$PYTHON" --version)); set PYTHON=/path/to/python3.x" >&2; exit 1; }
 
-# MLX's Linux CPU wheel links a reference BLAS ~30x slower than OpenBLAS (DESIGN.md fact 1).
+# MLX's Linux CPU wheel links a reference BLAS ~30x slower than OpenBLAS (docs/ARCHITECTURE.md, fact 1).
 if [ "$(uname -s)" = Linux ] && ! ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so\.0'; then
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
     echo "setup: installing the system OpenBLAS (libopenblas0-pthread)"

@@ -2,7 +2,7 @@
 
 Runs scripts/parity_llamacpp.py's `top1_agreement` on the real embedded
 SmolLM2-135M-Instruct Q4_1 GGUF. Exact agreement is not expected: llama.cpp
-quantizes activations in Q4_1 dot products (DESIGN.md fact 4, about 97%).
+quantizes activations in Q4_1 dot products (docs/ARCHITECTURE.md, fact 4, about 97%).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 On Metal/CUDA the packed 4-bit weights are kept (fast quantized kernels). On the
 CPU, quantized matmuls are slow, so the weights are expanded to fp32 when that
 fits: scales and biases are cast to fp32 *before* dequantizing, so the expanded
-weights are exactly the values the 4-bit base represents (DESIGN.md fact 2).
+weights are exactly the values the 4-bit base represents (docs/ARCHITECTURE.md, fact 2).
 """
 
 from __future__ import annotations
