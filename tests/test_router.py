@@ -9,7 +9,7 @@ import pytest
 
 from loco_mlx.errors import LocoError
 from loco_mlx.router.classifier import FitSettings, decide, fit, stratified_folds
-from loco_mlx.router.embed import BaseEncoder, EncoderConfig
+from loco_mlx.router.embed import EncoderConfig
 from loco_mlx.router.hybrid import (
     ROUTER_FILE,
     Router,
@@ -99,8 +99,8 @@ def fitted_files(tmp_path):
     table = {q: x[labels.index(label) * 20 + i] for label, qs in queries.items() for i, q in enumerate(qs)}
     encoder = VectorEncoder(table)
     signature = {"code": {"version": "0.1.0", "keywords": {}}, "math": {"version": "0.1.0", "keywords": {"sum": 1.0}}}
-    fitted = fit_router(encoder, queries, {"math": {"sum": 1.0}}, {"id": "b", "fingerprint": "f" * 64}, signature,
-                        FitSettings())  # fmt: skip
+    fitted = fit_router(encoder, queries, {"math": {"sum": 1.0}}, base={"id": "b", "fingerprint": "f" * 64},
+                        registry=signature)  # fmt: skip
     path = tmp_path / ROUTER_FILE
     save_router(fitted, path)
     return fitted, encoder, path, table
@@ -154,7 +154,7 @@ def test_staleness_names_what_changed(fitted_files):
 def test_fit_refuses_too_few_examples():
     queries = {"base": ["q"] * 20, "math": ["m"] * 3}
     with pytest.raises(LocoError, match="at least 10 example queries for adapter 'math', got 3"):
-        fit_router(VectorEncoder({}), queries, {}, {}, {}, FitSettings())
+        fit_router(VectorEncoder({}), queries, {}, base={}, registry={})
 
 
 # --- with the real embedded base and registry -----------------------------------------------------
@@ -176,24 +176,19 @@ GENERAL = [
 
 
 @pytest.fixture(scope="module")
-def real_base(default_home):
+def real_engine(default_home):
+    """One engine on the embedded base for the module: its pool wraps the base's projections once."""
     from loco_mlx.bases.loading import load_base
     from loco_mlx.bases.store import BaseStore
+    from loco_mlx.inference.engine import Engine
+    from loco_mlx.inference.mlx_backend import MLXBackend
 
-    return load_base(BaseStore(default_home).get("smollm2-135m-instruct"))
-
-
-@pytest.fixture(scope="module")
-def real_pool(real_base):
-    """One adapter pool for the module: a pool wraps the base's projections once."""
-    from loco_mlx.adapters.pool import AdapterPool
-
-    return AdapterPool(real_base)
+    return Engine(MLXBackend(load_base(BaseStore(default_home).get("smollm2-135m-instruct"))))
 
 
 @pytest.mark.integration
-def test_real_encoder_is_deterministic_and_truncates(real_base):
-    encoder = BaseEncoder(real_base.model, real_base.tokenizer, EncoderConfig(layer=4, max_tokens=16))
+def test_real_encoder_is_deterministic_and_truncates(real_engine):
+    encoder = real_engine.make_encoder(EncoderConfig(layer=4, max_tokens=16))
     a, b = encoder.embed(MATH[0]), encoder.embed(MATH[0])
     assert a.vector.shape == (576,) and a.vector.dtype == np.float32 and np.array_equal(a.vector, b.vector)
     assert a.truncated and a.tokens > 16
@@ -201,91 +196,105 @@ def test_real_encoder_is_deterministic_and_truncates(real_base):
     assert not short.truncated and short.tokens < 16
     layers, _, _ = encoder.embed_layers(MATH[0], [0, 4], "mean")
     assert np.array_equal(layers[4], a.vector) and not np.array_equal(layers[0], a.vector)
+    with pytest.raises(LocoError, match=r"--layer 31: the base has 30 layers; choose 0 \(token embeddings\) to 30"):
+        real_engine.make_encoder(EncoderConfig(layer=31))
 
 
 @pytest.mark.integration
-def test_embedding_ignores_the_active_adapter(real_base, real_pool, tmp_path):
+def test_embedding_ignores_the_active_adapter(real_engine, tmp_path):
     from tests.test_pool import write_adapter
 
-    pool = real_pool
     keys = ["self_attn.q_proj", "self_attn.v_proj"]
-    pool.load("a", write_adapter(tmp_path / "a", real_base.record, rank=4, scale=20.0, keys=keys, num_layers=30))
-    encoder = BaseEncoder(real_base.model, real_base.tokenizer, EncoderConfig(layer=6), pool.base_only)
-    plain = encoder.embed("Why is the sky blue?").vector
-    pool.activate("a")
+    real_engine.adapter_paths["a"] = write_adapter(tmp_path / "a", real_engine.base.record, rank=4, scale=20.0,
+                                                   keys=keys, num_layers=30)  # fmt: skip
+    encoder = real_engine.make_encoder(EncoderConfig(layer=6))
+    ids = real_engine.encode_text("Why is the sky blue?")
+    plain, plain_logits = encoder.embed("Why is the sky blue?").vector, real_engine.sequence_logits(ids)
+    real_engine.use_adapter("a")
     try:
+        adapted_logits = real_engine.sequence_logits(ids)
+        assert not np.allclose(adapted_logits, plain_logits)  # the adapter does change the model
         assert np.array_equal(encoder.embed("Why is the sky blue?").vector, plain)
-        assert all(w.active for w in pool.wrappers.values())  # the adapter is back on afterwards
+        assert real_engine.adapter == "a"  # and is back on after embedding
+        assert np.array_equal(real_engine.sequence_logits(ids), adapted_logits)
     finally:
-        pool.activate(None)
+        real_engine.use_adapter(None)
+
+
+def promote(registry, directory, name, **keywords):
+    from loco_mlx.adapters.registry import GateSummary
+
+    registry.add(directory, name=name, **keywords)
+    registry.set_gate(name, GateSummary(0.5, 0.1, "x", "SHIP"))
+    registry.promote(name)
 
 
 @pytest.mark.integration
-def test_open_router_end_to_end(real_base, default_env, tmp_path):
+def test_open_router_end_to_end(real_engine, default_env, tmp_path):
     """No adapters -> base (said once); no router file -> keywords; fitted -> embeddings; stale -> said."""
-    from loco_mlx.adapters.registry import GateSummary, Registry
+    from loco_mlx.adapters.registry import Registry
     from tests.test_pool import write_adapter
 
     registry = Registry(tmp_path / "reg" / "registry.yaml")
     said = []
-    model, tokenizer, record = real_base.model, real_base.tokenizer, real_base.record
-    router = open_router(registry, model, tokenizer, record, warn=said.append)
+    record, make_encoder = real_engine.base.record, real_engine.make_encoder
+    router = open_router(registry, record, make_encoder, warn=said.append)
     assert router.route("What is 2 + 2?").label == "base" and router.route("hi").label == "base"
     assert len(said) == 1 and "no active adapters" in said[0]
 
     keys = ["self_attn.q_proj"]
-    registry.add(write_adapter(tmp_path / "math", record, 4, 20.0, keys, 30), name="math", keywords={"gives away": 1})
-    registry.set_gate("math", GateSummary(0.5, 0.1, "x", "SHIP"))
-    registry.promote("math")
+    promote(registry, write_adapter(tmp_path / "math", record, 4, 20.0, keys, 30), "math",
+            keywords={"gives away": 1})  # fmt: skip
     said.clear()
-    router = open_router(registry, model, tokenizer, record, warn=said.append)
+    router = open_router(registry, record, make_encoder, warn=said.append)
     assert router.mode == "keywords" and "no router fitted" in said[0]
     assert router.route(MATH[0]).label == "math" and router.route(GENERAL[0]).label == "base"
 
-    encoder = BaseEncoder(model, tokenizer, EncoderConfig(layer=4))
-    fitted = fit_router(encoder, {"math": MATH, "base": GENERAL}, {"math": {"gives away": 1.0}},
-                        {"id": record.id, "fingerprint": record.fingerprint},
-                        registry_signature(registry.entries()), FitSettings())  # fmt: skip
+    fitted = fit_router(make_encoder(EncoderConfig(layer=4)), {"math": MATH, "base": GENERAL},
+                        {"math": {"gives away": 1.0}}, base={"id": record.id, "fingerprint": record.fingerprint},
+                        registry=registry_signature(registry.entries()))  # fmt: skip
     save_router(fitted, registry.root / ROUTER_FILE)
     said.clear()
-    router = open_router(registry, model, tokenizer, record, warn=said.append)
+    router = open_router(registry, record, make_encoder, warn=said.append)
     assert router.mode == "fitted" and said == []
     query = "Mo has 15 marbles and buys 6 more. Then Mo gives away 4. What does Mo have now?"
     first = router.route(query)
     assert first.label == "math" and first.confidence >= fitted.classifier.threshold
     assert first.keywords["math"][0].keyword == "gives away" and set(first.similarity) == {"base", "math"}
-    again = open_router(registry, model, tokenizer, record, warn=said.append).route(query)
+    again = open_router(registry, record, make_encoder, warn=said.append).route(query)
     assert (again.label, again.confidence, again.probabilities) == (first.label, first.confidence,
                                                                       first.probabilities)  # fmt: skip
     assert router.route("Who painted the Mona Lisa?").label == "base"
 
     registry.deactivate("math")
-    registry.add(write_adapter(tmp_path / "code", record, 4, 20.0, keys, 30), name="code")
-    registry.set_gate("code", GateSummary(0.5, 0.1, "x", "SHIP"))
-    registry.promote("code")
+    promote(registry, write_adapter(tmp_path / "code", record, 4, 20.0, keys, 30), "code")
     said.clear()
-    router = open_router(registry, model, tokenizer, record, warn=said.append)
+    router = open_router(registry, record, make_encoder, warn=said.append)
     assert len(said) == 1 and "stale (new: code; no longer active: math)" in said[0] and "loco router fit" in said[0]
     assert router.route(query).label == "base"  # math is not a candidate; code was never fitted
 
 
 @pytest.mark.integration
-def test_chat_routes_each_message_and_explains(real_base, real_pool, tmp_path):
+def test_chat_routes_each_message_and_explains(real_engine, tmp_path):
+    from loco_mlx.inference.backend import SamplingConfig
     from loco_mlx.inference.chat import ChatSession, run_repl
-    from loco_mlx.inference.engine import Engine, MLXBackend, SamplingConfig
     from tests.test_pool import write_adapter
 
-    directory = write_adapter(tmp_path / "math", real_base.record, 4, 20.0, ["self_attn.q_proj"], 30)
-    engine = Engine(MLXBackend(real_base), real_pool, {"math": directory})
+    engine = real_engine
+    engine.adapter_paths["math"] = write_adapter(tmp_path / "math", engine.base.record, 4, 20.0,
+                                                 ["self_attn.q_proj"], 30)  # fmt: skip
     engine.router = Router(["math"], {"math": {"gives away": 1.0}})  # keywords only: no fitting needed
     lines = iter([MATH[0], "/why", "/adapter none", "Who painted the Mona Lisa?", "/adapter auto", "/adapter", "/quit"])
     out = []
-    run_repl(ChatSession(engine, SamplingConfig(max_tokens=2, temperature=0)), read=lambda _: next(lines),
-             write=lambda *a, **k: out.append(" ".join(map(str, a))))  # fmt: skip
+    try:
+        run_repl(ChatSession(engine, SamplingConfig(max_tokens=2, temperature=0)), read=lambda _: next(lines),
+                 write=lambda *a, **k: out.append(" ".join(map(str, a))))  # fmt: skip
+    finally:
+        engine.router, engine.routing = None, True
+        engine.use_adapter(None)
     text = "\n".join(out)
     stats = [line for line in out if line.startswith("[")]
     assert "+ math (auto)" in stats[0] and "+ base (" in stats[1] and "(auto)" not in stats[1]
     assert "(routed to math)" in text and "keywords: math: 'gives away'" in text
     assert "the router picks the adapter for each message" in text
     assert "(current adapter: none, chosen by the router)" in text
-    engine.pool.activate(None)

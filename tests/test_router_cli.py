@@ -51,6 +51,30 @@ def test_fit_without_active_adapters_is_a_clear_error(env):
     assert_user_error(loco("router", "fit", env=env), "no active adapters", "loco adapters promote")
 
 
+@pytest.mark.parametrize(
+    "flags,fragments",
+    [(["--pooling", "max"], ["--pooling 'max'", "mean, last"]),
+     (["--layer", "31"], ["--layer 31", "the base has 30 layers", "choose 0 (token embeddings) to 30"])],
+    ids=["pooling", "layer"],
+)  # fmt: skip
+def test_fit_refuses_bad_encoder_flags_in_one_line(env, flags, fragments):
+    assert_user_error(loco("router", "fit", *flags, env=env), *fragments)
+
+
+def test_shipped_registry_in_a_fresh_home_imports_the_default(tmp_path):
+    """The shipped registry names its base by the embedded default's id, not imported yet in a fresh home."""
+    import os
+
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "LOCO_HOME": str(tmp_path / "fresh"), "LOCO_REGISTRY": str(root / "adapters/registry.yaml")}
+    result = loco("route", "Write a Python function that reverses a string.", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("code (confidence ") and "Traceback" not in result.stderr
+    assert (tmp_path / "fresh" / "bases" / "smollm2-135m-instruct" / "base.json").is_file()
+    info = loco("router", "info", env=env)
+    assert info.returncode == 0 and "status   current" in info.stdout, info.stdout + info.stderr
+
+
 def test_fit_route_explain_eval_and_stale(env, tmp_path):
     directory = register_math(env, tmp_path)
     examples = tmp_path / "math_queries.jsonl"

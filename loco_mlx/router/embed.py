@@ -15,10 +15,14 @@ embedded from their first and last halves (where the request usually is), and sa
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+
+from loco_mlx.errors import LocoError
 
 POOLINGS = ("mean", "last")
 
@@ -30,10 +34,33 @@ class EncoderConfig:
     max_tokens: int = 256  # longer queries: first and last halves
 
     def __post_init__(self):
+        # the CLI's flags name these settings, so the errors do too
         if self.pooling not in POOLINGS:
-            raise ValueError(f"pooling must be one of {', '.join(POOLINGS)}, got {self.pooling!r}")
-        if self.layer < 0 or self.max_tokens < 2:
-            raise ValueError(f"layer must be >= 0 and max_tokens >= 2, got {self.layer} and {self.max_tokens}")
+            raise LocoError(f"--pooling {self.pooling!r} is not a pooling; choose one of: {', '.join(POOLINGS)}")
+        if self.layer < 0:
+            raise LocoError(f"--layer {self.layer} is negative; choose 0 (token embeddings) up to the base's layers")
+        if self.max_tokens < 2:
+            raise LocoError(f"--max-tokens {self.max_tokens} is too few to embed a query; use at least 2")
+
+
+def check_layer(layer: int, num_layers: int) -> int:
+    """`layer` when the base has that many blocks to run, else a LocoError naming the range."""
+    if not 0 <= layer <= num_layers:
+        raise LocoError(
+            f"--layer {layer}: the base has {num_layers} layers; choose 0 (token embeddings) to {num_layers}"
+        )
+    return layer
+
+
+def layer_count(model_dir: str | Path) -> int | None:
+    """The base's number of transformer blocks from its config.json, known before the model loads
+    (None when the config does not say; the encoder checks again once it is loaded)."""
+    try:
+        config = json.loads((Path(model_dir) / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    count = config.get("num_hidden_layers", (config.get("text_config") or {}).get("num_hidden_layers"))
+    return count if isinstance(count, int) and count > 0 else None
 
 
 def default_layer(num_layers: int) -> int:
@@ -57,8 +84,7 @@ class BaseEncoder:
         inner = getattr(model, "model", model)
         self.embed_tokens = inner.embed_tokens
         self.layers = inner.layers
-        if config.layer > len(self.layers):
-            raise ValueError(f"layer {config.layer} is past the model's {len(self.layers)} layers")
+        check_layer(config.layer, len(self.layers))
         self.tokenizer = tokenizer
         self.config = config
         self.base_only = base_only or contextlib.nullcontext  # switches the adapters off while embedding

@@ -169,26 +169,20 @@ def _by_keywords(matches: dict[str, list[KeywordMatch]]) -> Decision:
 # --- fitting -------------------------------------------------------------------------------------
 
 
-@dataclass
-class RouterSettings:
-    layer: int | None = None  # None: embed.default_layer(num_layers)
-    pooling: str = "mean"
-    max_tokens: int = 256
-    examples_per_label: int = 400
-    fit: FitSettings = field(default_factory=FitSettings)
-
-
 def fit_router(
     encoder: BaseEncoder,
     examples: dict[str, list[str]],
     keywords: dict[str, dict[str, float]],
+    *,
     base: dict,
     registry: dict,
-    settings: FitSettings,
+    settings: FitSettings | None = None,
     sources: dict | None = None,
     progress: Callable[[int, int], object] | None = None,
 ) -> FittedRouter:
-    """Fit on `examples` (label -> queries; "base" holds the general ones) with the adapters' keywords."""
+    """Fit on `examples` (label -> queries; "base" holds the general ones) with the adapters' keywords.
+
+    `base` (id, fingerprint) and `registry` (registry_signature) are recorded to detect staleness."""
     labels = [BASE] + sorted(label for label in examples if label != BASE)
     for label in labels:
         count = len(examples.get(label, []))
@@ -209,7 +203,7 @@ def fit_router(
             progress(i + 1, len(texts))
     vectors = np.stack(rows)
     y = np.array([labels.index(label) for label, _ in texts])
-    classifier, cv = fit(vectors, keyword_scores, y, labels, settings)
+    classifier, cv = fit(vectors, keyword_scores, y, labels, settings or FitSettings())
     z = (vectors - classifier.mean) / classifier.scale
     centroids = np.stack([z[y == k].mean(axis=0) for k in range(len(labels))])
     centroids /= np.linalg.norm(centroids, axis=1, keepdims=True) + 1e-12
@@ -280,7 +274,7 @@ def load_router(path: Path) -> FittedRouter:
         if data.get("format") != FORMAT:
             raise ValueError(f"format {data.get('format')!r} is not {FORMAT}")
         return from_json(data)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, LocoError) as exc:  # LocoError: a bad encoder setting
         raise LocoError(f"router file {path} is unreadable ({exc}); refit it with `loco router fit`") from None
 
 
@@ -298,6 +292,19 @@ def registry_signature(entries) -> dict:
 
 def active_for_base(registry, fingerprint: str) -> list:
     return [e for e in registry.entries() if e.active and e.base_fingerprint == fingerprint]
+
+
+def routed_base(registry, spec: str | None = None):
+    """The base whose active adapters are routed: `spec` (--base), else the one the active adapters
+    share, else the default; resolved like every command's base (the embedded default imported on first use)."""
+    from loco_mlx.bases.resolve import resolve_base
+
+    if spec:
+        return resolve_base(spec)
+    bases = sorted({e.base_id for e in registry.entries() if e.active})
+    if len(bases) > 1:
+        raise LocoError(f"active adapters belong to several bases ({', '.join(bases)}); choose one with --base")
+    return resolve_base(bases[0] if bases else None)
 
 
 def staleness(fitted: FittedRouter, current: dict) -> str | None:
