@@ -1,30 +1,99 @@
 """Safe file writes (readers never see half a file, a failure never destroys the old one),
-and safetensors headers read without loading any tensor."""
+and safetensors headers read without loading any tensor.
+
+Every write goes to a hidden temporary name beside its destination (same directory, so
+the same filesystem and an atomic rename) and is renamed into place only when complete;
+on any failure, Ctrl-C included, the temporary is deleted and the old file or directory
+is left as it was. Callers create the parent directory and word their own errors.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
+import shutil
 import struct
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from loco_mlx.errors import LocoError
 
 
-def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
-    """Write `text` to a temporary file beside `path`, then rename it over `path`."""
+@contextlib.contextmanager
+def atomic_path(path: Path, mode: int = 0o644) -> Iterator[Path]:
+    """Yield an empty temporary file beside `path` to write; rename it over `path` when the block
+    completes, delete it when the block raises."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, mode)  # mkstemp creates 0600
+        yield tmp
+        tmp.chmod(mode)  # mkstemp creates 0600
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+
+
+def write_bytes_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Write `data` to `path` through a temporary file beside it."""
+    with atomic_path(path, mode) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_atomic(path: Path, text: str, mode: int = 0o644) -> None:
+    """Write `text` (UTF-8) to `path` through a temporary file beside it."""
+    write_bytes_atomic(path, text.encode("utf-8"), mode)
+
+
+def previous_copy(path: Path) -> Path:
+    """Where `move_directory(..., replace=True)` parks the old `path` during its swap: `.<name>.old`.
+    A crash between its two renames leaves the old copy there, so readers look there second."""
+    path = Path(path)
+    return path.with_name(f".{path.name}.old")
+
+
+@contextlib.contextmanager
+def temp_directory(path: Path, prefix: str | None = None) -> Iterator[Path]:
+    """Yield a new empty directory beside `path` (default name `.<name>.XXXX.tmp`); whatever of it is
+    still there when the block ends is deleted, so move it into place inside the block."""
+    path = Path(path)
+    tmp = Path(tempfile.mkdtemp(prefix=prefix or f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def move_directory(new: Path, target: Path, replace: bool = False) -> None:
+    """Rename the complete directory `new` to `target`, readable by all (mkdtemp makes it private).
+
+    Without `replace`, `target` must be missing or empty (else OSError). With `replace`, an existing
+    `target` is renamed to previous_copy(target) first and deleted once `new` is in place."""
+    new, target = Path(new), Path(target)
+    new.chmod(0o755)
+    if not replace:
+        os.replace(new, target)  # POSIX: also replaces an empty directory
+        return
+    old = previous_copy(target)
+    if target.exists():
+        shutil.rmtree(old, ignore_errors=True)
+        target.rename(old)
+    new.rename(target)  # a crash before this line leaves `old` as the only copy: readers find it
+    shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def atomic_directory(path: Path, replace: bool = False) -> Iterator[Path]:
+    """Yield a temporary directory beside `path` to fill; move it to `path` (see move_directory) when
+    the block completes, delete it when the block raises."""
+    with temp_directory(path) as tmp:
+        yield tmp
+        move_directory(tmp, path, replace)
 
 
 _DTYPE_BYTES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U64": 8,

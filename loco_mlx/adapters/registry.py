@@ -45,7 +45,6 @@ import math
 import os
 import re
 import shutil
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -56,7 +55,7 @@ from loco_mlx.adapters.directory import MANIFEST, check_adapter_files, check_bas
 from loco_mlx.bases.resolve import HF_REPO_RE, hf_snapshot
 from loco_mlx.bases.store import BaseRecord, BaseStore, loco_home
 from loco_mlx.errors import LocoError
-from loco_mlx.files import write_atomic
+from loco_mlx.files import move_directory, temp_directory, write_atomic
 
 try:
     import fcntl
@@ -190,28 +189,25 @@ class Registry:
         target = self.root / entry.name / entry.version
         entry.path = str(target)
         target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".install-", dir=target.parent))
         try:
-            # Top-level files only: not checkpoints/ (optimizer state), not mlx_lm.lora's periodic saves.
-            for file in sorted(directory.iterdir()):
-                if file.is_file() and not file.name.startswith(".") and not _MLX_LM_CHECKPOINT.fullmatch(file.name):
-                    shutil.copyfile(file, staging / file.name)
-            os.chmod(staging, 0o755)
-            _, config, _ = read_adapter_dir(staging)
-            check_adapter_files(staging, config, record)  # check the copy: what gets used
-            with self._locked():
-                entries, text = self._load()
-                old = _put(entries, entry, replace, meta)
-                if target.exists():  # left by an install that died before writing the registry
-                    shutil.rmtree(target)
-                staging.rename(target)
-                try:
-                    self._save(entries, text)
-                except BaseException:
-                    shutil.rmtree(target, ignore_errors=True)
-                    raise
+            with temp_directory(target, prefix=".install-") as staging:
+                # Top-level files only: not checkpoints/ (optimizer state), not mlx_lm.lora's periodic saves.
+                for file in sorted(directory.iterdir()):
+                    if file.is_file() and not file.name.startswith(".") and not _MLX_LM_CHECKPOINT.fullmatch(file.name):
+                        shutil.copyfile(file, staging / file.name)
+                _, config, _ = read_adapter_dir(staging)
+                check_adapter_files(staging, config, record)  # check the copy: what gets used
+                with self._locked():
+                    entries, text = self._load()
+                    old = _put(entries, entry, replace, meta)
+                    # replace: a target left by an install that died before writing the registry
+                    move_directory(staging, target, replace=True)
+                    try:
+                        self._save(entries, text)
+                    except BaseException:
+                        shutil.rmtree(target, ignore_errors=True)
+                        raise
         finally:
-            shutil.rmtree(staging, ignore_errors=True)
             with contextlib.suppress(OSError):
                 target.parent.rmdir()  # a failed first install leaves no empty <name>/ behind
         self._drop_replaced(old, entry)

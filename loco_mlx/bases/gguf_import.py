@@ -4,8 +4,9 @@ Key choices:
 - `mx.load` reads the tensor data: Q4_0/Q4_1/Q8_0 stay packed as MLX affine
   quantization (group 32, bits per tensor as in the file), so a 4-bit GGUF stays
   4-bit. Every tensor's type is checked first, because `mx.load` fails on some
-  types and silently drops others (DESIGN.md fact 5): an unsupported tensor is an
-  error that names it, never a silent loss.
+  types (Q5_0, Q5_1, Q3_K, Q5_K, IQ4_NL) and silently drops others (an MXFP4 tensor
+  and every tensor after it): an unsupported tensor is an error that names it,
+  never a silent loss.
 - llama.cpp stores llama Q/K rows in interleaved RoPE order; we permute them back
   to the Hugging Face order, so an adapter trained here has the same layout as one
   trained on the original HF checkpoint (qwen2/qwen3 GGUFs are not permuted).
@@ -17,8 +18,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ import numpy as np
 
 from loco_mlx.bases.gguf_file import GGUFFile, read_gguf, read_tensor
 from loco_mlx.errors import LocoError
+from loco_mlx.files import atomic_directory
 
 SUPPORTED_ARCHITECTURES = ("llama", "qwen2", "qwen3")
 
@@ -223,17 +223,11 @@ def import_gguf(path: str | Path, out_dir: Path) -> dict[str, Any]:
     if out_dir.exists():
         raise LocoError(f"{out_dir} already exists; remove it first")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with atomic_directory(out_dir) as tmp:
         weights = convert_tensors(gguf, config)
         mx.save_safetensors(str(tmp / "model.safetensors"), weights, metadata={"format": "mlx"})
         write_tokenizer_files(gguf.meta, tmp)
         generation = {k: config[k] for k in ("bos_token_id", "eos_token_id") if k in config}
         (tmp / "generation_config.json").write_text(json.dumps(generation, indent=2))
         (tmp / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True))
-        tmp.chmod(0o755)  # mkdtemp makes it private
-        tmp.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return config

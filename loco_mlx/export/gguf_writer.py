@@ -23,7 +23,6 @@ import ctypes
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +36,7 @@ from loco_mlx.bases.store import BaseRecord
 from loco_mlx.errors import LocoError
 from loco_mlx.export.fuse import FusedModel
 from loco_mlx.export.names import gguf_tensor_name, permute_rope_rows
+from loco_mlx.files import atomic_path
 
 SUPPORTED_ARCHITECTURES = ("llama", "qwen2", "qwen3")
 _Q = gguf.GGMLQuantizationType
@@ -112,27 +112,20 @@ def _check_architecture(model: FusedModel) -> str:
 
 @contextlib.contextmanager
 def atomic_output(out_path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `out_path`; rename it over `out_path` only when the block completes."""
+    """files.atomic_path for a .gguf: a temporary path beside `out_path`, renamed over it only when the
+    block completes; the parent is created and an OSError becomes a LocoError naming the file."""
     out_path = Path(out_path)
     if out_path.is_dir():
         raise LocoError(f"{out_path} is a directory; give the path of the .gguf file to write")
     try:
         out_path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".tmp", dir=out_path.parent)
     except OSError as exc:
         raise LocoError(f"cannot write into {out_path.parent}: {exc}") from None
-    os.close(fd)
-    tmp = Path(name)
     try:
-        yield tmp
-        tmp.chmod(0o644)  # mkstemp creates 0600
-        os.replace(tmp, out_path)
+        with atomic_path(out_path) as tmp:
+            yield tmp
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise LocoError(f"writing {out_path} failed: {exc}") from None
-    except BaseException:  # KeyboardInterrupt included: never leave the temporary file behind
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 # --- llama.cpp quantization --------------------------------------------------------------

@@ -9,9 +9,6 @@ our bases un-permute llama.cpp's RoPE rows on import, so the adapter already mat
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +16,7 @@ import numpy as np
 from loco_mlx.bases.resolve import EMBEDDED_DEFAULT_ID
 from loco_mlx.errors import LocoError
 from loco_mlx.export.lora_gguf import LoraWeights, read_lora
+from loco_mlx.files import atomic_directory
 
 CONFIG_FILE = "adapter_config.json"
 WEIGHTS_FILE = "adapter_model.safetensors"
@@ -78,27 +76,14 @@ def write_peft(adapter_dir: str | Path, record, out_dir: str | Path) -> Path:
     out_dir = Path(out_dir).expanduser()
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise LocoError(f"{out_dir} already exists and is not an empty directory; remove it or pick another")
-    tmp = _temp_dir_beside(out_dir)
-    try:
-        (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
-        _save_safetensors(tmp / WEIGHTS_FILE, tensors)
-        tmp.chmod(0o755)  # mkdtemp makes it private
-        os.replace(tmp, out_dir)  # POSIX: replaces an empty directory
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise LocoError(f"cannot write {out_dir}: {exc.strerror or exc}") from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out_dir
-
-
-def _temp_dir_beside(out_dir: Path) -> Path:
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+        with atomic_directory(out_dir) as tmp:  # replaces only an empty out_dir
+            (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
+            _save_safetensors(tmp / WEIGHTS_FILE, tensors)
     except OSError as exc:
         raise LocoError(f"cannot write {out_dir}: {exc.strerror or exc}") from None
+    return out_dir
 
 
 def _save_safetensors(path: Path, tensors: dict[str, np.ndarray]) -> None:

@@ -1,20 +1,20 @@
 """Checkpoints that survive Ctrl-C and kills: adapter weights, optimizer state, loop state.
 
 A checkpoint is a directory (`checkpoints/last`, `checkpoints/best`) written in a
-temporary sibling and swapped in by renames; if a run dies between the two renames
-the previous copy is still found as `.<name>.old`. mlx-lm's own resume restores
-the adapter weights only (DESIGN.md fact 7); this restores the optimizer moments,
-the step (and so the learning-rate schedule), the RNG key and the best-so-far.
+temporary sibling and swapped in by renames (files.atomic_directory); if a run dies
+between the two renames the previous copy is still found as `.<name>.old`. mlx-lm's
+own resume restores the adapter weights only, with no optimizer state and no step;
+this restores the optimizer moments, the step (and so the learning-rate schedule),
+the RNG key and the best-so-far.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 from loco_mlx.errors import LocoError
+from loco_mlx.files import atomic_directory, previous_copy
 
 ADAPTER_FILE = "adapters.safetensors"
 OPTIMIZER_FILE = "optimizer.safetensors"
@@ -26,32 +26,17 @@ def save_checkpoint(directory: Path, adapter: dict, optimizer: dict | None, stat
 
     directory = Path(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".tmp", dir=directory.parent))
-    try:
+    with atomic_directory(directory, replace=True) as tmp:
         mx.save_safetensors(str(tmp / ADAPTER_FILE), adapter)
         if optimizer is not None:
             mx.save_safetensors(str(tmp / OPTIMIZER_FILE), optimizer)
         (tmp / STATE_FILE).write_text(json.dumps(state, indent=2) + "\n")
-        tmp.chmod(0o755)
-        _swap_in(tmp, directory)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-def _swap_in(new: Path, target: Path) -> None:
-    old = target.with_name(f".{target.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    new.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def find_checkpoint(directory: Path) -> Path | None:
     """The checkpoint directory, or its previous copy if a swap was interrupted."""
     directory = Path(directory)
-    for candidate in (directory, directory.with_name(f".{directory.name}.old")):
+    for candidate in (directory, previous_copy(directory)):
         if (candidate / STATE_FILE).is_file() and (candidate / ADAPTER_FILE).is_file():
             return candidate
     return None

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 import statistics
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from loco_mlx.files import write_atomic
+from loco_mlx.files import atomic_path, write_atomic
 
 VERDICTS = ("healthy", "overfitting", "underfitting", "unstable", "too short to tell")
 
@@ -249,15 +247,8 @@ def plot_losses(metrics: list[dict], path: Path, title: str = "") -> None:
     if train or val:
         ax.legend(loc="upper right")
     fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp.png", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format="png")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
 
 
 # -- TRAINING_LOG.md ----------------------------------------------------------------

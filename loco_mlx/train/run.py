@@ -24,7 +24,7 @@ from pathlib import Path
 
 from loco_mlx.bases.resolve import import_spec
 from loco_mlx.errors import LocoError
-from loco_mlx.files import write_atomic
+from loco_mlx.files import atomic_path, write_atomic
 from loco_mlx.runtime import package_versions
 from loco_mlx.train.config import TrainConfig
 
@@ -245,9 +245,8 @@ def finish_outputs(out: Path, name, cfg, loaded, dataset, data_stats, trainer, t
 
     state = trainer.state
     best = out / "checkpoints" / ("best" if state.best_step is not None else "last")
-    tmp = out / ".adapters.safetensors.tmp"
-    shutil.copyfile(best / "adapters.safetensors", tmp)
-    tmp.replace(out / "adapters.safetensors")
+    with atomic_path(out / "adapters.safetensors") as tmp:
+        shutil.copyfile(best / "adapters.safetensors", tmp)
     num_layers = cfg.lora.num_layers if cfg.lora.num_layers > 0 else len(loaded.model.layers)
     adapter_config = {
         "fine_tune_type": "lora",
