@@ -241,7 +241,7 @@ def test_user_config_sets_defaults_and_flags_win(env, tmp_path):
     (home / "config.yaml").write_text("inference:\n  reread: false\n  votes: 3\nsampling:\n  max_tokens: 7\n")
     os.environ["LOCO_HOME"], saved = str(home), os.environ.get("LOCO_HOME")
     try:
-        from loco_mlx.cli.app import _generate_config
+        from loco_mlx.cli.options import generate_config as _generate_config
 
         cfg = _generate_config(None, votes=None, max_tokens=None, reread=None)
         assert (cfg.inference.reread, cfg.inference.votes, cfg.sampling.max_tokens) == (False, 3, 7)
