@@ -254,3 +254,11 @@ def test_early_stopping_ends_the_run_after_patience_evaluations(tiny_record, tmp
     assert state.stopped == "early_stopping"
     assert state.step == 4 < trainer.steps  # evaluations at steps 0 (best), 2 and 4 (no better): stop
     assert state.best_step == 0
+
+
+def test_more_lora_layers_than_the_base_has_is_named(tiny_record):
+    loaded = load_base(tiny_record)
+    cfg = TrainConfig(data="x", out="y")
+    cfg.lora.num_layers = len(loaded.model.layers) + 1
+    with pytest.raises(LocoError, match=rf"lora.num_layers is {cfg.lora.num_layers} but the base has"):
+        apply_lora(loaded.model, cfg)

@@ -45,23 +45,24 @@ def train(
     from loco_mlx.train.config import TrainConfig
     from loco_mlx.train.run import run_training
 
-    overrides = {
-        "data": data,
-        "out": out,
-        "base": base,
-        "epochs": epochs,
-        "max_steps": max_steps,
-        "batch_size": batch_size,
-        "grad_accumulation": grad_accumulation,
-        "grad_checkpoint": grad_checkpoint,
-        "optim.learning_rate": learning_rate,
-        "lora.rank": rank,
-        "lora.alpha": alpha,
-        "max_seq_length": max_seq_length,
-        "seed": seed,
-        "compute": compute,
+    options = {  # dotted config key: (its option, the value given or None)
+        "data": ("--data", data),
+        "out": ("--out", out),
+        "base": ("--base", base),
+        "epochs": ("--epochs", epochs),
+        "max_steps": ("--max-steps", max_steps),
+        "batch_size": ("--batch-size", batch_size),
+        "grad_accumulation": ("--grad-accumulation", grad_accumulation),
+        "grad_checkpoint": ("--grad-checkpoint", grad_checkpoint),
+        "optim.learning_rate": ("--learning-rate", learning_rate),
+        "lora.rank": ("--rank", rank),
+        "lora.alpha": ("--alpha", alpha),
+        "max_seq_length": ("--max-seq-length", max_seq_length),
+        "seed": ("--seed", seed),
+        "compute": ("--compute", compute),
     }
-    cfg = load_config(TrainConfig, config, overrides)
+    overrides = {key: value for key, (_, value) in options.items()}
+    cfg = load_config(TrainConfig, config, overrides, flags={key: flag for key, (flag, _) in options.items()})
     result = run_training(
         cfg, resume=resume, force=force, progress="quiet" if quiet else "json" if json_output else "bar"
     )

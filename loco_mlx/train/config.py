@@ -10,18 +10,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from loco_mlx.config import above, at_least, check_settings, not_empty, one_of, within
 from loco_mlx.errors import LocoError
+from loco_mlx.runtime import COMPUTE_MODES
 
 ATTENTION_KEYS = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj"]
+# A seed above this would overflow the uint64 that mx.random.seed takes once the loop mixes in the step.
+MAX_SEED = 2**32 - 1
 
 
 @dataclass
 class LoraConfig:
-    rank: int = 16
-    alpha: float = 32.0
-    dropout: float = 0.05
-    keys: list[str] = field(default_factory=lambda: list(ATTENTION_KEYS))
-    num_layers: int = -1  # adapt the last N transformer blocks; -1 = all
+    rank: int = at_least(16, 1)
+    alpha: float = above(32.0, 0)
+    dropout: float = within(0.05, 0, 1, high_open=True)
+    keys: list[str] = not_empty(ATTENTION_KEYS, hint="name the projections to adapt, e.g. self_attn.q_proj")
+    # adapt the last N transformer blocks; -1 = all (0 is refused: mlx-lm's layers[-0:] would mean all too)
+    num_layers: int = at_least(-1, 1, special={-1: "all layers"})
+
+    def __post_init__(self):
+        check_settings(self)
 
     @property
     def scale(self) -> float:
@@ -34,11 +42,15 @@ class LoraConfig:
 
 @dataclass
 class OptimConfig:
-    learning_rate: float = 2e-4
-    warmup_fraction: float = 0.1  # of all optimizer steps
-    schedule: str = "cosine"  # cosine | constant
-    weight_decay: float = 0.0
-    max_grad_norm: float | None = 1.0  # clip the global gradient norm; null turns clipping off
+    learning_rate: float = above(2e-4, 0)  # a negative rate would climb the loss (gradient ascent)
+    warmup_fraction: float = within(0.1, 0, 1, high_open=True)  # of all optimizer steps
+    schedule: str = one_of("cosine", ("cosine", "constant"), "schedule")
+    weight_decay: float = at_least(0.0, 0)
+    # clip the global gradient norm; null turns clipping off
+    max_grad_norm: float | None = above(1.0, 0, hint="null turns clipping off")
+
+    def __post_init__(self):
+        check_settings(self)
 
 
 @dataclass
@@ -47,50 +59,37 @@ class TrainConfig:
     out: str = ""  # the adapter directory to write
     base: str = "default"
     name: str = ""  # adapter name; defaults to the output directory's name
-    compute: str = "auto"  # auto | packed | fp32 (see `loco doctor`)
-    valid_fraction: float = 0.1  # used when data is a single file
+    compute: str = one_of("auto", COMPUTE_MODES, "compute mode")  # auto | packed | fp32 (see `loco doctor`)
+    valid_fraction: float = within(0.1, 0, 1, high_open=True)  # used when data is a single file
     # chat JSONL of the base's own replies outside the task (`loco data replay`), added to the training split
     replay: list[str] = field(default_factory=list)
-    epochs: float = 3.0
-    max_steps: int | None = None  # stop after this many optimizer steps (caps epochs)
-    batch_size: int = 4
-    grad_accumulation: int = 1  # micro-batches per optimizer step
+    epochs: float = at_least(3.0, 0)  # 0 needs max_steps
+    max_steps: int | None = at_least(None, 1)  # stop after this many optimizer steps (caps epochs)
+    batch_size: int = at_least(4, 1)
+    grad_accumulation: int = at_least(1, 1)  # micro-batches per optimizer step
     grad_checkpoint: bool = False
-    max_seq_length: int = 1024
+    max_seq_length: int = at_least(1024, 1)
     group_by_length: bool = True  # batch examples of similar length: less padding
-    seed: int = 42
-    eval_every: int = 25  # optimizer steps between validation runs
-    save_every: int = 25  # optimizer steps between resumable checkpoints
-    early_stopping_patience: int | None = None  # evaluations without improvement before stopping
-    min_train_examples: int = 10
+    seed: int = within(42, 0, MAX_SEED)
+    eval_every: int = at_least(25, 1)  # optimizer steps between validation runs
+    save_every: int = at_least(25, 1)  # optimizer steps between resumable checkpoints
+    # evaluations without improvement before stopping; null never stops early
+    early_stopping_patience: int | None = at_least(None, 1, hint="null turns early stopping off")
+    min_train_examples: int = at_least(10, 1)
     lora: LoraConfig = field(default_factory=LoraConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
 
+    def __post_init__(self):
+        check_settings(self)
+
     def check(self) -> TrainConfig:
-        """Raise a LocoError naming the setting when a value cannot work."""
-        positive = {
-            "batch_size": self.batch_size,
-            "grad_accumulation": self.grad_accumulation,
-            "max_seq_length": self.max_seq_length,
-            "eval_every": self.eval_every,
-            "save_every": self.save_every,
-            "lora.rank": self.lora.rank,
-        }
-        for name, value in positive.items():
-            if value < 1:
-                raise LocoError(f"{name} must be at least 1, got {value}")
+        """Raise a LocoError naming the setting when a value cannot work (ranges are checked again:
+        code may have changed a setting since the config was built)."""
+        check_settings(self)
         if not self.data:
             raise LocoError("no training data: set `data:` in the config or pass --data PATH")
         if not self.out:
             raise LocoError("no output directory: set `out:` in the config or pass --out DIR")
-        if self.epochs <= 0 and not self.max_steps:
-            raise LocoError(f"epochs must be > 0, got {self.epochs}")
-        if not 0 <= self.lora.dropout < 1:
-            raise LocoError(f"lora.dropout must be in [0, 1), got {self.lora.dropout}")
-        if self.optim.schedule not in ("cosine", "constant"):
-            raise LocoError(f"optim.schedule must be cosine or constant, got '{self.optim.schedule}'")
-        if not 0 <= self.optim.warmup_fraction < 1:
-            raise LocoError(f"optim.warmup_fraction must be in [0, 1), got {self.optim.warmup_fraction}")
-        if not self.lora.keys:
-            raise LocoError("lora.keys is empty: name the projections to adapt, e.g. self_attn.q_proj")
+        if self.epochs == 0 and not self.max_steps:
+            raise LocoError("epochs must be greater than 0 unless max_steps is set, got 0")
         return self

@@ -73,6 +73,11 @@ def apply_lora(model, cfg: TrainConfig) -> int:
     from mlx.utils import tree_flatten
     from mlx_lm.tuner.utils import linear_to_lora_layers
 
+    if cfg.lora.num_layers > len(model.layers):  # mlx-lm would quietly adapt all of them
+        raise LocoError(
+            f"lora.num_layers is {cfg.lora.num_layers} but the base has {len(model.layers)} layers; "
+            "use -1 for all of them"
+        )
     mx.random.seed(cfg.seed)  # the LoRA A matrices start random: seeded, so runs repeat
     model.freeze()
     linear_to_lora_layers(model, cfg.lora.num_layers, cfg.lora.mlx_lm_parameters())
