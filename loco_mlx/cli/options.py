@@ -32,6 +32,11 @@ RereadOption = typer.Option(None, "--reread/--no-reread", help="RE2: repeat the 
 VotesOption = typer.Option(None, "--votes", help="Self-consistency: sample N replies, answer by majority.")
 VoteTempOption = typer.Option(None, "--vote-temp", help="Temperature of the voting samples.", show_default="0.7")
 VoteMethodOption = typer.Option(None, "--vote-method", help="auto | numeric | exact | best.", show_default="auto")
+SystemOption = typer.Option(None, "--system", help="System prompt.")
+MaxTokensOption = typer.Option(None, "--max-tokens", help="Most tokens per reply.", show_default="512")
+TempOption = typer.Option(None, "--temp", help="Sampling temperature; 0 is greedy.", show_default="0.7")
+TopPOption = typer.Option(None, "--top-p", help="Nucleus sampling mass, 1 = off.", show_default="1")
+SeedOption = typer.Option(None, "--seed", help="Random seed for reproducible sampling.")
 
 
 def err(message: str) -> None:
