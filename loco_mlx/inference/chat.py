@@ -127,65 +127,90 @@ def answer_once(engine: Engine, prompt: str, cfg, out: Callable[[str], object], 
     err(stats_line(stats, label(engine)))
 
 
+def _clear(session: ChatSession, arg: str, write) -> None:
+    session.clear()
+    write("(conversation cleared)")
+
+
+def _system(session: ChatSession, arg: str, write) -> None:
+    session.system = arg or None
+    session.clear()
+    write(f"(system prompt {'set' if session.system else 'removed'}; conversation cleared)")
+
+
+def _adapter(session: ChatSession, arg: str, write) -> None:
+    engine = session.engine
+    if not arg:
+        write(f"(current adapter: {engine.adapter or 'none'}{', chosen by the router' if engine.auto else ''})")
+    elif arg == "auto":
+        if engine.router is None:
+            write("(no router here: start chat with --adapter auto)")
+        else:
+            engine.routing = True
+            write("(the router picks the adapter for each message)")
+    else:
+        try:
+            seconds = engine.use_adapter(arg)
+            engine.routing = False
+        except LocoError as exc:
+            write(f"error: {exc} (still using {engine.adapter or 'the plain base'})")
+        else:
+            write(f"(now using {engine.adapter or 'the plain base'}; switched in {seconds * 1000:.2f} ms)")
+
+
+def _why(session: ChatSession, arg: str, write) -> None:
+    from loco_mlx.router.accuracy import explain_lines
+
+    if session.last_decision is None:
+        write("(nothing routed yet: routing is on with --adapter auto)")
+        return
+    write(f"(routed to {session.last_decision.label})")
+    for line in explain_lines(session.last_decision):
+        write(f"  {line}")
+
+
+def _adapters(session: ChatSession, arg: str, write) -> None:
+    engine = session.engine
+    names = sorted(engine.adapter_paths)
+    if not names:
+        write("(no adapters for this base; register one with `loco adapters add DIR`)")
+    for name in names:
+        mark = "*" if name == engine.adapter else " "
+        loaded = " (loaded)" if engine.is_loaded(name) else ""
+        write(f" {mark} {name}{loaded}  {engine.adapter_paths[name]}")
+
+
+def _stats(session: ChatSession, arg: str, write) -> None:
+    engine = session.engine
+    for name, size in engine.adapter_memory():
+        write(f"  {name}: {size / 2**20:.2f} MiB")
+    times = sorted(engine.switch_seconds())
+    if times:
+        write(f"  switches: {len(times)}, median {times[len(times) // 2] * 1000:.2f} ms")
+    write(f"  history: {len(session.history) // 2} turns; last: {stats_line(session.last_stats, label(engine))}")
+
+
+COMMANDS = {
+    "/help": lambda session, arg, write: write(HELP),
+    "/clear": _clear,
+    "/system": _system,
+    "/adapter": _adapter,
+    "/why": _why,
+    "/adapters": _adapters,
+    "/stats": _stats,
+}
+
+
 def _command(session: ChatSession, text: str, write) -> bool:
     """Run a slash command; False means quit."""
     command, _, arg = text.partition(" ")
-    arg = arg.strip()
-    engine = session.engine
     if command in ("/quit", "/exit"):
         return False
-    if command == "/help":
-        write(HELP)
-    elif command == "/clear":
-        session.clear()
-        write("(conversation cleared)")
-    elif command == "/system":
-        session.system = arg or None
-        session.clear()
-        write(f"(system prompt {'set' if session.system else 'removed'}; conversation cleared)")
-    elif command == "/adapter":
-        if not arg:
-            write(f"(current adapter: {engine.adapter or 'none'}{', chosen by the router' if engine.auto else ''})")
-        elif arg == "auto":
-            if engine.router is None:
-                write("(no router here: start chat with --adapter auto)")
-            else:
-                engine.routing = True
-                write("(the router picks the adapter for each message)")
-        else:
-            try:
-                seconds = engine.use_adapter(arg)
-                engine.routing = False
-            except LocoError as exc:
-                write(f"error: {exc} (still using {engine.adapter or 'the plain base'})")
-            else:
-                write(f"(now using {engine.adapter or 'the plain base'}; switched in {seconds * 1000:.2f} ms)")
-    elif command == "/why":
-        from loco_mlx.router.accuracy import explain_lines
-
-        if session.last_decision is None:
-            write("(nothing routed yet: routing is on with --adapter auto)")
-        else:
-            write(f"(routed to {session.last_decision.label})")
-            for line in explain_lines(session.last_decision):
-                write(f"  {line}")
-    elif command == "/adapters":
-        names = sorted(engine.adapter_paths)
-        if not names:
-            write("(no adapters for this base; register one with `loco adapters add DIR`)")
-        for name in names:
-            mark = "*" if name == engine.adapter else " "
-            loaded = " (loaded)" if engine.is_loaded(name) else ""
-            write(f" {mark} {name}{loaded}  {engine.adapter_paths[name]}")
-    elif command == "/stats":
-        for name, size in engine.adapter_memory():
-            write(f"  {name}: {size / 2**20:.2f} MiB")
-        times = sorted(engine.switch_seconds())
-        if times:
-            write(f"  switches: {len(times)}, median {times[len(times) // 2] * 1000:.2f} ms")
-        write(f"  history: {len(session.history) // 2} turns; last: {stats_line(session.last_stats, label(engine))}")
-    else:
+    action = COMMANDS.get(command)
+    if action is None:
         write(f"unknown command {command}; /help lists them")
+    else:
+        action(session, arg.strip(), write)
     return True
 
 
