@@ -156,6 +156,49 @@ def test_ctrl_c_leaves_a_resumable_run_that_ends_like_an_uninterrupted_one(env, 
     assert steps == list(range(1, 25))  # no step logged twice after the resume
 
 
+def test_a_run_killed_before_its_first_periodic_checkpoint_resumes_from_best(env, finished, tmp_path):
+    """SIGKILL after the step-0 evaluation (which saves checkpoints/best) and long before checkpoints/last
+    (saved at step 24 only): a plain rerun points to --resume, and --resume goes on from best."""
+    out = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "loco_mlx", *train_args(env, out, "--json", quiet=False)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    for line in proc.stdout:
+        if json.loads(line)["event"] == "eval":  # step 0: best is saved before the event is written
+            proc.send_signal(signal.SIGKILL)
+            break
+    proc.communicate(timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    assert (out / "checkpoints/best/state.json").is_file() and not (out / "checkpoints/last").exists()
+
+    again = loco(env, *train_args(env, out))
+    assert again.returncode == 1 and "continue it with --resume" in again.stderr and "Traceback" not in again.stderr
+    resumed = loco(env, *train_args(env, out, "--resume", "--json", quiet=False))
+    assert resumed.returncode == 0, resumed.stderr
+    notes = [e["text"] for e in map(json.loads, resumed.stdout.splitlines()) if e["event"] == "message"]
+    assert "resuming from checkpoints/best (step 0): no checkpoints/last was saved" in notes
+    reference, _ = finished
+    assert_same_adapter(out / "checkpoints/last/adapters.safetensors",
+                        reference / "checkpoints/last/adapters.safetensors", atol=1e-6)  # fmt: skip
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records if "train_loss" in r] == list(range(1, 25))
+    assert [r["step"] for r in records if "val_loss" in r].count(0) == 1  # step 0 is not evaluated twice
+    assert json.loads((out / "loco_adapter.json").read_text())["run"]["resumed"] is True
+
+
+def test_a_run_that_saved_no_checkpoint_starts_over_even_with_resume(env, tmp_path):
+    """What a SIGKILL in the middle of the first checkpoint leaves: checkpoints/ with a temporary only."""
+    out = tmp_path / "empty"
+    (out / "checkpoints" / ".best.x1y2.tmp").mkdir(parents=True)
+    (out / "metrics.jsonl").write_text('{"step": 0, "val_loss": 9.0}\n')
+    result = loco(env, *train_args(env, out, "--resume", "--max-steps", "2", "--json", quiet=False))
+    assert result.returncode == 0, result.stderr
+    assert f"{out} holds a run that saved no checkpoint; starting over" in result.stdout
+    assert not (out / "checkpoints" / ".best.x1y2.tmp").exists()
+    val_losses = [r["val_loss"] for r in map(json.loads, (out / "metrics.jsonl").read_text().splitlines())
+                  if "val_loss" in r]  # fmt: skip
+    assert 9.0 not in val_losses  # the old run's log is gone with it
+
+
 def test_two_ranks_match_one_process(env, tmp_path):
     """mlx.launch, ring backend, 2 ranks on loopback, global batch 4 = one process with batch 4.
     Dropout is off: each rank draws its own dropout masks, which one process cannot reproduce."""

@@ -192,7 +192,7 @@ def test_resume_after_stop_gives_the_same_adapter(tiny_record, tmp_path):
     state = first.run(stop_after=4)
     assert state.stopped == "stop_after" and state.step == 4
     second = _trainer(tiny_record, tmp_path / "split")  # a fresh process: new model, new optimizer
-    second.run(resume=True)
+    second.run(resume_from=tmp_path / "split" / "checkpoints" / "last")
     assert second.state.step == whole.state.step
     a, b = _adapter(whole), _adapter(second)
     assert a.keys() == b.keys()

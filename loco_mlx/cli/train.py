@@ -27,7 +27,7 @@ def train(
     max_seq_length: Optional[int] = typer.Option(None, "--max-seq-length", show_default="1024"),
     seed: Optional[int] = typer.Option(None, "--seed", show_default="42"),
     compute: Optional[str] = ComputeOption,
-    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from checkpoints/last."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from its newest checkpoint."),
     force: bool = typer.Option(False, "--force", help="Train even when the memory preflight says it will not fit."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
     json_output: bool = typer.Option(False, "--json", help="Progress as JSON lines on stdout."),

@@ -42,6 +42,33 @@ def find_checkpoint(directory: Path) -> Path | None:
     return None
 
 
+def checkpoint_step(directory: Path) -> int | None:
+    """The optimizer step a checkpoint was saved at; None when there is no checkpoint there."""
+    found = find_checkpoint(directory)
+    if found is None:
+        return None
+    try:
+        return int(json.loads((found / STATE_FILE).read_text())["step"])
+    except (ValueError, KeyError, TypeError) as exc:  # JSONDecodeError is a ValueError
+        raise LocoError(f"checkpoint {found} is unreadable ({exc}); remove it and resume from the other one") from None
+
+
+def resume_point(checkpoints: Path) -> tuple[Path, int] | None:
+    """(directory, step) of the newest checkpoint under `checkpoints`: `last` (or the copy an interrupted
+    swap left), or `best` when it is newer, as it is in a run killed before its first periodic save
+    (the step-0 evaluation always saves `best`). Either is a whole state to go on from. None when
+    neither was saved."""
+    saved = []
+    for name in ("last", "best"):  # on a tie, last: max() keeps the first
+        step = checkpoint_step(Path(checkpoints) / name)
+        if step is not None:
+            saved.append((step, find_checkpoint(Path(checkpoints) / name)))
+    if not saved:
+        return None
+    step, directory = max(saved, key=lambda pair: pair[0])
+    return directory, step
+
+
 def load_checkpoint(directory: Path) -> tuple[dict, dict | None, dict]:
     """(adapter weights, optimizer state or None, loop state) of a checkpoint."""
     import mlx.core as mx

@@ -202,11 +202,11 @@ class Trainer:
         optimizer = dict(tree_flatten(self.optimizer.state))
         save_checkpoint(self.checkpoints / name, self._adapter_weights(), optimizer, asdict(self.state))
 
-    def restore(self) -> None:
+    def restore(self, checkpoint: Path) -> None:
         import mlx.core as mx
         from mlx.utils import tree_unflatten
 
-        adapter, optimizer, state = load_checkpoint(self.checkpoints / "last")
+        adapter, optimizer, state = load_checkpoint(checkpoint)
         self.model.load_weights(list(adapter.items()), strict=False)
         if optimizer is not None:
             self.optimizer.state = tree_unflatten(list(optimizer.items()))
@@ -222,19 +222,20 @@ class Trainer:
         self._interrupted = True
         self.reporter.message("stopping after this step (Ctrl-C again to stop at once)...")
 
-    def run(self, resume: bool = False, stop_after: int | None = None) -> LoopState:
-        """Train to `self.steps`; `stop_after` ends early at that step (tests of resume)."""
+    def run(self, resume_from: Path | None = None, stop_after: int | None = None) -> LoopState:
+        """Train to `self.steps`, continuing from the checkpoint directory `resume_from` if given;
+        `stop_after` ends early at that step (tests of resume)."""
         import mlx.core as mx
 
         mx.random.seed(self.cfg.seed)
         self.optimizer.init(self.model.trainable_parameters())
-        if resume:
-            self.restore()
+        if resume_from is not None:
+            self.restore(resume_from)
         self.model.train()
         previous = signal.signal(signal.SIGINT, self._on_sigint) if self.rank == 0 else None
         try:
             self.reporter.start(self.steps, self.state.step)
-            if self.state.step == 0:
+            if self.state.step == 0 and self.state.resumed_from is None:  # a step-0 checkpoint has this one
                 self._evaluate_and_keep()
             while self.state.step < self.steps:
                 record = self.optimizer_step(self.state.step)

@@ -40,15 +40,43 @@ class TrainResult:
     trainable_parameters: int
 
 
-def check_output_dir(out: Path, resume: bool) -> None:
+@dataclass
+class Start:
+    """Where a run begins: a checkpoint to continue from, or step 0."""
+
+    checkpoint: Path | None = None  # resume from this checkpoint directory
+    step: int = 0
+    clear_leftovers: bool = False  # checkpoints/ of an earlier run that saved none: deleted before training
+    note: str = ""  # one line to say when training starts: which checkpoint, or that the run starts over
+
+
+def plan_start(out: Path, resume: bool) -> Start:
+    """Where a run in `out` begins. Refuses only what would overwrite a finished adapter or throw away a
+    saved checkpoint; a run killed before any checkpoint starts over, with or without --resume."""
+    from loco_mlx.train.checkpoint import checkpoint_step, resume_point
+
+    checkpoints = out / "checkpoints"
+    found = resume_point(checkpoints)
+    starts_over = Start(clear_leftovers=True, note=f"{out} holds a run that saved no checkpoint; starting over")
     if resume:
-        if not (out / "checkpoints" / "last").exists() and not (out / "checkpoints" / ".last.old").exists():
-            raise LocoError(f"nothing to resume in {out}: no checkpoints/last")
-        return
+        if found is None and not checkpoints.exists():
+            raise LocoError(f"nothing to resume in {out}: it holds no checkpoints/; leave out --resume to start a run")
+        if found is None:
+            return starts_over
+        directory, step = found
+        if directory.parent == checkpoints and directory.name == "best":
+            last = checkpoint_step(checkpoints / "last")
+            why = "no checkpoints/last was saved" if last is None else f"checkpoints/last is older (step {last})"
+            return Start(directory, step, note=f"resuming from checkpoints/best (step {step}): {why}")
+        return Start(directory, step)
     if (out / MANIFEST).exists():
         raise LocoError(f"{out} already holds a trained adapter; choose another --out or remove it first")
-    if (out / "checkpoints").exists():
-        raise LocoError(f"{out} holds an unfinished run; continue it with --resume, or remove the directory")
+    if found is not None:
+        raise LocoError(
+            f"{out} holds an unfinished run (saved at step {found[1]}); continue it with --resume, "
+            "or remove the directory"
+        )
+    return starts_over if checkpoints.exists() else Start()
 
 
 def add_replay(dataset, files: list[str]):
@@ -172,7 +200,7 @@ def run_training(
     name = cfg.name or out.name
     world = mx.distributed.init()
     reporter = make_reporter(progress, world.rank())
-    check_output_dir(out, resume)
+    start = plan_start(out, resume)
 
     dataset = add_replay(load_dataset(cfg.data, cfg.valid_fraction, cfg.seed), cfg.replay)
     loaded = load_base(cfg.base, cfg.compute)
@@ -197,19 +225,22 @@ def run_training(
 
     # Everything is checked: only now is the output directory written.
     out.mkdir(parents=True, exist_ok=True)
+    if start.clear_leftovers and world.rank() == 0:  # rank 0 alone writes checkpoints
+        shutil.rmtree(out / "checkpoints")
     metrics_path = out / "metrics.jsonl"
-    metrics = MetricsLog(metrics_path, append=resume) if world.rank() == 0 else _NullMetrics()
+    resumed = start.checkpoint is not None
+    metrics = MetricsLog(metrics_path, append=resumed) if world.rank() == 0 else _NullMetrics()
     trainer.reporter = _Recorder(reporter, metrics)
-    if resume:
-        from loco_mlx.train.checkpoint import load_checkpoint
-
-        metrics.truncate(load_checkpoint(out / "checkpoints" / "last")[2]["step"])
+    if resumed:
+        metrics.truncate(start.step)
+    if start.note:
+        reporter.message(start.note)
     reporter.message(
         f"training {name} on {loaded.record.id} ({loaded.device}, {loaded.compute.mode}): {len(train)} train / "
         f"{len(valid)} valid examples, {trainer.steps} steps, {trainable:,} trainable parameters"
         + (f", {world.size()} processes" if world.size() > 1 else "")
     )
-    state = trainer.run(resume=resume, stop_after=stop_after)
+    state = trainer.run(resume_from=start.checkpoint, stop_after=stop_after)
     if world.rank() != 0:
         return TrainResult(out, state, None, trainable)
     if state.stopped in ("interrupted", "stop_after"):
