@@ -150,6 +150,15 @@ def test_healthy_summary_says_whether_the_curve_flattened():
     assert "still falling at the end" in still_falling
 
 
+def test_validation_best_at_step_zero_is_read_not_a_crash():
+    """The trainer evaluates at step 0, before any training loss is logged: when that stays the best
+    validation loss (memorizing from the first step), there is no training loss at or before it."""
+    records = [{"step": 0, "val_loss": 1.0}] + curve(falling(2.5, 0.6, 0.05), lambda s: 1.0 + 0.01 * s)
+    d = diagnose(records)
+    assert (d.verdict, d.best_step) == ("overfitting", 0)
+    assert "was lowest, 1.000, at step 0 (epoch" not in d.summary and "at step 0 and rose to" in d.summary
+
+
 def test_best_step_and_loss():
     d = diagnose(CASES[3][1])
     assert d.best_step == 40

@@ -135,7 +135,9 @@ def diagnose(metrics: list[dict]) -> Diagnosis:
         last_step, last_val = finite_val[-1]
         train_after = [v for s, v in train if s > best_step]
         train_at_best = [v for s, v in train if s <= best_step]
-        still_falling = bool(train_after) and _edge(train_after, True) < _edge(train_at_best, True)
+        # best at step 0 (evaluated before any step) has no training loss at or before it: compare with the start
+        at_best = _edge(train_at_best, True) if train_at_best else start
+        still_falling = bool(train_after) and _edge(train_after, True) < at_best
         if (
             len(after_best) >= OVERFIT_MIN_EVALS_AFTER_BEST
             and all(v > best_val for v in after_best)
