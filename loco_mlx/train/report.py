@@ -81,117 +81,179 @@ def _spikes(values: list[float]) -> list[int]:
     return found
 
 
+@dataclass
+class _Curve:
+    """The series a diagnosis reads, and where validation was best."""
+
+    mixed: list[tuple[int, float]]  # training loss over every row, replay included
+    own: list[tuple[int, float]]  # the task's own rows only (runs with replay)
+    train: list[tuple[int, float]]  # the one read: `own` when logged at enough steps, else `mixed`
+    val: list[tuple[int, float]]
+    finite_val: list[tuple[int, float]]
+    best_step: int | None
+    best_val: float | None
+    epoch_at: dict[int, float]
+
+
+@dataclass
+class _Trend:
+    """Where the training loss read started and ended (edge medians), in numbers and in words."""
+
+    losses: list[float]
+    start: float
+    end: float
+    drop: float  # fraction of `start` lost by the end
+    text: str  # "Training loss went from 2.500 to 0.700 (-72%)"
+
+
+_Verdict = tuple[str, str, list[str]]  # (verdict, summary, fixes)
+
+
 def diagnose(metrics: list[dict]) -> Diagnosis:
     """Read the loss curve: one verdict, a one-paragraph summary and the fixes to try.
 
     With replay examples in the run, the curve read is the task's own loss (`task_loss`): a
     batch of the base's free-text replies scores far above a learnt narrow format, so the
     mixed loss jumps with each batch's make-up, which is no sign of too large a step."""
+    curve = _read_curve(metrics)
+    verdict = _diverged(curve) or _too_short(curve)
+    if verdict is None:
+        trend = _trend(curve)
+        verdict = (
+            _unstable(curve, trend) or _overfitting(curve, trend) or _underfitting(trend) or _healthy(curve, trend)
+        )
+    return Diagnosis(*verdict, curve.best_step, curve.best_val)
+
+
+def _read_curve(metrics: list[dict]) -> _Curve:
     mixed, own = _series(metrics, "train_loss"), _series(metrics, "task_loss")
     train = own if len(own) >= MIN_TRAIN_POINTS else mixed  # (a step of replay rows only has no task loss)
     val = _series(metrics, "val_loss")
     finite_val = [(s, v) for s, v in val if math.isfinite(v)]
     best_step, best_val = min(finite_val, key=lambda p: p[1]) if finite_val else (None, None)
     epoch_at = {int(r["step"]): r["epoch"] for r in metrics if r.get("epoch") is not None}
+    return _Curve(mixed, own, train, val, finite_val, best_step, best_val, epoch_at)
 
-    def result(verdict: str, summary: str, fixes: list[str]) -> Diagnosis:
-        return Diagnosis(verdict, summary, fixes, best_step, best_val)
 
-    bad = sorted((s, v) for s, v in mixed + own + val if not math.isfinite(v))
-    if bad:
-        return result(
-            "unstable",
-            f"The loss became {bad[0][1]} at step {bad[0][0]}: training diverged. "
-            "Loss jumps around erratically when the learning rate is too high.",
-            UNSTABLE_FIXES,
-        )
-    if len(mixed) < MIN_TRAIN_POINTS:
-        return result(
-            "too short to tell",
-            f"Only {len(mixed)} training steps were logged (at least {MIN_TRAIN_POINTS} are needed to read the curve).",
-            [
-                f"Train for more steps, and evaluate at least {MIN_VAL_POINTS} times (eval_every) "
-                "to see the validation loss."
-            ],
-        )
-
-    losses = [v for _, v in train]
+def _trend(curve: _Curve) -> _Trend:
+    losses = [v for _, v in curve.train]
     start, end = _edge(losses, end=False), _edge(losses, end=True)
     drop = (start - end) / start if start > 0 else 0.0
-    what = "Training loss on the task's own examples (replay left out)" if train is own else "Training loss"
-    trend = f"{what} went from {start:.3f} to {end:.3f} ({-drop:+.0%})"
-    spikes = _spikes(losses)
-    if len(spikes) >= MIN_SPIKES or end > start * (1 + DIVERGE_MARGIN):
-        where = ", ".join(str(train[i][0]) for i in spikes[:5])
-        detail = f" with {len(spikes)} spikes (steps {where})" if spikes else ", ending above where it started"
-        return result(
-            "unstable",
-            f"{trend}{detail}. Loss jumps around erratically: the steps are too big.",
-            UNSTABLE_FIXES,
-        )
+    what = "Training loss on the task's own examples (replay left out)" if curve.train is curve.own else "Training loss"
+    return _Trend(losses, start, end, drop, f"{what} went from {start:.3f} to {end:.3f} ({-drop:+.0%})")
 
-    if len(finite_val) >= MIN_VAL_POINTS:
-        after_best = [v for s, v in finite_val if s > best_step]
-        last_step, last_val = finite_val[-1]
-        train_after = [v for s, v in train if s > best_step]
-        train_at_best = [v for s, v in train if s <= best_step]
-        # best at step 0 (evaluated before any step) has no training loss at or before it: compare with the start
-        at_best = _edge(train_at_best, True) if train_at_best else start
-        still_falling = bool(train_after) and _edge(train_after, True) < at_best
-        if (
-            len(after_best) >= OVERFIT_MIN_EVALS_AFTER_BEST
-            and all(v > best_val for v in after_best)
-            and last_val > best_val * (1 + OVERFIT_MARGIN)
-            and still_falling
-        ):
-            epoch = epoch_at.get(best_step)
-            when = f" (epoch {epoch:.2f})" if epoch is not None else ""
-            return result(
-                "overfitting",
-                f"{trend}, but validation loss was lowest, {best_val:.3f}, at step {best_step}{when} and rose to "
-                f"{last_val:.3f} by step {last_step}. The model is memorizing your specific training examples "
-                "instead of learning generalizable patterns. The adapter from the best step is the one kept.",
-                [
-                    "Use more diverse training data: vary phrasing, difficulty and edge cases "
-                    "(the most likely cause with small or synthetic sets).",
-                    f"Train fewer epochs: validation loss stopped improving at step {best_step}{when}.",
-                    "Add dropout: raise lora.dropout (e.g. 0.05 -> 0.1).",
-                    "Lower the LoRA rank (e.g. lora.rank 16 -> 8): less capacity to memorize.",
-                ],
-            )
 
-    if drop < UNDERFIT_MAX_DROP:
-        return result(
-            "underfitting",
-            f"{trend}: loss barely decreases from start to finish. The model isn't learning.",
-            [
-                "Increase the learning rate (optim.learning_rate, e.g. 2e-4 -> 4e-4).",
-                "Check that your data format matches what the training script expects: run `loco data stats` and "
-                "look at a few examples rendered with the chat template.",
-                "Train more epochs: small datasets (~500 examples) usually need 3-5.",
-                "Increase the LoRA rank (e.g. lora.rank 16 -> 32).",
-            ],
-        )
+def _diverged(curve: _Curve) -> _Verdict | None:
+    bad = sorted((s, v) for s, v in curve.mixed + curve.own + curve.val if not math.isfinite(v))
+    if not bad:
+        return None
+    return (
+        "unstable",
+        f"The loss became {bad[0][1]} at step {bad[0][0]}: training diverged. "
+        "Loss jumps around erratically when the learning rate is too high.",
+        UNSTABLE_FIXES,
+    )
 
+
+def _too_short(curve: _Curve) -> _Verdict | None:
+    if len(curve.mixed) >= MIN_TRAIN_POINTS:
+        return None
+    return (
+        "too short to tell",
+        f"Only {len(curve.mixed)} training steps were logged "
+        f"(at least {MIN_TRAIN_POINTS} are needed to read the curve).",
+        [
+            f"Train for more steps, and evaluate at least {MIN_VAL_POINTS} times (eval_every) "
+            "to see the validation loss."
+        ],
+    )
+
+
+def _unstable(curve: _Curve, trend: _Trend) -> _Verdict | None:
+    spikes = _spikes(trend.losses)
+    if len(spikes) < MIN_SPIKES and trend.end <= trend.start * (1 + DIVERGE_MARGIN):
+        return None
+    where = ", ".join(str(curve.train[i][0]) for i in spikes[:5])
+    detail = f" with {len(spikes)} spikes (steps {where})" if spikes else ", ending above where it started"
+    return "unstable", f"{trend.text}{detail}. Loss jumps around erratically: the steps are too big.", UNSTABLE_FIXES
+
+
+def _overfitting(curve: _Curve, trend: _Trend) -> _Verdict | None:
+    """Validation rose after its best, for good, while training loss kept falling."""
+    if len(curve.finite_val) < MIN_VAL_POINTS:
+        return None
+    best_step, best_val = curve.best_step, curve.best_val
+    after_best = [v for s, v in curve.finite_val if s > best_step]
+    last_step, last_val = curve.finite_val[-1]
+    train_after = [v for s, v in curve.train if s > best_step]
+    train_at_best = [v for s, v in curve.train if s <= best_step]
+    # best at step 0 (evaluated before any step) has no training loss at or before it: compare with the start
+    at_best = _edge(train_at_best, True) if train_at_best else trend.start
+    still_falling = bool(train_after) and _edge(train_after, True) < at_best
+    if not (
+        len(after_best) >= OVERFIT_MIN_EVALS_AFTER_BEST
+        and all(v > best_val for v in after_best)
+        and last_val > best_val * (1 + OVERFIT_MARGIN)
+        and still_falling
+    ):
+        return None
+    epoch = curve.epoch_at.get(best_step)
+    when = f" (epoch {epoch:.2f})" if epoch is not None else ""
+    return (
+        "overfitting",
+        f"{trend.text}, but validation loss was lowest, {best_val:.3f}, at step {best_step}{when} and rose to "
+        f"{last_val:.3f} by step {last_step}. The model is memorizing your specific training examples "
+        "instead of learning generalizable patterns. The adapter from the best step is the one kept.",
+        [
+            "Use more diverse training data: vary phrasing, difficulty and edge cases "
+            "(the most likely cause with small or synthetic sets).",
+            f"Train fewer epochs: validation loss stopped improving at step {best_step}{when}.",
+            "Add dropout: raise lora.dropout (e.g. 0.05 -> 0.1).",
+            "Lower the LoRA rank (e.g. lora.rank 16 -> 8): less capacity to memorize.",
+        ],
+    )
+
+
+def _underfitting(trend: _Trend) -> _Verdict | None:
+    if trend.drop >= UNDERFIT_MAX_DROP:
+        return None
+    return (
+        "underfitting",
+        f"{trend.text}: loss barely decreases from start to finish. The model isn't learning.",
+        [
+            "Increase the learning rate (optim.learning_rate, e.g. 2e-4 -> 4e-4).",
+            "Check that your data format matches what the training script expects: run `loco data stats` and "
+            "look at a few examples rendered with the chat template.",
+            "Train more epochs: small datasets (~500 examples) usually need 3-5.",
+            "Increase the LoRA rank (e.g. lora.rank 16 -> 32).",
+        ],
+    )
+
+
+def _healthy(curve: _Curve, trend: _Trend) -> _Verdict:
+    losses = trend.losses
     late = statistics.median(losses[int(len(losses) * 0.7) : int(len(losses) * 0.8) + 1])
-    if (late - end) / late > UNDERFIT_MAX_DROP:
-        summary = f"{trend} and was still falling at the end: more epochs may still help."
+    if (late - trend.end) / late > UNDERFIT_MAX_DROP:
+        summary = f"{trend.text} and was still falling at the end: more epochs may still help."
     else:
-        summary = f"{trend}: it dropped steeply early on, then gradually flattened."
-    if finite_val:
-        last_step, last_val = finite_val[-1]
-        summary += f" Validation loss ended at {last_val:.3f} (step {last_step}), "
-        if last_val <= best_val * (1 + OVERFIT_MARGIN):
-            summary += f"near its best of {best_val:.3f} (step {best_step})."
-        else:
-            summary += (
-                f"{last_val / best_val - 1:.0%} above its best of {best_val:.3f} (step {best_step}): one evaluation "
-                "is not a trend yet, but if it keeps rising that is overfitting. The best step's adapter is kept."
-            )
-    else:
-        summary += " There was no validation loss, so overfitting could not be checked."
+        summary = f"{trend.text}: it dropped steeply early on, then gradually flattened."
+    summary += _validation_ending(curve)
     summary += " A healthy curve is not a passed evaluation: compare the adapter with the base on held-out examples."
-    return result("healthy", summary, [])
+    return "healthy", summary, []
+
+
+def _validation_ending(curve: _Curve) -> str:
+    """A healthy run's last validation loss against its best, as a sentence of the summary."""
+    if not curve.finite_val:
+        return " There was no validation loss, so overfitting could not be checked."
+    (last_step, last_val), best_step, best_val = curve.finite_val[-1], curve.best_step, curve.best_val
+    text = f" Validation loss ended at {last_val:.3f} (step {last_step}), "
+    if last_val <= best_val * (1 + OVERFIT_MARGIN):
+        return text + f"near its best of {best_val:.3f} (step {best_step})."
+    return text + (
+        f"{last_val / best_val - 1:.0%} above its best of {best_val:.3f} (step {best_step}): one evaluation "
+        "is not a trend yet, but if it keeps rising that is overfitting. The best step's adapter is kept."
+    )
 
 
 UNSTABLE_FIXES = [
