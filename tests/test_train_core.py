@@ -13,7 +13,7 @@ from loco_mlx.data.datasets import Example
 from loco_mlx.errors import LocoError
 from loco_mlx.train.batches import BatchPlan, encode_example, make_arrays
 from loco_mlx.train.config import TrainConfig
-from loco_mlx.train.loop import Trainer
+from loco_mlx.train.loop import Trainer, batch_plan, total_steps
 from loco_mlx.train.progress import QuietReporter
 from loco_mlx.train.run import apply_lora, build_optimizer
 from tests.fixtures.tiny_gguf import write_tiny_gguf
@@ -164,9 +164,11 @@ def _trainer(record, tmp_path, dropout: float = 0.1, replay: frozenset = frozens
     for i in replay:
         train[i].replay = True
     valid = [encode_example(e, tok) for e in _examples(8, seed=1)]
-    trainer = Trainer(loaded.model, None, cfg, train, valid, tmp_path / "checkpoints", QuietReporter())
-    trainer.optimizer = build_optimizer(cfg, trainer.steps)
-    return trainer
+    steps = total_steps(cfg, batch_plan(cfg, train))
+    optimizer = build_optimizer(cfg, steps)
+    return Trainer(
+        loaded.model, optimizer, cfg, train, valid, checkpoints=tmp_path / "checkpoints", reporter=QuietReporter()
+    )
 
 
 def _adapter(trainer) -> dict:

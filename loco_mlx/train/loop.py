@@ -43,6 +43,10 @@ class LoopState:
     history: list = field(default_factory=list)  # (step, val_loss) of every evaluation
 
 
+def batch_plan(cfg: TrainConfig, train: list[EncodedExample]) -> BatchPlan:
+    return BatchPlan([len(e.ids) for e in train], cfg.batch_size, cfg.seed, cfg.group_by_length)
+
+
 def total_steps(cfg: TrainConfig, plan: BatchPlan) -> int:
     micro = int(round(cfg.epochs * plan.batches_per_epoch))
     steps = micro // cfg.grad_accumulation
@@ -59,6 +63,7 @@ class Trainer:
         cfg: TrainConfig,
         train: list[EncodedExample],
         valid: list[EncodedExample],
+        *,
         checkpoints: Path,
         reporter,
         world=None,
@@ -73,7 +78,7 @@ class Trainer:
         self.rank, self.size = self.world.rank(), self.world.size()
         if cfg.batch_size % self.size:
             raise ValueError(f"batch_size={cfg.batch_size} must be divisible by the {self.size} processes")
-        self.plan = BatchPlan([len(e.ids) for e in train], cfg.batch_size, cfg.seed, cfg.group_by_length)
+        self.plan = batch_plan(cfg, train)
         self.steps = total_steps(cfg, self.plan)
         self.state = LoopState()
         self._targets = [sum(e.mask[1:]) for e in train]  # scored tokens per example

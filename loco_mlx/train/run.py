@@ -2,7 +2,8 @@
 
 Order matters for "nothing is lost": the data, base, LoRA keys and memory are all
 checked before the output directory is touched; an existing finished adapter is
-never overwritten, and an unfinished run is only continued with --resume.
+never overwritten, and an unfinished run with a saved checkpoint is only continued
+with --resume (from its newest checkpoint); one that saved none starts over.
 
 Output directory (mlx-lm's adapter format, so `mlx_lm.generate --adapter-path` works):
     adapters.safetensors   the best adapter by validation loss (the one that ships)
@@ -21,22 +22,31 @@ import platform
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from loco_mlx.bases.resolve import import_spec
 from loco_mlx.errors import LocoError
 from loco_mlx.files import atomic_path, write_atomic
 from loco_mlx.runtime import package_versions
+from loco_mlx.train.batches import EncodedExample
 from loco_mlx.train.config import TrainConfig
+from loco_mlx.train.loop import LoopState, Trainer, batch_plan, total_steps
+from loco_mlx.train.report import Diagnosis
+
+if TYPE_CHECKING:
+    from loco_mlx.bases.loading import LoadedBase
+    from loco_mlx.data.datasets import Dataset
 
 MANIFEST = "loco_adapter.json"
+METRICS_FILE = "metrics.jsonl"
 ADAPTER_VERSION = "0.1.0"
 
 
 @dataclass
 class TrainResult:
     out: Path
-    state: object  # LoopState
-    diagnosis: object  # report.Diagnosis
+    state: LoopState
+    diagnosis: Diagnosis | None  # None when the run stopped before its end, and on ranks other than 0
     trainable_parameters: int
 
 
@@ -183,24 +193,21 @@ class _Recorder:
         self.reporter.finish()
 
 
-def run_training(
-    cfg: TrainConfig, resume: bool = False, force: bool = False, progress: str = "bar", stop_after: int | None = None
-) -> TrainResult:
-    import mlx.core as mx
+@dataclass
+class Inputs:
+    """Everything a run trains on, loaded and checked before the output directory is touched."""
 
+    dataset: Dataset
+    loaded: LoadedBase
+    train: list[EncodedExample]
+    valid: list[EncodedExample]
+
+
+def load_inputs(cfg: TrainConfig) -> Inputs:
+    """The dataset (with replay) and the base, checked against each other, and the examples as tokens."""
     from loco_mlx.bases.loading import load_base
-    from loco_mlx.data.datasets import load_dataset, require_valid, stats
+    from loco_mlx.data.datasets import load_dataset, require_valid
     from loco_mlx.train.batches import encode_example
-    from loco_mlx.train.loop import Trainer
-    from loco_mlx.train.metrics import MetricsLog, read_metrics
-    from loco_mlx.train.progress import make_reporter
-
-    cfg.check()
-    out = Path(cfg.out).expanduser()
-    name = cfg.name or out.name
-    world = mx.distributed.init()
-    reporter = make_reporter(progress, world.rank())
-    start = plan_start(out, resume)
 
     dataset = add_replay(load_dataset(cfg.data, cfg.valid_fraction, cfg.seed), cfg.replay)
     loaded = load_base(cfg.base, cfg.compute)
@@ -211,35 +218,64 @@ def run_training(
     for encoded, example in zip(train, dataset.train):
         encoded.replay = example.source in cfg.replay  # logged apart: the task's own loss is the curve to read
     valid = [encode_example(e, loaded.tokenizer) for e in dataset.valid]
-    trainable = apply_lora(loaded.model, cfg)
-    if world.rank() == 0:
-        preflight(loaded, cfg, trainable, max(len(e.ids) for e in train), force, reporter)
+    return Inputs(dataset, loaded, train, valid)
 
-    trainer = Trainer(loaded.model, None, cfg, train, valid, out / "checkpoints", None, world)
-    if trainer.steps < 1:
+
+def count_steps(cfg: TrainConfig, train: list[EncodedExample], processes: int) -> int:
+    """Optimizer steps of the run; a LocoError when the batch cannot be shared out or makes no step."""
+    if cfg.batch_size % processes:
+        raise LocoError(f"batch_size={cfg.batch_size} must be divisible by the {processes} processes")
+    steps = total_steps(cfg, batch_plan(cfg, train))
+    if steps < 1:
         raise LocoError(
             f"{len(train)} training examples make no optimizer step at batch_size={cfg.batch_size} "
             f"x grad_accumulation={cfg.grad_accumulation}; add data or lower them"
         )
-    trainer.optimizer = build_optimizer(cfg, trainer.steps)
+    return steps
 
-    # Everything is checked: only now is the output directory written.
+
+def open_outputs(out: Path, start: Start, rank: int, reporter) -> _Recorder:
+    """Create the output directory and its metrics log (cut back to the resumed step): the first writes."""
+    from loco_mlx.train.metrics import MetricsLog
+
     out.mkdir(parents=True, exist_ok=True)
-    if start.clear_leftovers and world.rank() == 0:  # rank 0 alone writes checkpoints
+    if start.clear_leftovers and rank == 0:  # rank 0 alone writes checkpoints
         shutil.rmtree(out / "checkpoints")
-    metrics_path = out / "metrics.jsonl"
     resumed = start.checkpoint is not None
-    metrics = MetricsLog(metrics_path, append=resumed) if world.rank() == 0 else _NullMetrics()
-    trainer.reporter = _Recorder(reporter, metrics)
+    metrics = MetricsLog(out / METRICS_FILE, append=resumed) if rank == 0 else _NullMetrics()
     if resumed:
         metrics.truncate(start.step)
     if start.note:
         reporter.message(start.note)
-    reporter.message(
-        f"training {name} on {loaded.record.id} ({loaded.device}, {loaded.compute.mode}): {len(train)} train / "
-        f"{len(valid)} valid examples, {trainer.steps} steps, {trainable:,} trainable parameters"
-        + (f", {world.size()} processes" if world.size() > 1 else "")
-    )
+    return _Recorder(reporter, metrics)
+
+
+def run_training(
+    cfg: TrainConfig, resume: bool = False, force: bool = False, progress: str = "bar", stop_after: int | None = None
+) -> TrainResult:
+    import mlx.core as mx
+
+    from loco_mlx.train.metrics import read_metrics
+    from loco_mlx.train.progress import make_reporter
+
+    cfg.check()
+    out = Path(cfg.out).expanduser()
+    world = mx.distributed.init()
+    reporter = make_reporter(progress, world.rank())
+    start = plan_start(out, resume)
+    inputs = load_inputs(cfg)
+    trainable = apply_lora(inputs.loaded.model, cfg)
+    if world.rank() == 0:
+        preflight(inputs.loaded, cfg, trainable, max(len(e.ids) for e in inputs.train), force, reporter)
+    steps = count_steps(cfg, inputs.train, world.size())
+
+    # Everything is checked: only now is the output directory written.
+    recorder = open_outputs(out, start, world.rank(), reporter)
+    trainer = Trainer(
+        inputs.loaded.model, build_optimizer(cfg, steps), cfg, inputs.train, inputs.valid,
+        checkpoints=out / "checkpoints", reporter=recorder, world=world,
+    )  # fmt: skip
+    reporter.message(opening_line(adapter_name(cfg), inputs, steps, trainable, world.size()))
     state = trainer.run(resume_from=start.checkpoint, stop_after=stop_after)
     if world.rank() != 0:
         return TrainResult(out, state, None, trainable)
@@ -247,22 +283,31 @@ def run_training(
         reporter.message(f"stopped at step {state.step}/{trainer.steps}; continue with: loco train ... --resume")
         return TrainResult(out, state, None, trainable)
 
-    diagnosis = finish_outputs(
-        out,
-        name,
-        cfg,
-        loaded,
-        dataset,
-        stats(dataset, loaded.tokenizer),
-        trainer,
-        trainable,
-        read_metrics(metrics_path),
+    metrics = read_metrics(out / METRICS_FILE)
+    diagnosis = finish_outputs(FinishedRun(out, cfg, inputs.loaded, inputs.dataset, trainer, trainable, metrics))
+    report_outcome(reporter, diagnosis, out, state)
+    return TrainResult(out, state, diagnosis, trainable)
+
+
+def adapter_name(cfg: TrainConfig) -> str:
+    """The adapter's name: `name:` from the config, else the output directory's name."""
+    return cfg.name or Path(cfg.out).expanduser().name
+
+
+def opening_line(name: str, inputs: Inputs, steps: int, trainable: int, processes: int) -> str:
+    loaded = inputs.loaded
+    return (
+        f"training {name} on {loaded.record.id} ({loaded.device}, {loaded.compute.mode}): {len(inputs.train)} train / "
+        f"{len(inputs.valid)} valid examples, {steps} steps, {trainable:,} trainable parameters"
+        + (f", {processes} processes" if processes > 1 else "")
     )
+
+
+def report_outcome(reporter, diagnosis: Diagnosis, out: Path, state: LoopState) -> None:
     reporter.message(f"{diagnosis.verdict}: {diagnosis.summary}")
     for fix in diagnosis.fixes:
         reporter.message(f"  - {fix}")
     reporter.message(f"adapter written to {out} (best step {state.best_step}, val loss {state.best_val_loss:.4f})")
-    return TrainResult(out, state, diagnosis, trainable)
 
 
 class _NullMetrics:
@@ -273,14 +318,71 @@ class _NullMetrics:
         pass
 
 
-def finish_outputs(out: Path, name, cfg, loaded, dataset, data_stats, trainer, trainable, metrics) -> object:
+# --- the outputs of a finished run ----------------------------------------------------------
+
+
+@dataclass
+class FinishedRun:
+    """What the outputs of a run that trained to its end are written from."""
+
+    out: Path
+    cfg: TrainConfig
+    loaded: LoadedBase
+    dataset: Dataset
+    trainer: Trainer
+    trainable: int
+    metrics: list[dict]  # metrics.jsonl as read back
+
+    @property
+    def name(self) -> str:
+        return adapter_name(self.cfg)
+
+
+@dataclass
+class RunFacts:
+    """The sections the manifest and TRAINING_LOG.md both report."""
+
+    data: dict
+    run: dict
+    hardware: dict
+    versions: dict
+
+
+def finish_outputs(finished: FinishedRun) -> Diagnosis:
     """Ship the best checkpoint as the adapter and write the manifest, plot and training log."""
     from loco_mlx.router.examples import EXAMPLES_FILE, write_examples
-    from loco_mlx.runtime import total_memory_bytes
     from loco_mlx.train.report import diagnose, plot_losses, write_training_log
 
-    state = trainer.state
-    best = out / "checkpoints" / ("best" if state.best_step is not None else "last")
+    out, cfg, record = finished.out, finished.cfg, finished.loaded.record
+    ship_best_adapter(finished)
+    facts = run_facts(finished)
+    created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    own = [e for e in finished.dataset.train if e.source not in cfg.replay]  # replay prompts belong to other routes
+    write_examples(out / EXAMPLES_FILE, own)  # the router is fitted on these (loco router fit)
+    diagnosis = diagnose(finished.metrics)
+    plot_losses(finished.metrics, out / "loss.png", title=f"{finished.name} on {record.id}")
+    info = {
+        "name": finished.name,
+        "base_id": record.id,
+        "base_fingerprint": record.fingerprint,
+        "config": asdict(cfg),
+        "data": facts.data,
+        "hardware": facts.hardware,
+        "versions": facts.versions,
+        "run": facts.run,
+    }
+    write_training_log(out / "TRAINING_LOG.md", info, diagnosis, finished.metrics)
+    manifest = build_manifest(finished, facts, created)
+    manifest["diagnosis"] = {"verdict": diagnosis.verdict, "summary": diagnosis.summary}
+    # The manifest goes last: its presence marks a finished adapter.
+    write_atomic(out / MANIFEST, json.dumps(manifest, indent=2, default=str) + "\n")
+    return diagnosis
+
+
+def ship_best_adapter(finished: FinishedRun) -> None:
+    """adapters.safetensors (the best checkpoint's, else the last's) and mlx-lm's adapter_config.json."""
+    out, cfg, loaded = finished.out, finished.cfg, finished.loaded
+    best = out / "checkpoints" / ("best" if finished.trainer.state.best_step is not None else "last")
     with atomic_path(out / "adapters.safetensors") as tmp:
         shutil.copyfile(best / "adapters.safetensors", tmp)
     num_layers = cfg.lora.num_layers if cfg.lora.num_layers > 0 else len(loaded.model.layers)
@@ -292,6 +394,13 @@ def finish_outputs(out: Path, name, cfg, loaded, dataset, data_stats, trainer, t
     }
     write_atomic(out / "adapter_config.json", json.dumps(adapter_config, indent=2) + "\n")
 
+
+def run_facts(finished: FinishedRun) -> RunFacts:
+    from loco_mlx.data.datasets import stats
+    from loco_mlx.runtime import total_memory_bytes
+
+    cfg, loaded, dataset, trainer = finished.cfg, finished.loaded, finished.dataset, finished.trainer
+    state = trainer.state
     hardware = {
         "device": loaded.device,
         "compute": loaded.compute.mode,
@@ -304,52 +413,39 @@ def finish_outputs(out: Path, name, cfg, loaded, dataset, data_stats, trainer, t
         "epochs": round(state.step * cfg.grad_accumulation / trainer.plan.batches_per_epoch, 3),
         "duration_s": round(state.elapsed_s, 1),
         "tokens_per_second": round(state.trained_tokens / max(state.elapsed_s, 1e-9), 1),
-        "peak_memory_gb": max((m.get("peak_memory_gb", 0) for m in metrics), default=0),
+        "peak_memory_gb": max((m.get("peak_memory_gb", 0) for m in finished.metrics), default=0),
         "best_step": state.best_step,
         "best_val_loss": state.best_val_loss,
         "stopped_early": state.stopped == "early_stopping",
         "resumed": state.resumed_from is not None,
-        "trainable_parameters": trainable,
+        "trainable_parameters": finished.trainable,
     }
     data = {
         "files": dataset.files,
         "train_count": len(dataset.train),
         "valid_count": len(dataset.valid),
-        "token_stats": data_stats,
+        "token_stats": stats(dataset, loaded.tokenizer),
     }
-    manifest = {
-        "name": name,
+    return RunFacts(data, run, hardware, package_versions())
+
+
+def build_manifest(finished: FinishedRun, facts: RunFacts, created: str) -> dict:
+    """loco_adapter.json, less its diagnosis: what the adapter is, what it was trained on and how."""
+    record = finished.loaded.record
+    return {
+        "name": finished.name,
         "version": ADAPTER_VERSION,
         "format": "mlx-lm lora",
         "base": {
-            "id": loaded.record.id,
-            "fingerprint": loaded.record.fingerprint,
-            "architecture": loaded.record.architecture,
-            "source": import_spec(loaded.record),
+            "id": record.id,
+            "fingerprint": record.fingerprint,
+            "architecture": record.architecture,
+            "source": import_spec(record),
         },
-        "config": asdict(cfg),
-        "data": data,
-        "run": run,
-        "hardware": hardware,
-        "versions": package_versions(),
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "config": asdict(finished.cfg),
+        "data": facts.data,
+        "run": facts.run,
+        "hardware": facts.hardware,
+        "versions": facts.versions,
+        "created": created,
     }
-    own = [e for e in dataset.train if e.source not in cfg.replay]  # replay prompts belong to other routes
-    write_examples(out / EXAMPLES_FILE, own)  # the router is fitted on these (loco router fit)
-    diagnosis = diagnose(metrics)
-    plot_losses(metrics, out / "loss.png", title=f"{name} on {loaded.record.id}")
-    info = {
-        "name": name,
-        "base_id": loaded.record.id,
-        "base_fingerprint": loaded.record.fingerprint,
-        "config": asdict(cfg),
-        "data": data,
-        "hardware": hardware,
-        "versions": package_versions(),
-        "run": run,
-    }
-    write_training_log(out / "TRAINING_LOG.md", info, diagnosis, metrics)
-    manifest["diagnosis"] = {"verdict": diagnosis.verdict, "summary": diagnosis.summary}
-    # The manifest goes last: its presence marks a finished adapter.
-    write_atomic(out / MANIFEST, json.dumps(manifest, indent=2, default=str) + "\n")
-    return diagnosis
