@@ -1,7 +1,7 @@
 """From examples to training batches: token ids, loss masks, and a deterministic batch plan.
 
 Loss masks: every assistant turn is trained, not only the last (mlx-lm's chat
-`mask_prompt` trains only the final message: DESIGN.md fact 7). Each turn's span
+`mask_prompt` trains only the final message). Each turn's span
 is found by rendering the conversation up to that turn with and without it; the
 span covers the assistant's text and its end-of-turn token, so the model learns
 to stop. `{"text"}` examples are trained on every token. Padding is never scored.
