@@ -6,15 +6,14 @@ key and the file (`configs/chat.yaml: unknown key 'sampling.temprature'`), never
 silently ignored setting. Nested dataclasses map to nested YAML sections; overrides
 use dotted keys (`{"sampling.temperature": 0.0}`).
 
-A setting declared with `at_least`, `above`, `within` or `one_of` also has its range
-checked: by `load_config` (the error names the file and key, or the command-line flag
+A setting declared with `at_least`, `above`, `within` or `one_of` (ranges.py) also has its
+range checked: by `load_config` (the error names the file and key, or the command-line flag
 that set it) and by the dataclass itself when built in code (`check_settings`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 import re
 import types
 import typing
@@ -26,121 +25,11 @@ from loco_mlx.errors import LocoError
 from loco_mlx.inference.backend import SamplingConfig
 from loco_mlx.inference.engine import InferenceConfig
 from loco_mlx.inference.open import BACKENDS, check_backend
+from loco_mlx.ranges import above, check_settings, one_of, setting_problem
 from loco_mlx.runtime import COMPUTE_MODES
 
 T = TypeVar("T")
 _FLOAT_TEXT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
-
-
-# --- what a setting may be ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Bounds:
-    """A number in [low, high] (either end may be open or absent); `special` values are allowed too.
-    None always passes: an optional setting set to null is off."""
-
-    low: float | None = None
-    high: float | None = None
-    low_open: bool = False
-    high_open: bool = False
-    special: tuple[tuple[Any, str], ...] = ()  # (value, what it means), e.g. ((-1, "all layers"),)
-    hint: str = ""
-
-    def problem(self, value: Any) -> str | None:
-        if value is None or any(value == v and type(value) is type(v) for v, _ in self.special):
-            return None
-        if isinstance(value, float) and not math.isfinite(value):
-            return f"must be a finite number, got {value!r}"
-        too_low = self.low is not None and (value <= self.low if self.low_open else value < self.low)
-        too_high = self.high is not None and (value >= self.high if self.high_open else value > self.high)
-        if not (too_low or too_high):
-            return None
-        return f"must be {self.describe()}, got {value!r}" + (f"; {self.hint}" if self.hint else "")
-
-    def describe(self) -> str:
-        low, high = _number(self.low), _number(self.high)
-        if self.low is not None and self.high is not None:
-            text = f"in {'(' if self.low_open else '['}{low}, {high}{')' if self.high_open else ']'}"
-        elif self.low is not None:
-            text = f"greater than {low}" if self.low_open else f"at least {low}"
-        else:
-            text = f"less than {high}" if self.high_open else f"at most {high}"
-        return text + "".join(f", or {v} ({meaning})" for v, meaning in self.special)
-
-
-def _number(value: float | None) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-@dataclass(frozen=True)
-class OneOf:
-    """One of a fixed set of values (a str setting that names a mode); `noun` says what kind."""
-
-    options: tuple[Any, ...]
-    noun: str
-
-    def problem(self, value: Any) -> str | None:
-        if value in self.options:
-            return None
-        return f"names an unknown {self.noun} {value!r}; choose one of: {', '.join(map(str, self.options))}"
-
-
-@dataclass(frozen=True)
-class NotEmpty:
-    """A list that needs at least one item."""
-
-    hint: str = ""
-
-    def problem(self, value: Any) -> str | None:
-        return None if value else "must not be empty" + (f"; {self.hint}" if self.hint else "")
-
-
-def _setting(default: Any, check: Bounds | OneOf | NotEmpty) -> Any:
-    if isinstance(default, list):
-        return field(default_factory=lambda: list(default), metadata={"check": check})
-    return field(default=default, metadata={"check": check})
-
-
-def at_least(default: Any, low: float, special: dict[Any, str] | None = None, hint: str = "") -> Any:
-    """A dataclass field whose value must be >= low (or None, or a `special` value)."""
-    return _setting(default, Bounds(low, special=tuple((special or {}).items()), hint=hint))
-
-
-def above(default: Any, low: float, hint: str = "") -> Any:
-    """A dataclass field whose value must be > low (or None)."""
-    return _setting(default, Bounds(low, low_open=True, hint=hint))
-
-
-def within(default: Any, low: float, high: float, high_open: bool = False) -> Any:
-    """A dataclass field whose value must be in [low, high], or [low, high) with high_open."""
-    return _setting(default, Bounds(low, high, high_open=high_open))
-
-
-def one_of(default: Any, options: tuple[Any, ...], noun: str) -> Any:
-    """A dataclass field whose value must be one of `options`, e.g. a compute mode."""
-    return _setting(default, OneOf(tuple(options), noun))
-
-
-def not_empty(default: list, hint: str = "") -> Any:
-    return _setting(default, NotEmpty(hint))
-
-
-def setting_problem(f: dataclasses.Field, value: Any) -> str | None:
-    """Why `value` is out of range for the field `f` ("must be ..., got ..."), or None."""
-    check = f.metadata.get("check")
-    return check.problem(value) if check is not None else None
-
-
-def check_settings(config: Any, prefix: str = "") -> None:
-    """Raise a LocoError naming the dotted key (e.g. optim.learning_rate) of the first setting of
-    `config`, nested sections included, whose value is out of range."""
-    for f in dataclasses.fields(config):
-        value = getattr(config, f.name)
-        if dataclasses.is_dataclass(value):
-            check_settings(value, f"{prefix}{f.name}.")
-        elif (problem := setting_problem(f, value)) is not None:
-            raise LocoError(f"{prefix}{f.name} {problem}")
 
 
 # --- the configs -------------------------------------------------------------------------

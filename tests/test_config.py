@@ -179,6 +179,11 @@ def test_epochs_zero_needs_max_steps():
         ("adapter_memory_mb: 0\n", r"c.yaml: 'adapter_memory_mb' must be greater than 0, got 0.0; null sets no limit"),
         ("compute: metal\n", r"c.yaml: 'compute' names an unknown compute mode 'metal'; choose one of: auto, packed"),
         ("backend: nope\n", r"c.yaml: 'backend' names an unknown backend 'nope'; choose one of: mlx, llamacpp, auto"),
+        ("sampling:\n  top_p: 1.5\n", r"c.yaml: 'sampling.top_p' must be in \(0, 1\], got 1.5"),
+        ("sampling:\n  max_tokens: 0\n", r"c.yaml: 'sampling.max_tokens' must be at least 1, got 0"),
+        ("sampling:\n  temperature: -0.5\n", r"c.yaml: 'sampling.temperature' must be at least 0, got -0.5"),
+        ("inference:\n  votes: 0\n", r"c.yaml: 'inference.votes' must be at least 1, got 0"),
+        ("inference:\n  vote_method: most\n", r"c.yaml: 'inference.vote_method' names an unknown vote method 'most'"),
     ],
 )
 def test_generate_config_ranges_name_key_and_file(tmp_path, text, message):
@@ -222,3 +227,27 @@ def test_loco_train_refuses_a_negative_learning_rate_in_one_line(tmp_path, recip
     assert result.returncode == 1
     assert result.stderr.splitlines() == [result.stderr.strip()] and line in result.stderr  # one line, no traceback
     assert "Traceback" not in result.stderr and not out.exists()
+
+
+@pytest.mark.parametrize(
+    "options,line",
+    [
+        (["--max-tokens", "0"], "error: --max-tokens must be at least 1, got 0"),
+        (["--temp", "-1"], "error: --temp must be at least 0, got -1.0"),
+        (["--top-p", "1.5"], "error: --top-p must be in (0, 1], got 1.5"),
+        (["--votes", "0"], "error: --votes must be at least 1, got 0"),
+        (["--vote-method", "most"], "error: --vote-method names an unknown vote method 'most'"),
+    ],
+)
+def test_loco_generate_names_the_flag_that_is_out_of_range(tmp_path, options, line):
+    """Checked before any base loads: one line on stderr, exit 1."""
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "loco_mlx", "generate", "hi", *options],
+        env={**os.environ, "LOCO_HOME": str(tmp_path / "home")}, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1 and result.stderr.strip().startswith(line), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "home").exists()  # no base was imported

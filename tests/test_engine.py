@@ -50,16 +50,17 @@ def test_prompt_uses_the_chat_template(engine):
 
 
 @pytest.mark.parametrize(
-    "kwargs,flag",
+    "kwargs,message",
     [
-        ({"max_tokens": 0}, "--max-tokens"),
-        ({"temperature": -1}, "--temp"),
-        ({"top_p": 0}, "--top-p"),
-        ({"top_p": 1.5}, "--top-p"),
+        ({"max_tokens": 0}, r"max_tokens must be at least 1, got 0"),
+        ({"temperature": -1}, r"temperature must be at least 0, got -1"),
+        ({"top_p": 0}, r"top_p must be in \(0, 1\], got 0"),
+        ({"top_p": 1.5}, r"top_p must be in \(0, 1\], got 1.5"),
     ],
 )
-def test_sampling_config_names_the_bad_flag(kwargs, flag):
-    with pytest.raises(LocoError, match=flag):
+def test_sampling_config_checks_its_ranges(kwargs, message):
+    """Built in code, the error names the setting; from the CLI or YAML, the flag or file (test_config)."""
+    with pytest.raises(LocoError, match=message):
         SamplingConfig(**kwargs)
 
 

@@ -44,20 +44,30 @@ def err(message: str) -> None:
     typer.echo(message, err=True)
 
 
+# option name -> (dotted setting, flag): where a value of `loco generate/chat/serve` goes, and how
+# an error about it names it
+GENERATE_OPTIONS = {
+    "base": ("base", "--base"),
+    "adapter": ("adapter", "--adapter"),
+    "system": ("system", "--system"),
+    "compute": ("compute", "--compute"),
+    "backend": ("backend", "--backend"),
+    "max_tokens": ("sampling.max_tokens", "--max-tokens"),
+    "temp": ("sampling.temperature", "--temp"),
+    "top_p": ("sampling.top_p", "--top-p"),
+    "seed": ("sampling.seed", "--seed"),
+    "reread": ("inference.reread", "--reread"),
+    "votes": ("inference.votes", "--votes"),
+    "vote_temp": ("inference.vote_temperature", "--vote-temp"),
+    "vote_method": ("inference.vote_method", "--vote-method"),
+}
+
+
 def generate_config(config, **options):
     """Defaults < $LOCO_HOME/config.yaml < --config file < command-line options."""
     from loco_mlx.config import GenerateConfig, load_config, user_config_path
 
-    names = {
-        "max_tokens": "sampling.max_tokens",
-        "temp": "sampling.temperature",
-        "top_p": "sampling.top_p",
-        "seed": "sampling.seed",
-        "reread": "inference.reread",
-        "votes": "inference.votes",
-        "vote_temp": "inference.vote_temperature",
-        "vote_method": "inference.vote_method",
-    }
-    overrides = {names.get(key, key): value for key, value in options.items()}
+    overrides = {GENERATE_OPTIONS[key][0]: value for key, value in options.items()}
+    flags = dict(GENERATE_OPTIONS.values())
     files = [p for p in (user_config_path(),) if p.is_file()] + ([config] if config else [])
-    return load_config(GenerateConfig, files, overrides)
+    return load_config(GenerateConfig, files, overrides, flags=flags)

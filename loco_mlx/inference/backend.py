@@ -13,24 +13,20 @@ from typing import Any, Iterator, Protocol
 import numpy as np
 
 from loco_mlx.errors import LocoError
+from loco_mlx.ranges import at_least, check_settings, within
 
 Message = dict  # {"role": "system" | "user" | "assistant", "content": str}
 
 
 @dataclass(frozen=True)
 class SamplingConfig:
-    max_tokens: int = 512
-    temperature: float = 0.7
-    top_p: float = 1.0
+    max_tokens: int = at_least(512, 1)
+    temperature: float = at_least(0.7, 0)  # 0 is greedy
+    top_p: float = within(1.0, 0, 1, low_open=True)  # nucleus mass; 1 is off
     seed: int | None = None
 
     def __post_init__(self):
-        if self.max_tokens < 1:
-            raise LocoError(f"--max-tokens must be at least 1, got {self.max_tokens}")
-        if self.temperature < 0:
-            raise LocoError(f"--temp must be >= 0, got {self.temperature}")
-        if not 0 < self.top_p <= 1:
-            raise LocoError(f"--top-p must be in (0, 1], got {self.top_p}")
+        check_settings(self)  # built in code; load_config checks first and names the file or flag
 
     def capped(self, max_tokens: int) -> SamplingConfig:
         """The same settings with at most `max_tokens` new tokens."""

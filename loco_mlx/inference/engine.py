@@ -28,6 +28,7 @@ from loco_mlx.inference.backend import (
     eos_token_ids,
 )
 from loco_mlx.inference.voting import VOTE_METHODS, Sample, VoteResult, decide
+from loco_mlx.ranges import at_least, check_settings, one_of
 
 
 @dataclass(frozen=True)
@@ -35,15 +36,12 @@ class InferenceConfig:
     """How a query is posed and answered (user config and CLI flags)."""
 
     reread: bool = True  # RE2: repeat the question once ("Read the question again: ...")
-    votes: int = 1  # self-consistency: sample this many replies and take the majority answer
-    vote_temperature: float = 0.7
-    vote_method: str = "auto"  # auto | numeric | exact | best
+    votes: int = at_least(1, 1)  # self-consistency: sample this many replies and take the majority answer
+    vote_temperature: float = at_least(0.7, 0)
+    vote_method: str = one_of("auto", VOTE_METHODS, "vote method")  # auto | numeric | exact | best
 
     def __post_init__(self):
-        if self.votes < 1:
-            raise LocoError(f"--votes must be at least 1, got {self.votes}")
-        if self.vote_method not in VOTE_METHODS:
-            raise LocoError(f"unknown vote method '{self.vote_method}'; choose one of: {', '.join(VOTE_METHODS)}")
+        check_settings(self)  # built in code; load_config checks first and names the file or flag
 
 
 RE2_TEMPLATE = "{question}\nRead the question again: {question}"

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from loco_mlx.config import above, at_least, check_settings, not_empty, one_of, within
 from loco_mlx.errors import LocoError
+from loco_mlx.ranges import above, at_least, check_settings, not_empty, one_of, within
 from loco_mlx.runtime import COMPUTE_MODES
 
 ATTENTION_KEYS = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj"]
