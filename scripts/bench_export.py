@@ -49,9 +49,9 @@ def main() -> None:
     ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args()
 
-    from loco_mlx.cli.export import resolve_target
     from loco_mlx.export.fuse import fused_weights
     from loco_mlx.export.gguf_writer import write_gguf
+    from loco_mlx.export.run import resolve_target
     from loco_mlx.export.verify import check_parity
     from loco_mlx.inference.open import EngineSettings, open_engine
 

@@ -114,9 +114,9 @@ def main() -> None:
     ap.add_argument("--types", default="F16,Q8_0")
     args = ap.parse_args()
 
-    from loco_mlx.cli.export import resolve_target
     from loco_mlx.export.fuse import FusedModel, fused_weights
     from loco_mlx.export.gguf_writer import write_gguf
+    from loco_mlx.export.run import resolve_target
     from loco_mlx.export.verify import F32, PROMPTS, llama_sequence_logits
     from loco_mlx.inference.llamacpp import open_llama
     from loco_mlx.inference.open import EngineSettings, open_engine

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from loco_mlx.errors import LocoError
+
 PROMPTS = (
     "What is the capital of France?",
     "Give me three tips for sleeping better.",
@@ -251,3 +253,66 @@ def _template_matches(engine, llm) -> bool | None:
     theirs = llm.tokenize(rendered.encode("utf-8"), add_bos=False, special=True)
     ours = engine.encode_chat(CHAT)
     return list(theirs) == list(ours)
+
+
+# --- the verdict on one `loco export` -------------------------------------------------------------
+
+PARITY_LIMIT = 0.05  # max |logit difference| an F32 export must stay within (checks the converter)
+# Top-1 agreement with MLX. These catch converter mistakes (a missing RoPE permutation or a
+# wrong LoRA scale drops it far lower), not llama.cpp's own rounding: its F16 kernels round
+# activations to F16 and its Q8_0 kernels to 8 bits (measured on SmolLM2: 99.9% and 97%).
+TOP1_LIMITS = {"F32": 0.99, "F16": 0.98, "BF16": 0.97, "Q8_0": 0.95}
+GREEDY_MIN = 9  # of the 10 prompts, for float exports: identical greedy continuations
+
+
+def verify_export(request, files, say) -> None:
+    """Check an export (export/run.py's request and files) in llama.cpp against MLX, write parity.json,
+    and raise a LocoError naming every limit it misses (the files are kept)."""
+    import json
+
+    from loco_mlx.files import write_atomic
+    from loco_mlx.inference.open import EngineSettings, open_engine
+
+    say("verifying in llama.cpp against MLX (10 prompts, greedy 64 tokens)...")
+    engine = open_engine(EngineSettings(request.record, adapter_path=request.adapter_dir, registered=False))
+    reports = {"fused": check_parity(engine, files.gguf, keep_logits=bool(files.lora_file))}
+    if files.lora_file:
+        reports["lora"] = check_parity(engine, files.base_gguf, files.lora_file, keep_logits=True)
+    problems = []
+    for kind, report in reports.items():
+        say(f"  {kind:<6} {report.summary()}")
+        problems += limit_problems(kind, report, request.quant)
+    data = {"name": request.name, "base": request.record.id, "quant": request.quant,
+            **{k: r.to_dict() for k, r in reports.items()}}  # fmt: skip
+    if "lora" in reports:  # the same adapter two ways in llama.cpp: applied at run time vs merged
+        data["lora_vs_fused"] = same = compare_reports(reports["lora"], reports["fused"])
+        for report in reports.values():
+            report.llama_logits.clear()
+        say(f"  lora vs fused, both in llama.cpp: max |logit diff| {same['max_abs_logit_diff']:.4f}, "
+            f"top-1 agreement {same['top1_agreement']:.1%}")  # fmt: skip
+        limit = TOP1_LIMITS.get(request.quant)
+        if limit is not None and same["top1_agreement"] < limit:
+            problems.append(f"lora vs fused: top-1 agreement {same['top1_agreement']:.1%} < {limit:.0%}")
+    write_atomic(request.out / "parity.json", json.dumps(data, indent=2) + "\n")
+    say(f"  report       {request.out / 'parity.json'}")
+    if problems:
+        raise LocoError("the export does not match MLX: " + "; ".join(problems) + f" (files kept in {request.out})")
+
+
+def limit_problems(kind: str, report: ParityReport, quant: str) -> list[str]:
+    """Which of the limits for `quant` this report misses, one line each."""
+    problems = []
+    if quant == "F32" and report.max_abs_logit_diff > PARITY_LIMIT:
+        problems.append(f"{kind}: max |logit diff| {report.max_abs_logit_diff:.3f} > {PARITY_LIMIT}")
+    if quant in TOP1_LIMITS and report.top1_agreement < TOP1_LIMITS[quant]:
+        problems.append(f"{kind}: top-1 agreement {report.top1_agreement:.1%} < {TOP1_LIMITS[quant]:.0%}")
+    from loco_mlx.export.run import FULL_PRECISION
+
+    if quant in FULL_PRECISION and report.greedy_equal + report.near_ties < GREEDY_MIN:
+        problems.append(
+            f"{kind}: greedy continuations identical on only {report.greedy_equal}/{len(report.prompts)} "
+            f"(+{report.near_ties} near-ties)"
+        )
+    if report.chat_template_matches is False:
+        problems.append(f"{kind}: the embedded chat template renders other tokens than MLX's")
+    return problems
