@@ -105,13 +105,15 @@ class AdapterCache(abc.ABC):
         self.adapters.move_to_end(name)
         return self.adapters[name]
 
-    def _evict(self) -> None:
+    def _evict(self, keep: str | None = None) -> None:
+        """Drop least recently used adapters past the budget; never the active one, nor `keep` (the one
+        just loaded, about to be activated)."""
         if self.budget_bytes is None:
             return
         for name in list(self.adapters):
             if self.memory_bytes() <= self.budget_bytes:
                 break
-            if name != self.current:
+            if name not in (self.current, keep):
                 self._release(self.adapters.pop(name))
 
     def activate(self, name: str | None) -> float:
@@ -124,6 +126,7 @@ class AdapterCache(abc.ABC):
             adapter = self._touch(name)
         self._apply(adapter)
         self.current = name
+        self._evict()  # the adapter it replaced may be the one over the budget now
         seconds = time.perf_counter() - start
         self.switch_seconds.append(seconds)
         return seconds
@@ -168,7 +171,7 @@ class AdapterPool(AdapterCache):
             self._wrapper(module_path)
         mx.eval([array for pair in slots.values() for array in pair])
         self.adapters[name] = adapter
-        self._evict()
+        self._evict(keep=name)
         return adapter
 
     def _check_shapes(self, directory: Path, weights: dict) -> dict[str, tuple]:

@@ -362,7 +362,7 @@ class LlamaCppPool(AdapterCache):
         file = lora_gguf(self.backend.record, path)  # checks the base binding before converting
         adapter = LlamaLora(name, Path(path), file, self.backend.load_lora(file), file.stat().st_size)
         self.adapters[name] = adapter
-        self._evict()
+        self._evict(keep=name)
         return adapter
 
     def _release(self, adapter: LlamaLora) -> None:
