@@ -10,6 +10,7 @@ before the model is touched.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from loco_mlx.errors import LocoError
@@ -20,7 +21,76 @@ _LORA_LEAVES = ("lora_a", "lora_b", "m")  # m: DoRA's magnitude vector
 REQUIRED_FILES = ("adapters.safetensors", "adapter_config.json")
 
 
-def read_adapter_dir(path: str | Path) -> tuple[Path, dict, dict | None]:
+@dataclass(frozen=True)
+class BaseBinding:
+    """The base an adapter was trained on, as its manifest records it."""
+
+    id: str | None = None
+    fingerprint: str | None = None
+    source: str | None = None  # the spec it was imported from ("default", a path, a repo id)
+
+
+@dataclass(frozen=True)
+class AdapterManifest:
+    """`loco_adapter.json`, typed: what other modules read of it. `raw` keeps the whole file as written
+    by train/run.py (versions, timings, diagnosis, ...), so nothing is lost when it is shown or copied."""
+
+    name: str | None
+    version: str | None
+    base: BaseBinding
+    config: dict  # the training config (TrainConfig as written)
+    data_files: dict[str, str]  # training file -> SHA-256, the training file first
+    raw: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def train_data(self) -> str | None:
+        """The dataset the adapter was trained on, as its recipe named it."""
+        return self.config.get("data") or None
+
+    @classmethod
+    def from_dict(cls, data, where: str) -> AdapterManifest:
+        """The manifest in `data` (read from `where`); a LocoError naming the key when one is malformed."""
+        if not isinstance(data, dict):
+            raise LocoError(f"{where}: expected a JSON object, got {type(data).__name__}")
+        base = _section(data, "base", where)
+        files = _section(_section(data, "data", where), "files", where, "data.")
+        binding = BaseBinding(*(_text(base, key, where, "base.") for key in ("id", "fingerprint", "source")))
+        return cls(_text(data, "name", where), _text(data, "version", where), binding,
+                   _section(data, "config", where), files, data)  # fmt: skip
+
+    def to_dict(self) -> dict:
+        return self.raw
+
+
+def _section(data: dict, key: str, where: str, prefix: str = "") -> dict:
+    value = data.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise LocoError(f"{where}: '{prefix}{key}' must be an object, got {value!r}")
+    return value
+
+
+def _text(data: dict, key: str, where: str, prefix: str = "") -> str | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, str):
+        raise LocoError(f"{where}: '{prefix}{key}' must be a string, got {value!r}")
+    return value
+
+
+def read_manifest(directory: str | Path) -> AdapterManifest | None:
+    """The adapter's manifest, or None when it has none (e.g. trained by mlx_lm.lora)."""
+    file = Path(directory) / MANIFEST
+    if not file.is_file():
+        return None
+    try:
+        data = json.loads(file.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise LocoError(f"{file}: broken adapter metadata: {exc}") from None
+    return AdapterManifest.from_dict(data, str(file))
+
+
+def read_adapter_dir(path: str | Path) -> tuple[Path, dict, AdapterManifest | None]:
     """(directory, mlx-lm adapter config, loco manifest or None); LocoError when incomplete."""
     path = Path(path).expanduser()
     if not path.is_dir():
@@ -30,23 +100,24 @@ def read_adapter_dir(path: str | Path) -> tuple[Path, dict, dict | None]:
         raise LocoError(f"{path} is not an adapter directory: missing {', '.join(missing)}")
     try:
         config = json.loads((path / "adapter_config.json").read_text())
-        manifest = json.loads((path / MANIFEST).read_text()) if (path / MANIFEST).is_file() else None
     except json.JSONDecodeError as exc:
         raise LocoError(f"{path}: broken adapter metadata: {exc}") from None
+    manifest = read_manifest(path)
     if config.get("fine_tune_type", "lora") not in ("lora", "dora"):
         raise LocoError(f"{path}: fine_tune_type '{config.get('fine_tune_type')}' is not a LoRA adapter")
     return path, config, manifest
 
 
-def check_base_binding(path: Path, manifest: dict | None, base_record) -> None:
+def check_base_binding(path: Path, manifest: AdapterManifest | None, base_record) -> None:
     if manifest is None:  # e.g. trained by mlx_lm.lora: no binding recorded, shapes are checked on load
         return
-    trained_on = manifest.get("base", {}).get("fingerprint")
+    trained_on = manifest.base.fingerprint
     if trained_on and trained_on != base_record.fingerprint:
+        bound_id = manifest.base.id or "?"
         raise LocoError(
-            f"adapter '{manifest.get('name', path.name)}' was trained on base {trained_on[:12]}… "
-            f"({manifest['base'].get('id', '?')}), but the loaded base is {base_record.fingerprint[:12]}… "
-            f"({base_record.id}); pass --base {manifest['base'].get('id', '?')}"
+            f"adapter '{manifest.name or path.name}' was trained on base {trained_on[:12]}… "
+            f"({bound_id}), but the loaded base is {base_record.fingerprint[:12]}… "
+            f"({base_record.id}); pass --base {bound_id}"
         )
 
 

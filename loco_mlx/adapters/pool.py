@@ -69,7 +69,7 @@ class PooledAdapter:
     scale: float
     rank: int
     slots: dict[str, tuple] = field(default_factory=dict)  # module path -> (lora_a, lora_b)
-    manifest: dict | None = None
+    manifest: object | None = None  # its AdapterManifest
 
     @property
     def nbytes(self) -> int:

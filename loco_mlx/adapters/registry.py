@@ -51,7 +51,13 @@ from pathlib import Path
 
 import yaml
 
-from loco_mlx.adapters.directory import MANIFEST, check_adapter_files, check_base_binding, read_adapter_dir
+from loco_mlx.adapters.directory import (
+    MANIFEST,
+    AdapterManifest,
+    check_adapter_files,
+    check_base_binding,
+    read_adapter_dir,
+)
 from loco_mlx.bases.resolve import HF_REPO_RE, hf_snapshot
 from loco_mlx.bases.store import BaseRecord, BaseStore, loco_home
 from loco_mlx.errors import LocoError
@@ -263,14 +269,14 @@ class Registry:
     def _describe(
         self, directory, default_name, manifest, name, version, base, meta
     ) -> tuple[AdapterEntry, BaseRecord]:
-        manifest_name = (manifest or {}).get("name")
+        manifest_name = manifest.name if manifest else None
         origin = ""
         if name is None:
             origin = f" (from {MANIFEST}; pass --name)" if manifest_name else " (the directory's name; pass --name)"
             name = manifest_name or default_name
         check_name(name, origin)
         if version is None:
-            version = (manifest or {}).get("version") or DEFAULT_VERSION
+            version = (manifest.version if manifest else None) or DEFAULT_VERSION
         version_key(version)
         record = self._bind_base(directory, manifest, base)
         given = {k: v for k, v in meta.items() if v is not None}
@@ -284,12 +290,12 @@ class Registry:
         checked.created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         return checked, record
 
-    def _bind_base(self, directory: Path, manifest: dict | None, base) -> BaseRecord:
-        record = self.bases.get(base) if isinstance(base, str) else base
+    def _bind_base(self, directory: Path, manifest: AdapterManifest | None, base) -> BaseRecord:
+        record = self._base_named(base) if isinstance(base, str) else base
         imported = ", ".join(f"{r.id} {r.short_fingerprint}" for r in self.bases.list()) or "none"
-        bound = (manifest or {}).get("base")
-        trained_on = bound.get("fingerprint") if isinstance(bound, dict) else None
-        if not isinstance(trained_on, str) or not trained_on:
+        bound = manifest.base if manifest else None
+        trained_on = bound.fingerprint if bound else None
+        if not trained_on:
             if record is None:
                 why = f"has no {MANIFEST} (trained by mlx_lm.lora?)" if manifest is None else f"{MANIFEST} names none"
                 raise LocoError(
@@ -303,11 +309,19 @@ class Registry:
         matches = [r for r in self.bases.list() if r.fingerprint == trained_on]
         if not matches:
             raise LocoError(
-                f"adapter in {directory} was trained on base {trained_on[:12]}… ({bound.get('id', '?')}), "
+                f"adapter in {directory} was trained on base {trained_on[:12]}… ({bound.id or '?'}), "
                 f"which is not an imported base (imported: {imported}); import it first: "
-                f"loco base import {bound.get('source') or 'SPEC'}"
+                f"loco base import {bound.source or 'SPEC'}"
             )
-        return next((r for r in matches if r.id == bound.get("id")), matches[0])
+        return next((r for r in matches if r.id == bound.id), matches[0])
+
+    def _base_named(self, base: str) -> BaseRecord:
+        """--base ID: a stored base; the embedded default is imported on first use, as everywhere."""
+        from loco_mlx.bases.resolve import EMBEDDED_DEFAULT_ID, resolve_base
+
+        if base in ("default", EMBEDDED_DEFAULT_ID) and self.bases.find(EMBEDDED_DEFAULT_ID) is None:
+            return resolve_base(base, self.bases)
+        return self.bases.get(base)
 
     def _update(self, change):
         """Read, change and write the registry under the lock; `change` mutates the list in place."""

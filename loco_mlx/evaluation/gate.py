@@ -296,12 +296,12 @@ def evaluate(
         from loco_mlx.adapters.registry import Registry
 
         base = Registry().get(adapter).base_id
-    base = base or (manifest or {}).get("base", {}).get("id") or "default"
+    base = base or (manifest.base.id if manifest else None) or "default"
     engine = open_engine(EngineSettings(base, backend=backend))
     name, directory = adapter_location(adapter, engine)
     manifest = manifest or read_adapter_dir(directory)[2]
     if train_data is None and manifest:
-        train_data = (manifest.get("config") or {}).get("data") or None
+        train_data = manifest.train_data
         if train_data and not Path(train_data).exists():
             train_data = None
 
@@ -326,7 +326,7 @@ def evaluate(
     results = {
         "adapter": name,
         "adapter_path": str(directory),
-        "adapter_version": (manifest or {}).get("version"),
+        "adapter_version": manifest.version if manifest else None,
         "base": engine.base.record.id,
         "base_fingerprint": engine.base.record.fingerprint,
         "benchmark": str(benchmark.path),

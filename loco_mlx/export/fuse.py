@@ -189,7 +189,7 @@ def _read_adapter(record: BaseRecord, adapter_dir: str | Path) -> tuple[str, flo
     check_adapter_files(directory, config, record)
     pairs = load_lora_factors(directory)
     scale = float((config.get("lora_parameters") or {}).get("scale", 20.0))  # mlx-lm's default
-    name = (manifest or {}).get("name") or directory.name
+    name = (manifest.name if manifest else None) or directory.name
     return name, scale, {m: (p["lora_a"], p["lora_b"]) for m, p in pairs.items()}
 
 

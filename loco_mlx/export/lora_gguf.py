@@ -69,7 +69,7 @@ def read_lora(adapter_dir: str | Path, record) -> LoraWeights:
     if not np.isfinite(scale) or scale == 0:
         # llama.cpp reads alpha 0 as "no alpha" (scale 1), so a zero scale cannot be expressed.
         raise LocoError(f"adapter {directory}: lora_parameters.scale is {scale}; it must be finite and non-zero")
-    name = (manifest or {}).get("name") or directory.name
+    name = (manifest.name if manifest else None) or directory.name
     base_config = json.loads((Path(record.model_dir) / "config.json").read_text())
     return LoraWeights(directory, name, rank, scale, float(params.get("dropout", 0.0)), modules, base_config)
 

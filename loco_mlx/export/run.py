@@ -41,7 +41,7 @@ class ExportFiles:
 
 def resolve_target(target: str, base: str | None):
     """(name, adapter directory or None, base record) for a registry name, a directory or 'base'."""
-    from loco_mlx.adapters.directory import read_adapter_dir
+    from loco_mlx.adapters.directory import BaseBinding, read_adapter_dir
     from loco_mlx.bases.resolve import resolve_base
     from loco_mlx.bases.store import BaseStore
 
@@ -51,26 +51,26 @@ def resolve_target(target: str, base: str | None):
     path = Path(target).expanduser()
     if path.is_dir():
         directory, _, manifest = read_adapter_dir(path)
-        name = (manifest or {}).get("name") or directory.resolve().name
+        name = (manifest.name if manifest else None) or directory.resolve().name
     else:
         from loco_mlx.adapters.registry import Registry
 
         entry = Registry().get(target)
         directory, _, manifest = read_adapter_dir(entry.path)
         name = entry.name
-    bound = (manifest or {}).get("base") or {}
+    bound = manifest.base if manifest else BaseBinding()
     if base:
         return name, directory, resolve_base(base)
-    fingerprint = bound.get("fingerprint")
+    fingerprint = bound.fingerprint
     if not fingerprint:
         raise LocoError(f"{directory}: the adapter does not say which base it was trained on; pass --base ID")
     matches = [r for r in BaseStore().list() if r.fingerprint == fingerprint]
     if not matches:
         raise LocoError(
-            f"adapter '{name}' was trained on base {bound.get('id', '?')} ({fingerprint[:12]}…), which is not "
-            f"imported here: loco base import {bound.get('source') or 'SPEC'}"
+            f"adapter '{name}' was trained on base {bound.id or '?'} ({fingerprint[:12]}…), which is not "
+            f"imported here: loco base import {bound.source or 'SPEC'}"
         )
-    return name, directory, next((r for r in matches if r.id == bound.get("id")), matches[0])
+    return name, directory, next((r for r in matches if r.id == bound.id), matches[0])
 
 
 def check_writable(out: Path) -> None:

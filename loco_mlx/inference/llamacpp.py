@@ -138,7 +138,7 @@ def lora_gguf(record, adapter_dir: str | Path) -> Path:
 
     directory, _, manifest = read_adapter_dir(adapter_dir)
     check_base_binding(directory, manifest, record)
-    name = slugify((manifest or {}).get("name") or directory.resolve().name)
+    name = slugify((manifest.name if manifest else None) or directory.resolve().name)
     where = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:8]
     path = cache_dir(record) / "lora" / f"{name}-{where}-{lora_key(record, directory)}.gguf"
     if path.is_file():

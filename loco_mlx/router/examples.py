@@ -16,6 +16,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from loco_mlx.adapters.directory import read_manifest
 from loco_mlx.errors import LocoError
 
 EXAMPLES_FILE = "router_examples.jsonl"
@@ -112,13 +113,11 @@ def adapter_examples(entry, given: str | None = None) -> tuple[list[str], str]:
     directory = Path(entry.path)
     if (directory / EXAMPLES_FILE).is_file():
         return read_queries(directory / EXAMPLES_FILE), str(directory / EXAMPLES_FILE)
-    manifest_file = directory / "loco_adapter.json"
-    files = {}
-    if manifest_file.is_file():
-        try:
-            files = json.loads(manifest_file.read_text()).get("data", {}).get("files", {}) or {}
-        except (json.JSONDecodeError, AttributeError):
-            files = {}
+    try:
+        manifest = read_manifest(directory)
+    except LocoError:
+        manifest = None  # a broken manifest only means no training file to fall back on
+    files = manifest.data_files if manifest else {}
     for name, digest in list(files.items())[:1]:  # the training file comes first
         path = Path(name)
         if path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == digest:

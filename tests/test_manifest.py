@@ -1,0 +1,63 @@
+"""AdapterManifest: loco_adapter.json read and checked in one place."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from loco_mlx.adapters.directory import AdapterManifest, read_adapter_dir, read_manifest
+from loco_mlx.errors import LocoError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("name", ["math", "json", "code"])
+def test_the_shipped_manifests_read_as_they_are(name):
+    directory = ROOT / "adapters" / name
+    manifest = read_adapter_dir(directory)[2]
+    raw = json.loads((directory / "loco_adapter.json").read_text())
+    assert manifest == read_manifest(directory) and manifest.name == name and manifest.version == "0.1.0"
+    assert manifest.base.id == "smollm2-135m-instruct" and manifest.base.source == "default"
+    assert manifest.base.fingerprint == raw["base"]["fingerprint"] and manifest.train_data == f"data/{name}"
+    assert list(manifest.data_files)[0] == f"data/{name}/train.jsonl"
+    assert manifest.to_dict() == raw  # nothing the file holds is lost
+
+
+def test_no_manifest_is_none_and_an_unreadable_one_is_an_error(tmp_path):
+    assert read_manifest(tmp_path) is None
+    (tmp_path / "loco_adapter.json").write_text("{not json")
+    with pytest.raises(LocoError, match="loco_adapter.json: broken adapter metadata"):
+        read_manifest(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        ([1, 2], "expected a JSON object, got list"),
+        ({"name": 3}, "'name' must be a string, got 3"),
+        ({"base": "tiny"}, "'base' must be an object, got 'tiny'"),
+        ({"base": {"fingerprint": 12}}, "'base.fingerprint' must be a string, got 12"),
+        ({"data": {"files": []}}, "'data.files' must be an object, got \\[\\]"),
+    ],
+)
+def test_a_malformed_manifest_names_the_file_and_the_key(data, message):
+    with pytest.raises(LocoError, match=f"m.json: {message}"):
+        AdapterManifest.from_dict(data, "m.json")
+
+
+def test_a_minimal_manifest_reads_with_defaults():
+    manifest = AdapterManifest.from_dict({"name": "x", "base": {"id": "b", "fingerprint": "f" * 64}}, "m.json")
+    assert (manifest.version, manifest.base.source, manifest.train_data, manifest.data_files) == (None, None, None, {})
+
+
+def test_adding_with_the_default_base_named_imports_it_in_a_fresh_home(tmp_path):
+    """`loco adapters add DIR --base smollm2-135m-instruct` with an empty $LOCO_HOME used to fail
+    with 'no base ... (imported: none)'; the embedded default is imported on first use."""
+    from loco_mlx.adapters.registry import Registry
+    from loco_mlx.bases.store import BaseStore
+
+    store = BaseStore(tmp_path / "home")
+    entry = Registry(tmp_path / "registry.yaml", store).add(ROOT / "adapters" / "math", base="smollm2-135m-instruct")
+    assert entry.base_id == "smollm2-135m-instruct" and store.find("smollm2-135m-instruct") is not None
