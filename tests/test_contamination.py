@@ -16,11 +16,11 @@ import pytest
 from loco_mlx.data.contamination import (
     NAME,
     NUM,
-    BenchmarkItem,
+    Probe,
     check_contamination,
     masked_words,
     normalise,
-    read_benchmark,
+    read_probes,
 )
 from loco_mlx.data.datasets import Example
 from loco_mlx.errors import LocoError
@@ -38,9 +38,9 @@ UNRELATED = (
     "slowly to the harbour while the town sleeps."
 )
 BENCH = [
-    BenchmarkItem("gsm-1", GSM),
-    BenchmarkItem("capital", "What is the capital of France?"),
-    BenchmarkItem("code", "Write a Python function that returns the sum of the squares of a list of integers."),
+    Probe("gsm-1", GSM),
+    Probe("capital", "What is the capital of France?"),
+    Probe("code", "Write a Python function that returns the sum of the squares of a list of integers."),
 ]
 
 
@@ -90,7 +90,7 @@ def test_masked_words_golden():
 
 
 def test_score_is_the_share_of_the_items_ngrams():
-    item = BenchmarkItem("b", " ".join(f"w{c}" for c in "abcdefghijklmnop"))  # 16 words: 9 8-grams
+    item = Probe("b", " ".join(f"w{c}" for c in "abcdefghijklmnop"))  # 16 words: 9 8-grams
     half = " ".join(f"w{c}" for c in "abcdefghijkl") + " other words entirely here"  # first 12 words: 5 8-grams
     (finding,) = check_contamination([ex(half)], [item], threshold=0.5)
     assert finding.kind == "near" and finding.score == round(5 / 9, 4)
@@ -110,7 +110,7 @@ def test_only_the_user_side_is_compared():
 
 
 def test_short_items_only_match_exactly():
-    short = [BenchmarkItem("s", "What is 2 + 2?")]
+    short = [Probe("s", "What is 2 + 2?")]
     assert check_contamination([ex("So what is 7 + 5? Think about it.")], short, n=8) == []
     assert [f.kind for f in check_contamination([ex("what is 2+2")], short)] == []  # "22" vs "2 2": not equal
     assert [f.kind for f in check_contamination([ex("What is 2 + 2")], short)] == ["exact"]
@@ -132,7 +132,7 @@ def test_read_benchmark_is_lenient_about_keys(tmp_path):
         {"task_id": "p", "prompt": "a prompt", "expected": "ignored"},
     ]
     path.write_text("\n".join(json.dumps(r) for r in rows[:2]) + "\n\n" + "\n".join(json.dumps(r) for r in rows[2:]))
-    items = read_benchmark(path)
+    items = read_probes(path)
     assert [(i.id, i.text, i.line) for i in items] == [
         ("a", "plain text", 1),
         ("7", "from messages", 2),
@@ -153,14 +153,14 @@ def test_read_benchmark_errors(content, fragment, tmp_path):
     path = tmp_path / "bench.jsonl"
     path.write_text(content)
     with pytest.raises(LocoError, match=fragment):
-        read_benchmark(path)
+        read_probes(path)
 
 
 def test_scales_to_10k_by_1k():
     """10k training examples x 1k benchmark items: the n-gram index keeps this to seconds, not all pairs."""
     rng = random.Random(0)
     vocab = ["".join(rng.choices(string.ascii_lowercase, k=rng.randint(2, 8))) for _ in range(3000)]
-    bench = [BenchmarkItem(str(i), " ".join(rng.choices(vocab, k=40))) for i in range(1000)]
+    bench = [Probe(str(i), " ".join(rng.choices(vocab, k=40))) for i in range(1000)]
     train = [ex(" ".join(rng.choices(vocab, k=80)), line=i + 1) for i in range(10_000)]
     train[4321] = ex("Please answer: " + bench[17].text, line=4322)
     start = time.perf_counter()

@@ -18,7 +18,7 @@ import pytest
 
 from loco_mlx.data import synth
 from loco_mlx.data.contamination import check_contamination
-from loco_mlx.data.contamination import read_benchmark as read_contamination_items
+from loco_mlx.data.contamination import read_probes as read_contamination_items
 from loco_mlx.data.datasets import load_dataset, validate
 from loco_mlx.data.synth import common
 from loco_mlx.errors import LocoError

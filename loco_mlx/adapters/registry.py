@@ -151,6 +151,7 @@ class Registry:
         adapter_dir: str | Path,
         name: str | None = None,
         version: str | None = None,
+        *,
         description: str | None = None,
         domain: str | None = None,
         tags: list[str] | None = None,
@@ -168,7 +169,7 @@ class Registry:
         directory, config, manifest = read_adapter_dir(adapter_dir)
         meta = dict(description=description, domain=domain, tags=tags, keywords=keywords)
         entry, record = self._describe(
-            directory.resolve(), directory.resolve().name, manifest, name, version, base, meta
+            directory.resolve(), directory.resolve().name, manifest, name=name, version=version, base=base, meta=meta
         )
         check_adapter_files(directory, config, record)
         self._drop_replaced(self._update(lambda entries: _put(entries, entry, replace, meta)), entry)
@@ -179,6 +180,7 @@ class Registry:
         source: str,
         name: str | None = None,
         version: str | None = None,
+        *,
         description: str | None = None,
         domain: str | None = None,
         tags: list[str] | None = None,
@@ -190,7 +192,9 @@ class Registry:
         located, default_name = _locate(source)
         directory, _, manifest = read_adapter_dir(located)
         meta = dict(description=description, domain=domain, tags=tags, keywords=keywords)
-        entry, record = self._describe(directory, default_name, manifest, name, version, base, meta)
+        entry, record = self._describe(
+            directory, default_name, manifest, name=name, version=version, base=base, meta=meta
+        )
         _put([*self.entries()], entry, replace, meta)  # fail before copying; checked again under the lock
         target = self.root / entry.name / entry.version
         entry.path = str(target)
@@ -267,7 +271,7 @@ class Registry:
     # Internals
 
     def _describe(
-        self, directory, default_name, manifest, name, version, base, meta
+        self, directory, default_name, manifest, *, name, version, base, meta
     ) -> tuple[AdapterEntry, BaseRecord]:
         manifest_name = manifest.name if manifest else None
         origin = ""

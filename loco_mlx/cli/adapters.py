@@ -129,6 +129,13 @@ def info_cmd(name: str = NameArgument) -> None:
         typer.echo(f"  {item.name + ('/' if item.is_dir() else ''):<28} {human_size(size):>10}")
 
 
+def _entry_options(description, domain, tag, keyword, base, replace) -> dict:
+    """The options `add` and `install` share, as the registry takes them."""
+    return {"description": description, "domain": domain, "tags": tag or None, "keywords": parse_keywords(keyword),
+            "base": base, "replace": replace}  # fmt: skip
+
+
+
 @adapters_app.command("add")
 def add_cmd(
     directory: Path = typer.Argument(..., help="An adapter directory (loco train's, or mlx_lm.lora's with --base)."),
@@ -143,9 +150,7 @@ def add_cmd(
 ) -> None:
     """Register an adapter directory where it is (its files stay yours)."""
     registry = _registry()
-    entry = registry.add(
-        directory, name, version, description, domain, tag or None, parse_keywords(keyword), base, replace
-    )
+    entry = registry.add(directory, name, version, **_entry_options(description, domain, tag, keyword, base, replace))
     typer.echo(
         f"registered {entry.name} {entry.version} (base {entry.base_id} {entry.short_fingerprint}): {entry.path}"
     )
@@ -166,9 +171,7 @@ def install_cmd(
 ) -> None:
     """Copy an adapter into the registry's store, check it, and register it."""
     registry = _registry()
-    entry = registry.install(
-        source, name, version, description, domain, tag or None, parse_keywords(keyword), base, replace
-    )
+    entry = registry.install(source, name, version, **_entry_options(description, domain, tag, keyword, base, replace))
     typer.echo(f"installed {entry.name} {entry.version} (base {entry.base_id} {entry.short_fingerprint}): {entry.path}")
     _router_notice(registry, entry)
 

@@ -128,12 +128,12 @@ def check_contamination_cmd(
     threshold: float = typer.Option(0.5, "--threshold", help="Share of an item's n-grams that makes a near copy."),
 ) -> None:
     """Find training examples that copy benchmark items, exactly or with numbers/names swapped."""
-    from loco_mlx.data.contamination import check_contamination, read_benchmark
+    from loco_mlx.data.contamination import check_contamination, read_probes
     from loco_mlx.data.datasets import load_dataset
 
     dataset = load_dataset(train, valid_fraction=0.0)
     examples = dataset.train + dataset.valid  # both are trained on or tuned against: neither may hold the test
-    items = read_benchmark(benchmark)
+    items = read_probes(benchmark)
     findings = check_contamination(examples, items, n, threshold)
     for finding in findings:
         typer.echo(str(finding))

@@ -29,45 +29,55 @@ def eval_cmd(
     backend: str = typer.Option("mlx", "--backend", help="mlx | llamacpp | auto (MLX on Metal/CUDA, else llama.cpp)."),
 ) -> None:
     """Benchmark an adapter against its base; exit 0 only for SHIP (ITERATE 2, REJECT 3)."""
-    from loco_mlx.evaluation.gate import EvalSettings, compare_adapters, evaluate
+    from loco_mlx.evaluation.gate import EvalRequest, EvalSettings, compare_adapters, evaluate
     from loco_mlx.evaluation.stats import VERDICT_EXIT_CODES
     from loco_mlx.inference.open import check_backend
 
     check_backend(backend)
-
     settings = EvalSettings(max_tokens=max_tokens, batch_size=batch_size, reread=reread)
     if compare_with:
-        c = compare_adapters(adapter, compare_with, str(benchmark), base, settings, quiet, backend)
-        boot, mc = c["bootstrap"], c["mcnemar"]
-        typer.echo(
-            f"{c['second']} vs {c['first']} on {c['items']} items: {c['adapter_score']:.3f} vs {c['base_score']:.3f} "
-            f"({boot['mean_difference'] * 100:+.1f} points, 95% CI {boot['low'] * 100:+.1f} .. "
-            f"{boot['high'] * 100:+.1f}; McNemar p = {mc['p_value']:.3g})"
-        )
-        for row in c["per_difficulty"]:
-            typer.echo(f"  {row['group']:<8} n={row['n']:<4} {row['base']:.3f} -> {row['adapter']:.3f}")
+        _print_comparison(compare_adapters(adapter, compare_with, str(benchmark), base=base, settings=settings,
+                                           quiet=quiet, backend=backend))  # fmt: skip
         return
-    r = evaluate(adapter, str(benchmark), [str(p) for p in ood or []], train_data, base, settings,
-                 str(out) if out else None, quiet, backend)  # fmt: skip
-    boot, mc = r["bootstrap"], r["mcnemar"]
-    typer.echo(f"{r['adapter']} vs {r['base']} on {r['items']} items ({Path(r['benchmark']).name}):")
-    interval = f"95% CI {boot['low'] * 100:+.1f} .. {boot['high'] * 100:+.1f}"
-    typer.echo(f"  score  base {r['base_score']:.3f}  adapter {r['adapter_score']:.3f}  "
-               f"({r['improvement_points']:+.1f} points, {interval})")  # fmt: skip
-    typer.echo(f"  McNemar: base-only right {mc['b']}, adapter-only right {mc['c']}, p = {mc['p_value']:.3g}")
-    for row in r["per_difficulty"]:
-        typer.echo(f"  {row['group']:<8} n={row['n']:<4} base {row['base']:.3f}  adapter {row['adapter']:.3f}")
-    for o in r["out_of_domain"]:
-        typer.echo(f"  out-of-domain {o['benchmark']}: base {o['base_score']:.3f}  "
-                   f"adapter {o['adapter_score']:.3f}")  # fmt: skip
-    typer.echo(f"  contamination: {'clean' if r['contamination']['clean'] else 'FOUND'}")
-    failures = r["failures"]
+    request = EvalRequest(adapter, str(benchmark), ood=[str(p) for p in ood or []], train_data=train_data, base=base,
+                          settings=settings, out=str(out) if out else None, quiet=quiet, backend=backend)  # fmt: skip
+    result = evaluate(request)
+    _print_result(result)
+    raise typer.Exit(VERDICT_EXIT_CODES[result.verdict])
+
+
+def _interval(boot) -> str:
+    return f"95% CI {boot.low * 100:+.1f} .. {boot.high * 100:+.1f}"
+
+
+def _print_comparison(c) -> None:
+    s = c.comparison
+    typer.echo(
+        f"{c.second} vs {c.first} on {c.items} items: {s.adapter_score:.3f} vs {s.base_score:.3f} "
+        f"({s.bootstrap.mean_difference * 100:+.1f} points, {_interval(s.bootstrap)}; "
+        f"McNemar p = {s.mcnemar.p_value:.3g})"
+    )
+    for row in s.per_difficulty:
+        typer.echo(f"  {row.group:<8} n={row.n:<4} {row.base:.3f} -> {row.adapter:.3f}")
+
+
+def _print_result(r) -> None:
+    s, mc = r.comparison, r.comparison.mcnemar
+    typer.echo(f"{r.adapter} vs {r.base} on {r.items} items ({Path(r.benchmark).name}):")
+    typer.echo(f"  score  base {s.base_score:.3f}  adapter {s.adapter_score:.3f}  "
+               f"({r.improvement_points:+.1f} points, {_interval(s.bootstrap)})")  # fmt: skip
+    typer.echo(f"  McNemar: base-only right {mc.b}, adapter-only right {mc.c}, p = {mc.p_value:.3g}")
+    for row in s.per_difficulty:
+        typer.echo(f"  {row.group:<8} n={row.n:<4} base {row.base:.3f}  adapter {row.adapter:.3f}")
+    for o in r.out_of_domain:
+        typer.echo(f"  out-of-domain {o.benchmark}: base {o.base_score:.3f}  adapter {o.adapter_score:.3f}")
+    typer.echo(f"  contamination: {'clean' if r.contamination.clean else 'FOUND'}")
+    failures = r.failures
     groups = ", ".join(f"{k} {v['count']}" for k, v in failures["groups"].items()) or "none"
     lost = len(failures["lost_to_base"])
     typer.echo(f"  adapter wrong on {failures['wrong']} items ({groups}); lost to the base on {lost}")
     typer.echo("  (examples of each are in results.json: what the next round of training data should cover)")
-    typer.echo(f"verdict: {r['verdict']}")
-    for reason in r["reasons"]:
+    typer.echo(f"verdict: {r.verdict}")
+    for reason in r.reasons:
         typer.echo(f"  - {reason}")
-    typer.echo(f"results: {r['results_path']} ({r['registry']})")
-    raise typer.Exit(VERDICT_EXIT_CODES[r["verdict"]])
+    typer.echo(f"results: {r.results_path} ({r.registry})")

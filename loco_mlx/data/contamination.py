@@ -32,7 +32,10 @@ _PUNCT = re.compile(r"[^\w\s]")
 
 
 @dataclass
-class BenchmarkItem:
+class Probe:
+    """What the check needs of a benchmark item: its id and the user-side text it asks. (The benchmark
+    schema itself, with expected answers and scorers, is evaluation/benchmarks.py's.)"""
+
     id: str
     text: str  # the input's user-side text
     line: int = 0  # 1-based line in the benchmark file (0 when built in code)
@@ -51,8 +54,10 @@ class Finding:
         return f"{self.train_file}:{self.train_line}: {what} of benchmark item {self.benchmark_id!r}"
 
 
-def read_benchmark(path) -> list[BenchmarkItem]:
-    """Items of a benchmark JSONL file: an id and an input (text or a messages list) per line.
+def read_probes(path) -> list[Probe]:
+    """The probes of a benchmark JSONL file: an id and an input (text or a messages list) per line. Only
+    those two are read, under any of their usual names, so any benchmark format can be checked, not just
+    loco's own (read by evaluation/benchmarks.py).
 
     Stricter than training data on purpose: a silently skipped item would hide contamination.
     """
@@ -73,7 +78,7 @@ def read_benchmark(path) -> list[BenchmarkItem]:
         except json.JSONDecodeError as exc:
             raise LocoError(f"{path}:{number}: bad JSON: {exc.msg} (column {exc.colno})") from None
         try:
-            items.append(item_from_obj(obj, number))
+            items.append(probe_from_obj(obj, number))
         except LocoError as exc:
             raise LocoError(f"{path}:{number}: {exc}") from None
     if not items:
@@ -81,7 +86,7 @@ def read_benchmark(path) -> list[BenchmarkItem]:
     return items
 
 
-def item_from_obj(obj, line: int = 0) -> BenchmarkItem:
+def probe_from_obj(obj, line: int = 0) -> Probe:
     if not isinstance(obj, dict):
         raise LocoError(f"expected a JSON object, got {type(obj).__name__}")
     key = next((k for k in INPUT_KEYS if k in obj), None)
@@ -90,7 +95,7 @@ def item_from_obj(obj, line: int = 0) -> BenchmarkItem:
         found = ", ".join(repr(k) for k in obj) or "none"
         raise LocoError(f"no input: expected one of {', '.join(INPUT_KEYS)} as text or a messages list; keys: {found}")
     item_id = next((obj[k] for k in ID_KEYS if k in obj), f"line {line}")
-    return BenchmarkItem(str(item_id), text, line)
+    return Probe(str(item_id), text, line)
 
 
 def check_contamination(train_examples, benchmark_items, n: int = 8, threshold: float = 0.5) -> list[Finding]:
@@ -99,7 +104,7 @@ def check_contamination(train_examples, benchmark_items, n: int = 8, threshold: 
         raise LocoError(f"--n must be at least 1, got {n}")
     if not 0 < threshold <= 1:
         raise LocoError(f"--threshold must be in (0, 1], got {threshold}")
-    items = [it if isinstance(it, BenchmarkItem) else item_from_obj(it) for it in benchmark_items]
+    items = [it if isinstance(it, Probe) else probe_from_obj(it) for it in benchmark_items]
     exact_index: dict[str, list[int]] = {}
     gram_index: dict[tuple, list[int]] = {}
     sizes = []

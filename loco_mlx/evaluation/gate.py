@@ -16,11 +16,12 @@ import datetime as dt
 import json
 import platform
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from loco_mlx.errors import LocoError
 from loco_mlx.evaluation.benchmarks import Benchmark, BenchmarkItem
+from loco_mlx.evaluation.results import AdapterComparison, Comparison, Contamination, EvalResult, OutOfDomain
 from loco_mlx.files import write_atomic
 from loco_mlx.inference.backend import SamplingConfig
 from loco_mlx.inference.engine import Engine, InferenceConfig
@@ -186,21 +187,18 @@ def mean(values) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
-def compare(base: list[ItemResult], adapter: list[ItemResult]) -> dict:
+def compare(base: list[ItemResult], adapter: list[ItemResult]) -> Comparison:
     from loco_mlx.evaluation.stats import mcnemar_exact, paired_bootstrap, per_group
 
-    mc = mcnemar_exact([r.passed for r in base], [r.passed for r in adapter])
-    boot = paired_bootstrap([r.score for r in base], [r.score for r in adapter])
-    groups = per_group([r.difficulty for r in base], [r.score for r in base], [r.score for r in adapter])
-    return {
-        "base_score": mean(r.score for r in base),
-        "adapter_score": mean(r.score for r in adapter),
-        "base_accuracy": mean(r.passed for r in base),
-        "adapter_accuracy": mean(r.passed for r in adapter),
-        "mcnemar": asdict(mc),
-        "bootstrap": asdict(boot),
-        "per_difficulty": [asdict(g) for g in groups],
-    }
+    return Comparison(
+        base_score=mean(r.score for r in base),
+        adapter_score=mean(r.score for r in adapter),
+        base_accuracy=mean(r.passed for r in base),
+        adapter_accuracy=mean(r.passed for r in adapter),
+        mcnemar=mcnemar_exact([r.passed for r in base], [r.passed for r in adapter]),
+        bootstrap=paired_bootstrap([r.score for r in base], [r.score for r in adapter]),
+        per_difficulty=per_group([r.difficulty for r in base], [r.score for r in base], [r.score for r in adapter]),
+    )
 
 
 def failure_analysis(base: list[ItemResult], adapter: list[ItemResult], examples: int = 3) -> dict:
@@ -224,10 +222,6 @@ def failure_analysis(base: list[ItemResult], adapter: list[ItemResult], examples
     }
 
 
-def write_results(path: Path, results: dict) -> None:
-    write_atomic(path, json.dumps(results, indent=2, default=str) + "\n")
-
-
 def environment(engine: Engine) -> dict:
     from loco_mlx.runtime import package_versions
 
@@ -247,11 +241,11 @@ def contamination_clean(train_path: str | None, benchmark: Benchmark) -> tuple[b
     """True when no benchmark item duplicates (or nearly duplicates) a training example."""
     if not train_path:
         return True, []
-    from loco_mlx.data.contamination import check_contamination, item_from_obj
+    from loco_mlx.data.contamination import check_contamination, probe_from_obj
     from loco_mlx.data.datasets import load_dataset
 
     dataset = load_dataset(train_path)
-    items = [item_from_obj({"id": i.id, "input": i.input}, i.line) for i in benchmark.items]
+    items = [probe_from_obj({"id": i.id, "input": i.input}, i.line) for i in benchmark.items]
     findings = check_contamination(dataset.train + dataset.valid, items)
     return not findings, [asdict(f) for f in findings]
 
@@ -269,99 +263,100 @@ def adapter_location(spec: str, engine: Engine) -> tuple[str, Path]:
     raise LocoError(f"unknown adapter '{spec}': not a directory, nor a registered adapter (available: {known})")
 
 
-def evaluate(
-    adapter: str,
-    benchmark_path: str,
-    ood_paths: list[str] | None = None,
-    train_data: str | None = None,
-    base: str | None = None,
-    settings: EvalSettings | None = None,
-    out: str | None = None,
-    quiet: bool = False,
-    backend: str = "mlx",
-) -> dict:
+@dataclass
+class EvalRequest:
+    """One `loco eval ADAPTER`: what to judge, on what, against which base."""
+
+    adapter: str  # a registered name or an adapter directory
+    benchmark: str
+    ood: list[str] = field(default_factory=list)  # out-of-domain benchmarks: the adapter must not get worse
+    train_data: str | None = None  # checked for contamination (default: the manifest's)
+    base: str | None = None  # default: the one the adapter was trained on
+    settings: EvalSettings = field(default_factory=EvalSettings)
+    out: str | None = None  # results.json (default: inside the adapter directory)
+    quiet: bool = False
+    backend: str = "mlx"
+
+
+def evaluate(request: EvalRequest) -> EvalResult:
     """Run the whole gate for one adapter; write results.json; update the registry entry."""
-    from loco_mlx.adapters.directory import read_adapter_dir
     from loco_mlx.evaluation.benchmarks import read_benchmark
-    from loco_mlx.evaluation.stats import gate_verdict
+
+    r = request
+    benchmark = read_benchmark(r.benchmark)
+    oods = [read_benchmark(p) for p in r.ood]
+    engine, name, directory, manifest = _open_for(r)
+    train_data = r.train_data
+    if train_data is None and manifest and manifest.train_data and Path(manifest.train_data).exists():
+        train_data = manifest.train_data  # the manifest names the training data when not given
+
+    base_results, base_seconds = base_side(engine, benchmark, r.settings, "base", r.quiet)
+    adapter_results, adapter_seconds = run_side(engine, name, benchmark, r.settings, name, r.quiet)
+    comparison = compare(base_results, adapter_results)
+    out_of_domain = [_out_of_domain(engine, name, ood, r.settings, r.quiet) for ood in oods]
+    clean, findings = contamination_clean(train_data, benchmark)
+    verdict = _verdict(len(benchmark.items), comparison, out_of_domain, clean)
+    result = EvalResult(
+        adapter=name, adapter_path=str(directory), adapter_version=manifest.version if manifest else None,
+        base=engine.base.record.id, base_fingerprint=engine.base.record.fingerprint,
+        benchmark=str(benchmark.path), benchmark_sha256=benchmark.sha256, items=len(benchmark.items),
+        settings=asdict(r.settings), comparison=comparison, improvement_points=verdict.improvement_points,
+        out_of_domain=out_of_domain, contamination=Contamination(train_data, clean, findings[:20]),
+        verdict=verdict.verdict, reasons=verdict.reasons,
+        items_per_second=2 * len(benchmark.items) / (base_seconds + adapter_seconds),
+        failures=failure_analysis(base_results, adapter_results),
+        per_item={"base": [asdict(x) for x in base_results], "adapter": [asdict(x) for x in adapter_results]},
+        environment=environment(engine),
+    )  # fmt: skip
+    result.write(Path(r.out) if r.out else Path(directory) / "results.json")
+    result.registry = _record_gate(result)
+    return result
+
+
+def _open_for(r: EvalRequest):
+    """(engine, adapter name, its directory, its manifest) on the base the adapter was trained on."""
+    from loco_mlx.adapters.directory import read_adapter_dir
     from loco_mlx.inference.open import EngineSettings, open_engine
 
-    settings = settings or EvalSettings()
-    benchmark = read_benchmark(benchmark_path)
-    oods = [read_benchmark(p) for p in ood_paths or []]
-    # The adapter's manifest names its base and training data when not given.
-    path = Path(adapter).expanduser()
+    path = Path(r.adapter).expanduser()
     manifest = read_adapter_dir(path)[2] if path.is_dir() else None
+    base = r.base
     if base is None and manifest is None:  # a registered name: its entry says which base
         from loco_mlx.adapters.registry import Registry
 
-        base = Registry().get(adapter).base_id
+        base = Registry().get(r.adapter).base_id
     base = base or (manifest.base.id if manifest else None) or "default"
-    engine = open_engine(EngineSettings(base, backend=backend))
-    name, directory = adapter_location(adapter, engine)
-    manifest = manifest or read_adapter_dir(directory)[2]
-    if train_data is None and manifest:
-        train_data = manifest.train_data
-        if train_data and not Path(train_data).exists():
-            train_data = None
-
-    base_results, base_seconds = base_side(engine, benchmark, settings, "base", quiet)
-    adapter_results, adapter_seconds = run_side(engine, name, benchmark, settings, name, quiet)
-    summary = compare(base_results, adapter_results)
-    ood_summaries = []
-    for ood in oods:  # the adapter must not get worse at what the others (and the base) do
-        ood_base, _ = base_side(engine, ood, settings, "base (out-of-domain)", quiet)
-        ood_adapter, _ = run_side(engine, name, ood, settings, f"{name} (out-of-domain: {ood.path.name})", quiet)
-        ood_summaries.append({
-            "benchmark": str(ood.path), "sha256": ood.sha256,
-            "base_score": mean(r.score for r in ood_base), "adapter_score": mean(r.score for r in ood_adapter),
-        })  # fmt: skip
-    drops = [(o["base_score"] - o["adapter_score"]) * 100 for o in ood_summaries]
-    ood_drop = max(drops) if drops else None
-    clean, findings = contamination_clean(train_data, benchmark)
-    verdict = gate_verdict(
-        len(benchmark.items), summary["base_score"], summary["adapter_score"], summary["mcnemar"]["p_value"],
-        ood_drop, clean,
-    )  # fmt: skip
-    results = {
-        "adapter": name,
-        "adapter_path": str(directory),
-        "adapter_version": manifest.version if manifest else None,
-        "base": engine.base.record.id,
-        "base_fingerprint": engine.base.record.fingerprint,
-        "benchmark": str(benchmark.path),
-        "benchmark_sha256": benchmark.sha256,
-        "items": len(benchmark.items),
-        "settings": asdict(settings),
-        **summary,
-        "improvement_points": verdict.improvement_points,
-        "out_of_domain": ood_summaries,
-        "contamination": {"train_data": train_data, "clean": clean, "findings": findings[:20]},
-        "verdict": verdict.verdict,
-        "reasons": verdict.reasons,
-        "items_per_second": 2 * len(benchmark.items) / (base_seconds + adapter_seconds),
-        "failures": failure_analysis(base_results, adapter_results),
-        "per_item": {"base": [asdict(r) for r in base_results], "adapter": [asdict(r) for r in adapter_results]},
-        **environment(engine),
-    }
-    target = Path(out) if out else Path(directory) / "results.json"
-    write_results(target, results)
-    results["results_path"] = str(target)
-    _record_gate(name, results)
-    return results
+    engine = open_engine(EngineSettings(base, backend=r.backend))
+    name, directory = adapter_location(r.adapter, engine)
+    return engine, name, directory, manifest or read_adapter_dir(directory)[2]
 
 
-def _record_gate(name: str, results: dict) -> None:
-    """Write the verdict into the registry entry, when the adapter is registered there."""
+def _out_of_domain(engine: Engine, name: str, ood: Benchmark, settings: EvalSettings, quiet: bool) -> OutOfDomain:
+    """Base and adapter on another domain's benchmark: the adapter must not get worse at what others do."""
+    base, _ = base_side(engine, ood, settings, "base (out-of-domain)", quiet)
+    adapter, _ = run_side(engine, name, ood, settings, f"{name} (out-of-domain: {ood.path.name})", quiet)
+    return OutOfDomain(str(ood.path), ood.sha256, mean(x.score for x in base), mean(x.score for x in adapter))
+
+
+def _verdict(items: int, comparison: Comparison, out_of_domain: list[OutOfDomain], clean: bool):
+    from loco_mlx.evaluation.stats import gate_verdict
+
+    drop = max((o.drop_points for o in out_of_domain), default=None)
+    p_value = comparison.mcnemar.p_value
+    return gate_verdict(items, comparison.base_score, comparison.adapter_score, p_value, drop, clean)
+
+
+def _record_gate(result: EvalResult) -> str:
+    """Write the verdict into the registry entry, when the adapter is registered there; say what happened."""
     from loco_mlx.adapters.registry import GateSummary, Registry
 
     registry = Registry()
-    if name not in {e.name for e in registry.entries()}:
-        results["registry"] = "not registered: verdict kept in results.json only"
-        return
-    gate = GateSummary(results["adapter_score"], results["base_score"], results["benchmark_sha256"], results["verdict"])
-    registry.set_gate(name, gate)
-    results["registry"] = f"verdict recorded for '{name}'"
+    if result.adapter not in {e.name for e in registry.entries()}:
+        return "not registered: verdict kept in results.json only"
+    c = result.comparison
+    gate = GateSummary(c.adapter_score, c.base_score, result.benchmark_sha256, result.verdict)
+    registry.set_gate(result.adapter, gate)
+    return f"verdict recorded for '{result.adapter}'"
 
 
 def results_are_stale(entry) -> bool:
@@ -379,9 +374,9 @@ def results_are_stale(entry) -> bool:
     return current != entry.gate.benchmark_sha256
 
 
-def compare_adapters(first: str, second: str, benchmark_path: str, base: str | None = None,
+def compare_adapters(first: str, second: str, benchmark_path: str, *, base: str | None = None,
                      settings: EvalSettings | None = None, quiet: bool = False,
-                     backend: str = "mlx") -> dict:  # fmt: skip
+                     backend: str = "mlx") -> AdapterComparison:  # fmt: skip
     """Two adapters (or two versions) on the same items: the second against the first, paired."""
     from loco_mlx.adapters.registry import Registry
     from loco_mlx.evaluation.benchmarks import read_benchmark
@@ -398,5 +393,4 @@ def compare_adapters(first: str, second: str, benchmark_path: str, base: str | N
         raise LocoError(f"--compare needs two different adapters, got '{a_name}' twice")
     a_results, _ = run_side(engine, a_name, benchmark, settings, a_name, quiet)
     b_results, _ = run_side(engine, b_name, benchmark, settings, b_name, quiet)
-    return {"first": a_name, "second": b_name, "benchmark": str(benchmark.path), "items": len(benchmark.items),
-            **compare(a_results, b_results)}  # fmt: skip
+    return AdapterComparison(a_name, b_name, str(benchmark.path), len(benchmark.items), compare(a_results, b_results))

@@ -123,6 +123,7 @@ def gate_verdict(
     p_value: float,
     ood_drop: float | None,
     contamination_clean: bool,
+    *,
     min_items: int = 50,
     ship_points: float = 15,
     iterate_points: float = 5,

@@ -1,0 +1,119 @@
+"""What an evaluation produces, typed: the paired comparison of two sides, the whole gate's
+result, and results.json (written in the same shape and key order as it always was, since
+the leaderboard, the demo and the shipped adapters' files are read back from it)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from loco_mlx.evaluation.stats import BootstrapResult, GroupRow, McNemarResult
+from loco_mlx.files import write_atomic
+
+
+@dataclass
+class Comparison:
+    """Two sides on the same items: "base" is the reference, "adapter" the one judged."""
+
+    base_score: float
+    adapter_score: float
+    base_accuracy: float
+    adapter_accuracy: float
+    mcnemar: McNemarResult
+    bootstrap: BootstrapResult
+    per_difficulty: list[GroupRow]
+
+    def to_dict(self) -> dict:
+        return {
+            "base_score": self.base_score,
+            "adapter_score": self.adapter_score,
+            "base_accuracy": self.base_accuracy,
+            "adapter_accuracy": self.adapter_accuracy,
+            "mcnemar": asdict(self.mcnemar),
+            "bootstrap": asdict(self.bootstrap),
+            "per_difficulty": [asdict(g) for g in self.per_difficulty],
+        }
+
+
+@dataclass
+class AdapterComparison:
+    """`loco eval A --compare B`: B (second) against A (first) on one benchmark."""
+
+    first: str
+    second: str
+    benchmark: str
+    items: int
+    comparison: Comparison
+
+
+@dataclass
+class OutOfDomain:
+    benchmark: str
+    sha256: str
+    base_score: float
+    adapter_score: float
+
+    @property
+    def drop_points(self) -> float:
+        return (self.base_score - self.adapter_score) * 100
+
+
+@dataclass
+class Contamination:
+    train_data: str | None
+    clean: bool
+    findings: list = field(default_factory=list)  # the first 20, as dicts
+
+
+@dataclass
+class EvalResult:
+    """The gate's whole answer for one adapter (results.json, plus where it went)."""
+
+    adapter: str
+    adapter_path: str
+    adapter_version: str | None
+    base: str
+    base_fingerprint: str
+    benchmark: str
+    benchmark_sha256: str
+    items: int
+    settings: dict
+    comparison: Comparison
+    improvement_points: float
+    out_of_domain: list[OutOfDomain]
+    contamination: Contamination
+    verdict: str  # SHIP | ITERATE | REJECT
+    reasons: list[str]
+    items_per_second: float
+    failures: dict  # wrong count, groups with examples, items lost to the base
+    per_item: dict  # {"base": [...], "adapter": [...]} ItemResult dicts
+    environment: dict  # hardware, versions, timestamp
+    results_path: str = ""
+    registry: str = ""  # what became of the verdict in the registry
+
+    def to_dict(self) -> dict:
+        head = {k: getattr(self, k) for k in ("adapter", "adapter_path", "adapter_version", "base",
+                                              "base_fingerprint", "benchmark", "benchmark_sha256", "items",
+                                              "settings")}  # fmt: skip
+        return {
+            **head,
+            **self.comparison.to_dict(),
+            "improvement_points": self.improvement_points,
+            "out_of_domain": [asdict(o) for o in self.out_of_domain],
+            "contamination": asdict(self.contamination),
+            "verdict": self.verdict,
+            "reasons": self.reasons,
+            "items_per_second": self.items_per_second,
+            "failures": self.failures,
+            "per_item": self.per_item,
+            **self.environment,
+        }
+
+    def write(self, path: Path) -> None:
+        write_json(path, self.to_dict())
+        self.results_path = str(path)
+
+
+def write_json(path: Path, results: dict) -> None:
+    write_atomic(path, json.dumps(results, indent=2, default=str) + "\n")
