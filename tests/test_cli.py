@@ -3,33 +3,12 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
 
 from tests.fixtures.bad_gguf import truncated_gguf, unsupported_arch_gguf, unsupported_type_gguf
 from tests.fixtures.tiny_gguf import write_tiny_gguf
-
-
-def loco(*args, env=None, input=None, timeout=300):
-    return subprocess.run(
-        [sys.executable, "-m", "loco_mlx", *args],
-        capture_output=True,
-        text=True,
-        env=env or os.environ.copy(),
-        input=input,
-        timeout=timeout,
-    )
-
-
-def assert_user_error(result, *fragments):
-    assert result.returncode == 1, result
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert "Traceback" not in result.stderr + result.stdout
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
+from tests.helpers import assert_user_error, loco
 
 
 def test_help_runs():

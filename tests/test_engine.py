@@ -30,11 +30,12 @@ def test_greedy_is_deterministic_and_respects_max_tokens(engine):
     sampling = SamplingConfig(max_tokens=6, temperature=0)
     first, stats = engine.complete("hello there", sampling)
     second, _ = engine.complete("hello there", sampling)
-    assert first == second
-    assert stats.generated_tokens <= 6
-    assert stats.finish_reason in ("stop", "length")
-    if stats.finish_reason == "length":
-        assert stats.generated_tokens == 6
+    longer, long_stats = engine.complete("hello there", SamplingConfig(max_tokens=100, temperature=0))
+    assert first == second and longer.startswith(first)  # the same greedy path, cut at max_tokens
+    if long_stats.generated_tokens > 6:  # the model had more to say: the short run stopped at the cap
+        assert (stats.finish_reason, stats.generated_tokens) == ("length", 6) and longer != first
+    else:  # it ended on its own before the cap: both runs are the same reply
+        assert (stats.finish_reason, stats.generated_tokens, longer) == ("stop", long_stats.generated_tokens, first)
     assert stats.prompt_tokens > 3 and stats.decode_tps > 0
 
 
@@ -125,16 +126,18 @@ def test_reread_changes_the_prompt_tokens(engine):
     assert len(twice) > len(plain)
 
 
-def test_vote_samples_n_replies_in_one_batch(engine):
+def test_vote_samples_n_replies_in_one_batch(engine, monkeypatch):
     from loco_mlx.inference.engine import InferenceConfig
 
+    batches, generate_batch = [], engine.backend.generate_batch
+    monkeypatch.setattr(engine.backend, "generate_batch", lambda p, s: batches.append(len(p)) or generate_batch(p, s))
     inference = InferenceConfig(votes=4, vote_method="best", reread=False)
     result = engine.vote(
         [{"role": "user", "content": "say something"}], SamplingConfig(max_tokens=5, seed=1), inference
     )
     assert len(result.samples) == 4 and result.method == "best"
     assert result.text == max(result.samples, key=lambda s: s.mean_logprob).text
-    assert all(s.tokens <= 5 for s in result.samples)
+    assert batches == [4] and all(1 <= s.tokens <= 5 for s in result.samples)
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,7 @@ import os
 import pytest
 
 from tests.fixtures.tiny_gguf import write_tiny_gguf
-from tests.test_cli import assert_user_error, loco
-from tests.test_export_gguf import write_adapter
+from tests.helpers import assert_user_error, loco, write_adapter
 
 pytestmark = pytest.mark.llamacpp
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from loco_mlx.export import gguf_writer
 from loco_mlx.export.fuse import FusedModel, fused_weights
 from loco_mlx.export.gguf_writer import EXPORT_TYPES, write_gguf
 from tests.fixtures.tiny_gguf import ARCHS, CHAT_TEMPLATE, tiny_hf_weights, tiny_tokenizer, write_tiny_gguf
+from tests.helpers import write_adapter
 
 IDS = [1, 5, 40, 77, 120, 9, 250, 31, 2, 1, 60, 61]
 TEXTS = [
@@ -29,7 +29,6 @@ TEXTS = [
     "  spaces,\ttabs and UPPER case Words; ünïcödé too",
     "<|im_start|>user\nwhat is 12 + 30?<|im_end|>\n",
 ]
-KEYS = ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "mlp.down_proj")
 
 
 @pytest.fixture(scope="module")
@@ -42,34 +41,6 @@ def bases(store, tmp_path_factory):
     """One imported tiny base per architecture, from F16 GGUF files."""
     tmp = tmp_path_factory.mktemp("sources")
     return {arch: import_base(str(write_tiny_gguf(tmp / f"{arch}.gguf", arch, "F16")), store=store) for arch in ARCHS}
-
-
-def write_adapter(directory: Path, record, rank=4, scale=2.0, seed=0, fingerprint=None) -> Path:
-    """A random LoRA adapter in mlx-lm's format on every layer's KEYS, bound to `record`."""
-    config = json.loads((Path(record.model_dir) / "config.json").read_text())
-    head_dim, hidden = config["head_dim"], config["hidden_size"]
-    dims = {  # module -> (in, out)
-        "self_attn.q_proj": (hidden, config["num_attention_heads"] * head_dim),
-        "self_attn.k_proj": (hidden, config["num_key_value_heads"] * head_dim),
-        "self_attn.v_proj": (hidden, config["num_key_value_heads"] * head_dim),
-        "mlp.down_proj": (config["intermediate_size"], hidden),
-    }
-    rng = np.random.default_rng(seed)
-    tensors = {}
-    for layer in range(config["num_hidden_layers"]):
-        for key in KEYS:
-            n_in, n_out = dims[key]
-            prefix = f"model.layers.{layer}.{key}"
-            tensors[prefix + ".lora_a"] = mx.array((rng.standard_normal((n_in, rank)) / np.sqrt(n_in)).astype("f4"))
-            tensors[prefix + ".lora_b"] = mx.array((0.1 * rng.standard_normal((rank, n_out))).astype("f4"))
-    directory.mkdir(parents=True)
-    mx.save_safetensors(str(directory / "adapters.safetensors"), tensors)
-    lora = {"rank": rank, "scale": scale, "dropout": 0.0, "keys": list(KEYS)}
-    adapter_config = {"fine_tune_type": "lora", "num_layers": config["num_hidden_layers"], "lora_parameters": lora}
-    (directory / "adapter_config.json").write_text(json.dumps(adapter_config))
-    bound = {"id": record.id, "fingerprint": fingerprint or record.fingerprint}
-    (directory / "loco_adapter.json").write_text(json.dumps({"name": directory.name, "base": bound}))
-    return directory
 
 
 def mlx_logits(record, adapter_dir=None, ids=IDS) -> np.ndarray:

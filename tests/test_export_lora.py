@@ -18,44 +18,19 @@ from loco_mlx.bases.store import BaseStore
 from loco_mlx.errors import LocoError
 from loco_mlx.export.lora_gguf import write_lora_gguf
 from loco_mlx.export.peft import write_peft
+from tests import helpers
 from tests.fixtures.tiny_gguf import write_tiny_gguf
+from tests.helpers import module_dims
 
 IDS = [1, 5, 40, 77, 120, 9, 250, 31, 2, 1, 60, 61]
 KEYS = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.down_proj"]
 RANK, SCALE = 4, 2.0
 
 
-def module_dims(config: dict, key: str) -> tuple[int, int]:
-    """(in, out) features of a projection of the tiny base."""
-    hidden, inter, head_dim = config["hidden_size"], config["intermediate_size"], config["head_dim"]
-    q, kv = config["num_attention_heads"] * head_dim, config["num_key_value_heads"] * head_dim
-    dims = {"q_proj": (hidden, q), "k_proj": (hidden, kv), "v_proj": (hidden, kv), "o_proj": (q, hidden),
-            "gate_proj": (hidden, inter), "up_proj": (hidden, inter), "down_proj": (inter, hidden)}  # fmt: skip
-    return dims[key.split(".")[-1]]
-
-
 def write_adapter(directory, record, keys=KEYS, num_layers=None, seed=0, fine_tune_type="lora", fingerprint=None):
     """A random mlx-lm LoRA adapter (a, b ~ N(0, 0.1), scale 2) on the last `num_layers` layers."""
-    config = _base_config(record)
-    n_layers = config["num_hidden_layers"]
-    num_layers = num_layers or n_layers
-    rng = np.random.default_rng(seed)
-    weights = {}
-    for layer in range(n_layers - num_layers, n_layers):
-        for key in keys:
-            n_in, n_out = module_dims(config, key)
-            weights[f"model.layers.{layer}.{key}.lora_a"] = rng.normal(0, 0.1, (n_in, RANK)).astype(np.float32)
-            weights[f"model.layers.{layer}.{key}.lora_b"] = rng.normal(0, 0.1, (RANK, n_out)).astype(np.float32)
-            if fine_tune_type == "dora":
-                weights[f"model.layers.{layer}.{key}.m"] = np.ones(n_out, np.float32)
-    directory.mkdir(parents=True)
-    mx.save_safetensors(str(directory / "adapters.safetensors"), {k: mx.array(v) for k, v in weights.items()})
-    params = {"rank": RANK, "scale": SCALE, "dropout": 0.05, "keys": keys}
-    adapter_config = {"fine_tune_type": fine_tune_type, "num_layers": num_layers, "lora_parameters": params}
-    (directory / "adapter_config.json").write_text(json.dumps(adapter_config))
-    manifest = {"name": directory.name, "base": {"id": record.id, "fingerprint": fingerprint or record.fingerprint}}
-    (directory / "loco_adapter.json").write_text(json.dumps(manifest))
-    return directory
+    return helpers.write_adapter(directory, record, RANK, SCALE, keys, num_layers, seed, fingerprint, std=0.1,
+                                 fine_tune_type=fine_tune_type, dropout=0.05)  # fmt: skip
 
 
 def _base_config(record) -> dict:

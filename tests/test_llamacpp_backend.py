@@ -20,7 +20,7 @@ import pytest
 from loco_mlx.errors import LocoError
 from loco_mlx.inference.backend import SamplingConfig, chat_token_ids
 from loco_mlx.inference.open import resolve_backend
-from tests.test_cli import assert_user_error, loco
+from tests.helpers import assert_user_error, loco
 
 pytestmark = [pytest.mark.integration, pytest.mark.llamacpp]
 
@@ -191,7 +191,7 @@ def test_concurrent_requests_through_the_server_never_see_another_adapter(engine
     from loco_mlx.bases.store import BaseStore
     from loco_mlx.router.hybrid import open_router
     from loco_mlx.serve import ServeSettings, create_app
-    from tests.test_serve import running
+    from tests.helpers import running
 
     registry_path = tmp_path / "registry" / "registry.yaml"
     registry = Registry(registry_path, BaseStore(Path(os.environ["LOCO_HOME"])))
@@ -218,7 +218,7 @@ def test_concurrent_requests_through_the_server_never_see_another_adapter(engine
         routed = ask(("auto", "Tell me about the code topic please."))
         assert routed.model_extra["loco"]["adapter"] == "code"
         alone = {request: ask(request).choices[0].message.content for request in set(requests)}
-        assert len(alone) == 12
+        assert all(alone.values())  # every model answered every prompt
         replies = {model: tuple(alone[(model, prompt)] for prompt in PROMPTS) for model in models}
         assert len(set(replies.values())) == len(models)  # any two models differ on some prompt: a leak shows
         start = time.perf_counter()

@@ -14,6 +14,7 @@ from loco_mlx.bases.resolve import import_base
 from loco_mlx.bases.store import BaseStore
 from loco_mlx.errors import LocoError
 from tests.fixtures.tiny_gguf import write_tiny_gguf
+from tests.helpers import write_adapter
 
 IDS = mx.array([[1, 5, 40, 77, 120, 9, 250, 31]])
 
@@ -31,38 +32,11 @@ def base(tmp_path_factory):
     return import_base(str(write_tiny_gguf(tmp / "tiny.gguf", "llama", "Q8_0")), store=BaseStore(tmp / "home"))
 
 
-def write_adapter(directory, base_record, rank, scale, keys, num_layers, seed=0, fingerprint=None):
-    """A random (non-zero) LoRA adapter in mlx-lm's format, shaped for the tiny base."""
-    from mlx_lm.tuner.utils import linear_to_lora_layers
-
-    loaded = load_base(base_record)
-    mx.random.seed(seed)
-    linear_to_lora_layers(loaded.model, num_layers, {"rank": rank, "scale": scale, "dropout": 0.0, "keys": keys})
-    from mlx.utils import tree_flatten
-
-    rng = np.random.default_rng(seed)
-    weights = {
-        k: mx.array(rng.normal(0, 0.2, v.shape).astype(np.float32))
-        for k, v in tree_flatten(loaded.model.parameters())
-        if k.endswith(("lora_a", "lora_b"))
-    }
-    directory.mkdir(parents=True)
-    mx.save_safetensors(str(directory / "adapters.safetensors"), weights)
-    config = {"fine_tune_type": "lora", "num_layers": num_layers,
-              "lora_parameters": {"rank": rank, "scale": scale, "dropout": 0.0, "keys": keys}}  # fmt: skip
-    (directory / "adapter_config.json").write_text(json.dumps(config))
-    manifest = {
-        "name": directory.name,
-        "base": {"id": base_record.id, "fingerprint": fingerprint or base_record.fingerprint},
-    }
-    (directory / "loco_adapter.json").write_text(json.dumps(manifest))
-    return directory
-
-
 @pytest.fixture(scope="module")
 def adapter_dirs(base, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("adapters")
-    return {name: write_adapter(tmp / name, base, *spec, seed=i) for i, (name, spec) in enumerate(SPECS.items())}
+    specs = enumerate(SPECS.items())
+    return {name: write_adapter(tmp / name, base, *spec, seed=i, std=0.2) for i, (name, spec) in specs}
 
 
 def fresh_logits(base, adapter_dir=None) -> np.ndarray:
@@ -124,7 +98,7 @@ def test_memory_is_accounted_and_lru_evicted(base, adapter_dirs):
 def test_adapter_for_another_base_is_refused_before_touching_the_model(base, tmp_path):
     loaded = load_base(base)
     pool = AdapterPool(loaded)
-    wrong = write_adapter(tmp_path / "wrong", base, 4, 2.0, ["self_attn.q_proj"], 1, fingerprint="f" * 64)
+    wrong = write_adapter(tmp_path / "wrong", base, 4, 2.0, ["self_attn.q_proj"], 1, fingerprint="f" * 64, std=0.2)
     with pytest.raises(LocoError, match=r"trained on base ffffffffffff… .* but the loaded base is"):
         pool.load("wrong", wrong)
     assert not pool.wrappers

@@ -80,7 +80,7 @@ def test_replay_examples_join_the_training_split_only(tmp_path):
 def test_loco_data_replay_writes_the_bases_own_greedy_replies(default_env, default_engine, tmp_path):
     """End to end on the embedded base: the CLI draws, answers with the plain base and writes chat rows."""
     from loco_mlx.data.replay import ReplaySettings, base_replies
-    from tests.test_cli import loco
+    from tests.helpers import loco
 
     questions = ["What is the capital of France?", "Say hello.", "What is 2 + 2?"]
     prompts = write_lines(tmp_path / "prompts.jsonl", [{"query": q} for q in questions])

@@ -98,7 +98,7 @@ def test_the_default_by_its_id_is_imported_in_a_fresh_home(loco_home, tmp_path, 
 
 
 def test_base_info_on_the_default_before_import_names_the_import(loco_home):
-    from tests.test_cli import assert_user_error, loco
+    from tests.helpers import assert_user_error, loco
 
     result = loco("base", "info", "smollm2-135m-instruct", env={**os.environ, "LOCO_HOME": str(loco_home)})
     assert_user_error(result, "embedded default", "loco base import default")

@@ -20,6 +20,7 @@ from loco_mlx.router.hybrid import (
     save_router,
     staleness,
 )
+from tests.helpers import GENERAL, MATH
 
 
 def blobs(n=60, d=8, seed=0, spread=0.3):
@@ -159,20 +160,6 @@ def test_fit_refuses_too_few_examples():
 
 # --- with the real embedded base and registry -----------------------------------------------------
 
-MATH = [
-    f"{name} has {a} {thing} and buys {b} more. Then {name} gives away {c}. What does {name} have now?"
-    for name, thing, a, b, c in [
-        ("Ana", "apples", 12, 5, 3), ("Bo", "pens", 30, 4, 9), ("Cy", "coins", 7, 8, 2), ("Di", "cards", 40, 3, 11),
-        ("Ed", "books", 9, 9, 4), ("Flo", "shells", 25, 6, 7), ("Gus", "stamps", 14, 2, 5), ("Hal", "eggs", 18, 7, 6),
-        ("Ivy", "beads", 33, 5, 8), ("Jo", "nuts", 21, 4, 3), ("Kai", "rocks", 16, 5, 2), ("Lu", "cups", 11, 3, 4),
-    ]
-]  # fmt: skip
-GENERAL = [
-    "What is the capital of France?", "Tell me a joke about cats.", "Who wrote Pride and Prejudice?",
-    "How do I make a cup of tea?", "Give me tips for a job interview.", "Why is the sky blue?",
-    "Summarize the plot of Hamlet.", "What is photosynthesis?", "Recommend a good fantasy novel.",
-    "How do vaccines work?", "Write a short poem about autumn.", "What's the weather like on Mars?",
-]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -202,7 +189,7 @@ def test_real_encoder_is_deterministic_and_truncates(real_engine):
 
 @pytest.mark.integration
 def test_embedding_ignores_the_active_adapter(real_engine, tmp_path):
-    from tests.test_pool import write_adapter
+    from tests.helpers import write_adapter
 
     keys = ["self_attn.q_proj", "self_attn.v_proj"]
     real_engine.adapter_paths["a"] = write_adapter(tmp_path / "a", real_engine.base.record, rank=4, scale=20.0,
@@ -233,7 +220,7 @@ def promote(registry, directory, name, **keywords):
 def test_open_router_end_to_end(real_engine, default_env, tmp_path):
     """No adapters -> base (said once); no router file -> keywords; fitted -> embeddings; stale -> said."""
     from loco_mlx.adapters.registry import Registry
-    from tests.test_pool import write_adapter
+    from tests.helpers import write_adapter
 
     registry = Registry(tmp_path / "reg" / "registry.yaml")
     said = []
@@ -243,7 +230,7 @@ def test_open_router_end_to_end(real_engine, default_env, tmp_path):
     assert len(said) == 1 and "no active adapters" in said[0]
 
     keys = ["self_attn.q_proj"]
-    promote(registry, write_adapter(tmp_path / "math", record, 4, 20.0, keys, 30), "math",
+    promote(registry, write_adapter(tmp_path / "math", record, 4, 20.0, keys, 30, std=0.2), "math",
             keywords={"gives away": 1})  # fmt: skip
     said.clear()
     router = open_router(registry, record, make_encoder, warn=said.append)
@@ -267,7 +254,7 @@ def test_open_router_end_to_end(real_engine, default_env, tmp_path):
     assert router.route("Who painted the Mona Lisa?").label == "base"
 
     registry.deactivate("math")
-    promote(registry, write_adapter(tmp_path / "code", record, 4, 20.0, keys, 30), "code")
+    promote(registry, write_adapter(tmp_path / "code", record, 4, 20.0, keys, 30, std=0.2), "code")
     said.clear()
     router = open_router(registry, record, make_encoder, warn=said.append)
     assert len(said) == 1 and "stale (new: code; no longer active: math)" in said[0] and "loco router fit" in said[0]
@@ -278,7 +265,7 @@ def test_open_router_end_to_end(real_engine, default_env, tmp_path):
 def test_chat_routes_each_message_and_explains(real_engine, tmp_path):
     from loco_mlx.inference.backend import SamplingConfig
     from loco_mlx.inference.chat import ChatSession, run_repl
-    from tests.test_pool import write_adapter
+    from tests.helpers import write_adapter
 
     engine = real_engine
     engine.adapter_paths["math"] = write_adapter(tmp_path / "math", engine.base.record, 4, 20.0,

@@ -19,7 +19,7 @@ from loco_mlx.router.embed import Embedding, EncoderConfig
 from loco_mlx.router.examples import GENERAL_QUERIES
 from loco_mlx.router.fit import FitOptions, fit_plan, plan_fit, remembered_file
 from loco_mlx.router.hybrid import ROUTER_FILE, load_router
-from tests.test_router import GENERAL, MATH
+from tests.helpers import GENERAL, MATH
 
 
 class CountingEncoder:
