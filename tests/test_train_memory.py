@@ -44,7 +44,9 @@ TINY = {
 
 
 def est(config=SMOLLM2, batch=4, seq=256, ckpt=False, layers=-1, lora=1_843_200, base=545_432_832, available=8 * GIB):
-    return estimate_training_memory(config, base, lora, batch, seq, ckpt, layers, available_bytes=available)
+    return estimate_training_memory(
+        config, base, lora, batch, seq, grad_checkpoint=ckpt, num_lora_layers=layers, available_bytes=available
+    )
 
 
 def test_parts_add_up_on_a_tiny_config():
@@ -104,7 +106,7 @@ def test_fits_and_table():
 
 
 def test_available_defaults_to_this_machine():
-    e = estimate_training_memory(TINY, 1000, 10, 1, 8, False, 4)
+    e = estimate_training_memory(TINY, 1000, 10, 1, 8, grad_checkpoint=False, num_lora_layers=4)
     assert e.available_bytes > 0
 
 
@@ -184,7 +186,9 @@ def test_estimate_matches_measured_peak(default_env):
             mx.reset_peak_memory()
             mx.eval(step(model, x, y))
             measured = weights + mx.get_peak_memory() - before
-            e = estimate_training_memory(loaded.config, weights - lora * 4, lora, batch, seq, ckpt, 30)
+            e = estimate_training_memory(
+                loaded.config, weights - lora * 4, lora, batch, seq, grad_checkpoint=ckpt, num_lora_layers=30
+            )
             results[ckpt] = (measured, e.total_bytes)
     finally:
         block.__call__ = original_call

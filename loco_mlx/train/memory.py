@@ -121,6 +121,7 @@ def estimate_training_memory(
     lora_params: int,
     batch_size: int,
     seq_len: int,
+    *,
     grad_checkpoint: bool,
     num_lora_layers: int,
     bytes_per_activation: int = 4,

@@ -152,8 +152,9 @@ def preflight(loaded, cfg: TrainConfig, trainable: int, longest: int, force: boo
     # The longest batch is the peak: the longest example, not max_seq_length (validation capped it).
     seq = min(cfg.max_seq_length, longest)
     est = estimate_training_memory(
-        loaded.config, weight_bytes, trainable, micro_batch, seq, cfg.grad_checkpoint, layers
-    )
+        loaded.config, weight_bytes, trainable, micro_batch, seq, grad_checkpoint=cfg.grad_checkpoint,
+        num_lora_layers=layers,
+    )  # fmt: skip
     if est.fits:
         reporter.message(
             f"memory preflight: about {est.total_bytes / 2**30:.2f} GiB of {est.available_bytes / 2**30:.1f} GiB"
