@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from loco_mlx.adapters.directory import AdapterManifest, read_adapter_dir, read_manifest
+from loco_mlx.adapters.directory import AdapterManifest, read_adapter_dir, read_manifest, write_manifest
 from loco_mlx.errors import LocoError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,6 +24,28 @@ def test_the_shipped_manifests_read_as_they_are(name):
     assert manifest.base.fingerprint == raw["base"]["fingerprint"] and manifest.train_data == f"data/{name}"
     assert list(manifest.data_files)[0] == f"data/{name}/train.jsonl"
     assert manifest.to_dict() == raw  # nothing the file holds is lost
+
+
+@pytest.mark.parametrize("name", ["math", "json", "code"])
+def test_the_shipped_manifests_are_written_back_byte_for_byte(name):
+    file = ROOT / "adapters" / name / "loco_adapter.json"
+    assert read_manifest(file.parent).to_json() == file.read_text()
+
+
+def test_a_changed_field_is_written_and_the_rest_kept_in_place(tmp_path):
+    manifest = read_manifest(ROOT / "adapters" / "math")
+    changed = replace(manifest, version="0.2.0", base=replace(manifest.base, id="other"))
+    file = write_manifest(tmp_path, changed)
+    written = json.loads(file.read_text())
+    assert (written["version"], written["base"]["id"]) == ("0.2.0", "other")
+    assert list(written) == list(manifest.raw) and list(written["base"]) == list(manifest.raw["base"])
+    assert written["base"]["architecture"] == manifest.raw["base"]["architecture"]  # not a typed field: kept
+    assert read_manifest(tmp_path) == changed
+
+
+def test_a_minimal_manifest_gains_no_keys_it_did_not_have():
+    data = {"name": "x", "custom": [1, 2], "config": {}}
+    assert AdapterManifest.from_dict(data, "m.json").to_dict() == data
 
 
 def test_no_manifest_is_none_and_an_unreadable_one_is_an_error(tmp_path):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from loco_mlx.errors import LocoError
-from loco_mlx.files import safetensors_shapes
+from loco_mlx.files import safetensors_shapes, write_atomic
 
 MANIFEST = "loco_adapter.json"
 _LORA_LEAVES = ("lora_a", "lora_b", "m")  # m: DoRA's magnitude vector
@@ -59,7 +59,29 @@ class AdapterManifest:
                    _section(data, "config", where), files, data)  # fmt: skip
 
     def to_dict(self) -> dict:
-        return self.raw
+        """The file's content: the typed fields over everything else it holds, in the file's key order
+        (so a manifest changed with dataclasses.replace writes its change, and unknown keys survive)."""
+        out = dict(self.raw)
+        _put(out, "name", self.name)
+        _put(out, "version", self.version)
+        base = dict(out.get("base") or {})
+        for key in ("id", "fingerprint", "source"):
+            _put(base, key, getattr(self.base, key))
+        _put(out, "base", base)
+        _put(out, "config", self.config)
+        data = dict(out.get("data") or {})
+        _put(data, "files", self.data_files)
+        _put(out, "data", data)
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, default=str) + "\n"
+
+
+def _put(data: dict, key: str, value) -> None:
+    # A key keeps its place in the file; an empty value (None, {}) leaves an empty or absent key as it was.
+    if value not in (None, {}) or data.get(key) not in (None, {}):
+        data[key] = value
 
 
 def _section(data: dict, key: str, where: str, prefix: str = "") -> dict:
@@ -88,6 +110,13 @@ def read_manifest(directory: str | Path) -> AdapterManifest | None:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise LocoError(f"{file}: broken adapter metadata: {exc}") from None
     return AdapterManifest.from_dict(data, str(file))
+
+
+def write_manifest(directory: str | Path, manifest: AdapterManifest) -> Path:
+    """Write `loco_adapter.json` into `directory` atomically (its presence marks a finished adapter)."""
+    file = Path(directory) / MANIFEST
+    write_atomic(file, manifest.to_json())
+    return file
 
 
 def read_adapter_dir(path: str | Path) -> tuple[Path, dict, AdapterManifest | None]:

@@ -29,7 +29,7 @@ from pathlib import Path
 import mlx.core as mx
 import mlx.nn as nn
 
-from loco_mlx.adapters.directory import check_base_binding, read_adapter_dir
+from loco_mlx.adapters.directory import AdapterManifest, check_base_binding, read_adapter_dir
 from loco_mlx.errors import LocoError
 
 
@@ -69,7 +69,7 @@ class PooledAdapter:
     scale: float
     rank: int
     slots: dict[str, tuple] = field(default_factory=dict)  # module path -> (lora_a, lora_b)
-    manifest: object | None = None  # its AdapterManifest
+    manifest: AdapterManifest | None = None
 
     @property
     def nbytes(self) -> int:

@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from loco_mlx.adapters.directory import MANIFEST, AdapterManifest, write_manifest
 from loco_mlx.bases.resolve import import_spec
 from loco_mlx.errors import LocoError
 from loco_mlx.files import atomic_path, write_atomic
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
     from loco_mlx.bases.loading import LoadedBase
     from loco_mlx.data.datasets import Dataset
 
-MANIFEST = "loco_adapter.json"
 METRICS_FILE = "metrics.jsonl"
 ADAPTER_VERSION = "0.1.0"
 
@@ -373,10 +373,8 @@ def finish_outputs(finished: FinishedRun) -> Diagnosis:
         "run": facts.run,
     }
     write_training_log(out / "TRAINING_LOG.md", info, diagnosis, finished.metrics)
-    manifest = build_manifest(finished, facts, created)
-    manifest["diagnosis"] = {"verdict": diagnosis.verdict, "summary": diagnosis.summary}
     # The manifest goes last: its presence marks a finished adapter.
-    write_atomic(out / MANIFEST, json.dumps(manifest, indent=2, default=str) + "\n")
+    write_manifest(out, build_manifest(finished, facts, created, diagnosis))
     return diagnosis
 
 
@@ -430,10 +428,13 @@ def run_facts(finished: FinishedRun) -> RunFacts:
     return RunFacts(data, run, hardware, package_versions())
 
 
-def build_manifest(finished: FinishedRun, facts: RunFacts, created: str) -> dict:
-    """loco_adapter.json, less its diagnosis: what the adapter is, what it was trained on and how."""
+def build_manifest(finished: FinishedRun, facts: RunFacts, created: str, diagnosis: Diagnosis) -> AdapterManifest:
+    """loco_adapter.json: what the adapter is, what it was trained on and how, and how training went.
+
+    Built as the file is laid out, then read back as every reader reads it, so a field that would not
+    read back fails here, before the adapter is marked finished."""
     record = finished.loaded.record
-    return {
+    layout = {
         "name": finished.name,
         "version": ADAPTER_VERSION,
         "format": "mlx-lm lora",
@@ -449,4 +450,6 @@ def build_manifest(finished: FinishedRun, facts: RunFacts, created: str) -> dict
         "hardware": facts.hardware,
         "versions": facts.versions,
         "created": created,
+        "diagnosis": {"verdict": diagnosis.verdict, "summary": diagnosis.summary},
     }
+    return AdapterManifest.from_dict(layout, str(finished.out / MANIFEST))
