@@ -206,3 +206,18 @@ def test_cli_check_contamination(tmp_path):
     assert lines[1] == f"{dirty}/valid.jsonl:1: exact copy of benchmark item 'capital'"
     assert result.stderr.strip().startswith("error: contaminated: 2 of 3 benchmark items are in 2 training examples")
     assert "Traceback" not in result.stderr
+
+
+def test_loco_eval_and_check_contamination_find_the_same_copies(tmp_path):
+    """`loco eval` hands the schema's BenchmarkItems over; the command reads the same file as probes."""
+    from loco_mlx.evaluation.benchmarks import read_benchmark
+
+    path = tmp_path / "bench.jsonl"
+    rows = [{"id": b.id, "input": b.text if b.id != "capital" else [{"role": "user", "content": b.text}],
+             "expected": "x", "scorer": "contains"} for b in BENCH]  # fmt: skip
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    train = [ex(GSM.replace("48", "52"), line=1), ex("what is the capital of france", line=2), ex(UNRELATED, line=3)]
+    from_items = check_contamination(train, read_benchmark(path).items)
+    assert from_items == check_contamination(train, read_probes(path))
+    found = [(f.benchmark_id, f.kind, f.train_line) for f in from_items]
+    assert found == [("gsm-1", "near", 1), ("capital", "exact", 2)]

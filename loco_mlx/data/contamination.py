@@ -1,7 +1,9 @@
 """Benchmark contamination: find training examples that copy a benchmark item.
 
-Owns reading a benchmark JSONL file and comparing its inputs with the user side of training
-examples (all user turns; a text example's whole text). Two checks:
+Compares benchmark inputs with the user side of training examples (all user turns; a text
+example's whole text). The benchmark schema is evaluation/benchmarks.py's; `loco eval` hands its
+items here. `loco data check-contamination` reads any benchmark's id and input (read_probes), so
+files in other formats (HumanEval's task_id/prompt, GSM8K's question) can be checked too. Two checks:
 - exact: equal after normalisation (lowercase, punctuation removed, whitespace collapsed);
 - near: word n-gram containment, the share of a benchmark item's n-grams found in a training
   example, on text where numbers become <num> and capitalised names become <name>, so an item
@@ -98,13 +100,23 @@ def probe_from_obj(obj, line: int = 0) -> Probe:
     return Probe(str(item_id), text, line)
 
 
+def as_probe(item) -> Probe:
+    """A Probe from a Probe, a benchmark line's object, or a loco BenchmarkItem (evaluation/benchmarks.py,
+    which owns the benchmark schema; only its id, input and line are read here)."""
+    if isinstance(item, Probe):
+        return item
+    if isinstance(item, dict):
+        return probe_from_obj(item)
+    return probe_from_obj({"id": item.id, "input": item.input}, item.line)
+
+
 def check_contamination(train_examples, benchmark_items, n: int = 8, threshold: float = 0.5) -> list[Finding]:
     """Findings for every (training example, benchmark item) pair that is an exact or near copy."""
     if n < 1:
         raise LocoError(f"--n must be at least 1, got {n}")
     if not 0 < threshold <= 1:
         raise LocoError(f"--threshold must be in (0, 1], got {threshold}")
-    items = [it if isinstance(it, Probe) else probe_from_obj(it) for it in benchmark_items]
+    items = [as_probe(it) for it in benchmark_items]
     exact_index: dict[str, list[int]] = {}
     gram_index: dict[tuple, list[int]] = {}
     sizes = []

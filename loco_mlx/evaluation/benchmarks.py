@@ -47,8 +47,6 @@ class Benchmark:
 
 def read_benchmark(path: str | Path) -> Benchmark:
     """Read and validate a benchmark; LocoError listing every problem with file:line."""
-    from loco_mlx.evaluation.scorers import SCORERS, resolve_options
-
     path = Path(path).expanduser()
     if not path.is_file():
         raise LocoError(f"no benchmark file at {path}")
@@ -57,51 +55,52 @@ def read_benchmark(path: str | Path) -> Benchmark:
     for number, line in enumerate(raw.split(b"\n"), start=1):
         if not line.strip():
             continue
-        where = f"{path}:{number}"
         try:
-            obj = json.loads(line.decode("utf-8"))
-        except UnicodeDecodeError:
-            problems.append(f"{where}: not valid UTF-8")
+            item = parse_item(line, number, seen)
+        except LocoError as exc:
+            problems.append(f"{path}:{number}: {exc}")
             continue
-        except json.JSONDecodeError as exc:
-            problems.append(f"{where}: bad JSON ({exc.msg})")
-            continue
-        if not isinstance(obj, dict):
-            problems.append(f"{where}: expected a JSON object")
-            continue
-        missing = [k for k in REQUIRED if k not in obj]
-        unknown = [k for k in obj if k not in REQUIRED + OPTIONAL]
-        if missing or unknown:
-            parts = [f"missing {', '.join(missing)}"] if missing else []
-            parts += (
-                [f"unknown key(s) {', '.join(unknown)} (keys: {', '.join(REQUIRED + OPTIONAL)})"] if unknown else []
-            )
-            problems.append(f"{where}: " + "; ".join(parts))
-            continue
-        item = BenchmarkItem(
-            id=str(obj["id"]), input=obj["input"], expected=obj["expected"], scorer=obj["scorer"],
-            options=obj.get("options") or {}, difficulty=obj.get("difficulty", "medium"),
-            tags=list(obj.get("tags") or []), line=number,
-        )  # fmt: skip
-        if item.scorer not in SCORERS:
-            problems.append(f"{where}: unknown scorer '{item.scorer}' (known: {', '.join(sorted(SCORERS))})")
-        elif not isinstance(item.input, (str, list)) or not item.input:
-            problems.append(f"{where}: 'input' must be non-empty text or a messages list")
-        elif item.difficulty not in DIFFICULTIES:
-            problems.append(f"{where}: difficulty '{item.difficulty}' is not one of {', '.join(DIFFICULTIES)}")
-        elif item.id in seen:
-            problems.append(f"{where}: duplicate id '{item.id}' (first on line {seen[item.id]})")
-        else:
-            try:
-                resolve_options(item.scorer, item.options)
-            except LocoError as exc:
-                problems.append(f"{where}: {exc}")
-                continue
-            seen[item.id] = number
-            items.append(item)
+        seen[item.id] = number
+        items.append(item)
     if not items and not problems:
         problems.append(f"{path}: no items")
     if problems:
         shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
         raise LocoError(f"{len(problems)} problem(s) in benchmark {path}: {shown}")
     return Benchmark(path, hashlib.sha256(raw).hexdigest(), items)
+
+
+def parse_item(line: bytes, number: int, seen: dict[str, int]) -> BenchmarkItem:
+    """One benchmark line as an item; LocoError saying what is wrong with it (the caller adds file:line).
+    `seen` maps the ids read so far to their lines."""
+    from loco_mlx.evaluation.scorers import SCORERS, resolve_options
+
+    try:
+        obj = json.loads(line.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise LocoError("not valid UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise LocoError(f"bad JSON ({exc.msg})") from None
+    if not isinstance(obj, dict):
+        raise LocoError("expected a JSON object")
+    missing = [k for k in REQUIRED if k not in obj]
+    unknown = [k for k in obj if k not in REQUIRED + OPTIONAL]
+    if missing or unknown:
+        parts = [f"missing {', '.join(missing)}"] if missing else []
+        parts += [f"unknown key(s) {', '.join(unknown)} (keys: {', '.join(REQUIRED + OPTIONAL)})"] if unknown else []
+        raise LocoError("; ".join(parts))
+    item = BenchmarkItem(
+        id=str(obj["id"]), input=obj["input"], expected=obj["expected"], scorer=obj["scorer"],
+        options=obj.get("options") or {}, difficulty=obj.get("difficulty", "medium"),
+        tags=list(obj.get("tags") or []), line=number,
+    )  # fmt: skip
+    if item.scorer not in SCORERS:
+        raise LocoError(f"unknown scorer '{item.scorer}' (known: {', '.join(sorted(SCORERS))})")
+    if not isinstance(item.input, (str, list)) or not item.input:
+        raise LocoError("'input' must be non-empty text or a messages list")
+    if item.difficulty not in DIFFICULTIES:
+        raise LocoError(f"difficulty '{item.difficulty}' is not one of {', '.join(DIFFICULTIES)}")
+    if item.id in seen:
+        raise LocoError(f"duplicate id '{item.id}' (first on line {seen[item.id]})")
+    resolve_options(item.scorer, item.options)  # its LocoError says what is wrong with them
+    return item
