@@ -54,7 +54,7 @@ class AdapterManifest:
             raise LocoError(f"{where}: expected a JSON object, got {type(data).__name__}")
         base = _section(data, "base", where)
         files = _section(_section(data, "data", where), "files", where, "data.")
-        binding = BaseBinding(*(_text(base, key, where, "base.") for key in ("id", "fingerprint", "source")))
+        binding = BaseBinding(**{key: _text(base, key, where, "base.") for key in ("id", "fingerprint", "source")})
         return cls(_text(data, "name", where), _text(data, "version", where), binding,
                    _section(data, "config", where), files, data)  # fmt: skip
 

@@ -21,7 +21,14 @@ from pathlib import Path
 
 from loco_mlx.errors import LocoError
 from loco_mlx.evaluation.benchmarks import Benchmark, BenchmarkItem
-from loco_mlx.evaluation.results import AdapterComparison, Comparison, Contamination, EvalResult, OutOfDomain
+from loco_mlx.evaluation.results import (
+    AdapterComparison,
+    Comparison,
+    Contamination,
+    EvalResult,
+    OutOfDomain,
+    read_results,
+)
 from loco_mlx.files import write_atomic
 from loco_mlx.inference.backend import SamplingConfig
 from loco_mlx.inference.engine import Engine, InferenceConfig
@@ -53,7 +60,7 @@ class ItemResult:
 def answer_items(engine: Engine, items: list[BenchmarkItem], settings: EvalSettings, progress=None) -> list[str]:
     """The active model's replies to `items`, generated `settings.batch_size` at a time."""
     inference = InferenceConfig(reread=settings.reread)
-    sampling = SamplingConfig(settings.max_tokens, settings.temperature, 1.0, settings.seed)
+    sampling = SamplingConfig(max_tokens=settings.max_tokens, temperature=settings.temperature, seed=settings.seed)
     prompts = [engine.prepare_prompt(item.messages(), sampling, inference)[0] for item in items]
     replies: list[str] = []
     for start in range(0, len(prompts), settings.batch_size):
@@ -74,18 +81,9 @@ def score_items(items: list[BenchmarkItem], replies: list[str], engine: Engine |
     for item, reply in zip(items, replies):
         s = score(item.scorer, reply, item.expected, item.options)
         results.append(
-            ItemResult(
-                item.id,
-                item.difficulty,
-                item.tags,
-                item.input,
-                item.expected,
-                reply,
-                s.extracted,
-                s.value,
-                s.passed,
-                s.detail,
-            )  # fmt: skip
+            ItemResult(id=item.id, difficulty=item.difficulty, tags=item.tags, input=item.input,
+                       expected=item.expected, output=reply, extracted=s.extracted, score=s.value,
+                       passed=s.passed, detail=s.detail)  # fmt: skip
         )
     return results
 
@@ -241,12 +239,11 @@ def contamination_clean(train_path: str | None, benchmark: Benchmark) -> tuple[b
     """True when no benchmark item duplicates (or nearly duplicates) a training example."""
     if not train_path:
         return True, []
-    from loco_mlx.data.contamination import check_contamination, probe_from_obj
+    from loco_mlx.data.contamination import check_contamination
     from loco_mlx.data.datasets import load_dataset
 
     dataset = load_dataset(train_path)
-    items = [probe_from_obj({"id": i.id, "input": i.input}, i.line) for i in benchmark.items]
-    findings = check_contamination(dataset.train + dataset.valid, items)
+    findings = check_contamination(dataset.train + dataset.valid, benchmark.items)
     return not findings, [asdict(f) for f in findings]
 
 
@@ -321,7 +318,7 @@ def _open_for(r: EvalRequest):
     path = Path(r.adapter).expanduser()
     manifest = read_adapter_dir(path)[2] if path.is_dir() else None
     base = r.base
-    if base is None and manifest is None:  # a registered name: its entry says which base
+    if base is None and not path.is_dir():  # a registered name: its entry says which base
         from loco_mlx.adapters.registry import Registry
 
         base = Registry().get(r.adapter).base_id
@@ -354,7 +351,8 @@ def _record_gate(result: EvalResult) -> str:
     if result.adapter not in {e.name for e in registry.entries()}:
         return "not registered: verdict kept in results.json only"
     c = result.comparison
-    gate = GateSummary(c.adapter_score, c.base_score, result.benchmark_sha256, result.verdict)
+    gate = GateSummary(score=c.adapter_score, base_score=c.base_score, benchmark_sha256=result.benchmark_sha256,
+                       verdict=result.verdict)  # fmt: skip
     registry.set_gate(result.adapter, gate)
     return f"verdict recorded for '{result.adapter}'"
 
@@ -365,11 +363,10 @@ def results_are_stale(entry) -> bool:
 
     if not entry.gate.benchmark_sha256:
         return False
-    results = Path(entry.path) / "results.json"
     try:
-        benchmark = Path(json.loads(results.read_text())["benchmark"])
+        benchmark = Path(read_results(Path(entry.path) / "results.json").benchmark)
         current = hashlib.sha256(benchmark.read_bytes()).hexdigest()
-    except (OSError, KeyError, ValueError):
+    except (OSError, LocoError):
         return False  # nothing to compare against: not known to be stale
     return current != entry.gate.benchmark_sha256
 

@@ -8,6 +8,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from loco_mlx.errors import LocoError
 from loco_mlx.evaluation.stats import BootstrapResult, GroupRow, McNemarResult
 from loco_mlx.files import write_atomic
 
@@ -34,6 +35,12 @@ class Comparison:
             "bootstrap": asdict(self.bootstrap),
             "per_difficulty": [asdict(g) for g in self.per_difficulty],
         }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Comparison:
+        return cls(data["base_score"], data["adapter_score"], data["base_accuracy"], data["adapter_accuracy"],
+                   McNemarResult(**data["mcnemar"]), BootstrapResult(**data["bootstrap"]),
+                   [GroupRow(**g) for g in data["per_difficulty"]])  # fmt: skip
 
 
 @dataclass
@@ -93,9 +100,7 @@ class EvalResult:
     registry: str = ""  # what became of the verdict in the registry
 
     def to_dict(self) -> dict:
-        head = {k: getattr(self, k) for k in ("adapter", "adapter_path", "adapter_version", "base",
-                                              "base_fingerprint", "benchmark", "benchmark_sha256", "items",
-                                              "settings")}  # fmt: skip
+        head = {k: getattr(self, k) for k in _HEAD}
         return {
             **head,
             **self.comparison.to_dict(),
@@ -110,9 +115,52 @@ class EvalResult:
             **self.environment,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict) -> EvalResult:
+        """A results.json read back (KeyError/TypeError when it is not one: read_results names the file)."""
+        oods = data["out_of_domain"] or []
+        oods = oods if isinstance(oods, list) else [oods]  # results.json of loco 0.1.0 held one
+        return cls(
+            **{k: data[k] for k in _HEAD},
+            comparison=Comparison.from_dict(data),
+            improvement_points=data["improvement_points"],
+            out_of_domain=[OutOfDomain(**o) for o in oods],
+            contamination=Contamination(**data["contamination"]),
+            verdict=data["verdict"],
+            reasons=data["reasons"],
+            items_per_second=data["items_per_second"],
+            failures=data["failures"],
+            per_item=data["per_item"],
+            environment={k: data[k] for k in _ENVIRONMENT if k in data},
+        )
+
     def write(self, path: Path) -> None:
         write_json(path, self.to_dict())
         self.results_path = str(path)
+
+
+_HEAD = ("adapter", "adapter_path", "adapter_version", "base", "base_fingerprint", "benchmark", "benchmark_sha256",
+         "items", "settings")  # fmt: skip
+_ENVIRONMENT = ("hardware", "versions", "timestamp")  # environment(), written flat at the end
+
+
+def read_results(path: str | Path) -> EvalResult:
+    """The results.json at `path`; a LocoError naming the file when it is missing or not one."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise LocoError(f"no results at {path}: run `loco eval` on the adapter first") from None
+    except (OSError, ValueError) as exc:
+        raise LocoError(f"{path}: unreadable results ({exc})") from None
+    try:
+        result = EvalResult.from_dict(data)
+    except KeyError as exc:
+        raise LocoError(f"{path}: not a results.json of `loco eval`: no {exc}; run `loco eval` again") from None
+    except (TypeError, AttributeError) as exc:
+        raise LocoError(f"{path}: not a results.json of `loco eval`: {exc}; run `loco eval` again") from None
+    result.results_path = str(path)
+    return result
 
 
 def write_json(path: Path, results: dict) -> None:

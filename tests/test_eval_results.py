@@ -1,0 +1,119 @@
+"""The gate's typed results: results.json written in its one shape and read back, and `loco eval`
+run whole on the fake backend (tests/fake_backend.py), so the request, the steps and the printed
+report are checked without a model (the real-model run is test_train_cli.py's eval test)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from loco_mlx.errors import LocoError
+from loco_mlx.evaluation.results import EvalResult, read_results, write_json
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("name", ["math", "json", "code"])
+def test_the_shipped_results_read_back_and_write_byte_for_byte(name, tmp_path):
+    file = ROOT / "adapters" / name / "results.json"
+    result = read_results(file)
+    assert (result.adapter, result.verdict, result.results_path) == (name, "SHIP", str(file))
+    assert result.comparison.mcnemar.p_value < 0.05 and len(result.out_of_domain) == 2
+    assert result.environment["hardware"]["backend"] == "mlx"
+    write_json(tmp_path / "results.json", result.to_dict())
+    assert (tmp_path / "results.json").read_text() == file.read_text()
+
+
+def test_results_of_loco_0_1_0_held_one_out_of_domain_benchmark(tmp_path):
+    data = json.loads((ROOT / "adapters" / "math" / "results.json").read_text())
+    data["out_of_domain"] = data["out_of_domain"][0]
+    (tmp_path / "results.json").write_text(json.dumps(data))
+    assert [o.benchmark for o in read_results(tmp_path / "results.json").out_of_domain] == ["data/json/benchmark.jsonl"]
+
+
+def test_a_file_that_is_not_results_is_named_with_what_it_lacks(tmp_path):
+    data = json.loads((ROOT / "adapters" / "math" / "results.json").read_text())
+    del data["mcnemar"]
+    (tmp_path / "results.json").write_text(json.dumps(data))
+    with pytest.raises(LocoError, match=r"results.json: not a results.json of `loco eval`: no 'mcnemar'"):
+        read_results(tmp_path / "results.json")
+    with pytest.raises(LocoError, match="no results at .*missing.json"):
+        read_results(tmp_path / "missing.json")
+
+
+# --- the whole gate on the fake backend -------------------------------------------------------
+
+ITEMS = 4
+
+
+@pytest.fixture
+def gate_run(tmp_path, monkeypatch, loco_home):
+    """An adapter directory named "math" (its manifest names training data that copies one item) and
+    a benchmark the fake adapter passes and the fake base fails: replies are "math: The answer is 42."
+    and "The answer is 42."."""
+    from loco_mlx.inference import open as open_module
+    from loco_mlx.inference.engine import Engine
+    from tests.fake_backend import FakeBackend
+
+    adapter = tmp_path / "math"
+    adapter.mkdir()
+    (adapter / "adapters.safetensors").write_bytes(b"")
+    (adapter / "adapter_config.json").write_text("{}")
+    data = tmp_path / "train.jsonl"
+    data.write_text(json.dumps({"prompt": "question number 0 asks what the fake adapter says", "completion": "x"}))
+    manifest = {"name": "math", "version": "0.3.0", "base": {"id": "fake-base"}, "config": {"data": str(data)}}
+    (adapter / "loco_adapter.json").write_text(json.dumps(manifest))
+    bench = tmp_path / "bench.jsonl"
+    rows = [{"id": f"q{i}", "input": f"question number {i} asks what the fake adapter says", "expected": "math:",
+             "scorer": "contains", "difficulty": "easy" if i % 2 else "hard"} for i in range(ITEMS)]  # fmt: skip
+    bench.write_text("\n".join(map(json.dumps, rows)))
+    opened = []
+    monkeypatch.setattr(open_module, "open_engine", lambda settings: opened.append(settings) or Engine(FakeBackend()))
+    return adapter, bench, opened
+
+
+def test_evaluate_writes_results_json_and_reads_base_and_data_from_the_manifest(gate_run):
+    from loco_mlx.evaluation.gate import EvalRequest, EvalSettings, evaluate
+
+    adapter, bench, opened = gate_run
+    result = evaluate(EvalRequest(str(adapter), str(bench), settings=EvalSettings(max_tokens=64), quiet=True))
+    assert opened[0].base == "fake-base"  # the manifest's base, not the default
+    assert isinstance(result, EvalResult) and result.adapter_version == "0.3.0"
+    assert (result.comparison.base_score, result.comparison.adapter_score, result.improvement_points) == (0, 1, 100)
+    assert (result.comparison.mcnemar.b, result.comparison.mcnemar.c) == (0, ITEMS)
+    assert result.contamination.train_data.endswith("train.jsonl") and not result.contamination.clean
+    assert result.contamination.findings[0]["benchmark_id"] == "q0"
+    assert result.verdict == "REJECT"  # contamination found
+    assert result.registry == "not registered: verdict kept in results.json only"
+    assert read_results(adapter / "results.json").to_dict() == result.to_dict()
+    assert result.per_item["adapter"][0]["output"] == "math: The answer is 42."
+
+
+def test_an_adapter_directory_without_a_manifest_is_evaluated_on_the_default_base(gate_run):
+    """It used to be looked up in the registry by its path ('unknown adapter')."""
+    from loco_mlx.evaluation.gate import EvalRequest, evaluate
+
+    adapter, bench, opened = gate_run
+    (adapter / "loco_adapter.json").unlink()
+    result = evaluate(EvalRequest(str(adapter), str(bench), quiet=True))
+    assert opened[0].base == "default" and result.adapter_version is None and result.contamination.clean
+
+
+def test_loco_eval_prints_the_report_and_exits_with_the_verdict(gate_run, tmp_path):
+    from typer.testing import CliRunner
+
+    from loco_mlx.cli import app
+
+    adapter, bench, _ = gate_run
+    out = tmp_path / "out.json"
+    run = CliRunner().invoke(app, ["eval", str(adapter), "--benchmark", str(bench), "--quiet", "--out", str(out)])
+    assert run.exit_code == 3, run.output
+    lines = run.output.splitlines()
+    assert lines[0] == f"math vs fake-base on {ITEMS} items (bench.jsonl):"
+    assert lines[1].startswith("  score  base 0.000  adapter 1.000  (+100.0 points, 95% CI +100.0 .. +100.0)")
+    assert lines[2] == f"  McNemar: base-only right 0, adapter-only right {ITEMS}, p = 0.125"
+    assert "  contamination: FOUND" in lines and "verdict: REJECT" in lines
+    assert lines[-1] == f"results: {out} (not registered: verdict kept in results.json only)"
+    assert json.loads(out.read_text())["verdict"] == "REJECT"
