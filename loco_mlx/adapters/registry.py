@@ -600,9 +600,11 @@ def _gate(value, what: str) -> GateSummary:
     if digest is not None and not isinstance(digest, str):
         raise _Problem(f"{what}: benchmark_sha256 must be a string, got {digest!r}")
     return GateSummary(
-        _number(value.get("score"), f"{what}: score"), _number(value.get("base_score"), f"{what}: base_score"),
-        digest, verdict,
-    )  # fmt: skip
+        score=_number(value.get("score"), f"{what}: score"),
+        base_score=_number(value.get("base_score"), f"{what}: base_score"),
+        benchmark_sha256=digest,
+        verdict=verdict,
+    )
 
 
 # Adapter files: complete safetensors, LoRA pairs, shapes that fit the base. Headers only: no mlx.
