@@ -1,13 +1,18 @@
 """A fake backend: the `Backend` protocol with no model, so engine logic is tested in milliseconds.
 
 It stands in for a model (as nanochat's MockModel does): a byte tokenizer (ids are UTF-8
-bytes; 256 ends a turn) and a reply that is a pure function of the prompt and the active
-adapter, so every test can state the exact text it expects.
+bytes; 256 ends a turn) and a reply that is a pure function of the prompt, the sampling
+settings and the active adapter, so every test can state the exact text it expects.
 
 - Greedy (temperature 0): the reply is `REPLY`, prefixed with `<adapter>: ` when an adapter is
-  active; cut at max_tokens bytes, finish_reason "length", else "stop".
-- Sampled: one of `SAMPLED` chosen by a seeded generator, so votes differ and repeat with a seed.
-- Every call to `generate_batch` is recorded, so a test can see that N votes were one batch.
+  active; one byte per event, cut at max_tokens bytes (finish_reason "length"), else "stop".
+- Sampled (temperature > 0): `random.Random(seed).choice(SAMPLED)` for a stream, and one such
+  draw after another for the samples of a batch, so votes differ and repeat with a seed.
+  A sample's mean log-probability is -0.1 for SAMPLED[0], -0.2 for SAMPLED[1], ...
+- A prompt that contains `FAIL` makes the "model" raise after its first byte.
+- What the engine asked for is recorded: each `generate_batch` call as (prompts, sampling) in
+  `batches`, and the number of events a stream was pulled for in `pulled` (so a test can see
+  that generation ended where it should).
 """
 
 from __future__ import annotations
@@ -22,11 +27,13 @@ from types import SimpleNamespace
 from loco_mlx.adapters.pool import AdapterCache
 from loco_mlx.errors import LocoError
 from loco_mlx.inference.backend import BaseInfo, GenerationStats, SamplingConfig, StreamEvent
+from loco_mlx.inference.engine import Engine
 from loco_mlx.inference.voting import Sample
 
 EOS = 256
 REPLY = "The answer is 42."
 SAMPLED = ("It is 7.", "I think 7.", "Maybe 9.")
+FAIL = "boom"
 
 
 class ByteTokenizer:
@@ -42,6 +49,7 @@ class ByteTokenizer:
 
 
 def render_chat(messages) -> str:
+    """The fake's chat template."""
     return "".join(f"<{m['role']}>{m['content']}\n" for m in messages) + "<assistant>"
 
 
@@ -96,7 +104,8 @@ class FakeBackend:
         record = SimpleNamespace(id="fake-base", fingerprint="f" * 64)  # what a BaseRecord is read for
         self.info = BaseInfo(record=record, device="cpu", compute_mode="fake", compute_reason="no model",
                              context_length=context_length)  # fmt: skip
-        self.batches: list[int] = []  # the size of each generate_batch call
+        self.batches: list[tuple[int, SamplingConfig]] = []  # (prompts, sampling) of each generate_batch call
+        self.pulled = 0  # events the last stream was pulled for
         self.closed = False
 
     def encode_chat(self, messages) -> list[int]:
@@ -107,21 +116,30 @@ class FakeBackend:
         return f"{self.adapters.applied}: {text}" if self.adapters.applied else text
 
     def stream(self, prompt_ids, sampling: SamplingConfig):
-        text = self.reply(sampling, random.Random(sampling.seed))
-        ids = self.tokenizer.encode(text)[: sampling.max_tokens]
-        for i in ids[:-1]:
-            yield StreamEvent(chr(i))
-        reason = "length" if len(ids) < len(self.tokenizer.encode(text)) else "stop"
-        stats = GenerationStats(len(prompt_ids), len(ids), 1000.0, 100.0, reason)
-        yield StreamEvent(chr(ids[-1]) if ids else "", stats)
+        self.pulled = 0
+        full = self.tokenizer.encode(self.reply(sampling, random.Random(sampling.seed)))
+        ids = full[: sampling.max_tokens]
+        fail = FAIL in self.tokenizer.decode(prompt_ids)
+        for n, i in enumerate(ids, 1):
+            self.pulled = n
+            if fail and n == 2:
+                raise RuntimeError("the fake model failed")
+            if n < len(ids):
+                yield StreamEvent(chr(i))
+            else:
+                reason = "length" if len(ids) < len(full) else "stop"
+                yield StreamEvent(chr(i), GenerationStats(len(prompt_ids), len(ids), 1000.0, 100.0, reason))
 
     def generate_batch(self, prompts, sampling: SamplingConfig) -> list[Sample]:
-        self.batches.append(len(prompts))
+        self.batches.append((len(prompts), sampling))
         rng = random.Random(sampling.seed)
         out = []
         for _ in prompts:
-            text = self.reply(sampling, rng)[: sampling.max_tokens]
-            out.append(Sample(text, -0.1 * (1 + SAMPLED.index(text)) if text in SAMPLED else -0.05, len(text)))
+            drawn = self.reply(sampling, rng)
+            text = drawn[: sampling.max_tokens]
+            plain = drawn.split(": ", 1)[-1]  # without the adapter's prefix
+            logprob = -0.1 * (1 + SAMPLED.index(plain)) if plain in SAMPLED else -0.05
+            out.append(Sample(text, logprob, len(text)))
         return out
 
     def greedy_tokens(self, prompt_ids, max_tokens: int) -> list[int]:
@@ -139,3 +157,39 @@ class FakeBackend:
 
     def close(self) -> None:
         self.closed = True
+
+
+@dataclass
+class FakeDecision:
+    """What Engine.route and chat read of a router.hybrid.Decision."""
+
+    label: str
+    confidence: float = 0.9
+    margin: float = 0.5
+    low_confidence: bool = False
+    truncated: bool = False
+    tokens: int = 0
+
+    @property
+    def adapter(self):
+        return None if self.label == "base" else self.label
+
+
+class KeywordRouter:
+    """A router stand-in: "json" when the query says json, else the base; remembers what it saw."""
+
+    def __init__(self):
+        self.queries: list[str] = []
+
+    def route(self, query: str) -> FakeDecision:
+        self.queries.append(query)
+        return FakeDecision("json" if "json" in query else "base")
+
+
+def fake_engine(tmp_path: Path, context_length: int = 4096) -> Engine:
+    """An Engine on the fake backend that can switch to adapters "math" and "json"; "gone" is
+    registered but its directory does not exist (loading it fails)."""
+    for name in ("math", "json"):
+        (tmp_path / name).mkdir(exist_ok=True)
+    paths = {name: tmp_path / name for name in ("math", "json", "gone")}
+    return Engine(FakeBackend(context_length), paths)
