@@ -283,10 +283,12 @@ error: unknown adapter 'nope' (available: gone, json, math) (still using math)
 
 def test_the_repl_without_adapters_or_router_says_so():
     session = ChatSession(Engine(FakeBackend()), GREEDY)
-    text = transcript(session, "/help", "/adapter", "/adapter auto", "/adapters", "/why", "/clear")
+    text = transcript(session, "/help", "/adapter", "/adapter nope", "/adapter auto", "/adapters", "/why", "/clear")
     assert "  /quit           leave (also Ctrl-D)\n" in text
     assert text.endswith(
-        "(current adapter: none)\n(no router here: start chat with --adapter auto)\n"
+        "(current adapter: none)\n"
+        "error: unknown adapter 'nope' (available: none registered) (still using the plain base)\n"
+        "(no router here: start chat with --adapter auto)\n"
         "(no adapters for this base; register one with `loco adapters add DIR`)\n"
         "(nothing routed yet: routing is on with --adapter auto)\n(conversation cleared)\n"
     )
