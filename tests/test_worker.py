@@ -107,7 +107,6 @@ def test_select_auto_routes_on_the_query(engine):
     assert engine.router.queries == ["give me json", "hello"]
 
 
-@pytest.mark.xfail(strict=True, reason="use_adapter keeps serving a loaded adapter after its path changes (bug)")
 def test_a_replaced_adapter_is_served_from_its_new_directory(engine, tmp_path):
     """`loco adapters add --replace` (a higher version, a new directory) then promote, while serving."""
     (tmp_path / "math-0.2.0").mkdir()

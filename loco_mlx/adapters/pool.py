@@ -131,6 +131,14 @@ class AdapterCache(abc.ABC):
         self.switch_seconds.append(seconds)
         return seconds
 
+    def unload(self, name: str) -> None:
+        """Forget a loaded adapter (the plain base takes over if it was active)."""
+        adapter = self.adapters.pop(name)
+        if self.current == name:
+            self._apply(None)
+            self.current = None
+        self._release(adapter)
+
     def memory_bytes(self) -> int:
         return sum(a.nbytes for a in self.adapters.values())
 

@@ -13,7 +13,7 @@ from typing import Callable, Iterator
 
 from loco_mlx.errors import LocoError
 from loco_mlx.inference.backend import GenerationStats, Message, SamplingConfig, StreamEvent
-from loco_mlx.inference.engine import Engine, InferenceConfig, build_messages
+from loco_mlx.inference.engine import Engine, InferenceConfig, build_messages, reread
 
 HELP = """commands:
   /adapter NAME   switch to a registered adapter (/adapter none: the plain base;
@@ -48,7 +48,8 @@ class ChatSession:
         reserve = min(self.sampling.max_tokens, engine.context_length // 2)
         while True:
             messages = build_messages(user_text, self.system, self.history)
-            if len(engine.encode_chat(messages)) + reserve <= engine.context_length:
+            sent = reread(messages) if self.inference.reread else messages  # measure what is sent
+            if len(engine.encode_chat(sent)) + reserve <= engine.context_length:
                 return messages
             if not self.history:
                 raise LocoError(

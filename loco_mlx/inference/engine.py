@@ -108,6 +108,9 @@ class Engine:
         pool = self.backend.adapters
         if name in (None, "none", "base"):
             return pool.activate(None)
+        loaded, wanted = pool.adapters.get(name), self.adapter_paths.get(name)
+        if loaded is not None and wanted is not None and Path(loaded.path).resolve() != Path(wanted).resolve():
+            pool.unload(name)  # replaced (a new version in another directory): load it from there
         if name not in pool.adapters:
             if name not in self.adapter_paths:
                 known = ", ".join(sorted(self.adapter_paths)) or "none registered"
