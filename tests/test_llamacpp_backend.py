@@ -189,9 +189,12 @@ def test_concurrent_requests_through_the_server_never_see_another_adapter(engine
 
     from loco_mlx.adapters.registry import GateSummary, Registry
     from loco_mlx.bases.store import BaseStore
+    from loco_mlx.inference.engine import InferenceConfig
     from loco_mlx.router.hybrid import open_router
     from loco_mlx.serve import ServeSettings, create_app
     from tests.helpers import running
+
+    reread = InferenceConfig(reread=True)
 
     registry_path = tmp_path / "registry" / "registry.yaml"
     registry = Registry(registry_path, BaseStore(Path(os.environ["LOCO_HOME"])))
@@ -203,7 +206,13 @@ def test_concurrent_requests_through_the_server_never_see_another_adapter(engine
     monkeypatch.setattr(engine, "router", router)  # the module's engine is shared: undone after this test
     base_id = engine.base.record.id
     models = [m or "base" for m in MODELS]
-    requests = [(models[i % 4], PROMPTS[i % 3]) for i in range(20)]
+    requests = [(models[i % 4], PROMPTS[i % 3]) for i in range(20)]  # every (model, prompt) pair, some twice
+    own = {}  # the Engine's own greedy chat replies (RE2 on, as the server's default), before any server runs
+    for model, prompt in set(requests):
+        engine.use_adapter(model)
+        events = engine.chat([{"role": "user", "content": prompt}], GREEDY, reread)
+        own[(model, prompt)] = "".join(e.text for e in events)
+    engine.use_adapter(None)
     with running(create_app(engine, ServeSettings(registry_path=registry_path))) as url:
         client = OpenAI(base_url=url + "/v1", api_key="unused", max_retries=0, timeout=120)
 
@@ -218,7 +227,7 @@ def test_concurrent_requests_through_the_server_never_see_another_adapter(engine
         routed = ask(("auto", "Tell me about the code topic please."))
         assert routed.model_extra["loco"]["adapter"] == "code"
         alone = {request: ask(request).choices[0].message.content for request in set(requests)}
-        assert all(alone.values())  # every model answered every prompt
+        assert alone == own  # each request answered alone is the engine's reply with that adapter
         replies = {model: tuple(alone[(model, prompt)] for prompt in PROMPTS) for model in models}
         assert len(set(replies.values())) == len(models)  # any two models differ on some prompt: a leak shows
         start = time.perf_counter()

@@ -100,17 +100,39 @@ def test_models_lists_the_base_active_adapters_and_auto(served):
     assert all(cards[name]["parent"] == served.base_id for name in ADAPTERS)
 
 
-def test_chat_completion_names_the_adapter_and_counts_tokens(served):
+def engine_reply(engine, adapter_path: str | None, prompt: str, max_tokens: int = 8):
+    """What the Engine itself answers to a greedy chat request (RE2 on, as ServeSettings' default),
+    with the adapter at `adapter_path` active (None: the base); the engine is left on the base."""
+    from loco_mlx.inference.backend import SamplingConfig
+    from loco_mlx.inference.engine import InferenceConfig
+
+    if adapter_path is not None:
+        engine.adapter_paths["served"] = Path(adapter_path)
+    engine.use_adapter("served" if adapter_path else None)
+    try:
+        sampling = SamplingConfig(max_tokens=max_tokens, temperature=0)
+        events = list(engine.chat([{"role": "user", "content": prompt}], sampling, InferenceConfig(reread=True)))
+    finally:
+        engine.use_adapter(None)
+    return "".join(e.text for e in events), events[-1].stats
+
+
+def test_chat_completion_names_the_adapter_and_counts_tokens(served, default_engine):
+    from loco_mlx.adapters.registry import Registry
+
     reply = ask(served, "alpha", PROMPTS[0])
     assert reply.object == "chat.completion" and reply.model == "alpha"
-    assert reply.choices[0].message.role == "assistant" and reply.choices[0].message.content
-    assert reply.choices[0].message.content == ask(served, "alpha", PROMPTS[0]).choices[0].message.content  # greedy
-    assert reply.usage.prompt_tokens > 0 and 0 < reply.usage.completion_tokens <= 8
-    assert reply.choices[0].finish_reason == ("length" if reply.usage.completion_tokens == 8 else "stop")
-    assert reply.usage.total_tokens == reply.usage.prompt_tokens + reply.usage.completion_tokens
     assert reply.model_extra["loco"] == {"adapter": "alpha", "route_confidence": None}
+    # The reply is the Engine's own (a second copy of the base, alpha active): content and counts.
+    paths = {entry.name: entry.path for entry in Registry(served.registry_path).entries()}
+    text, stats = engine_reply(default_engine, paths["alpha"], PROMPTS[0])
+    assert reply.choices[0].message.role == "assistant" and reply.choices[0].message.content == text
+    assert (reply.usage.prompt_tokens, reply.usage.completion_tokens) == (stats.prompt_tokens, stats.generated_tokens)
+    assert reply.choices[0].finish_reason == stats.finish_reason
+    assert reply.usage.total_tokens == reply.usage.prompt_tokens + reply.usage.completion_tokens
     base = ask(served, "base", PROMPTS[0])
     assert base.model == served.base_id and base.model_extra["loco"]["adapter"] is None
+    assert base.choices[0].message.content == engine_reply(default_engine, None, PROMPTS[0])[0]
 
 
 def test_streaming_chat_equals_the_plain_reply(served):
