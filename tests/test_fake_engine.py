@@ -105,6 +105,17 @@ def test_a_failed_switch_keeps_the_current_adapter(engine):
         Engine(FakeBackend()).use_adapter("math")
 
 
+@pytest.mark.xfail(strict=True, reason="use_adapter unloads the active adapter before loading its replacement (bug)")
+def test_a_replacement_that_fails_to_load_keeps_the_current_adapter(engine, tmp_path):
+    """The registry points "math" at a new directory that cannot be loaded: the switch fails, and
+    as with any failed switch the adapter in use stays in use."""
+    engine.use_adapter("math")
+    engine.adapter_paths["math"] = tmp_path / "math-0.2.0"  # registered, never written
+    with pytest.raises(LocoError, match="no adapter directory"):
+        engine.use_adapter("math")
+    assert engine.adapter == "math" and engine.complete("q", GREEDY)[0] == "math: " + REPLY
+
+
 def test_base_only_is_the_plain_base_for_its_duration(engine):
     engine.use_adapter("math")
     with engine.base_only():

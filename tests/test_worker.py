@@ -113,6 +113,10 @@ def test_a_replaced_adapter_is_served_from_its_new_directory(engine, tmp_path):
     select(engine, job(Target("adapter", "math", {"math": tmp_path / "math"})))
     select(engine, job(Target("adapter", "math", {"math": tmp_path / "math-0.2.0"})))
     assert engine.backend.adapters.adapters["math"].path == tmp_path / "math-0.2.0"
+    assert engine.adapter == "math" and engine.backend.adapters.applied == "math"
+    assert engine.backend.adapters.released == ["math"]  # the old version's copy was let go
+    select(engine, job(Target("adapter", "math", {"math": tmp_path / "math-0.2.0"})))
+    assert engine.backend.adapters.released == ["math"]  # the same directory again: kept, not reloaded
 
 
 # --- run_job -----------------------------------------------------------------------------------
