@@ -105,7 +105,6 @@ def test_a_failed_switch_keeps_the_current_adapter(engine):
         Engine(FakeBackend()).use_adapter("math")
 
 
-@pytest.mark.xfail(strict=True, reason="use_adapter unloads the active adapter before loading its replacement (bug)")
 def test_a_replacement_that_fails_to_load_keeps_the_current_adapter(engine, tmp_path):
     """The registry points "math" at a new directory that cannot be loaded: the switch fails, and
     as with any failed switch the adapter in use stays in use."""

@@ -131,13 +131,18 @@ class AdapterCache(abc.ABC):
         self.switch_seconds.append(seconds)
         return seconds
 
-    def unload(self, name: str) -> None:
-        """Forget a loaded adapter (the plain base takes over if it was active)."""
-        adapter = self.adapters.pop(name)
+    def reload(self, name: str, path) -> None:
+        """Load `path` in place of the adapter loaded as `name` (a new version elsewhere). The new copy is
+        loaded and checked first: if that fails, the old one stays loaded and, if active, in use."""
+        staging = f"{name}\0reload"
+        self.load(staging, path)  # a LocoError here leaves everything as it was
+        fresh = self.adapters.pop(staging)
+        fresh.name = name
+        old = self.adapters[name]
+        self.adapters[name] = fresh
         if self.current == name:
-            self._apply(None)
-            self.current = None
-        self._release(adapter)
+            self._apply(fresh)
+        self._release(old)
 
     def memory_bytes(self) -> int:
         return sum(a.nbytes for a in self.adapters.values())

@@ -110,7 +110,7 @@ class Engine:
             return pool.activate(None)
         loaded, wanted = pool.adapters.get(name), self.adapter_paths.get(name)
         if loaded is not None and wanted is not None and Path(loaded.path).resolve() != Path(wanted).resolve():
-            pool.unload(name)  # replaced (a new version in another directory): load it from there
+            pool.reload(name, wanted)  # replaced (a new version in another directory): serve it from there
         if name not in pool.adapters:
             if name not in self.adapter_paths:
                 known = ", ".join(sorted(self.adapter_paths)) or "none registered"
