@@ -147,11 +147,18 @@ def test_streaming_chat_equals_the_plain_reply(served):
     assert last.model_extra["loco"]["adapter"] == "beta"
 
 
-def test_completions_use_the_raw_prompt(served):
+def test_completions_use_the_raw_prompt(served, default_engine):
+    from loco_mlx.inference.backend import SamplingConfig
+
     prompt = "The capital of France is"
     reply = client(served).completions.create(model="base", prompt=prompt, max_tokens=6, temperature=0)
-    assert reply.object == "text_completion" and reply.choices[0].text
-    assert reply.usage.prompt_tokens == len(served.engine.encode_text(prompt))  # no chat template
+    # The Engine's own greedy continuation of the raw text (no chat template, no RE2), on the base.
+    default_engine.use_adapter(None)
+    ids = default_engine.encode_text(prompt)
+    events = list(default_engine.stream(ids, SamplingConfig(max_tokens=6, temperature=0)))
+    assert reply.object == "text_completion" and reply.choices[0].text == "".join(e.text for e in events)
+    assert reply.usage.prompt_tokens == events[-1].stats.prompt_tokens == len(ids)
+    assert reply.usage.completion_tokens == events[-1].stats.generated_tokens
     streamed = client(served).completions.create(model="base", prompt=prompt, max_tokens=6, temperature=0, stream=True)
     assert "".join(c.choices[0].text for c in streamed) == reply.choices[0].text
 
