@@ -73,13 +73,13 @@ def test_prepare_caps_the_reply_to_the_context_left():
     assert prepare(engine, job(Target("base"), text="x" * 30))[1].max_tokens == 10
 
 
-@pytest.mark.parametrize("prompt", [{"messages": USER}, {"text": "x" * 10}])
-def test_a_prompt_over_the_context_is_a_400(prompt):
+@pytest.mark.parametrize("prompt,field", [({"messages": USER}, "messages"), ({"text": "x" * 10}, "prompt")])
+def test_a_prompt_over_the_context_is_a_400(prompt, field):
     engine = Engine(FakeBackend(context_length=10))
     with pytest.raises(ApiError) as caught:
         prepare(engine, job(Target("base"), **prompt))
     error = caught.value
-    assert (error.status, error.param, error.code) == (400, "messages", "context_length_exceeded")
+    assert (error.status, error.param, error.code) == (400, field, "context_length_exceeded")
     assert error.message.endswith("tokens, the model's context is 10")
 
 

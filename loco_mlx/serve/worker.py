@@ -84,7 +84,8 @@ def prepare(engine: Engine, job: Job) -> tuple[list[int], SamplingConfig]:
         prompt_ids = engine.encode_text(job.text or "")  # raw text: no chat template
         return prompt_ids, engine.fit_to_context(prompt_ids, job.sampling)
     except ContextOverflow as exc:
-        raise ApiError(400, str(exc), "messages", "context_length_exceeded") from None
+        field = "messages" if job.messages is not None else "prompt"  # the request field that is too long
+        raise ApiError(400, str(exc), field, "context_length_exceeded") from None
 
 
 def select(engine: Engine, job: Job) -> Started:
