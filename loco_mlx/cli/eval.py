@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
+
+if TYPE_CHECKING:  # the evaluation modules load only when the command runs
+    from loco_mlx.evaluation.results import AdapterComparison, EvalResult
+    from loco_mlx.evaluation.stats import BootstrapResult
 
 
 def eval_cmd(
@@ -46,11 +50,11 @@ def eval_cmd(
     raise typer.Exit(VERDICT_EXIT_CODES[result.verdict])
 
 
-def _interval(boot) -> str:
+def _interval(boot: BootstrapResult) -> str:
     return f"95% CI {boot.low * 100:+.1f} .. {boot.high * 100:+.1f}"
 
 
-def _print_comparison(c) -> None:
+def _print_comparison(c: AdapterComparison) -> None:
     s = c.comparison
     typer.echo(
         f"{c.second} vs {c.first} on {c.items} items: {s.adapter_score:.3f} vs {s.base_score:.3f} "
@@ -61,7 +65,7 @@ def _print_comparison(c) -> None:
         typer.echo(f"  {row.group:<8} n={row.n:<4} {row.base:.3f} -> {row.adapter:.3f}")
 
 
-def _print_result(r) -> None:
+def _print_result(r: EvalResult) -> None:
     s, mc = r.comparison, r.comparison.mcnemar
     typer.echo(f"{r.adapter} vs {r.base} on {r.items} items ({Path(r.benchmark).name}):")
     typer.echo(f"  score  base {s.base_score:.3f}  adapter {s.adapter_score:.3f}  "
@@ -73,9 +77,9 @@ def _print_result(r) -> None:
         typer.echo(f"  out-of-domain {o.benchmark}: base {o.base_score:.3f}  adapter {o.adapter_score:.3f}")
     typer.echo(f"  contamination: {'clean' if r.contamination.clean else 'FOUND'}")
     failures = r.failures
-    groups = ", ".join(f"{k} {v['count']}" for k, v in failures["groups"].items()) or "none"
-    lost = len(failures["lost_to_base"])
-    typer.echo(f"  adapter wrong on {failures['wrong']} items ({groups}); lost to the base on {lost}")
+    groups = ", ".join(f"{k} {g.count}" for k, g in failures.groups.items()) or "none"
+    lost = len(failures.lost_to_base)
+    typer.echo(f"  adapter wrong on {failures.wrong} items ({groups}); lost to the base on {lost}")
     typer.echo("  (examples of each are in results.json: what the next round of training data should cover)")
     typer.echo(f"verdict: {r.verdict}")
     for reason in r.reasons:

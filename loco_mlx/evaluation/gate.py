@@ -26,7 +26,10 @@ from loco_mlx.evaluation.results import (
     Comparison,
     Contamination,
     EvalResult,
+    FailureGroup,
+    Failures,
     OutOfDomain,
+    ShownItem,
     read_results,
 )
 from loco_mlx.files import write_atomic
@@ -199,7 +202,7 @@ def compare(base: list[ItemResult], adapter: list[ItemResult]) -> Comparison:
     )
 
 
-def failure_analysis(base: list[ItemResult], adapter: list[ItemResult], examples: int = 3) -> dict:
+def failure_analysis(base: list[ItemResult], adapter: list[ItemResult], examples: int = 3) -> Failures:
     """What the adapter got wrong, by tag and difficulty, and where it lost to the base."""
     wrong = [r for r in adapter if not r.passed]
     by_group: dict[str, list[ItemResult]] = {}
@@ -207,17 +210,12 @@ def failure_analysis(base: list[ItemResult], adapter: list[ItemResult], examples
         for key in [f"difficulty:{r.difficulty}"] + [f"tag:{t}" for t in r.tags]:
             by_group.setdefault(key, []).append(r)
 
-    def show(r: ItemResult) -> dict:
-        return {"id": r.id, "input": r.input, "expected": r.expected, "output": r.output[:500], "detail": r.detail}
+    def show(r: ItemResult) -> ShownItem:
+        return ShownItem(id=r.id, input=r.input, expected=r.expected, output=r.output[:500], detail=r.detail)
 
     lost = [a for b, a in zip(base, adapter) if b.passed and not a.passed]
-    return {
-        "wrong": len(wrong),
-        "groups": {
-            k: {"count": len(v), "examples": [show(r) for r in v[:examples]]} for k, v in sorted(by_group.items())
-        },
-        "lost_to_base": [show(r) for r in lost],
-    }
+    groups = {k: FailureGroup(len(v), [show(r) for r in v[:examples]]) for k, v in sorted(by_group.items())}
+    return Failures(wrong=len(wrong), groups=groups, lost_to_base=[show(r) for r in lost])
 
 
 def environment(engine: Engine) -> dict:

@@ -74,6 +74,41 @@ class Contamination:
 
 
 @dataclass
+class ShownItem:
+    """One item the adapter got wrong, as results.json shows it (the output cut to 500 characters)."""
+
+    id: str
+    input: str | list
+    expected: object
+    output: str
+    detail: str
+
+
+@dataclass
+class FailureGroup:
+    count: int
+    examples: list[ShownItem]  # the first few
+
+
+@dataclass
+class Failures:
+    """What the adapter got wrong: by "difficulty:X" and "tag:Y" group, and the items it lost to the base."""
+
+    wrong: int
+    groups: dict[str, FailureGroup]
+    lost_to_base: list[ShownItem]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Failures:
+        shown = lambda items: [ShownItem(**x) for x in items]  # noqa: E731
+        groups = {k: FailureGroup(g["count"], shown(g["examples"])) for k, g in data["groups"].items()}
+        return cls(data["wrong"], groups, shown(data["lost_to_base"]))
+
+
+@dataclass
 class EvalResult:
     """The gate's whole answer for one adapter (results.json, plus where it went)."""
 
@@ -93,7 +128,7 @@ class EvalResult:
     verdict: str  # SHIP | ITERATE | REJECT
     reasons: list[str]
     items_per_second: float
-    failures: dict  # wrong count, groups with examples, items lost to the base
+    failures: Failures
     per_item: dict  # {"base": [...], "adapter": [...]} ItemResult dicts
     environment: dict  # hardware, versions, timestamp
     results_path: str = ""
@@ -110,7 +145,7 @@ class EvalResult:
             "verdict": self.verdict,
             "reasons": self.reasons,
             "items_per_second": self.items_per_second,
-            "failures": self.failures,
+            "failures": self.failures.to_dict(),
             "per_item": self.per_item,
             **self.environment,
         }
@@ -129,7 +164,7 @@ class EvalResult:
             verdict=data["verdict"],
             reasons=data["reasons"],
             items_per_second=data["items_per_second"],
-            failures=data["failures"],
+            failures=Failures.from_dict(data["failures"]),
             per_item=data["per_item"],
             environment={k: data[k] for k in _ENVIRONMENT if k in data},
         )
