@@ -161,13 +161,16 @@ def synth_cmd(
     benchmark: int = typer.Option(120, "--benchmark", help="Benchmark items (most from held-out templates)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the examples (the held-out templates stay fixed)."),
     force: bool = typer.Option(False, "--force", help="Overwrite the files of a non-empty --out."),
+    style: str = typer.Option(
+        "text", "--style", help="Reply style: text, or program (math: a Python program the engine runs)."
+    ),
 ) -> None:
     """Generate program-verified training data and a clean benchmark for a narrow domain."""
     from loco_mlx.data.synth import check_out_dir, generate, get_domain, write_dataset
 
-    get_domain(domain)
+    get_domain(domain, style)
     check_out_dir(out, force)  # before generating: a refusal should be instant
-    data = generate(domain, train, valid, benchmark, seed)
+    data = generate(domain, train, valid, benchmark, seed, style)
     write_dataset(data, out, force)
     held = sum(s.template in data.heldout for s in data.benchmark)
     typer.echo(

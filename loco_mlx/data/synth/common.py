@@ -57,6 +57,8 @@ class Domain:
     templates: tuple[Template, ...]
     verify: Callable[[Sample], None]  # raises LocoError when a sample's reference is wrong
     options: dict = field(default_factory=dict)  # scorer options written with every benchmark item
+    style: str = "text"  # how replies are written: "text", or "program" (run by the engine's tool)
+    tool: str | None = None  # the tool an adapter trained on these replies declares (manifest `tool`)
 
 
 @dataclass
@@ -183,6 +185,8 @@ def manifest(data: SynthData) -> dict:
         "generator": "loco data synth",
         "domain": data.domain.name,
         "seed": data.seed,
+        "style": data.domain.style,
+        "tool": data.domain.tool,
         "sizes": {"train": len(data.train), "valid": len(data.valid), "benchmark": len(data.benchmark)},
         "benchmark_heldout_items": held,
         "benchmark_dropped_as_contaminated": data.dropped,
