@@ -4,8 +4,8 @@
 train.jsonl, valid.jsonl, benchmark.jsonl and manifest.json. Domains: math (multi-step word
 problems, scorer numeric), json (field extraction, scorer json_fields) and code (small Python
 functions, scorer code_exec). Math has two reply styles: `text` (the working in sentences) and
-`program` (a short Python program the engine runs in the sandbox: math_programs.py). See `loco_mlx.data.synth.common` for the held-out templates and the
-contamination guarantee.
+`program` (a short Python program the engine runs in the sandbox: math_programs.py).
+See `loco_mlx.data.synth.common` for the held-out templates and the contamination guarantee.
 """
 
 from __future__ import annotations
