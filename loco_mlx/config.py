@@ -25,6 +25,7 @@ from loco_mlx.errors import LocoError
 from loco_mlx.inference.backend import SamplingConfig
 from loco_mlx.inference.engine import InferenceConfig
 from loco_mlx.inference.open import BACKENDS, check_backend
+from loco_mlx.inference.tools import ToolSettings
 from loco_mlx.ranges import above, check_settings, one_of, setting_problem
 from loco_mlx.runtime import COMPUTE_MODES
 
@@ -48,6 +49,7 @@ class GenerateConfig:
     adapter_memory_mb: float | None = above(None, 0, hint="null sets no limit")
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     inference: InferenceConfig = field(default_factory=InferenceConfig)
+    tools: ToolSettings = field(default_factory=ToolSettings)  # tool adapters' programs: on, sandbox required
     # mlx | llamacpp | auto (MLX on Metal/CUDA, else llama.cpp when installed)
     backend: str = one_of("mlx", BACKENDS, "backend")
 

@@ -193,3 +193,49 @@ def fake_engine(tmp_path: Path, context_length: int = 4096) -> Engine:
         (tmp_path / name).mkdir(exist_ok=True)
     paths = {name: tmp_path / name for name in ("math", "json", "gone")}
     return Engine(FakeBackend(context_length), paths)
+
+
+PLAIN = "The base says 5."  # what the scripted backend's plain base answers
+
+
+class ScriptedBackend(FakeBackend):
+    """The fake, but with an adapter active its replies come from `script`, one per generation, in
+    order (a stream, or each prompt of a batch); the plain base answers PLAIN. Every prompt it was
+    asked is kept in `prompts` (decoded), so a test can see the retry that showed the error."""
+
+    def __init__(self, script: list[str], context_length: int = 4096):
+        super().__init__(context_length)
+        self.script = list(script)
+        self.prompts: list[str] = []
+
+    def _next(self, prompt_ids) -> str:
+        self.prompts.append(self.tokenizer.decode(prompt_ids))
+        if self.adapters.applied is None:
+            return PLAIN
+        if not self.script:
+            raise AssertionError("the scripted backend ran out of replies")
+        return self.script.pop(0)
+
+    def stream(self, prompt_ids, sampling: SamplingConfig):
+        text = self._next(prompt_ids)[: sampling.max_tokens]
+        for n, char in enumerate(text, 1):
+            stats = GenerationStats(len(prompt_ids), len(text), 1000.0, 100.0, "stop") if n == len(text) else None
+            yield StreamEvent(char, stats)
+
+    def generate_batch(self, prompts, sampling: SamplingConfig) -> list[Sample]:
+        self.batches.append((len(prompts), sampling))
+        return [Sample(text, -0.1, len(text)) for text in (self._next(p) for p in prompts)]
+
+
+def tool_engine(tmp_path: Path, script: list[str], tools=None) -> Engine:
+    """An Engine on the ScriptedBackend with adapter "calc" (its manifest declares `tool: python`)
+    and "math" (a text adapter: no manifest tool)."""
+    import json
+
+    from loco_mlx.inference.tools import ToolSettings
+
+    for name, manifest in (("calc", {"name": "calc", "tool": "python"}), ("math", {"name": "math"})):
+        (tmp_path / name).mkdir(exist_ok=True)
+        (tmp_path / name / "loco_adapter.json").write_text(json.dumps(manifest))
+    paths = {name: tmp_path / name for name in ("calc", "math")}
+    return Engine(ScriptedBackend(script), paths, tools or ToolSettings(timeout=2.0))

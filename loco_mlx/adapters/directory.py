@@ -16,6 +16,8 @@ from pathlib import Path
 from loco_mlx.errors import LocoError
 from loco_mlx.files import safetensors_shapes, write_atomic
 
+TOOLS = ("python",)  # what an adapter may declare: its replies are programs the engine runs (inference/tools.py)
+
 MANIFEST = "loco_adapter.json"
 _LORA_LEAVES = ("lora_a", "lora_b", "m")  # m: DoRA's magnitude vector
 REQUIRED_FILES = ("adapters.safetensors", "adapter_config.json")
@@ -40,6 +42,7 @@ class AdapterManifest:
     base: BaseBinding
     config: dict  # the training config (TrainConfig as written)
     data_files: dict[str, str]  # training file -> SHA-256, the training file first
+    tool: str | None = None  # "python": replies are programs the engine runs in the sandbox (inference/tools.py)
     raw: dict = field(default_factory=dict, compare=False)
 
     @property
@@ -55,8 +58,9 @@ class AdapterManifest:
         base = _section(data, "base", where)
         files = _section(_section(data, "data", where), "files", where, "data.")
         binding = BaseBinding(**{key: _text(base, key, where, "base.") for key in ("id", "fingerprint", "source")})
+        tool = check_tool(_text(data, "tool", where), f"{where}: 'tool'")
         return cls(_text(data, "name", where), _text(data, "version", where), binding,
-                   _section(data, "config", where), files, data)  # fmt: skip
+                   _section(data, "config", where), files, tool, data)  # fmt: skip
 
     def to_dict(self) -> dict:
         """The file's content: the typed fields over everything else it holds, in the file's key order
@@ -69,6 +73,7 @@ class AdapterManifest:
             _put(base, key, getattr(self.base, key))
         _put(out, "base", base)
         _put(out, "config", self.config)
+        _put(out, "tool", self.tool)
         data = dict(out.get("data") or {})
         _put(data, "files", self.data_files)
         _put(out, "data", data)
@@ -98,6 +103,13 @@ def _text(data: dict, key: str, where: str, prefix: str = "") -> str | None:
     if value is not None and not isinstance(value, str):
         raise LocoError(f"{where}: '{prefix}{key}' must be a string, got {value!r}")
     return value
+
+
+def check_tool(tool: str | None, where: str) -> str | None:
+    """A declared tool (None: the adapter answers in text); a LocoError naming `where` for an unknown one."""
+    if tool is not None and tool not in TOOLS:
+        raise LocoError(f"{where}: unknown tool {tool!r}; known tools: {', '.join(TOOLS)}")
+    return tool
 
 
 def read_manifest(directory: str | Path) -> AdapterManifest | None:

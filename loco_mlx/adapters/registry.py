@@ -22,6 +22,7 @@ Layout: human-readable YAML, entries sorted by name, one entry per name:
         plus: 1.0
       base_id: smollm2-135m-instruct
       base_fingerprint: 3f2a9c...    # SHA-256 of the base it was trained on (loco base list)
+      tool: python                   # from its manifest: replies are programs the engine runs (else absent)
       path: /home/me/.loco_mlx/adapters/math/0.1.0
       gate:                          # set by the evaluation harness
         score: null
@@ -56,6 +57,7 @@ from loco_mlx.adapters.directory import (
     AdapterManifest,
     check_adapter_files,
     check_base_binding,
+    check_tool,
     read_adapter_dir,
 )
 from loco_mlx.bases.resolve import HF_REPO_RE, hf_snapshot
@@ -100,6 +102,7 @@ class AdapterEntry:
     gate: GateSummary = field(default_factory=GateSummary)
     active: bool = False
     created: str = ""
+    tool: str | None = None  # the manifest's declared tool: replies are programs (inference/tools.py)
 
     @property
     def short_fingerprint(self) -> str:
@@ -292,6 +295,7 @@ class Registry:
         except _Problem as exc:
             raise LocoError(str(exc)) from None
         checked.created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        checked.tool = manifest.tool if manifest else None
         return checked, record
 
     def _bind_base(self, directory: Path, manifest: AdapterManifest | None, base) -> BaseRecord:
@@ -505,7 +509,9 @@ def _to_yaml(entry: AdapterEntry, root: Path) -> dict:
     if all(weight == 1.0 for weight in entry.keywords.values()):
         data["keywords"] = list(entry.keywords)  # the short form when no weight is set
     order = ["name", "version", "active", "description", "domain", "tags", "keywords", "base_id", "base_fingerprint"]
-    return {key: data[key] for key in order + [k for k in _ENTRY_KEYS if k not in order]}
+    if entry.tool is None:
+        del data["tool"]  # text adapters keep the entries they always had
+    return {key: data[key] for key in order + [k for k in _ENTRY_KEYS if k not in order and k in data]}
 
 
 def _parse_registry(data) -> list[AdapterEntry]:
@@ -555,6 +561,10 @@ def _parse_entry(raw, where: str) -> AdapterEntry:
     values["tags"] = [_typed(tag, str, f"{where}: tag") for tag in tags]
     values["keywords"] = _keywords(raw.get("keywords") or {}, f"{where}: 'keywords'")
     values["gate"] = _gate(raw.get("gate") or {}, f"{where}: 'gate'")
+    try:
+        values["tool"] = check_tool(raw.get("tool"), f"{where}: 'tool'")
+    except LocoError as exc:
+        raise _Problem(str(exc)) from None
     return AdapterEntry(**values)
 
 

@@ -135,7 +135,6 @@ def _entry_options(description, domain, tag, keyword, base, replace) -> dict:
             "base": base, "replace": replace}  # fmt: skip
 
 
-
 @adapters_app.command("add")
 def add_cmd(
     directory: Path = typer.Argument(..., help="An adapter directory (loco train's, or mlx_lm.lora's with --base)."),

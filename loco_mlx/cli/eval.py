@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
+from loco_mlx.cli.options import AllowUnsandboxedFlag, ToolsFlag
+from loco_mlx.errors import LocoError
+
 if TYPE_CHECKING:  # the evaluation modules load only when the command runs
     from loco_mlx.evaluation.results import AdapterComparison, EvalResult
     from loco_mlx.evaluation.stats import BootstrapResult
@@ -31,6 +34,9 @@ def eval_cmd(
     compare_with: Optional[str] = typer.Option(None, "--compare", help="Compare ADAPTER with this adapter instead."),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
     backend: str = typer.Option("mlx", "--backend", help="mlx | llamacpp | auto (MLX on Metal/CUDA, else llama.cpp)."),
+    votes: int = typer.Option(1, "--votes", help="Self-consistency: each answer is the majority of N samples."),
+    tools: bool = ToolsFlag,
+    allow_unsandboxed_tools: bool = AllowUnsandboxedFlag,
 ) -> None:
     """Benchmark an adapter against its base; exit 0 only for SHIP (ITERATE 2, REJECT 3)."""
     from loco_mlx.evaluation.gate import EvalRequest, EvalSettings, compare_adapters, evaluate
@@ -38,7 +44,10 @@ def eval_cmd(
     from loco_mlx.inference.open import check_backend
 
     check_backend(backend)
-    settings = EvalSettings(max_tokens=max_tokens, batch_size=batch_size, reread=reread)
+    if votes < 1:
+        raise LocoError(f"--votes must be at least 1, got {votes}")
+    settings = EvalSettings(max_tokens=max_tokens, batch_size=batch_size, reread=reread, votes=votes, tools=tools,
+                            allow_unsandboxed_tools=allow_unsandboxed_tools)  # fmt: skip
     if compare_with:
         _print_comparison(compare_adapters(adapter, compare_with, str(benchmark), base=base, settings=settings,
                                            quiet=quiet, backend=backend))  # fmt: skip

@@ -11,6 +11,7 @@ import typer
 from loco_mlx.cli.options import (
     AdapterOption,
     AdapterPathOption,
+    AllowUnsandboxedFlag,
     BackendOption,
     BaseOption,
     ComputeOption,
@@ -20,6 +21,7 @@ from loco_mlx.cli.options import (
     SeedOption,
     SystemOption,
     TempOption,
+    ToolsOption,
     TopPOption,
     VoteMethodOption,
     VotesOption,
@@ -43,6 +45,7 @@ def _engine(cfg, adapter_path):
             adapter_dirs=cfg.adapter_dirs,
             adapter_memory_mb=cfg.adapter_memory_mb,
             warn=err,
+            tools=cfg.tools,
         )
     )
 
@@ -63,6 +66,8 @@ def generate(
     vote_method: Optional[str] = VoteMethodOption,
     compute: Optional[str] = ComputeOption,
     backend: Optional[str] = BackendOption,
+    tools: Optional[bool] = ToolsOption,
+    allow_unsandboxed_tools: bool = AllowUnsandboxedFlag,
     config: Optional[Path] = ConfigOption,
 ) -> None:
     """Answer one prompt, streaming the reply to stdout (stats go to stderr)."""
@@ -71,9 +76,9 @@ def generate(
     cfg = generate_config(
         config, base=base, adapter=adapter, system=system, compute=compute, max_tokens=max_tokens, temp=temp,
         top_p=top_p, seed=seed, reread=reread, votes=votes, vote_temp=vote_temp, vote_method=vote_method,
-        backend=backend,
+        backend=backend, tools=tools, allow_unsandboxed_tools=allow_unsandboxed_tools or None,
     )  # fmt: skip
-    answer_once(_engine(cfg, adapter_path), prompt, cfg, out=sys.stdout.write, err=err)
+    answer_once(_engine(cfg, adapter_path), prompt, cfg, out=sys.stdout.write, err=err, styled=sys.stdout.isatty())
 
 
 def chat(
@@ -91,6 +96,8 @@ def chat(
     vote_method: Optional[str] = VoteMethodOption,
     compute: Optional[str] = ComputeOption,
     backend: Optional[str] = BackendOption,
+    tools: Optional[bool] = ToolsOption,
+    allow_unsandboxed_tools: bool = AllowUnsandboxedFlag,
     config: Optional[Path] = ConfigOption,
 ) -> None:
     """Chat in a multi-turn REPL; switch adapters with /adapter (/help for commands)."""
@@ -99,9 +106,10 @@ def chat(
     cfg = generate_config(
         config, base=base, adapter=adapter, system=system, compute=compute, max_tokens=max_tokens, temp=temp,
         top_p=top_p, seed=seed, reread=reread, votes=votes, vote_temp=vote_temp, vote_method=vote_method,
-        backend=backend,
+        backend=backend, tools=tools, allow_unsandboxed_tools=allow_unsandboxed_tools or None,
     )  # fmt: skip
-    run_repl(ChatSession(_engine(cfg, adapter_path), cfg.sampling, cfg.system, inference=cfg.inference))
+    session = ChatSession(_engine(cfg, adapter_path), cfg.sampling, cfg.system, inference=cfg.inference)
+    run_repl(session, styled=sys.stdout.isatty())
 
 
 def serve(
@@ -115,13 +123,16 @@ def serve(
     backend: Optional[str] = BackendOption,
     max_tokens_limit: int = typer.Option(2048, "--max-tokens-limit", help="Largest max_tokens a request may ask."),
     max_body_bytes: int = typer.Option(2**20, "--max-body-bytes", help="Largest request body (413 beyond)."),
+    tools: Optional[bool] = ToolsOption,
+    allow_unsandboxed_tools: bool = AllowUnsandboxedFlag,
     config: Optional[Path] = ConfigOption,
 ) -> None:
     """Serve the base and its active adapters over an OpenAI-compatible HTTP API (model 'auto' routes)."""
     from loco_mlx.serve import ServeSettings, bind_socket, check_bind, run_server
 
     check_bind(host, api_key)  # before the model loads: a refusal, a bad setting or a taken port is instant
-    cfg = generate_config(config, base=base, compute=compute, adapter="auto", backend=backend)
+    cfg = generate_config(config, base=base, compute=compute, adapter="auto", backend=backend, tools=tools,
+                          allow_unsandboxed_tools=allow_unsandboxed_tools or None)  # fmt: skip
     limits = {"max_tokens_limit": max_tokens_limit, "max_body_bytes": max_body_bytes}
     settings = ServeSettings(host, port, api_key, **limits, sampling=cfg.sampling, reread=cfg.inference.reread)
     sock = bind_socket(host, port)

@@ -37,6 +37,13 @@ MaxTokensOption = typer.Option(None, "--max-tokens", help="Most tokens per reply
 TempOption = typer.Option(None, "--temp", help="Sampling temperature; 0 is greedy.", show_default="0.7")
 TopPOption = typer.Option(None, "--top-p", help="Nucleus sampling mass, 1 = off.", show_default="1")
 SeedOption = typer.Option(None, "--seed", help="Random seed for reproducible sampling.")
+ToolsOption = typer.Option(
+    None, "--tools/--no-tools", help="Run the programs of adapters that answer with one.", show_default="on"
+)
+ToolsFlag = typer.Option(True, "--tools/--no-tools", help="Run the programs of adapters that answer with one.")
+AllowUnsandboxedFlag = typer.Option(
+    False, "--allow-unsandboxed-tools", help="Run tool programs with rlimits only where there is no sandbox isolation."
+)
 
 
 def err(message: str) -> None:
@@ -60,6 +67,8 @@ GENERATE_OPTIONS = {
     "votes": ("inference.votes", "--votes"),
     "vote_temp": ("inference.vote_temperature", "--vote-temp"),
     "vote_method": ("inference.vote_method", "--vote-method"),
+    "tools": ("tools.enabled", "--tools"),
+    "allow_unsandboxed_tools": ("tools.allow_unsandboxed", "--allow-unsandboxed-tools"),
 }
 
 

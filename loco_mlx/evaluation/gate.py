@@ -34,7 +34,7 @@ from loco_mlx.evaluation.results import (
 )
 from loco_mlx.files import write_atomic
 from loco_mlx.inference.backend import SamplingConfig
-from loco_mlx.inference.engine import Engine, InferenceConfig
+from loco_mlx.inference.engine import Answer, Engine, InferenceConfig
 
 
 @dataclass
@@ -44,6 +44,14 @@ class EvalSettings:
     reread: bool = True
     batch_size: int = 8
     seed: int = 0
+    votes: int = 1  # self-consistency: each item's answer is the majority of this many samples
+    tools: bool = True  # run a tool adapter's programs (off: score its replies as text)
+    allow_unsandboxed_tools: bool = False
+
+    def tool_settings(self):
+        from loco_mlx.inference.tools import ToolSettings
+
+        return ToolSettings(enabled=self.tools, allow_unsandboxed=self.allow_unsandboxed_tools)
 
 
 @dataclass
@@ -58,23 +66,30 @@ class ItemResult:
     score: float
     passed: bool
     detail: str
+    tool: dict | None = None  # a tool adapter's program, its output, exit status and time (ToolRun)
 
 
-def answer_items(engine: Engine, items: list[BenchmarkItem], settings: EvalSettings, progress=None) -> list[str]:
-    """The active model's replies to `items`, generated `settings.batch_size` at a time."""
-    inference = InferenceConfig(reread=settings.reread)
+def answer_items(engine: Engine, items: list[BenchmarkItem], settings: EvalSettings, progress=None) -> list[Answer]:
+    """The active model's answers to `items`, generated `settings.batch_size` at a time; a tool
+    adapter's programs are run and each answer is what its program printed."""
+    inference = InferenceConfig(reread=settings.reread, votes=settings.votes)
     sampling = SamplingConfig(max_tokens=settings.max_tokens, temperature=settings.temperature, seed=settings.seed)
-    prompts = [engine.prepare_prompt(item.messages(), sampling, inference)[0] for item in items]
-    replies: list[str] = []
-    for start in range(0, len(prompts), settings.batch_size):
-        batch = prompts[start : start + settings.batch_size]
-        replies += [s.text for s in engine.generate_batch(batch, sampling)]
+    if settings.votes == 1:
+        return engine.answer_batch([i.messages() for i in items], sampling, inference, settings.batch_size, progress)
+    answers = []
+    for item in items:  # the votes of one item are one batch
+        vote = engine.vote(item.messages(), sampling, inference)
+        tool = next((t for t in vote.tools if t.answer == vote.text), None)
+        answers.append(Answer(vote.text, tool=tool))
         if progress is not None:
-            progress(len(batch))
-    return replies
+            progress(1)
+    return answers
 
 
-def score_items(items: list[BenchmarkItem], replies: list[str], engine: Engine | None = None) -> list[ItemResult]:
+def score_items(
+    items: list[BenchmarkItem], replies: list[str | Answer], engine: Engine | None = None
+) -> list[ItemResult]:
+    """Each reply (a text, or an Answer with its ToolRun) scored against its item."""
     from loco_mlx.evaluation.scorers import score
 
     if engine is not None and any(item.scorer == "llm_judge" for item in items):
@@ -82,11 +97,23 @@ def score_items(items: list[BenchmarkItem], replies: list[str], engine: Engine |
             return score_items(items, replies)
     results = []
     for item, reply in zip(items, replies):
-        s = score(item.scorer, reply, item.expected, item.options)
+        answer = reply if isinstance(reply, Answer) else Answer(reply)
+        s = score(item.scorer, answer.text, item.expected, item.options)
+        tool = answer.tool.to_dict() if answer.tool is not None else None
         results.append(
-            ItemResult(id=item.id, difficulty=item.difficulty, tags=item.tags, input=item.input,
-                       expected=item.expected, output=reply, extracted=s.extracted, score=s.value,
-                       passed=s.passed, detail=s.detail)  # fmt: skip
+            ItemResult(
+                id=item.id,
+                difficulty=item.difficulty,
+                tags=item.tags,
+                input=item.input,
+                expected=item.expected,
+                output=answer.text,
+                extracted=s.extracted,
+                score=s.value,
+                passed=s.passed,
+                detail=s.detail,
+                tool=tool,
+            )  # fmt: skip
         )
     return results
 
@@ -321,7 +348,7 @@ def _open_for(r: EvalRequest):
 
         base = Registry().get(r.adapter).base_id
     base = base or (manifest.base.id if manifest else None) or "default"
-    engine = open_engine(EngineSettings(base, backend=r.backend))
+    engine = open_engine(EngineSettings(base, backend=r.backend, tools=r.settings.tool_settings()))
     name, directory = adapter_location(r.adapter, engine)
     return engine, name, directory, manifest or read_adapter_dir(directory)[2]
 
@@ -381,7 +408,7 @@ def compare_adapters(first: str, second: str, benchmark_path: str, *, base: str 
     benchmark = read_benchmark(benchmark_path)
     if base is None and not Path(first).expanduser().is_dir():
         base = Registry().get(first).base_id
-    engine = open_engine(EngineSettings(base, backend=backend))
+    engine = open_engine(EngineSettings(base, backend=backend, tools=settings.tool_settings()))
     a_name, _ = adapter_location(first, engine)
     b_name, _ = adapter_location(second, engine)
     if a_name == b_name:

@@ -15,7 +15,10 @@ Owns `run_python(code, tests, limits) -> SandboxResult`. Key choices:
   /root holding pyenv) are hidden under an empty read-only tmpfs with only the interpreter bound
   in. The child then drops to uid/gid 65534 (nobody), so RLIMIT_NPROC applies (Linux ignores it
   for root).
-* Fallback (not root, macOS, or namespaces refused): rlimits plus a bootstrap that replaces
+* macOS: the launcher runs under `sandbox-exec` with `macos_profile(workdir)`: no network, no
+  writes outside the working directory (and /dev/null), plus the rlimits. Written from Apple's
+  sandbox profile language and tested here as text only: it has not been run on a Mac.
+* Fallback (not root, or namespaces refused): rlimits plus a bootstrap that replaces
   `socket.socket`/`socket.create_connection` with functions that raise. This is much weaker:
   code can undo the patch (e.g. via `_socket`), writes are limited only by the user's own
   permissions, and RLIMIT_NPROC counts all processes of the calling user.
@@ -24,6 +27,8 @@ Not guaranteed even with full isolation: a child that calls `setsid()` leaves th
 and survives the group kill (it stays unprivileged, offline, read-only, CPU-limited); the process
 cap is shared by all sandboxes running at once as uid 65534; reading world-readable files is
 allowed; kernel exploits are out of scope. Do not run hostile code with this as the only barrier.
+`isolation()` names what this host gives ("namespaces", "sandbox-exec" or "none"); tool execution
+(inference/tools.py) refuses "none" unless the user allows it.
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ from pathlib import Path
 from loco_mlx.evaluation.sandbox_launch import NOBODY, SETUP_FAILED, SETUP_FAILED_PREFIX
 
 LAUNCHER = str(Path(__file__).with_name("sandbox_launch.py"))  # run by path: it needs no package on sys.path
+SANDBOX_EXEC = "/usr/bin/sandbox-exec"  # macOS's seatbelt front end
+ISOLATION_LEVELS = ("namespaces", "sandbox-exec", "none")
 
 # Run by the child in place of the code; imports only the standard library.
 _BOOTSTRAP = """\
@@ -88,11 +95,39 @@ def _interpreter_dirs() -> list[str]:
     return sorted({os.path.realpath(d) for d in dirs})
 
 
-def _launch(argv: list[str], limits: SandboxLimits, workdir: str, isolate: bool) -> list[str]:
+def _launch(argv: list[str], limits: SandboxLimits, workdir: str, isolate: bool, seatbelt: bool = False) -> list[str]:
     """The command that runs `argv` after the launcher has isolated and limited itself."""
     config = {"workdir": workdir, "isolate": isolate, "interpreter_dirs": _interpreter_dirs(),
               "limits": asdict(limits), "argv": argv}  # fmt: skip
-    return [sys.executable, "-I", "-S", LAUNCHER, json.dumps(config)]
+    command = [sys.executable, "-I", "-S", LAUNCHER, json.dumps(config)]
+    return [SANDBOX_EXEC, "-p", macos_profile(workdir), *command] if seatbelt else command
+
+
+def _sbpl_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def macos_profile(workdir: str) -> str:
+    """The sandbox-exec profile (SBPL) for one run: everything the user may do, except any network
+    and any file write outside `workdir` (resolved: /var is /private/var on macOS) and /dev/null."""
+    real = os.path.realpath(workdir)
+    return "\n".join([
+        "(version 1)",
+        "(allow default)",
+        "(deny network*)",
+        "(deny file-write*)",
+        f"(allow file-write* (subpath {_sbpl_string(real)}) (literal \"/dev/null\"))",
+    ]) + "\n"  # fmt: skip
+
+
+def isolation() -> str:
+    """The isolation this host gives sandboxed code: "namespaces" (Linux root), "sandbox-exec" (macOS),
+    or "none" (rlimits and a socket patch only)."""
+    if isolation_available():
+        return "namespaces"
+    if sys.platform == "darwin" and os.path.exists(SANDBOX_EXEC):
+        return "sandbox-exec"
+    return "none"
 
 
 @functools.lru_cache(maxsize=1)
@@ -155,6 +190,7 @@ def run_python(code: str, tests: str = "", limits: SandboxLimits | None = None) 
     """Run `code` followed by `tests` (asserts) in the sandbox; passed means exit status 0 in time."""
     limits = limits or SandboxLimits()
     isolate = isolation_available()
+    seatbelt = not isolate and isolation() == "sandbox-exec"
     start = time.monotonic()
     workdir = tempfile.mkdtemp(prefix="loco_sandbox_")
     try:
@@ -168,7 +204,7 @@ def run_python(code: str, tests: str = "", limits: SandboxLimits | None = None) 
         env = {"PATH": "/usr/bin:/bin", "HOME": workdir, "TMPDIR": workdir, "LANG": "C.UTF-8"}
         try:
             proc = subprocess.Popen(
-                _launch([sys.executable, "-I", "-S", "bootstrap.py"], limits, workdir, isolate),
+                _launch([sys.executable, "-I", "-S", "bootstrap.py"], limits, workdir, isolate, seatbelt),
                 cwd=workdir,
                 env=env,
                 stdin=subprocess.DEVNULL,

@@ -89,7 +89,11 @@ def _isolate(workdir: str, interpreter_dirs: list[str]) -> None:
 def _set_limits(limits: dict) -> None:
     import resource
 
-    resource.setrlimit(resource.RLIMIT_AS, (limits["memory_bytes"], limits["memory_bytes"]))
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (limits["memory_bytes"], limits["memory_bytes"]))
+    except (ValueError, OSError):
+        if sys.platform != "darwin":  # macOS may refuse an address-space limit; the profile still applies
+            raise
     # soft limit sends SIGXCPU (reported as "timeout"); the hard limit a second later is SIGKILL
     resource.setrlimit(resource.RLIMIT_CPU, (limits["cpu_seconds"], limits["cpu_seconds"] + 1))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_size_bytes"], limits["file_size_bytes"]))

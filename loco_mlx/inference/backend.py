@@ -48,6 +48,8 @@ class StreamEvent:
     stats: GenerationStats | None = None  # set on the last event only
     note: str | None = None  # e.g. the vote distribution (shown after the reply)
     notice: str | None = None  # e.g. an unsure routing (shown before the reply)
+    part: str = "answer"  # tool adapters: "program" (written by the model), "output" (its run), "answer"
+    tool: Any = None  # tool adapters, on the last event: the inference.tools.ToolRun
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 History is trimmed from the oldest turn when the next prompt would not leave room
 for the reply; the current message is never cut (too long -> a clear error). In
 chat, `/adapter NAME` switches specialists in milliseconds through the engine's
-pool; a failed switch leaves the current adapter in place.
+pool; a failed switch leaves the current adapter in place. A tool adapter's program and its
+output are shown dim before the answer (`/program` folds them to one line in chat).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ HELP = """commands:
   /why            why the router chose the adapter for the last message
   /adapters       list the adapters this base can use
   /stats          memory of loaded adapters, switch times, last turn
+  /program        fold or unfold tool programs (/program last: show the last one)
   /clear          forget the conversation so far
   /system TEXT    set the system prompt (empty: remove it) and clear
   /help           show this help
@@ -37,6 +39,8 @@ class ChatSession:
     inference: InferenceConfig = field(default_factory=InferenceConfig)
     last_stats: GenerationStats | None = None
     last_decision: object | None = None  # the router's Decision for the last message (--adapter auto)
+    last_tool: object | None = None  # the ToolRun of the last reply, when a tool adapter answered
+    show_programs: bool = True  # /program folds them
 
     def clear(self) -> None:
         self.history.clear()
@@ -65,6 +69,7 @@ class ChatSession:
         if note:
             yield StreamEvent("", notice=note)
         reply = []
+        self.last_tool = None
         if self.inference.votes > 1:
             result = self.engine.vote(messages, self.sampling, self.inference)
             reply.append(result.text)
@@ -72,8 +77,10 @@ class ChatSession:
             yield StreamEvent("", None, result.describe())
         else:
             for event in self.engine.chat(messages, self.sampling, self.inference):
-                reply.append(event.text)
+                if event.part == "answer":
+                    reply.append(event.text)
                 self.last_stats = event.stats or self.last_stats
+                self.last_tool = event.tool or self.last_tool
                 yield event
         self.history += [{"role": "user", "content": user_text}, {"role": "assistant", "content": "".join(reply)}]
 
@@ -109,7 +116,54 @@ def stats_line(stats: GenerationStats | None, name: str) -> str:
     )
 
 
-def answer_once(engine: Engine, prompt: str, cfg, out: Callable[[str], object], err: Callable[[str], object]) -> None:
+DIM, PLAIN = "\x1b[2m", "\x1b[0m"
+
+
+class ReplyPrinter:
+    """Writes a reply's events as they come: a tool adapter's program and its output dim (or folded
+    to one line), then the answer on a line of its own."""
+
+    def __init__(self, write: Callable[[str], object], styled: bool, folded: bool = False):
+        self.write, self.styled, self.folded = write, styled, folded
+        self.part = "answer"
+        self.lines = 0
+
+    def __call__(self, event: StreamEvent) -> None:
+        if event.part != self.part:
+            self._close(self.part)
+            self.part = event.part
+            if event.part == "output" and not self.folded:
+                self._dim("output: ")
+        if event.part == "answer":
+            self.write(event.text)
+        elif self.folded:
+            self.lines += event.text.count("\n") if event.part == "program" else 0
+        else:
+            self._dim(event.text.rstrip("\n") if event.part == "output" else event.text)
+
+    def _close(self, part: str) -> None:
+        if part == "program" and self.folded:
+            self.write("(program ran; /program shows it)\n")
+        elif part in ("program", "output") and not self.folded:
+            self.write("\n")
+
+    def _dim(self, text: str) -> None:
+        self.write(f"{DIM}{text}{PLAIN}" if self.styled and text else text)
+
+
+def show_tool(run, write) -> None:
+    """The last tool run in full (/program last)."""
+    if run is None:
+        write("(the last reply ran no program)")
+        return
+    write(run.program or "(no program)")
+    write(f"output: {run.output.strip() or '(none)'}  exit {run.exit_status}  {run.seconds:.2f} s  "
+          f"{run.attempts} attempt(s), isolation {run.isolation}" + ("; fell back to the plain base" if run.fallback
+                                                                     else ""))  # fmt: skip
+
+
+def answer_once(engine: Engine, prompt: str, cfg, out: Callable[[str], object], err: Callable[[str], object],
+                styled: bool = False) -> None:  # fmt: skip
     """`loco generate`: stream one reply (or vote), then a stats line on stderr."""
     messages = build_messages(prompt, cfg.system)
     note = route_note(engine.route(prompt))
@@ -120,12 +174,22 @@ def answer_once(engine: Engine, prompt: str, cfg, out: Callable[[str], object], 
         out(result.text + "\n")
         err(f"[{label(engine)} | {result.describe()}]")
         return
-    stats = None
+    stats, show = None, ReplyPrinter(out, styled)
     for event in engine.chat(messages, cfg.sampling, cfg.inference):
-        out(event.text)
+        if event.notice:
+            err(event.notice)
+        show(event)
         stats = event.stats or stats
     out("\n")
     err(stats_line(stats, label(engine)))
+
+
+def _program(session: ChatSession, arg: str, write) -> None:
+    if arg == "last":
+        show_tool(session.last_tool, write)
+        return
+    session.show_programs = not session.show_programs
+    write(f"(tool programs {'shown' if session.show_programs else 'folded to one line'})")
 
 
 def _clear(session: ChatSession, arg: str, write) -> None:
@@ -199,6 +263,7 @@ COMMANDS = {
     "/why": _why,
     "/adapters": _adapters,
     "/stats": _stats,
+    "/program": _program,
 }
 
 
@@ -215,7 +280,7 @@ def _command(session: ChatSession, text: str, write) -> bool:
     return True
 
 
-def run_repl(session: ChatSession, read: Callable[[str], str] = input, write=print) -> None:
+def run_repl(session: ChatSession, read: Callable[[str], str] = input, write=print, styled: bool = False) -> None:
     if read is input:
         try:
             import readline  # noqa: F401  (arrow keys and history for input())
@@ -236,11 +301,12 @@ def run_repl(session: ChatSession, read: Callable[[str], str] = input, write=pri
                 return
             continue
         note = None
+        show = ReplyPrinter(lambda t: write(t, end="", flush=True), styled, folded=not session.show_programs)
         try:
             for event in session.send(text):
                 if event.notice:
                     write(event.notice)
-                write(event.text, end="", flush=True)
+                show(event)
                 note = event.note or note
         except LocoError as exc:
             write(f"error: {exc}")

@@ -3,8 +3,10 @@ checks) talks to, whichever backend runs the model.
 
 It turns chat messages into a prompt with the model's chat template (and, by default, RE2
 re-reading of the last question), switches the active adapter in the backend's pool,
-routes a query when `--adapter auto` asks for it, and streams the reply. Self-consistency
-voting samples N replies as one batch and returns the majority answer. Callers never reach
+routes a query when `--adapter auto` asks for it, and streams the reply. When the active adapter
+declares a tool (its manifest's `tool: python`), the reply is a program that tools.py runs in the
+sandbox, and the answer is what it prints. Self-consistency voting samples N replies as one batch
+and returns the majority answer. Callers never reach
 into the backend: what they need is a method here (docs/ARCHITECTURE.md). open.py builds an
 Engine from settings.
 """
@@ -12,7 +14,7 @@ Engine from settings.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator
 
@@ -27,6 +29,7 @@ from loco_mlx.inference.backend import (
     StreamEvent,
     eos_token_ids,
 )
+from loco_mlx.inference.tools import ToolRun, ToolSettings, answer_with_tool, stream_with_tool
 from loco_mlx.inference.voting import VOTE_METHODS, Sample, VoteResult, decide
 from loco_mlx.ranges import at_least, check_settings, one_of
 
@@ -62,14 +65,26 @@ def build_messages(prompt: str, system: str | None = None, history: list[Message
     return messages + list(history or []) + [{"role": "user", "content": prompt}]
 
 
-class Engine:
-    """Chat-level generation over one backend, with its adapter pool, routing and voting."""
+@dataclass
+class Answer:
+    """One whole reply: the answer's text, and what its program did when a tool adapter answered."""
 
-    def __init__(self, backend: Backend, adapter_paths: dict | None = None):
+    text: str
+    stats: GenerationStats | None = None
+    tool: ToolRun | None = None
+    notices: list[str] = field(default_factory=list)
+
+
+class Engine:
+    """Chat-level generation over one backend, with its adapter pool, routing, tools and voting."""
+
+    def __init__(self, backend: Backend, adapter_paths: dict | None = None, tools: ToolSettings | None = None):
         self.backend = backend
         self.adapter_paths: dict[str, Path] = dict(adapter_paths or {})  # name -> directory, loaded on first use
         self.router = None  # a router.hybrid.Router: --adapter auto
         self.routing = True  # chat's /adapter NAME pauses routing, /adapter auto resumes it
+        self.tools = tools or ToolSettings()  # --no-tools, --allow-unsandboxed-tools
+        self._declared: dict[Path, str | None] = {}  # adapter directory -> the tool its manifest declares
 
     # --- the base ------------------------------------------------------------------------------
 
@@ -132,6 +147,24 @@ class Engine:
     def switch_seconds(self) -> list[float]:
         return list(self.backend.adapters.switch_seconds)
 
+    def tool_of(self, name: str | None) -> str | None:
+        """The tool adapter `name` declares in its manifest (None: it answers in text)."""
+        from loco_mlx.adapters.directory import read_manifest
+
+        path = self.adapter_paths.get(name) if name else None
+        if path is None:
+            return None
+        key = Path(path).resolve()
+        if key not in self._declared:
+            manifest = read_manifest(key)
+            self._declared[key] = manifest.tool if manifest is not None else None
+        return self._declared[key]
+
+    @property
+    def active_tool(self) -> str | None:
+        """The tool the active adapter's replies need, when tools are on."""
+        return self.tool_of(self.adapter) if self.tools.enabled else None
+
     @contextlib.contextmanager
     def base_only(self):
         """The plain base for the duration, then the active adapter again."""
@@ -192,8 +225,32 @@ class Engine:
     def chat(
         self, messages: list[Message], sampling: SamplingConfig, inference: InferenceConfig | None = None
     ) -> Iterator[StreamEvent]:
+        """The reply to `messages`: streamed as it is decoded, or, when the active adapter writes
+        programs, the program, its output and the answer (events' `part`; the last carries the ToolRun)."""
+        if self.active_tool:
+            yield from stream_with_tool(self, messages, sampling, inference, self.tools)
+            return
         prompt_ids, sampling = self.prepare_prompt(messages, sampling, inference)
         yield from self.stream(prompt_ids, sampling)
+
+    def answer_batch(
+        self, conversations: list[list[Message]], sampling: SamplingConfig, inference: InferenceConfig | None,
+        batch_size: int = 8, progress=None,
+    ) -> list[Answer]:  # fmt: skip
+        """Whole answers to many conversations, decoded `batch_size` at a time (evaluation)."""
+        if self.active_tool:
+            done = answer_with_tool(self, conversations, sampling, inference, self.tools, batch_size)
+            if progress is not None:
+                progress(len(conversations))
+            return [Answer(a.text, tool=a.tool) for a in done]
+        prompts = [self.prepare_prompt(c, sampling, inference)[0] for c in conversations]
+        answers: list[Answer] = []
+        for start in range(0, len(prompts), batch_size):
+            batch = prompts[start : start + batch_size]
+            answers += [Answer(s.text) for s in self.generate_batch(batch, sampling)]
+            if progress is not None:
+                progress(len(batch))
+        return answers
 
     def generate_batch(self, prompts: list[list[int]], sampling: SamplingConfig) -> list[Sample]:
         """Several prepared prompts completed together (MLX: one batched decode)."""
@@ -201,8 +258,24 @@ class Engine:
 
     def vote(self, messages: list[Message], sampling: SamplingConfig, inference: InferenceConfig) -> VoteResult:
         """Self-consistency: `inference.votes` samples in one batch, then the majority answer."""
-        prompt_ids, sampling = self.prepare_prompt(messages, sampling, inference)
         hot = replace(sampling, temperature=inference.vote_temperature)
+        if self.active_tool:  # many programs, each run; the vote is over what they printed
+            n = inference.votes
+            done = answer_with_tool(self, [messages] * n, hot, inference, self.tools, n, fallback=False)
+            if any(a.text for a in done):  # a failed program has no vote
+                result = decide(
+                    [Sample(a.text, a.mean_logprob, a.tokens) for a in done if a.text], inference.vote_method
+                )
+                result.tools = [a.tool for a in done]
+                return result
+            with self.base_only():  # every program failed: the plain base votes instead
+                result = self._vote_plain(messages, hot, inference)
+            result.tools = [replace(a.tool, fallback=True) for a in done]
+            return result
+        return self._vote_plain(messages, hot, inference)
+
+    def _vote_plain(self, messages: list[Message], hot: SamplingConfig, inference: InferenceConfig) -> VoteResult:
+        prompt_ids, hot = self.prepare_prompt(messages, hot, inference)
         samples = self.generate_batch([prompt_ids] * inference.votes, hot)
         return decide(samples, inference.vote_method)
 
@@ -222,12 +295,25 @@ class Engine:
         system: str | None = None,
         inference: InferenceConfig | None = None,
     ) -> tuple[str, GenerationStats | None]:
-        """The whole reply at once (for tests, scripts and evaluation)."""
-        parts, stats = [], None
-        for event in self.generate(prompt, sampling, system, inference):
-            parts.append(event.text)
-            stats = event.stats or stats
-        return "".join(parts), stats
+        """The whole answer at once (for tests, scripts and evaluation)."""
+        answer = self.answer(build_messages(prompt, system), sampling, inference)
+        return answer.text, answer.stats
+
+    def answer(
+        self, messages: list[Message], sampling: SamplingConfig, inference: InferenceConfig | None = None
+    ) -> Answer:
+        """The whole reply to `messages`: the answer's text (a tool adapter's program is in `tool`)."""
+        answer = Answer("")
+        parts = []
+        for event in self.chat(messages, sampling, inference):
+            if event.part == "answer":
+                parts.append(event.text)
+            answer.stats = event.stats or answer.stats
+            answer.tool = event.tool or answer.tool
+            if event.notice:
+                answer.notices.append(event.notice)
+        answer.text = "".join(parts)
+        return answer
 
     def greedy_tokens(self, prompt_ids: list[int], max_tokens: int) -> list[int]:
         """The greedy continuation's token ids (without the end-of-turn token): parity checks."""

@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from loco_mlx.errors import LocoError
 from loco_mlx.inference.engine import Engine
+from loco_mlx.inference.tools import ToolSettings
 
 BACKENDS = ("mlx", "llamacpp", "auto")
 
@@ -35,6 +36,7 @@ class EngineSettings:
     adapter_memory_mb: float | None = None  # LRU budget of loaded adapters
     registry_path: Path | None = None  # None: $LOCO_REGISTRY or the default registry
     warn: Callable[[str], object] = field(default=say_on_stderr)  # notices (auto backend, routing)
+    tools: ToolSettings = field(default_factory=ToolSettings)  # running tool adapters' programs
 
     def __post_init__(self):
         check_backend(self.backend)
@@ -90,7 +92,7 @@ def open_engine(settings: EngineSettings | None = None) -> Engine:
     s = settings or EngineSettings()
     record = s.base if isinstance(s.base, BaseRecord) else resolve_base(s.base)
     budget = int(s.adapter_memory_mb * 2**20) if s.adapter_memory_mb is not None else None
-    engine = Engine(open_backend(record, resolve_backend(s.backend, s.warn), s.compute, budget))
+    engine = Engine(open_backend(record, resolve_backend(s.backend, s.warn), s.compute, budget), tools=s.tools)
     registry = Registry(s.registry_path)
     if s.registered or s.adapter_dirs:
         found = available_adapters(record, list(s.adapter_dirs), registry if s.registered else None)

@@ -10,7 +10,7 @@ replies. `auto` votes on numbers when most samples contain one, else best-of-N.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from loco_mlx.errors import LocoError
 from loco_mlx.inference.answers import extract_number, format_number, normalise_text
@@ -32,6 +32,7 @@ class VoteResult:
     method: str  # the method actually used
     distribution: list[tuple[str, int]]  # (answer, votes), most votes first
     samples: list[Sample]
+    tools: list = field(default_factory=list)  # tool adapters: each sample's ToolRun, in sample order
 
     def describe(self) -> str:
         n = len(self.samples)

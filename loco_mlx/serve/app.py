@@ -31,7 +31,10 @@ from loco_mlx.serve.schema import (
     CompletionRequest,
     Delta,
     LocoInfo,
+    LocoPart,
+    LocoToolInfo,
     ModelList,
+    ToolInfo,
     Usage,
     _Request,
 )
@@ -115,7 +118,7 @@ def v1_routes(app: FastAPI) -> APIRouter:
             model=started.model,
             choices=[ChatChoice(message=AssistantMessage(content=text), finish_reason=finished.finish_reason)],
             usage=usage(finished),
-            loco=loco_info(started),
+            loco=loco_info(started, finished),
         ).model_dump()
 
     @routes.post("/completions")
@@ -188,10 +191,12 @@ def sampling_for(body: _Request, settings: ServeSettings) -> SamplingConfig:
 
 
 async def collect(items: AsyncIterator[Piece | Finished]) -> tuple[str, Finished]:
+    """The answer's text (a tool adapter's program is in Finished.tool) and the Finished."""
     parts, finished = [], None
     async for item in items:
         if isinstance(item, Piece):
-            parts.append(item.text)
+            if item.part == "answer":
+                parts.append(item.text)
         else:
             finished = item
     return "".join(parts), finished
@@ -202,8 +207,11 @@ def usage(finished: Finished) -> Usage:
     return Usage(prompt_tokens=finished.prompt_tokens, completion_tokens=finished.completion_tokens, total_tokens=total)
 
 
-def loco_info(started: Started) -> LocoInfo:
-    return LocoInfo(adapter=started.adapter, route_confidence=started.route_confidence)
+def loco_info(started: Started, finished: Finished | None = None) -> LocoInfo:
+    info = {"adapter": started.adapter, "route_confidence": started.route_confidence}
+    if finished is not None and finished.tool is not None:
+        return LocoToolInfo(**info, tool=ToolInfo(**finished.tool.to_dict()))
+    return LocoInfo(**info)
 
 
 def new_id(prefix: str) -> str:
@@ -229,11 +237,21 @@ async def chat_stream(body: ChatRequest, started: Started, items) -> AsyncIterat
 
     yield chunk(Delta(role="assistant", content=""), loco=loco_info(started))
     try:
+        part = None
         async for item in items:
             if isinstance(item, Piece):
-                yield chunk(Delta(content=item.text))
+                # a tool adapter's reply streams its program, its output, then the answer; each part's
+                # first chunk says which part begins (the whole run comes again with the last chunk)
+                marker = None
+                if item.part != part and (part is not None or item.part != "answer"):
+                    marker = LocoPart(**loco_info(started).model_dump(), part=item.part)
+                    text = item.text if part is None else "\n" + item.text
+                    part = item.part
+                else:
+                    text = item.text
+                yield chunk(Delta(content=text), loco=marker)
             else:
-                yield chunk(Delta(), item.finish_reason, usage=usage(item), loco=loco_info(started))
+                yield chunk(Delta(), item.finish_reason, usage=usage(item), loco=loco_info(started, item))
                 if body.stream_options and body.stream_options.include_usage:
                     yield sse(ChatCompletionChunk(id=chunk_id, created=created, model=started.model, choices=[],
                                                   usage=usage(item)))  # fmt: skip

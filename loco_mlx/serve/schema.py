@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny
 
 
 class StreamOptions(BaseModel):
@@ -60,6 +60,33 @@ class LocoInfo(BaseModel):
     route_confidence: float | None  # the router's confidence ("auto" only)
 
 
+class ToolInfo(BaseModel):
+    """A tool adapter's program and its run (inference/tools.py ToolRun)."""
+
+    tool: str
+    program: str | None
+    output: str
+    error: str
+    exit_status: int | None
+    seconds: float
+    attempts: int
+    isolation: str
+    answer: str | None
+    fallback: bool
+
+
+class LocoToolInfo(LocoInfo):
+    """`loco` of a reply a tool adapter gave: also its program and what running it did."""
+
+    tool: ToolInfo
+
+
+class LocoPart(LocoInfo):
+    """`loco` of a streamed chunk of a tool adapter's reply: which part it belongs to."""
+
+    part: Literal["program", "output", "answer"]
+
+
 class AssistantMessage(BaseModel):
     role: Literal["assistant"] = "assistant"
     content: str
@@ -79,7 +106,7 @@ class ChatCompletion(BaseModel):
     model: str
     choices: list[ChatChoice]
     usage: Usage
-    loco: LocoInfo
+    loco: SerializeAsAny[LocoInfo]
 
 
 class Delta(BaseModel):
@@ -101,7 +128,7 @@ class ChatCompletionChunk(BaseModel):
     model: str
     choices: list[ChunkChoice]
     usage: Usage | None = None
-    loco: LocoInfo | None = None
+    loco: SerializeAsAny[LocoInfo] | None = None
 
 
 class CompletionChoice(BaseModel):
@@ -118,7 +145,7 @@ class Completion(BaseModel):
     model: str
     choices: list[CompletionChoice]
     usage: Usage | None = None
-    loco: LocoInfo | None = None
+    loco: SerializeAsAny[LocoInfo] | None = None
 
 
 class ModelCard(BaseModel):

@@ -11,6 +11,7 @@ from typing import AsyncIterator, Callable
 
 from loco_mlx.inference.backend import ContextOverflow, Message, SamplingConfig
 from loco_mlx.inference.engine import Engine, InferenceConfig
+from loco_mlx.inference.tools import ToolRun, require_isolation
 from loco_mlx.serve.catalog import Target
 from loco_mlx.serve.errors import ApiError, as_api_error
 
@@ -39,6 +40,7 @@ class Started:
 @dataclass
 class Piece:
     text: str
+    part: str = "answer"  # tool adapters: "program" and "output" come before the answer
 
 
 @dataclass
@@ -46,6 +48,7 @@ class Finished:
     finish_reason: str
     prompt_tokens: int
     completion_tokens: int
+    tool: ToolRun | None = None  # a tool adapter's program and its run
 
 
 @dataclass
@@ -108,28 +111,42 @@ def run_job(engine: Engine, job: Job, emit: Callable[[object], None], cancelled:
             return  # the client left while the request was queued
         started = select(engine, job)
         prompt_ids, sampling = prepare(engine, job)
+        tool = job.messages is not None and engine.active_tool
+        if tool:
+            require_isolation(engine.tools)  # refused before anything is sent
         emit(started)  # only now: a prompt too long is still a plain 400, also when streaming
-        emit(generate(engine, prompt_ids, sampling, job.stops, emit, cancelled))
+        if tool:  # the program, its run, then the answer (inference/tools.py)
+            source = engine.chat(job.messages, job.sampling, job.inference)
+        else:
+            source = engine.stream(prompt_ids, sampling)
+        emit(generate(source, len(prompt_ids), job.stops, emit, cancelled))
     except BaseException as exc:  # noqa: BLE001 - every failure is answered, none kills the worker
         emit(Failed(exc))
 
 
-def generate(engine, prompt_ids, sampling, stops, emit, cancelled) -> Finished:
-    scanner, tokens, stats = StopScanner(stops), 0, None
-    for event in engine.stream(prompt_ids, sampling):
+def generate(source, prompt_tokens: int, stops, emit, cancelled) -> Finished:
+    """Emit the events of `source` as Pieces (stop strings cut the answer); then the Finished."""
+    scanner, tokens, stats, tool = StopScanner(stops), 0, None, None
+    for event in source:
+        stats, tool = event.stats or stats, event.tool or tool
+        if event.part != "answer":  # a tool's program and output: shown as written, never cut
+            if event.text:
+                emit(Piece(event.text, event.part))
+            if cancelled.is_set():
+                return Finished("stop", prompt_tokens, tokens)
+            continue
         tokens += 1
         text, stopped = scanner.feed(event.text)
         if text:
             emit(Piece(text))
         if stopped or cancelled.is_set():
-            return Finished("stop", len(prompt_ids), tokens)  # closing the generator ends decoding
-        stats = event.stats or stats
+            return Finished("stop", prompt_tokens, tokens, tool)  # closing the generator ends decoding
     tail = scanner.flush()
     if tail:
         emit(Piece(tail))
     if stats is None:
-        return Finished("stop", len(prompt_ids), tokens)
-    return Finished(stats.finish_reason, stats.prompt_tokens, stats.generated_tokens)
+        return Finished("stop", prompt_tokens, tokens, tool)
+    return Finished(stats.finish_reason, stats.prompt_tokens, stats.generated_tokens, tool)
 
 
 class Worker:

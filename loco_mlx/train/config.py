@@ -9,6 +9,7 @@ Loaded with `loco_mlx.config.load_config(TrainConfig, yaml, overrides)`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from loco_mlx.errors import LocoError
 from loco_mlx.ranges import above, at_least, check_settings, not_empty, one_of, within
@@ -63,6 +64,8 @@ class TrainConfig:
     valid_fraction: float = within(0.1, 0, 1, high_open=True)  # used when data is a single file
     # chat JSONL of the base's own replies outside the task (`loco data replay`), added to the training split
     replay: list[str] = field(default_factory=list)
+    # "python": the replies are programs the engine runs (the adapter declares it); unset: the data's manifest.json says
+    tool: str | None = None
     epochs: float = at_least(3.0, 0)  # 0 needs max_steps
     max_steps: int | None = at_least(None, 1)  # stop after this many optimizer steps (caps epochs)
     batch_size: int = at_least(4, 1)
@@ -81,6 +84,21 @@ class TrainConfig:
 
     def __post_init__(self):
         check_settings(self)
+
+    def declared_tool(self) -> str | None:
+        """`tool`, or the one the data directory's manifest.json records (`loco data synth --style program`)."""
+        import json
+
+        from loco_mlx.adapters.directory import check_tool
+
+        if self.tool is not None:
+            return check_tool(self.tool, "tool")
+        manifest = Path(self.data).expanduser() / "manifest.json"
+        try:
+            recorded = json.loads(manifest.read_text()).get("tool") if manifest.is_file() else None
+        except (OSError, ValueError, AttributeError):
+            return None  # not a synth manifest: the data declares nothing
+        return check_tool(recorded, str(manifest)) if isinstance(recorded, str) else None
 
     def check(self) -> TrainConfig:
         """Raise a LocoError naming the setting when a value cannot work (ranges are checked again:

@@ -20,7 +20,7 @@ import datetime as dt
 import json
 import platform
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -260,6 +260,7 @@ def run_training(
     from loco_mlx.train.progress import make_reporter
 
     cfg.check()
+    cfg = replace(cfg, tool=cfg.declared_tool())  # recorded in the manifest: the engine runs its programs
     out = Path(cfg.out).expanduser()
     world = mx.distributed.init()
     reporter = make_reporter(progress, world.rank())
@@ -445,6 +446,7 @@ def build_manifest(finished: FinishedRun, facts: RunFacts, created: str, diagnos
             "source": import_spec(record),
         },
         "config": asdict(finished.cfg),
+        "tool": finished.cfg.tool,
         "data": facts.data,
         "run": facts.run,
         "hardware": facts.hardware,

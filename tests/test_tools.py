@@ -1,0 +1,323 @@
+"""Tool use (inference/tools.py): a tool adapter's reply is a program, run in the real sandbox, and
+the answer is what it prints; retry once on failure, then the plain base; hostile programs fail
+inside the limits; adapters without the tool and --no-tools never execute anything; no isolation
+means a refusal unless allowed. The model is the scripted fake (tests/fake_backend.py): its
+replies are exactly the programs a test gives, so every expected value can be stated. The
+sandbox, the engine and the server around it are the real ones."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from pathlib import Path
+
+import httpx
+import pytest
+
+from loco_mlx.errors import LocoError
+from loco_mlx.evaluation import sandbox
+from loco_mlx.inference import tools
+from loco_mlx.inference.backend import SamplingConfig
+from loco_mlx.inference.engine import InferenceConfig, build_messages
+from loco_mlx.inference.tools import ToolSettings, answer_from_output, extract_program
+from tests.fake_backend import PLAIN, tool_engine
+
+GREEDY = SamplingConfig(max_tokens=400, temperature=0.0)
+PLAINLY = InferenceConfig(reread=False)
+QUESTION = build_messages("Ana has 3 bags of 20 apples and eats 2. How many are left?")
+GOOD = "```python\nbags = 3\napples_per_bag = 20\neaten = 2\nleft = bags * apples_per_bag - eaten\nprint(left)\n```"
+RAISES = "```python\nbags = 3\nprint(bags / 0)\n```"
+
+
+def fenced(code: str) -> str:
+    return f"```python\n{code}\n```"
+
+
+def chat_events(engine, messages=QUESTION):
+    return list(engine.chat(messages, GREEDY, PLAINLY))
+
+
+# --- reading programs and outputs ----------------------------------------------------------------
+
+
+def test_extract_program_takes_the_last_python_block_and_a_cut_one():
+    assert extract_program(GOOD).startswith("bags = 3") and extract_program(GOOD).endswith("print(left)")
+    two = fenced("print(1)") + " then " + fenced("print(2)")
+    assert extract_program(two) == "print(2)"
+    assert extract_program("```python\nx = 4\nprint(x") == "x = 4\nprint(x"  # cut at max_tokens: still tried
+    assert extract_program("The answer is 4.") is None
+    assert extract_program("```\nsome text\n```") is None  # an unlabelled block that prints nothing is not code
+
+
+@pytest.mark.parametrize(
+    "output, answer",
+    [("58\n", "The answer is 58."), ("12.75\n", "The answer is 12.75."),
+     ("0.30000000000000004\n", "The answer is 0.3."), ("debug\n7\n", "The answer is 7."),
+     ("Tom has 5 left\n", "Tom has 5 left."), ("", None), ("\n  \n", None)],
+)  # fmt: skip
+def test_answer_from_output_reads_the_last_printed_line(output, answer):
+    assert answer_from_output(output) == answer
+
+
+# --- the streamed path ----------------------------------------------------------------------------
+
+
+def test_a_program_that_prints_the_answer_gives_that_answer(tmp_path):
+    engine = tool_engine(tmp_path, [GOOD])
+    engine.use_adapter("calc")
+    events = chat_events(engine)
+    parts = [e.part for e in events if e.text]
+    assert parts == ["program"] * parts.count("program") + ["output", "answer"]
+    assert "".join(e.text for e in events if e.part == "program") == GOOD
+    assert [e.text for e in events if e.part == "output"] == ["58\n"]
+    last = events[-1]
+    assert last.text == "The answer is 58." and last.stats is not None
+    run = last.tool
+    assert (run.program, run.output, run.exit_status, run.attempts, run.fallback) == (
+        extract_program(GOOD), "58\n", 0, 1, False)  # fmt: skip
+    assert run.isolation == sandbox.isolation() and run.seconds > 0
+    engine.backend.script.append(GOOD)
+    answer = engine.answer(QUESTION, GREEDY, PLAINLY)
+    assert answer.text == "The answer is 58." and answer.tool.output == "58\n"  # complete/answer: the answer only
+
+
+def test_a_failing_program_gets_one_retry_with_its_error_shown(tmp_path):
+    engine = tool_engine(tmp_path, [RAISES, GOOD])
+    engine.use_adapter("calc")
+    events = chat_events(engine)
+    notices = [e.notice for e in events if e.notice]
+    assert len(notices) == 1 and "ZeroDivisionError" in notices[0] and "writes it again" in notices[0]
+    retry_prompt = engine.backend.prompts[1]
+    assert RAISES in retry_prompt and "That program failed: ZeroDivisionError: division by zero" in retry_prompt
+    assert events[-1].text == "The answer is 58." and events[-1].tool.attempts == 2
+
+
+def test_two_failures_fall_back_to_the_plain_base_and_say_so(tmp_path):
+    engine = tool_engine(tmp_path, [RAISES, RAISES])
+    engine.use_adapter("calc")
+    events = chat_events(engine)
+    assert any("answered without the tool, by the plain base" in (e.notice or "") for e in events)
+    assert "".join(e.text for e in events if e.part == "answer") == PLAIN
+    run = events[-1].tool
+    assert run.fallback and run.answer is None and run.attempts == 2 and "ZeroDivisionError" in run.error
+    assert engine.adapter == "calc"  # the base answered for one reply only
+
+
+def test_a_reply_without_a_program_is_not_retried(tmp_path):
+    engine = tool_engine(tmp_path, ["I do not know."])
+    engine.use_adapter("calc")
+    events = chat_events(engine)
+    assert events[-1].tool.fallback and events[-1].tool.program is None and events[-1].tool.attempts == 0
+    assert "".join(e.text for e in events if e.part == "answer") == PLAIN
+
+
+# --- hostile programs, through the tool path ------------------------------------------------------
+
+
+def _listener():
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    server.settimeout(0.2)
+    return server
+
+
+@pytest.mark.parametrize("kind", ["infinite loop", "fork bomb", "write outside", "network", "huge allocation"])
+def test_hostile_programs_fail_inside_the_limits_with_the_host_intact(tmp_path, kind):
+    target = tmp_path / "escaped.txt"
+    server = _listener()
+    port = server.getsockname()[1]
+    program = {
+        "infinite loop": "while True:\n    pass",
+        "fork bomb": "import os\nwhile True:\n    os.fork()",
+        "write outside": f"open({str(target)!r}, 'w').write('x')\nprint(1)",
+        "network": f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=1)\nprint(1)",
+        "huge allocation": "x = bytearray(10**10)\nprint(len(x))",
+    }[kind]
+    engine = tool_engine(tmp_path, [fenced(program)] * 2, ToolSettings(timeout=1.0, memory_mb=128))
+    engine.use_adapter("calc")
+    try:
+        run = chat_events(engine)[-1].tool
+        with pytest.raises(socket.timeout):
+            server.accept()  # nothing reached the host's loopback
+    finally:
+        server.close()
+    assert run.fallback and run.attempts == 2 and run.exit_status != 0 and run.error
+    assert not target.exists()
+    if kind == "infinite loop":
+        assert run.error == "it ran out of time" and run.seconds < 6
+    if kind == "huge allocation":
+        assert run.error == "it ran out of memory"
+    # the host is intact: another program runs normally afterwards
+    engine.backend.script.append(GOOD)
+    assert chat_events(engine)[-1].text == "The answer is 58."
+
+
+# --- never executed -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_runs(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("a program was executed")
+
+    monkeypatch.setattr(tools, "run_program", refuse)
+
+
+def test_an_adapter_without_the_tool_never_executes_anything(tmp_path, no_runs):
+    engine = tool_engine(tmp_path, [GOOD, GOOD])
+    engine.use_adapter("math")
+    assert engine.active_tool is None
+    assert engine.answer(QUESTION, GREEDY, PLAINLY).text == GOOD  # the reply as written
+    assert [a.text for a in engine.answer_batch([QUESTION], GREEDY, PLAINLY)] == [GOOD]
+
+
+def test_no_tools_turns_execution_off(tmp_path, no_runs):
+    engine = tool_engine(tmp_path, [GOOD], ToolSettings(enabled=False))
+    engine.use_adapter("calc")
+    answer = engine.answer(QUESTION, GREEDY, PLAINLY)
+    assert answer.text == GOOD and answer.tool is None
+
+
+def test_without_isolation_tools_are_refused_unless_allowed(tmp_path, monkeypatch):
+    monkeypatch.setattr(sandbox, "isolation", lambda: "none")
+    engine = tool_engine(tmp_path, [GOOD])
+    engine.use_adapter("calc")
+    with pytest.raises(LocoError, match="--allow-unsandboxed-tools"):
+        chat_events(engine)
+    assert engine.backend.prompts == []  # refused before anything was generated
+    with pytest.raises(LocoError, match="--allow-unsandboxed-tools"):
+        engine.answer_batch([QUESTION], GREEDY, PLAINLY)
+    monkeypatch.setattr(sandbox, "isolation_available", lambda: False)  # runs as the fallback sandbox would
+    engine.tools = ToolSettings(allow_unsandboxed=True, timeout=2.0)
+    last = chat_events(engine)[-1]
+    assert last.text == "The answer is 58." and last.tool.isolation == "none"
+
+
+# --- batches: eval and voting ---------------------------------------------------------------------
+
+
+def test_batched_answers_retry_only_the_failures_then_fall_back(tmp_path):
+    script = [GOOD, RAISES, RAISES, fenced("print(7)"), RAISES]  # first pass: 3 items; retries: items 2 and 3
+    engine = tool_engine(tmp_path, script)
+    engine.use_adapter("calc")
+    answers = engine.answer_batch([QUESTION] * 3, GREEDY, PLAINLY, batch_size=8)
+    assert [a.text for a in answers] == ["The answer is 58.", "The answer is 7.", PLAIN]
+    assert [a.tool.attempts for a in answers] == [1, 2, 2]
+    assert [a.tool.fallback for a in answers] == [False, False, True]
+    assert [n for n, _ in engine.backend.batches] == [3, 2, 1]  # programs, retries, the base's fallback
+
+
+def test_eval_scores_the_answer_and_keeps_the_program(tmp_path):
+    from loco_mlx.evaluation.benchmarks import BenchmarkItem
+    from loco_mlx.evaluation.gate import score_items
+
+    engine = tool_engine(tmp_path, [GOOD])
+    engine.use_adapter("calc")
+    item = BenchmarkItem(id="q1", input=QUESTION[0]["content"], expected=58, scorer="numeric")
+    [result] = score_items([item], engine.answer_batch([item.messages()], GREEDY, PLAINLY))
+    assert result.passed and result.output == "The answer is 58."
+    assert result.tool["program"] == extract_program(GOOD) and result.tool["output"] == "58\n"
+    assert json.loads(json.dumps(result.tool))["exit_status"] == 0  # results.json can hold it
+
+
+def test_votes_are_over_what_the_programs_printed(tmp_path):
+    script = [fenced("print(2 + 3)"), fenced("print(6)"), fenced("print(10 // 2)"), RAISES, fenced("print(5.0)")]
+    engine = tool_engine(tmp_path, script + [RAISES])  # the failing vote's retry fails too
+    engine.use_adapter("calc")
+    result = engine.vote(QUESTION, GREEDY, InferenceConfig(reread=False, votes=5))
+    assert result.answer == "5" and result.text == "The answer is 5."
+    assert result.distribution == [("5", 3), ("6", 1)]  # the failed program has no vote (no base fallback per vote)
+    assert len(result.tools) == 5 and [t.attempts for t in result.tools] == [1, 1, 1, 2, 1]
+
+
+def test_when_every_voting_program_fails_the_plain_base_votes(tmp_path):
+    engine = tool_engine(tmp_path, [RAISES] * 6)
+    engine.use_adapter("calc")
+    result = engine.vote(QUESTION, GREEDY, InferenceConfig(reread=False, votes=3))
+    assert result.text == PLAIN and all(t.fallback for t in result.tools)
+
+
+# --- the macOS profile ----------------------------------------------------------------------------
+
+
+def test_the_macos_profile_denies_network_and_writes_outside_the_work_dir(tmp_path):
+    odd = tmp_path / 'work "dir" \\ x'
+    odd.mkdir()
+    profile = sandbox.macos_profile(str(odd))
+    lines = profile.splitlines()
+    assert lines[:4] == ["(version 1)", "(allow default)", "(deny network*)", "(deny file-write*)"]
+    quoted = '"' + os.path.realpath(odd).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    assert lines[4] == f'(allow file-write* (subpath {quoted}) (literal "/dev/null"))'
+    assert profile.count("(") == profile.count(")")  # balanced: sandbox-exec parses it as one list per rule
+    command = sandbox._launch(["python"], sandbox.SandboxLimits(), str(odd), isolate=False, seatbelt=True)
+    assert command[:3] == [sandbox.SANDBOX_EXEC, "-p", profile] and command[3] == sandbox.sys.executable
+
+
+def test_isolation_names_what_this_host_gives(monkeypatch):
+    monkeypatch.setattr(sandbox, "isolation_available", lambda: False)
+    monkeypatch.setattr(sandbox.sys, "platform", "darwin")
+    monkeypatch.setattr(sandbox.os.path, "exists", lambda p: p == sandbox.SANDBOX_EXEC)
+    assert sandbox.isolation() == "sandbox-exec"
+    monkeypatch.setattr(sandbox.sys, "platform", "linux")
+    assert sandbox.isolation() == "none"
+
+
+# --- the server -----------------------------------------------------------------------------------
+
+
+def _registry(tmp_path: Path) -> Path:
+    entries = [{"name": name, "version": "0.1.0", "active": True, "path": str(tmp_path / name), "base_id": "fake-base",
+                "base_fingerprint": "f" * 64, **({"tool": "python"} if name == "calc" else {})}
+               for name in ("calc", "math")]  # fmt: skip
+    path = tmp_path / "registry.yaml"
+    path.write_text(json.dumps({"format": 1, "adapters": entries}))  # JSON is YAML
+    return path
+
+
+def _serve(engine, tmp_path):
+    from loco_mlx.serve import ServeSettings, create_app
+    from tests.helpers import running
+
+    settings = ServeSettings(registry_path=_registry(tmp_path), reread=False, sampling=GREEDY)
+    return running(create_app(engine, settings))
+
+
+def test_the_server_answers_with_the_result_and_reports_the_program(tmp_path):
+    engine = tool_engine(tmp_path, [GOOD, GOOD])
+    with _serve(engine, tmp_path) as url:
+        body = {"model": "calc", "messages": QUESTION}
+        reply = httpx.post(f"{url}/v1/chat/completions", json=body, timeout=60).json()
+        assert reply["choices"][0]["message"]["content"] == "The answer is 58."
+        tool = reply["loco"]["tool"]
+        assert tool["program"] == extract_program(GOOD) and tool["output"] == "58\n" and tool["exit_status"] == 0
+        assert tool["seconds"] > 0 and tool["fallback"] is False
+        chunks = []
+        with httpx.stream("POST", f"{url}/v1/chat/completions", json={**body, "stream": True}, timeout=60) as r:
+            for line in r.iter_lines():
+                if line.startswith("data: {"):
+                    chunks.append(json.loads(line[6:]))
+    parts = [c["loco"]["part"] for c in chunks if (c.get("loco") or {}).get("part")]
+    assert parts == ["program", "output", "answer"]  # the program streams first, then its output and the answer
+    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+    assert text.startswith(GOOD) and text.endswith("58\n\nThe answer is 58.")
+    assert chunks[-1]["loco"]["tool"]["output"] == "58\n"
+
+
+def test_a_server_started_with_tools_off_never_runs_a_program(tmp_path, no_runs):
+    engine = tool_engine(tmp_path, [GOOD], ToolSettings(enabled=False))
+    with _serve(engine, tmp_path) as url:
+        reply = httpx.post(f"{url}/v1/chat/completions", json={"model": "calc", "messages": QUESTION}, timeout=60)
+    body = reply.json()
+    assert body["choices"][0]["message"]["content"] == GOOD and "tool" not in body["loco"]
+
+
+def test_the_server_refuses_tools_without_isolation_with_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(sandbox, "isolation", lambda: "none")
+    engine = tool_engine(tmp_path, [GOOD])
+    with _serve(engine, tmp_path) as url:
+        reply = httpx.post(f"{url}/v1/chat/completions", json={"model": "calc", "messages": QUESTION}, timeout=60)
+        later = httpx.post(f"{url}/v1/chat/completions", json={"model": "base", "messages": QUESTION}, timeout=60)
+    assert reply.status_code >= 400 and "--allow-unsandboxed-tools" in reply.json()["error"]["message"]
+    assert later.json()["choices"][0]["message"]["content"] == PLAIN  # the server stays up
