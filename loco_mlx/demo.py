@@ -177,14 +177,26 @@ class Demo:
             for label, adapter in sides:
                 engine.use_adapter(adapter)
                 start = time.perf_counter()
-                reply, _ = engine.complete(item.input, sampling, inference=inference)
+                answer = engine.answer(item.messages(), sampling, inference)
                 seconds = time.perf_counter() - start
                 verdict = ""
                 if item.scorer != "none":
-                    result = score_items([item], [reply], engine)[0]
+                    result = score_items([item], [answer], engine)[0]
                     verdict = " [green]right[/green]" if result.passed else " [red]wrong[/red]"
-                self.console.print(f"[cyan]{label}[/cyan] ({seconds:.1f} s){verdict}: {reply.strip()}")
+                if answer.tool is not None:
+                    self.show_program(label, answer.tool)
+                self.console.print(f"[cyan]{label}[/cyan] ({seconds:.1f} s){verdict}: {answer.text.strip()}")
         engine.use_adapter(None)
+
+    def show_program(self, label: str, run) -> None:
+        """A tool adapter's program and what the sandbox made of it."""
+        from rich.markup import escape
+
+        self.console.print(f"[cyan]{label}[/cyan] wrote a program:")
+        self.console.print(f"[dim]{escape(run.program or '(none)')}[/dim]", highlight=False)
+        outcome = f"printed {run.output.strip()!r}" if not run.error else f"failed: {escape(run.error)}"
+        self.console.print(f"[dim]the sandbox ({run.isolation}) ran it in {run.seconds:.2f} s: {outcome}"
+                           f"{'; the plain base answered instead' if run.fallback else ''}[/dim]")  # fmt: skip
 
     def export(self, engine, record, adapter_dir: Path, items) -> None:
         from loco_mlx.export.fuse import fused_weights

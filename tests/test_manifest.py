@@ -84,3 +84,34 @@ def test_adding_with_the_default_base_named_imports_it_in_a_fresh_home(tmp_path)
     store = BaseStore(tmp_path / "home")
     entry = Registry(tmp_path / "registry.yaml", store).add(ROOT / "adapters" / "math", base="smollm2-135m-instruct")
     assert entry.base_id == "smollm2-135m-instruct" and store.find("smollm2-135m-instruct") is not None
+
+
+# --- the declared tool -----------------------------------------------------------------------------
+
+
+def test_a_manifest_declares_its_tool_and_an_unknown_one_is_refused(tmp_path):
+    import json
+
+    from loco_mlx.adapters.directory import read_manifest
+
+    (tmp_path / "loco_adapter.json").write_text(json.dumps({"name": "math", "tool": "python"}))
+    assert read_manifest(tmp_path).tool == "python"
+    assert read_manifest(tmp_path).to_dict()["tool"] == "python"
+    (tmp_path / "loco_adapter.json").write_text(json.dumps({"name": "math"}))
+    assert read_manifest(tmp_path).tool is None and "tool" not in read_manifest(tmp_path).to_dict()
+    (tmp_path / "loco_adapter.json").write_text(json.dumps({"name": "math", "tool": "perl"}))
+    with pytest.raises(LocoError, match=r"loco_adapter.json: 'tool': unknown tool 'perl'; known tools: python"):
+        read_manifest(tmp_path)
+
+
+def test_training_takes_the_tool_from_the_recipe_or_the_data_manifest(tmp_path):
+    import json
+
+    from loco_mlx.train.config import TrainConfig
+
+    assert TrainConfig(data=str(tmp_path), out="x").declared_tool() is None  # no manifest.json: a text adapter
+    (tmp_path / "manifest.json").write_text(json.dumps({"generator": "loco data synth", "tool": "python"}))
+    assert TrainConfig(data=str(tmp_path), out="x").declared_tool() == "python"
+    assert TrainConfig(data=str(tmp_path / "train.jsonl"), out="x").declared_tool() is None
+    with pytest.raises(LocoError, match="tool: unknown tool 'perl'"):
+        TrainConfig(data=str(tmp_path), out="x", tool="perl").declared_tool()

@@ -183,11 +183,13 @@ def test_benchmark_that_cannot_be_cleaned_is_an_error(monkeypatch):
 @pytest.mark.parametrize("domain", DOMAINS)
 def test_committed_data_is_what_the_generator_writes(domain):
     folder = REPO / "data" / domain
-    expected = rows(synth.generate(domain))  # the defaults: `loco data synth DOMAIN --out data/DOMAIN`
+    manifest = json.loads((folder / "manifest.json").read_text())  # `loco data synth DOMAIN --out data/DOMAIN ...`
+    style = manifest.get("style", "text")
+    expected = rows(synth.generate(domain, **manifest["sizes"], seed=manifest["seed"], style=style))
     for split, written in expected.items():
         assert read_jsonl(folder / f"{split}.jsonl") == written, f"regenerate data/{domain}"
-    manifest = json.loads((folder / "manifest.json").read_text())
-    assert manifest["sizes"] == {"train": 600, "valid": 60, "benchmark": 120} and manifest["seed"] == 0
+    assert manifest["sizes"]["benchmark"] == 120 and manifest["seed"] == 0
+    assert manifest.get("tool") == ("python" if style == "program" else None)
     dataset = load_dataset(folder)
     assert validate(dataset, min_train=10) == []
     items = read_contamination_items(folder / "benchmark.jsonl")

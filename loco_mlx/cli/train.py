@@ -27,6 +27,9 @@ def train(
     max_seq_length: Optional[int] = typer.Option(None, "--max-seq-length", show_default="1024"),
     seed: Optional[int] = typer.Option(None, "--seed", show_default="42"),
     compute: Optional[str] = ComputeOption,
+    tool: Optional[str] = typer.Option(
+        None, "--tool", help="python: the replies are programs the engine runs (default: the data's manifest.json)."
+    ),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from its newest checkpoint."),
     force: bool = typer.Option(False, "--force", help="Train even when the memory preflight says it will not fit."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
@@ -60,6 +63,7 @@ def train(
         "max_seq_length": ("--max-seq-length", max_seq_length),
         "seed": ("--seed", seed),
         "compute": ("--compute", compute),
+        "tool": ("--tool", tool),
     }
     overrides = {key: value for key, (_, value) in options.items()}
     cfg = load_config(TrainConfig, config, overrides, flags={key: flag for key, (flag, _) in options.items()})
