@@ -321,3 +321,36 @@ def test_the_server_refuses_tools_without_isolation_with_a_clear_error(tmp_path,
         later = httpx.post(f"{url}/v1/chat/completions", json={"model": "base", "messages": QUESTION}, timeout=60)
     assert reply.status_code >= 400 and "--allow-unsandboxed-tools" in reply.json()["error"]["message"]
     assert later.json()["choices"][0]["message"]["content"] == PLAIN  # the server stays up
+
+
+# --- generate and chat ------------------------------------------------------------------------------
+
+
+def test_chat_shows_the_program_dim_and_folds_it_with_slash_program(tmp_path):
+    from loco_mlx.inference.chat import ChatSession, run_repl
+
+    engine = tool_engine(tmp_path, [GOOD, GOOD])
+    engine.use_adapter("calc")
+    session = ChatSession(engine, GREEDY, inference=PLAINLY)
+    inputs, out = iter(["first", "/program", "second", "/program last", "/quit"]), []
+    run_repl(session, read=lambda _: next(inputs), write=lambda *p, end="\n", flush=False: out.append("".join(p) + end),
+             styled=True)  # fmt: skip
+    text = "".join(out)
+    first, second = text.split("(tool programs folded to one line)")
+    assert f"\x1b[2m{GOOD}\x1b[0m\n\x1b[2moutput: 58\x1b[0m\nThe answer is 58.\n" in first
+    assert "bags = 3" not in second.split("/program")[0] and "(program ran; /program shows it)\nThe answer is 58." in second
+    assert "left = bags * apples_per_bag - eaten\nprint(left)\noutput: 58  exit 0" in second  # /program last
+    assert session.history[-1] == {"role": "assistant", "content": "The answer is 58."}
+
+
+def test_generate_prints_the_program_then_the_answer(tmp_path):
+    from loco_mlx.config import GenerateConfig
+    from loco_mlx.inference.chat import answer_once
+
+    engine = tool_engine(tmp_path, [GOOD])
+    engine.use_adapter("calc")
+    out, err = [], []
+    cfg = GenerateConfig(sampling=GREEDY, inference=PLAINLY)
+    answer_once(engine, QUESTION[0]["content"], cfg, out=out.append, err=err.append)
+    assert "".join(out) == GOOD + "\noutput: 58\nThe answer is 58.\n"  # not a terminal: no colour codes
+    assert err[-1].startswith("[fake-base + calc")

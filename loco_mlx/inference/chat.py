@@ -126,29 +126,26 @@ class ReplyPrinter:
     def __init__(self, write: Callable[[str], object], styled: bool, folded: bool = False):
         self.write, self.styled, self.folded = write, styled, folded
         self.part = "answer"
-        self.lines = 0
 
     def __call__(self, event: StreamEvent) -> None:
         if event.part != self.part:
             self._close(self.part)
             self.part = event.part
-            if event.part == "output" and not self.folded:
-                self._dim("output: ")
+            if event.part != "answer" and not self.folded:
+                self.write((DIM if self.styled else "") + ("output: " if event.part == "output" else ""))
         if event.part == "answer":
             self.write(event.text)
-        elif self.folded:
-            self.lines += event.text.count("\n") if event.part == "program" else 0
-        else:
-            self._dim(event.text.rstrip("\n") if event.part == "output" else event.text)
+        elif not self.folded:
+            self.write(event.text.rstrip("\n") if event.part == "output" else event.text)
 
     def _close(self, part: str) -> None:
-        if part == "program" and self.folded:
-            self.write("(program ran; /program shows it)\n")
-        elif part in ("program", "output") and not self.folded:
-            self.write("\n")
-
-    def _dim(self, text: str) -> None:
-        self.write(f"{DIM}{text}{PLAIN}" if self.styled and text else text)
+        if part == "answer":
+            return
+        if self.folded:
+            if part == "program":
+                self.write("(program ran; /program shows it)\n")
+        else:
+            self.write((PLAIN if self.styled else "") + "\n")
 
 
 def show_tool(run, write) -> None:
