@@ -26,9 +26,15 @@ def _shop_two_items(rng):
     p.let("total", "pen_cost + book_cost")
     facts = [
         render(rng, "{n} [buys|picks up|orders] {pens} pens at ${pp} [each|apiece].", n=name, pens=pens, pp=pen_price),
-        render(rng, "[{n} also gets|There are also] {books} books [costing|at|priced at] ${bp} each.", n=name,
-               books=books, bp=book_price),
+        render(
+            rng,
+            "[{n} also gets|There are also] {books} books [costing|at|priced at] ${bp} each.",
+            n=name,
+            books=books,
+            bp=book_price,
+        ),
     ]
-    question = " ".join(facts) + render(rng, " [How much does {n} spend in all|What is the total cost], in dollars?",
-                                        n=name)
+    question = " ".join(facts) + render(
+        rng, " [How much does {n} spend in all|What is the total cost], in dollars?", n=name
+    )
     return p.sample(question, "total")

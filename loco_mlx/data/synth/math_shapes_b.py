@@ -21,6 +21,12 @@ def _average_scores(rng):
         p.given(f"test_{i}", s)
     p.let("total", "test_1 + test_2 + test_3")
     p.let("average", "total // 3")
-    question = render(rng, "{n} [scored|got] {a}, {b} and {c} on three [tests|quizzes]. What is {n}'s "
-                      "[average|mean] score?", n=name, a=scores[0], b=scores[1], c=scores[2])
+    question = render(
+        rng,
+        "{n} [scored|got] {a}, {b} and {c} on three [tests|quizzes]. What is {n}'s [average|mean] score?",
+        n=name,
+        a=scores[0],
+        b=scores[1],
+        c=scores[2],
+    )
     return p.sample(question, "average")
