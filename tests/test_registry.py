@@ -481,3 +481,19 @@ def test_a_registry_named_by_a_relative_path_keeps_its_entries_relative(tiny, tm
     registry.promote("math")
     assert yaml.safe_load(registry.path.read_text())["adapters"][0]["path"] == "math"
     assert Registry(Path("adapters/registry.yaml")).get("math").path == str(tmp_path / "adapters" / "math")
+
+
+def test_the_declared_tool_is_registered_and_read_back(tiny, tmp_path):
+    registry = Registry()
+    source = write_adapter(tmp_path / "calc", tiny, name="calc")
+    manifest = json.loads((source / "loco_adapter.json").read_text())
+    (source / "loco_adapter.json").write_text(json.dumps({**manifest, "tool": "python"}))
+    registry.add(source)
+    registry.add(write_adapter(tmp_path / "plain", tiny, name="plain"))
+    assert Registry().get("calc").tool == "python" and Registry().get("plain").tool is None
+    data = {e["name"]: e for e in yaml.safe_load(registry.path.read_text())["adapters"]}
+    assert data["calc"]["tool"] == "python" and "tool" not in data["plain"]  # text adapters' entries unchanged
+    data["plain"]["tool"] = "perl"
+    registry.path.write_text(yaml.safe_dump({"format": 1, "adapters": list(data.values())}))
+    with pytest.raises(LocoError, match=r"adapters\[1\] \(plain\): 'tool': unknown tool 'perl'"):
+        Registry().entries()
