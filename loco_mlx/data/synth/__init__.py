@@ -10,7 +10,16 @@ See `loco_mlx.data.synth.common` for the held-out templates and the contaminatio
 
 from __future__ import annotations
 
-from loco_mlx.data.synth import code_tasks, json_extract, math_problems, math_programs, math_shapes_a, math_shapes_b
+from loco_mlx.data.synth import (
+    code_tasks,
+    json_extract,
+    math_problems,
+    math_programs,
+    math_shapes_a,
+    math_shapes_b,
+    math_shapes_c,
+    math_shapes_d,
+)
 from loco_mlx.data.synth.common import Domain, Sample, SynthData, check_out_dir, heldout_templates, write_dataset
 from loco_mlx.data.synth.common import generate as generate_domain
 from loco_mlx.errors import LocoError
@@ -22,7 +31,7 @@ STYLES: dict[tuple[str, str], Domain] = {
         "math", "numeric", tuple(math_programs.SHAPES), math_programs.verify, {"relative": 0.0}, "program", "python"
     ),
 }
-assert math_shapes_a and math_shapes_b  # imported for their @shape registrations
+assert math_shapes_a and math_shapes_b and math_shapes_c and math_shapes_d  # imported for their registrations
 DEFAULT_SIZES = {"train": 600, "valid": 60, "benchmark": 120}
 
 __all__ = ["DOMAINS", "DEFAULT_SIZES", "Domain", "Sample", "SynthData", "check_out_dir", "generate", "get_domain",

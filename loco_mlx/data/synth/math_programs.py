@@ -29,7 +29,8 @@ SHAPES: list[Template] = []
 # Numbers a program may use without the question stating them: unit conversions and word numbers
 # ("twice", "half", "a dozen", "per cent", "a week").
 CONSTANTS = frozenset({1, 2, 3, 4, 7, 10, 12, 24, 52, 60, 100, 365, 1000, 3600})
-WORD_NUMBERS = {"twice": 2, "double": 2, "half": 2, "triple": 3, "dozen": 12, "quarter": 4, "third": 3}
+WORD_NUMBERS = {"twice": 2, "double": 2, "half": 2, "triple": 3, "dozen": 12, "quarter": 4, "quarters": 4, "third": 3,
+                "thirds": 3, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
 _FENCE = re.compile(r"\A```python\n(.*)\n```\Z", re.DOTALL)
 _LITERAL = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(?![\w.])")
 _SAFE_BUILTINS = {"round": round, "min": min, "max": max, "abs": abs, "int": int, "sum": sum, "print": print}
@@ -114,10 +115,84 @@ def verify(sample: Sample) -> None:
         raise LocoError(f"the program printed {printed!r}, not a number") from None
     if value != Fraction(repr(sample.expected)) or "\n" in printed:
         raise LocoError(f"the program printed {printed!r}, the answer is {sample.expected}")
-    words = sample.prompt.lower()
+    words = set(re.findall(r"[a-z]+", sample.prompt.lower()))
     stated = {Fraction(x.replace(",", "")) for x in re.findall(r"\d[\d,]*(?:\.\d+)?", sample.prompt)}
     stated |= {Fraction(v) for k, v in WORD_NUMBERS.items() if k in words} | {Fraction(c) for c in CONSTANTS}
     code = _FENCE.match(sample.reply).group(1)
     for literal in _LITERAL.findall(code):
         if Fraction(literal) not in stated:
             raise LocoError(f"the program uses {literal}, which the question does not state")
+
+
+# --- shapes declared as data -----------------------------------------------------------------------
+
+MAX_DRAWS = 60  # redraws of a shape's numbers until its `where` holds and the answer is >= 0
+
+
+def spec(shape_id: str, group: str, facts: list[str], question: str, givens: dict, steps: list[tuple[str, str]],
+         answer: str, where: str | None = None, words: dict | None = None, cents: bool = False,
+         shuffle: bool = False) -> None:  # fmt: skip
+    """Register a shape written as data.
+
+    `givens`: name -> (low, high) an int, ("$", low, high) dollars with cents (multiples of 5 cents),
+    a list to choose from, or a string expression over earlier givens. A name starting with "_"
+    is drawn but never stated: only what the question states can appear in the program.
+    `{x_mm}` writes an int given as two digits (the minutes of a clock time). `facts` are sentences
+    (in any order when `shuffle`), `question` the question (sometimes asked
+    first); both are `render` templates over the givens, {n} and {m} (two different names) and
+    `words` (name -> pool: one draw per question, so every sentence names the same thing).
+    `steps` are (variable, expression) lines; `where` an expression that must hold."""
+    from loco_mlx.data.synth.common import render
+    from loco_mlx.data.synth.math_words import NAMES
+
+    def make(rng: random.Random) -> Sample:
+        for _ in range(MAX_DRAWS):
+            values = _draw(rng, givens)
+            if where is not None and not eval(where, {"__builtins__": _SAFE_BUILTINS}, dict(values)):  # noqa: S307
+                continue
+            program = Program()
+            used = " ".join(expression for _, expression in steps) + " " + answer
+            for name, value in values.items():
+                if not name.startswith("_") and re.search(rf"\b{name}\b", used):
+                    program.given(name, value)
+            try:
+                for name, expression in steps:
+                    program.let(name, expression)
+                if program.values[answer] < 0:
+                    continue
+            except (ZeroDivisionError, LocoError):
+                continue
+            n, m = rng.sample(NAMES, 2)
+            shown = {k: _shown(v) for k, v in values.items()} | {"n": n, "m": m}
+            shown |= {f"{k}_mm": f"{v:02d}" for k, v in values.items() if isinstance(v, int)}  # minutes of a clock time
+            shown |= {k: rng.choice(pool) for k, pool in (words or {}).items()}
+            said = [render(rng, fact, **shown) for fact in facts]
+            if shuffle:
+                rng.shuffle(said)
+            asked = render(rng, question, **shown)
+            text = " ".join([asked, *said] if rng.random() < 0.2 else [*said, asked])
+            return program.sample(text[0].upper() + text[1:], answer, cents=cents)
+        raise LocoError(f"math shape {shape_id}: no draw satisfied `{where}` in {MAX_DRAWS} tries")
+
+    SHAPES.append(Template(shape_id, group, make))
+
+
+def _draw(rng: random.Random, givens: dict) -> dict:
+    values: dict = {}
+    for name, how in givens.items():
+        if isinstance(how, str):
+            values[name] = eval(how, {"__builtins__": _SAFE_BUILTINS}, dict(values))  # noqa: S307
+        elif isinstance(how, list):
+            values[name] = rng.choice(how)
+        elif how[0] == "$":
+            values[name] = rng.randint(how[1] * 20, how[2] * 20) * 5 / 100
+        else:
+            values[name] = rng.randint(*how)
+    return values
+
+
+def _shown(value) -> str:
+    """How the question writes a number: dollars with cents to two places, whole numbers plainly."""
+    if isinstance(value, float) and value != int(value):
+        return f"{value:.2f}"
+    return str(int(value)) if isinstance(value, float) else str(value)

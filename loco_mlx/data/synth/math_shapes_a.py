@@ -16,7 +16,7 @@ def _shop_two_items(rng):
     p = Program()
     name = rng.choice(NAMES)
     pens, pen_price = rng.randint(2, 9), rng.randint(2, 15)
-    books, book_price = rng.randint(1, 5), rng.randint(8, 40)
+    books, book_price = rng.randint(2, 5), rng.randint(8, 40)
     p.given("pens", pens)
     p.given("pen_price", pen_price)
     p.given("books", books)
