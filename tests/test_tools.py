@@ -355,3 +355,15 @@ def test_generate_prints_the_program_then_the_answer(tmp_path):
     answer_once(engine, QUESTION[0]["content"], cfg, out=out.append, err=err.append)
     assert "".join(out) == GOOD + "\noutput: 58\nThe answer is 58.\n"  # not a terminal: no colour codes
     assert err[-1].startswith("[fake-base + calc")
+
+
+def test_eval_with_votes_scores_the_majority_and_keeps_its_program(tmp_path):
+    from loco_mlx.evaluation.benchmarks import BenchmarkItem
+    from loco_mlx.evaluation.gate import EvalSettings, answer_items, score_items
+
+    engine = tool_engine(tmp_path, [fenced("print(58)"), fenced("print(60)"), GOOD])
+    engine.use_adapter("calc")
+    item = BenchmarkItem(id="q1", input=QUESTION[0]["content"], expected=58, scorer="numeric")
+    [result] = score_items([item], answer_items(engine, [item], EvalSettings(votes=3, reread=False)))
+    assert result.passed and result.output == "The answer is 58." and result.tool["output"] == "58\n"
+    assert engine.backend.batches[-1][0] == 3 and engine.backend.batches[-1][1].temperature == 0.7

@@ -1,0 +1,59 @@
+"""What self-consistency voting adds to a tool adapter: greedy against `--votes N` on one benchmark.
+
+For every item the adapter answers once greedily (its program run in the sandbox) and once by
+voting over N sampled programs (temperature 0.7, each run; a failed program has no vote). Prints
+accuracy for each, how many items voting turned right or wrong, how often the sampled programs
+failed, and the time per item. The adapter side only: the base is `loco eval`'s job.
+
+    python scripts/bench_votes.py --adapter adapters/math --benchmark data/math/independent.jsonl --votes 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+from pathlib import Path
+
+import loco_mlx  # noqa: F401  (loads the system OpenBLAS before mlx)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--adapter", type=Path, required=True)
+    parser.add_argument("--benchmark", type=Path, required=True)
+    parser.add_argument("--votes", type=int, default=5)
+    parser.add_argument("--max-tokens", type=int, default=160)
+    parser.add_argument("--items", type=int, default=0, help="the first N items only (0: all)")
+    args = parser.parse_args()
+
+    from loco_mlx.evaluation.benchmarks import read_benchmark
+    from loco_mlx.evaluation.gate import EvalSettings, answer_items, score_items
+    from loco_mlx.inference.open import EngineSettings, open_engine
+
+    items = read_benchmark(args.benchmark).items
+    items = items[: args.items] if args.items else items
+    engine = open_engine(EngineSettings(adapter_path=args.adapter, registered=False))
+    runs = {}
+    for votes in (1, args.votes):
+        settings = EvalSettings(max_tokens=args.max_tokens, votes=votes)
+        start = time.perf_counter()
+        answers = answer_items(engine, items, settings)
+        seconds = time.perf_counter() - start
+        runs[votes] = (score_items(items, answers), seconds)
+    (greedy, g_s), (voted, v_s) = runs[1], runs[args.votes]
+    fixed = sum(v.passed and not g.passed for g, v in zip(greedy, voted))
+    broken = sum(g.passed and not v.passed for g, v in zip(greedy, voted))
+    failed = sum(not (v.tool or {}).get("answer") for v in voted)
+    print(f"{engine.adapter} on {args.benchmark.name}, {len(items)} items; {platform.machine()} "
+          f"{engine.base.device} ({engine.base.compute_mode}), greedy up to {args.max_tokens} tokens")  # fmt: skip
+    print("| answers | accuracy | s/item |")
+    print("|---|---:|---:|")
+    print(f"| greedy, one program | {sum(r.passed for r in greedy) / len(items):.3f} | {g_s / len(items):.1f} |")
+    print(f"| majority of {args.votes} sampled programs | {sum(r.passed for r in voted) / len(items):.3f} | "
+          f"{v_s / len(items):.1f} |")  # fmt: skip
+    print(f"voting turned {fixed} items right and {broken} wrong; on {failed} items no sampled program gave an answer")
+
+
+if __name__ == "__main__":
+    main()
