@@ -2,7 +2,7 @@
 # Register, gate, promote and route the shipped adapters: what produced adapters/registry.yaml,
 # adapters/*/results.json and adapters/router.json. Run after training them:
 #   for d in math json code; do loco train configs/smollm2-135m/$d.yaml; done
-#   bash scripts/ship_adapters.sh            (about 40 minutes on a 2-core CPU; base answers are cached)
+#   bash scripts/ship_adapters.sh            (base answers are cached; batches of 32 answers decode together)
 # An adapter is promoted only when `loco eval` says SHIP: at least 15 points over the base on its own
 # benchmark (McNemar p < 0.05) and no more than 5 points lost on each of the other two.
 set -uo pipefail
@@ -18,7 +18,7 @@ print(' '.join(f'--keyword \"{k}={v}\"' for k, v in kw.items()))")
   loco adapters remove "$d" >/dev/null 2>&1 || true
   eval loco adapters add "adapters/$d" --domain "$d" $keywords || exit 1
   # shellcheck disable=SC2086
-  loco eval "$d" --benchmark "data/$d/benchmark.jsonl" $others --max-tokens 160 --quiet
+  loco eval "$d" --benchmark "data/$d/benchmark.jsonl" $others --max-tokens 160 --batch-size 32 --quiet
   status=$?
   if [ $status -eq 0 ]; then loco adapters promote "$d"; else echo "$d: not shipped (loco eval exit $status)"; fi
 done

@@ -48,8 +48,12 @@ def engine(home):
     from loco_mlx.bases.store import BaseStore
     from loco_mlx.inference.engine import Engine
     from loco_mlx.inference.llamacpp import LlamaCppBackend
+    from loco_mlx.inference.tools import ToolSettings
 
-    engine = Engine(LlamaCppBackend(BaseStore(home).get("smollm2-135m-instruct")), dict(ADAPTERS))
+    # the replies as the adapters write them (math's program is not run): this file compares weights and
+    # adapter application with llama.cpp; the program path on llama.cpp is test_tools_models.py's
+    tools = ToolSettings(enabled=False)
+    engine = Engine(LlamaCppBackend(BaseStore(home).get("smollm2-135m-instruct")), dict(ADAPTERS), tools)
     yield engine
     engine.close()
 
