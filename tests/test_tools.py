@@ -48,6 +48,7 @@ def test_extract_program_takes_the_last_python_block_and_a_cut_one():
     assert extract_program("```python\nx = 4\nprint(x") == "x = 4\nprint(x"  # cut at max_tokens: still tried
     assert extract_program("The answer is 4.") is None
     assert extract_program("```\nsome text\n```") is None  # an unlabelled block that prints nothing is not code
+    assert extract_program("```python\n x = 4\n print(x)\n```") == "x = 4\nprint(x)"  # indented alike: dedented
 
 
 @pytest.mark.parametrize(

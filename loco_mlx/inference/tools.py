@@ -15,6 +15,7 @@ and `answer_with_tool` for many prompts decoded as batches (eval, voting).
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Iterator
@@ -68,7 +69,8 @@ class ToolRun:
 def extract_program(reply: str) -> str | None:
     """The reply's last ```python block (an unclosed one at the end counts: the reply may have been cut)."""
     blocks = [code for lang, code in _FENCE.findall(strip_thinking(reply)) if lang or "print(" in code]
-    program = blocks[-1].strip() if blocks else ""
+    # a small model may indent every line alike (" x = 1"): that is the program, not an IndentationError
+    program = textwrap.dedent(blocks[-1]).strip() if blocks else ""
     return program or None
 
 
@@ -187,7 +189,7 @@ def stream_with_tool(
     for attempt in range(settings.retries + 1):
         reply = yield from _stream_part(engine, prompt_ids, capped, "program", stats)
         answer = attempts.run(reply, settings)
-        if attempts.result is not None and attempts.program is not None:
+        if attempts.result is not None and attempts.program is not None and attempts.result.stdout:
             yield StreamEvent(attempts.result.stdout, part="output")
         if answer is not None:
             yield StreamEvent(answer, _sum_stats(stats), part="answer", tool=attempts.record())
