@@ -421,8 +421,8 @@ def test_cli_add_list_info_promote_remove(tiny, tmp_path):
     assert out.startswith(f"registered math 0.1.0 (base tiny {tiny.short_fingerprint})")
     Registry().set_gate("math", GateSummary(0.82, 0.61, None, "ITERATE"))
     table = loco("list").splitlines()
-    assert table[0].split() == ["name", "version", "active", "domain", "base", "gate", "path"]
-    assert table[1].split()[:5] == ["math", "0.1.0", "-", "math", "tiny"]
+    assert table[0].split() == ["name", "version", "active", "domain", "tool", "base", "gate", "path"]
+    assert table[1].split()[:6] == ["math", "0.1.0", "-", "math", "-", "tiny"]
     assert "ITERATE 0.820 vs base 0.610" in table[1] and str(source) in table[1]
     info = loco("info", "math")
     assert "tags         arith, easy" in info and "keywords     sum=2" in info and tiny.fingerprint in info

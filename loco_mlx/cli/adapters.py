@@ -66,11 +66,12 @@ def list_cmd() -> None:
     if not entries:
         typer.echo(f"no adapters registered in {registry.path}; `loco adapters add DIR` or `loco adapters install SRC`")
         return
-    header = ("name", "version", "active", "domain", "base", "gate", "path")
+    header = ("name", "version", "active", "domain", "tool", "base", "gate", "path")
     from loco_mlx.evaluation.gate import results_are_stale
 
     rows = [
-        (e.name, e.version, "yes" if e.active else "-", e.domain or "-", f"{e.base_id} {e.short_fingerprint}",
+        (e.name, e.version, "yes" if e.active else "-", e.domain or "-", e.tool or "-",
+         f"{e.base_id} {e.short_fingerprint}",
          gate_text(e.gate) + (" (stale: benchmark changed)" if results_are_stale(e) else ""), e.path)
         for e in entries
     ]  # fmt: skip
