@@ -119,6 +119,13 @@ class Demo:
         decisions = self.route(engine, items)
         self.step("answers: the routed adapter next to the base (greedy, scored by the benchmark's scorer)")
         self.answer(engine, items, decisions)
+        tools = {
+            e.name: Path(e.path) for e in registry.entries() if e.tool and e.base_fingerprint == record.fingerprint
+        }
+        if tools:
+            name = sorted(tools)[0]
+            self.step(f"tool use: {name} writes a program, the sandbox runs it")
+            self.program_answer(engine, name, tools[name], items)
         self.step("the gate each shipped adapter passed (loco eval; recorded in results.json)")
         self.console.print(gate_table(paths))
         if self.s.export:
@@ -186,6 +193,27 @@ class Demo:
                 if answer.tool is not None:
                     self.show_program(label, answer.tool)
                 self.console.print(f"[cyan]{label}[/cyan] ({seconds:.1f} s){verdict}: {answer.text.strip()}")
+        engine.use_adapter(None)
+
+    def program_answer(self, engine, name: str, path: Path, items) -> None:
+        """A registered tool adapter (active or not) answers the sample math questions through its program."""
+        from loco_mlx.evaluation.gate import score_items
+        from loco_mlx.inference.backend import SamplingConfig
+        from loco_mlx.inference.engine import InferenceConfig
+
+        engine.adapter_paths[name] = path
+        engine.use_adapter(name)
+        sampling = SamplingConfig(max_tokens=self.s.max_tokens, temperature=0.0)
+        for _, item in [(d, i) for d, i in items if d == "math"]:
+            self.console.print(f"\n[bold]Q:[/bold] {item.input}")
+            start = time.perf_counter()
+            answer = engine.answer(item.messages(), sampling, InferenceConfig(reread=True))
+            seconds = time.perf_counter() - start
+            result = score_items([item], [answer], engine)[0]
+            if answer.tool is not None:
+                self.show_program(name, answer.tool)
+            verdict = "[green]right[/green]" if result.passed else "[red]wrong[/red]"
+            self.console.print(f"[cyan]{name}[/cyan] ({seconds:.1f} s) {verdict}: {answer.text.strip()}")
         engine.use_adapter(None)
 
     def show_program(self, label: str, run) -> None:

@@ -25,6 +25,7 @@ def main() -> None:
     parser.add_argument("--votes", type=int, default=5)
     parser.add_argument("--max-tokens", type=int, default=160)
     parser.add_argument("--items", type=int, default=0, help="the first N items only (0: all)")
+    parser.add_argument("--backend", default="mlx", help="mlx | llamacpp")
     args = parser.parse_args()
 
     from loco_mlx.evaluation.benchmarks import read_benchmark
@@ -33,7 +34,7 @@ def main() -> None:
 
     items = read_benchmark(args.benchmark).items
     items = items[: args.items] if args.items else items
-    engine = open_engine(EngineSettings(adapter_path=args.adapter, registered=False))
+    engine = open_engine(EngineSettings(adapter_path=args.adapter, registered=False, backend=args.backend))
     runs = {}
     for votes in (1, args.votes):
         settings = EvalSettings(max_tokens=args.max_tokens, votes=votes)
@@ -45,8 +46,8 @@ def main() -> None:
     fixed = sum(v.passed and not g.passed for g, v in zip(greedy, voted))
     broken = sum(g.passed and not v.passed for g, v in zip(greedy, voted))
     failed = sum(not (v.tool or {}).get("answer") for v in voted)
-    print(f"{engine.adapter} on {args.benchmark.name}, {len(items)} items; {platform.machine()} "
-          f"{engine.base.device} ({engine.base.compute_mode}), greedy up to {args.max_tokens} tokens")  # fmt: skip
+    print(f"{engine.adapter} on {args.benchmark.name}, {len(items)} items; {platform.machine()}, {engine.backend_name} "
+          f"{engine.base.device} ({engine.base.compute_mode}), up to {args.max_tokens} tokens")  # fmt: skip
     print("| answers | accuracy | s/item |")
     print("|---|---:|---:|")
     print(f"| greedy, one program | {sum(r.passed for r in greedy) / len(items):.3f} | {g_s / len(items):.1f} |")

@@ -24,6 +24,7 @@ def test_the_shipped_manifests_read_as_they_are(name):
     assert manifest.base.fingerprint == raw["base"]["fingerprint"] and manifest.train_data == f"data/{name}"
     assert list(manifest.data_files)[0] == f"data/{name}/train.jsonl"
     assert manifest.to_dict() == raw  # nothing the file holds is lost
+    assert manifest.tool is None  # these answer in text; math-program declares its tool (below)
 
 
 @pytest.mark.parametrize("name", ["math", "json", "code"])
@@ -115,3 +116,9 @@ def test_training_takes_the_tool_from_the_recipe_or_the_data_manifest(tmp_path):
     assert TrainConfig(data=str(tmp_path / "train.jsonl"), out="x").declared_tool() is None
     with pytest.raises(LocoError, match="tool: unknown tool 'perl'"):
         TrainConfig(data=str(tmp_path), out="x", tool="perl").declared_tool()
+
+
+def test_the_shipped_program_style_math_adapter_declares_its_tool():
+    manifest = read_manifest(ROOT / "adapters" / "math-program")
+    assert manifest.tool == "python" and manifest.train_data == "data/math"
+    assert manifest.to_dict() == json.loads((ROOT / "adapters" / "math-program" / "loco_adapter.json").read_text())
