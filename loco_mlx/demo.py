@@ -74,7 +74,7 @@ class Demo:
         self.s = settings
         self.console = console
         self.started = time.perf_counter()
-        self.steps = 5 + bool(settings.train) + bool(settings.export)
+        self.steps = 6 + bool(settings.train) + bool(settings.export)
         self.step_no = 0
 
     def step(self, title: str) -> None:
@@ -126,6 +126,9 @@ class Demo:
             name = sorted(tools)[0]
             self.step(f"tool use: {name} writes a program, the sandbox runs it")
             self.program_answer(engine, name, tools[name], items)
+        else:
+            self.step("tool use")
+            self.console.print("no registered adapter declares a tool (loco data synth math --style program makes one)")
         self.step("the gate each shipped adapter passed (loco eval; recorded in results.json)")
         self.console.print(gate_table(paths))
         if self.s.export:

@@ -75,8 +75,8 @@ def test_the_demo_runs_end_to_end_with_a_retrained_adapter(default_env, tmp_path
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     text = proc.stdout
-    for heading in ("[1/7] base model", "[2/7] train the json adapter", "[4/7] routing", "[5/7] answers",
-                    "[6/7] the gate", "[7/7] export json"):  # fmt: skip
+    for heading in ("[1/8] base model", "[2/8] train the json adapter", "[4/8] routing", "[5/8] answers",
+                    "[6/8] tool use: math-program", "[7/8] the gate", "[8/8] export json"):  # fmt: skip
         assert heading in text, text[-3000:]
     assert "routed as expected" in text and text.count("SHIP") == 2  # math and code as shipped
     assert "not evaluated" in text  # the json just retrained has no gate yet, and the table says so
