@@ -4,13 +4,15 @@
 #   for d in math json code; do loco train configs/smollm2-135m/$d.yaml; done
 #   bash scripts/ship_adapters.sh            (base answers are cached; batches of 32 answers decode together)
 # An adapter is promoted only when `loco eval` says SHIP: at least 15 points over the base on its own
-# benchmark (McNemar p < 0.05) and no more than 5 points lost on each of the other two.
+# benchmark (McNemar p < 0.05), the same on its independent benchmark (data/<domain>/independent.jsonl, written
+# apart from the generator) where it has one, and no more than 5 points lost on each of the other two.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . .venv/bin/activate
 export LOCO_REGISTRY=adapters/registry.yaml
 domains=${*:-math json code}
 for d in $domains; do
+  independent=$([ -f "data/$d/independent.jsonl" ] && printf -- "--benchmark data/%s/independent.jsonl" "$d")
   others=$(for o in math json code; do [ "$o" != "$d" ] && printf -- "--ood data/%s/benchmark.jsonl " "$o"; done)
   keywords=$(python -c "
 import yaml; kw = yaml.safe_load(open('configs/router/keywords.yaml'))['$d']
@@ -18,7 +20,7 @@ print(' '.join(f'--keyword \"{k}={v}\"' for k, v in kw.items()))")
   loco adapters remove "$d" >/dev/null 2>&1 || true
   eval loco adapters add "adapters/$d" --domain "$d" $keywords || exit 1
   # shellcheck disable=SC2086
-  loco eval "$d" --benchmark "data/$d/benchmark.jsonl" $others --max-tokens 160 --batch-size 32 --quiet
+  loco eval "$d" --benchmark "data/$d/benchmark.jsonl" $independent $others --max-tokens 160 --batch-size 32 --quiet
   status=$?
   if [ $status -eq 0 ]; then loco adapters promote "$d"; else echo "$d: not shipped (loco eval exit $status)"; fi
 done

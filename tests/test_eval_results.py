@@ -117,3 +117,57 @@ def test_loco_eval_prints_the_report_and_exits_with_the_verdict(gate_run, tmp_pa
     assert "  contamination: FOUND" in lines and "verdict: REJECT" in lines
     assert lines[-1] == f"results: {out} (not registered: verdict kept in results.json only)"
     assert json.loads(out.read_text())["verdict"] == "REJECT"
+
+
+# --- several benchmarks: SHIP needs the gain on each ---------------------------------------------
+
+
+def _bench(path: Path, expected: str, n: int = 60) -> Path:
+    rows = [{"id": f"{path.stem}-{i}", "input": f"{path.stem} item {i}: what does the fake say?", "expected": expected,
+             "scorer": "contains"} for i in range(n)]  # fmt: skip
+    path.write_text("\n".join(map(json.dumps, rows)))
+    return path
+
+
+def test_an_adapter_that_gains_on_one_benchmark_but_not_the_other_is_not_shipped(gate_run, tmp_path):
+    """The fake adapter says "math: ..." and the base does not: it gains 100 points on a benchmark that asks
+    for "math:" and nothing on one that asks for what neither says. Alone, the first ships it."""
+    from typer.testing import CliRunner
+
+    from loco_mlx.cli import app
+
+    adapter, _, _ = gate_run
+    (adapter / "loco_adapter.json").write_text(json.dumps({"name": "math", "base": {"id": "fake-base"}}))
+    gains = _bench(tmp_path / "generated.jsonl", "math:")
+    flat = _bench(tmp_path / "independent.jsonl", "seven")
+    ood = _bench(tmp_path / "other.jsonl", "42")  # both sides answer 42: no drop
+    args = ["eval", str(adapter), "--benchmark", str(gains), "--ood", str(ood), "--quiet"]
+
+    alone = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "alone.json")])
+    assert alone.exit_code == 0 and "verdict: SHIP" in alone.output, alone.output
+
+    both = CliRunner().invoke(app, [*args, "--benchmark", str(flat), "--out", str(tmp_path / "both.json")])
+    assert both.exit_code == 3, both.output  # REJECT: no gain at all on the second
+    assert "on 60 items of independent.jsonl: base 0.000  adapter 0.000  (+0.0 points" in both.output
+    assert "verdict: REJECT" in both.output
+    assert "  - independent.jsonl: improvement 0.0 points is below the 15 needed to ship" in both.output
+    assert "  - generated.jsonl: improvement 100.0 points, p = " in both.output
+
+    result = read_results(tmp_path / "both.json")
+    assert (result.verdict, result.improvement_points, result.benchmark) == ("REJECT", 100, str(gains))
+    [more] = result.more_benchmarks
+    assert (more.benchmark, more.items, more.verdict, more.comparison.adapter_score) == (str(flat), 60, "REJECT", 0)
+    assert len(more.per_item["adapter"]) == 60 and more.failures.wrong == 60
+    assert json.loads((tmp_path / "both.json").read_text())["more_benchmarks"][0]["verdict"] == "REJECT"
+    assert "more_benchmarks" not in json.loads((tmp_path / "alone.json").read_text())  # the one-benchmark shape
+
+
+def test_compare_takes_one_benchmark(gate_run, tmp_path):
+    from typer.testing import CliRunner
+
+    from loco_mlx.cli import app
+
+    adapter, bench, _ = gate_run
+    run = CliRunner().invoke(app, ["eval", str(adapter), "--compare", "x", "--benchmark", str(bench),
+                                   "--benchmark", str(bench)])  # fmt: skip
+    assert "--compare takes one --benchmark, got 2" in str(run.exception)  # main() prints it as one line

@@ -11,13 +11,17 @@ from loco_mlx.cli.options import AllowUnsandboxedFlag, ToolsFlag
 from loco_mlx.errors import LocoError
 
 if TYPE_CHECKING:  # the evaluation modules load only when the command runs
-    from loco_mlx.evaluation.results import AdapterComparison, EvalResult
+    from loco_mlx.evaluation.results import AdapterComparison, EvalResult, Failures
     from loco_mlx.evaluation.stats import BootstrapResult
 
 
 def eval_cmd(
     adapter: str = typer.Argument(..., help="A registered adapter name or an adapter directory."),
-    benchmark: Path = typer.Option(..., "--benchmark", help="Benchmark JSONL (id, input, expected, scorer, ...)."),
+    benchmark: list[Path] = typer.Option(
+        ...,
+        "--benchmark",
+        help="Benchmark JSONL (id, input, expected, scorer, ...); repeatable: SHIP needs the gain on each.",
+    ),
     ood: Optional[list[Path]] = typer.Option(
         None, "--ood", help="Out-of-domain benchmark (repeatable): the adapter must stay within 5 points on each."
     ),
@@ -48,12 +52,16 @@ def eval_cmd(
         raise LocoError(f"--votes must be at least 1, got {votes}")
     settings = EvalSettings(max_tokens=max_tokens, batch_size=batch_size, reread=reread, votes=votes, tools=tools,
                             allow_unsandboxed_tools=allow_unsandboxed_tools)  # fmt: skip
+    first, *more = [str(p) for p in benchmark]
     if compare_with:
-        _print_comparison(compare_adapters(adapter, compare_with, str(benchmark), base=base, settings=settings,
+        if more:
+            raise LocoError(f"--compare takes one --benchmark, got {len(benchmark)}: compare on each in turn")
+        _print_comparison(compare_adapters(adapter, compare_with, first, base=base, settings=settings,
                                            quiet=quiet, backend=backend))  # fmt: skip
         return
-    request = EvalRequest(adapter, str(benchmark), ood=[str(p) for p in ood or []], train_data=train_data, base=base,
-                          settings=settings, out=str(out) if out else None, quiet=quiet, backend=backend)  # fmt: skip
+    request = EvalRequest(adapter, first, ood=[str(p) for p in ood or []], more_benchmarks=more, train_data=train_data,
+                          base=base, settings=settings, out=str(out) if out else None, quiet=quiet,
+                          backend=backend)  # fmt: skip
     result = evaluate(request)
     _print_result(result)
     raise typer.Exit(VERDICT_EXIT_CODES[result.verdict])
@@ -74,6 +82,12 @@ def _print_comparison(c: AdapterComparison) -> None:
         typer.echo(f"  {row.group:<8} n={row.n:<4} {row.base:.3f} -> {row.adapter:.3f}")
 
 
+def _print_failures(failures: Failures) -> None:
+    groups = ", ".join(f"{k} {g.count}" for k, g in failures.groups.items()) or "none"
+    lost = len(failures.lost_to_base)
+    typer.echo(f"  adapter wrong on {failures.wrong} items ({groups}); lost to the base on {lost}")
+
+
 def _print_result(r: EvalResult) -> None:
     s, mc = r.comparison, r.comparison.mcnemar
     typer.echo(f"{r.adapter} vs {r.base} on {r.items} items ({Path(r.benchmark).name}):")
@@ -85,11 +99,17 @@ def _print_result(r: EvalResult) -> None:
     for o in r.out_of_domain:
         typer.echo(f"  out-of-domain {o.benchmark}: base {o.base_score:.3f}  adapter {o.adapter_score:.3f}")
     typer.echo(f"  contamination: {'clean' if r.contamination.clean else 'FOUND'}")
-    failures = r.failures
-    groups = ", ".join(f"{k} {g.count}" for k, g in failures.groups.items()) or "none"
-    lost = len(failures.lost_to_base)
-    typer.echo(f"  adapter wrong on {failures.wrong} items ({groups}); lost to the base on {lost}")
-    typer.echo("  (examples of each are in results.json: what the next round of training data should cover)")
+    _print_failures(r.failures)
+    for more in r.more_benchmarks:
+        s = more.comparison
+        typer.echo(f"on {more.items} items of {Path(more.benchmark).name}: base {s.base_score:.3f}  "
+                   f"adapter {s.adapter_score:.3f}  ({more.improvement_points:+.1f} points, {_interval(s.bootstrap)}; "
+                   f"McNemar p = {s.mcnemar.p_value:.3g}): {more.verdict}")  # fmt: skip
+        for row in s.per_difficulty:
+            typer.echo(f"  {row.group:<8} n={row.n:<4} base {row.base:.3f}  adapter {row.adapter:.3f}")
+        _print_failures(more.failures)
+    if r.failures.wrong or any(m.failures.wrong for m in r.more_benchmarks):
+        typer.echo("  (examples of each are in results.json: what the next round of training data should cover)")
     typer.echo(f"verdict: {r.verdict}")
     for reason in r.reasons:
         typer.echo(f"  - {reason}")

@@ -23,6 +23,7 @@ from loco_mlx.errors import LocoError
 from loco_mlx.evaluation.benchmarks import Benchmark, BenchmarkItem
 from loco_mlx.evaluation.results import (
     AdapterComparison,
+    BenchmarkOutcome,
     Comparison,
     Contamination,
     EvalResult,
@@ -290,8 +291,9 @@ class EvalRequest:
     """One `loco eval ADAPTER`: what to judge, on what, against which base."""
 
     adapter: str  # a registered name or an adapter directory
-    benchmark: str
+    benchmark: str  # the domain's benchmark: its results fill results.json's top level
     ood: list[str] = field(default_factory=list)  # out-of-domain benchmarks: the adapter must not get worse
+    more_benchmarks: list[str] = field(default_factory=list)  # of the same domain (independent): each must gain too
     train_data: str | None = None  # checked for contamination (default: the manifest's)
     base: str | None = None  # default: the one the adapter was trained on
     settings: EvalSettings = field(default_factory=EvalSettings)
@@ -306,6 +308,7 @@ def evaluate(request: EvalRequest) -> EvalResult:
 
     r = request
     benchmark = read_benchmark(r.benchmark)
+    more = [read_benchmark(p) for p in r.more_benchmarks]
     oods = [read_benchmark(p) for p in r.ood]
     engine, name, directory, manifest = _open_for(r)
     train_data = r.train_data
@@ -314,25 +317,64 @@ def evaluate(request: EvalRequest) -> EvalResult:
 
     base_results, base_seconds = base_side(engine, benchmark, r.settings, "base", r.quiet)
     adapter_results, adapter_seconds = run_side(engine, name, benchmark, r.settings, name, r.quiet)
+    more_sides = [_both_sides(engine, name, b, r.settings, r.quiet) for b in more]
     comparison = compare(base_results, adapter_results)
     out_of_domain = [_out_of_domain(engine, name, ood, r.settings, r.quiet) for ood in oods]
     clean, findings = contamination_clean(train_data, benchmark)
     verdict = _verdict(len(benchmark.items), comparison, out_of_domain, clean)
+    outcomes = [_outcome(b, base, adapter, out_of_domain, train_data) for b, (base, adapter) in zip(more, more_sides)]
+    overall, reasons = _combined(benchmark, verdict, outcomes)
     result = EvalResult(
         adapter=name, adapter_path=str(directory), adapter_version=manifest.version if manifest else None,
         base=engine.base.record.id, base_fingerprint=engine.base.record.fingerprint,
         benchmark=str(benchmark.path), benchmark_sha256=benchmark.sha256, items=len(benchmark.items),
         settings=asdict(r.settings), comparison=comparison, improvement_points=verdict.improvement_points,
         out_of_domain=out_of_domain, contamination=Contamination(train_data, clean, findings[:20]),
-        verdict=verdict.verdict, reasons=verdict.reasons,
+        verdict=overall, reasons=reasons,
         items_per_second=2 * len(benchmark.items) / (base_seconds + adapter_seconds),
         failures=failure_analysis(base_results, adapter_results),
         per_item={"base": [asdict(x) for x in base_results], "adapter": [asdict(x) for x in adapter_results]},
-        environment=environment(engine),
+        environment=environment(engine), more_benchmarks=outcomes,
     )  # fmt: skip
     result.write(Path(r.out) if r.out else Path(directory) / "results.json")
     result.registry = _record_gate(result)
     return result
+
+
+def _both_sides(engine: Engine, name: str, benchmark: Benchmark, settings: EvalSettings, quiet: bool):
+    """(base results, adapter results) on one more benchmark."""
+    label = benchmark.path.name
+    base, _ = base_side(engine, benchmark, settings, f"base ({label})", quiet)
+    adapter, _ = run_side(engine, name, benchmark, settings, f"{name} ({label})", quiet)
+    return base, adapter
+
+
+def _outcome(benchmark: Benchmark, base: list[ItemResult], adapter: list[ItemResult],
+             out_of_domain: list[OutOfDomain], train_data: str | None) -> BenchmarkOutcome:  # fmt: skip
+    """One more benchmark judged as the first is: its own gain, significance and contamination check."""
+    comparison = compare(base, adapter)
+    clean, _ = contamination_clean(train_data, benchmark)
+    verdict = _verdict(len(benchmark.items), comparison, out_of_domain, clean)
+    return BenchmarkOutcome(
+        benchmark=str(benchmark.path), sha256=benchmark.sha256, items=len(benchmark.items), comparison=comparison,
+        improvement_points=verdict.improvement_points, verdict=verdict.verdict, reasons=verdict.reasons,
+        failures=failure_analysis(base, adapter),
+        per_item={"base": [asdict(x) for x in base], "adapter": [asdict(x) for x in adapter]},
+    )  # fmt: skip
+
+
+_SEVERITY = ("SHIP", "ITERATE", "REJECT")
+
+
+def _combined(benchmark: Benchmark, first, outcomes: list[BenchmarkOutcome]) -> tuple[str, list[str]]:
+    """The gate over every benchmark: its worst verdict (SHIP only when each one ships), and each one's
+    reasons named by its file when there are several."""
+    if not outcomes:
+        return first.verdict, first.reasons
+    judged = [(benchmark.path.name, first.verdict, first.reasons)]
+    judged += [(Path(o.benchmark).name, o.verdict, o.reasons) for o in outcomes]
+    overall = max((verdict for _, verdict, _ in judged), key=_SEVERITY.index)
+    return overall, [f"{file}: {reason}" for file, _, reasons in judged for reason in reasons]
 
 
 def _open_for(r: EvalRequest):

@@ -109,6 +109,33 @@ class Failures:
 
 
 @dataclass
+class BenchmarkOutcome:
+    """The adapter against the base on one more benchmark of its domain (an independent one, say): the gate's
+    SHIP needs the gain on this one too."""
+
+    benchmark: str
+    sha256: str
+    items: int
+    comparison: Comparison
+    improvement_points: float
+    verdict: str  # this benchmark's own verdict (with the same out-of-domain check)
+    reasons: list[str]
+    failures: Failures
+    per_item: dict  # {"base": [...], "adapter": [...]} ItemResult dicts
+
+    def to_dict(self) -> dict:
+        return {"benchmark": self.benchmark, "sha256": self.sha256, "items": self.items, **self.comparison.to_dict(),
+                "improvement_points": self.improvement_points, "verdict": self.verdict, "reasons": self.reasons,
+                "failures": self.failures.to_dict(), "per_item": self.per_item}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: dict) -> BenchmarkOutcome:
+        return cls(data["benchmark"], data["sha256"], data["items"], Comparison.from_dict(data),
+                   data["improvement_points"], data["verdict"], data["reasons"], Failures.from_dict(data["failures"]),
+                   data["per_item"])  # fmt: skip
+
+
+@dataclass
 class EvalResult:
     """The gate's whole answer for one adapter (results.json, plus where it went)."""
 
@@ -131,6 +158,7 @@ class EvalResult:
     failures: Failures
     per_item: dict  # {"base": [...], "adapter": [...]} ItemResult dicts
     environment: dict  # hardware, versions, timestamp
+    more_benchmarks: list[BenchmarkOutcome] = field(default_factory=list)  # `--benchmark` given more than once
     results_path: str = ""
     registry: str = ""  # what became of the verdict in the registry
 
@@ -147,6 +175,7 @@ class EvalResult:
             "items_per_second": self.items_per_second,
             "failures": self.failures.to_dict(),
             "per_item": self.per_item,
+            **({"more_benchmarks": [b.to_dict() for b in self.more_benchmarks]} if self.more_benchmarks else {}),
             **self.environment,
         }
 
@@ -167,6 +196,7 @@ class EvalResult:
             failures=Failures.from_dict(data["failures"]),
             per_item=data["per_item"],
             environment={k: data[k] for k in _ENVIRONMENT if k in data},
+            more_benchmarks=[BenchmarkOutcome.from_dict(b) for b in data.get("more_benchmarks", [])],
         )
 
     def write(self, path: Path) -> None:
