@@ -9,6 +9,7 @@ it is loaded without the weights.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import typer
 
@@ -150,6 +151,41 @@ def check_contamination_cmd(
         f"clean: {len(examples)} training examples, {len(items)} benchmark items, "
         f"no exact or near copies (n={n}, threshold={threshold})"
     )
+
+
+@data_app.command("check-diversity")
+def check_diversity_cmd(
+    path: str = PathArgument,
+    benchmark: Optional[list[str]] = typer.Option(
+        None, "--benchmark", help="A benchmark JSONL (repeatable): how many of its items open as the data's prompts do."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="The numbers as one JSON object."),
+) -> None:
+    """How templated the prompts are: openings, skeletons and 4-grams per 100 prompts; warnings on templated
+    data and on benchmarks that share its wording."""
+    import json
+
+    from loco_mlx.data.diversity import check_diversity
+
+    diversity = check_diversity(path, benchmark or [])
+    if as_json:
+        typer.echo(json.dumps(diversity.to_dict(), indent=2))
+        return
+    typer.echo(f"{path}: {diversity.prompts} prompts (per 100: the mean of 20 seeded windows of 100)")
+    rows = [
+        ("openings per 100 prompts", f"{diversity.openings:.0f}", "how the requests start (skeleton's first 6 tokens)"),
+        ("skeletons per 100 prompts", f"{diversity.skeletons:.0f}", "whole prompts with the content left out"),
+        ("distinct 4-grams", f"{diversity.distinct_4grams:.2f}", "word 4-grams, numbers and names masked"),
+        ("10 commonest openings cover", f"{diversity.top_share:.0%}", f"of all {diversity.prompts} prompts"),
+    ]
+    rows += [(f"{Path(b).name}: items opening as the data", f"{share:.0%}", b) for b, share in diversity.shared.items()]
+    _table(("measure", "value", "what"), rows)
+    typer.echo("commonest openings (<num> a number, <name> a name, _ other words):")
+    for text, count in diversity.commonest:
+        typer.echo(f"  {count:>5}  {text}")
+    typer.echo(f"verdict: {'templated' if diversity.templated else 'varied'}")
+    for warning in diversity.warnings():
+        typer.echo(f"warning: {warning}")
 
 
 @data_app.command("synth")

@@ -278,6 +278,8 @@ def run_training(
         checkpoints=out / "checkpoints", reporter=recorder, world=world,
     )  # fmt: skip
     reporter.message(opening_line(adapter_name(cfg), inputs, steps, trainable, world.size()))
+    if world.rank() == 0:
+        report_diversity(cfg, inputs.dataset, reporter)
     state = trainer.run(resume_from=start.checkpoint, stop_after=stop_after)
     if world.rank() != 0:
         return TrainResult(out, state, None, trainable)
@@ -289,6 +291,17 @@ def run_training(
     diagnosis = finish_outputs(FinishedRun(out, cfg, inputs.loaded, inputs.dataset, trainer, trainable, metrics))
     report_outcome(reporter, diagnosis, out, state)
     return TrainResult(out, state, diagnosis, trainable)
+
+
+def report_diversity(cfg: TrainConfig, dataset, reporter) -> None:
+    """How templated the task's own prompts are (replay aside), in one line, and a warning when they are."""
+    from loco_mlx.data.diversity import training_diversity
+
+    diversity = training_diversity([e for e in dataset.train if e.source not in cfg.replay], cfg.data)
+    if diversity is not None:
+        reporter.message(diversity.summary())
+        for warning in diversity.warnings():
+            reporter.message(f"warning: {warning} (details: loco data check-diversity {cfg.data})")
 
 
 def adapter_name(cfg: TrainConfig) -> str:
