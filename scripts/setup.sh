@@ -24,6 +24,19 @@ if [ "$(uname -s)" = Linux ] && ! ldconfig -p 2>/dev/null | grep -q 'libopenblas
   fi
 fi
 
+# The chat page's browser tests drive Debian's own Chromium (tests/test_web.py): nothing is downloaded at test time.
+if [ "$(uname -s)" = Linux ] && ! { command -v chromium >/dev/null && command -v chromedriver >/dev/null; }; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    echo "setup: installing chromium and chromium-driver for the chat page's browser tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  elif command -v apt-get >/dev/null && sudo -n true 2>/dev/null; then
+    echo "setup: installing chromium and chromium-driver for the chat page's browser tests"
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  else
+    echo "notice: no chromium/chromedriver: tests/test_web.py will fail; sudo apt-get install chromium chromium-driver" >&2
+  fi
+fi
+
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 # shellcheck disable=SC1091
 . .venv/bin/activate

@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import random
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -169,6 +169,12 @@ class FakeDecision:
     low_confidence: bool = False
     truncated: bool = False
     tokens: int = 0
+    reason: str = "keyword"
+    probabilities: dict = field(default_factory=dict)
+    similarity: dict = field(default_factory=dict)
+    keywords: dict = field(default_factory=dict)
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
 
     @property
     def adapter(self):

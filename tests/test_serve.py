@@ -98,6 +98,9 @@ def test_models_lists_the_base_active_adapters_and_auto(served):
     assert set(cards) == {served.base_id, *ADAPTERS, "auto"}  # "draft" is not active
     assert cards[served.base_id].get("parent") is None
     assert all(cards[name]["parent"] == served.base_id for name in ADAPTERS)
+    assert cards["alpha"]["loco"] == {"kind": "adapter", "domain": "", "tool": None, "verdict": "SHIP", "score": 0.5,
+                                      "base_score": 0.1}  # fmt: skip
+    assert cards["auto"]["loco"] == {"kind": "auto"} and cards[served.base_id]["loco"]["kind"] == "base"
 
 
 def engine_reply(engine, adapter_path: str | None, prompt: str, max_tokens: int = 8):
@@ -122,7 +125,7 @@ def test_chat_completion_names_the_adapter_and_counts_tokens(served, default_eng
 
     reply = ask(served, "alpha", PROMPTS[0])
     assert reply.object == "chat.completion" and reply.model == "alpha"
-    assert reply.model_extra["loco"] == {"adapter": "alpha", "route_confidence": None}
+    assert reply.model_extra["loco"] == {"adapter": "alpha", "route_confidence": None, "route": None}
     # The reply is the Engine's own (a second copy of the base, alpha active): content and counts.
     paths = {entry.name: entry.path for entry in Registry(served.registry_path).entries()}
     text, stats = engine_reply(default_engine, paths["alpha"], PROMPTS[0])
@@ -177,6 +180,8 @@ def test_stop_strings_cut_the_reply(served):
 def test_auto_routes_on_the_last_user_message(served):
     reply = ask(served, "auto", "Tell me about the gamma topic please.")
     assert reply.model_extra["loco"]["adapter"] == "gamma" and reply.model == "gamma"
+    route = reply.model_extra["loco"]["route"]  # why, as `loco route --explain --json` says it
+    assert route["route"] == "gamma" and route["keywords"] == {"gamma": ["gamma topic"]} and route["reason"]
 
 
 def test_concurrent_requests_never_see_another_adapter(served):

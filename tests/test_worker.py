@@ -102,8 +102,11 @@ def test_select_switches_to_the_base_or_the_named_adapter(tmp_path):
 
 def test_select_auto_routes_on_the_query(engine):
     engine.router = KeywordRouter()
-    assert select(engine, job(Target("auto"), content="give me json")) == Started("json", 0.9, "json")
-    assert select(engine, job(Target("auto"), content="hello")) == Started(None, 0.9, "fake-base")
+    routed = select(engine, job(Target("auto"), content="give me json"))
+    assert (routed.adapter, routed.route_confidence, routed.model) == ("json", 0.9, "json")
+    assert routed.route["route"] == "json" and routed.route["reason"] == "keyword"  # why, for the chat page
+    plain = select(engine, job(Target("auto"), content="hello"))
+    assert (plain.adapter, plain.model, plain.route["route"]) == (None, "fake-base", "base")
     assert engine.router.queries == ["give me json", "hello"]
 
 

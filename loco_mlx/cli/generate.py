@@ -99,10 +99,17 @@ def chat(
     tools: Optional[bool] = ToolsOption,
     allow_unsandboxed_tools: bool = AllowUnsandboxedFlag,
     config: Optional[Path] = ConfigOption,
+    web: bool = typer.Option(False, "--web", help="Chat in the browser: serve on loopback and open the chat page."),
+    port: int = typer.Option(8080, "--port", help="With --web: the port to serve on."),
 ) -> None:
     """Chat in a multi-turn REPL; switch adapters with /adapter (/help for commands)."""
     from loco_mlx.inference.chat import ChatSession, run_repl
 
+    if web:
+        serve(host="127.0.0.1", port=port, api_key=None, base=base, compute=compute, backend=backend,
+              max_tokens_limit=2048, max_body_bytes=2**20, tools=tools,
+              allow_unsandboxed_tools=allow_unsandboxed_tools, config=config, web=True, open_browser=True)  # fmt: skip
+        return
     cfg = generate_config(
         config, base=base, adapter=adapter, system=system, compute=compute, max_tokens=max_tokens, temp=temp,
         top_p=top_p, seed=seed, reread=reread, votes=votes, vote_temp=vote_temp, vote_method=vote_method,
@@ -126,14 +133,39 @@ def serve(
     tools: Optional[bool] = ToolsOption,
     allow_unsandboxed_tools: bool = AllowUnsandboxedFlag,
     config: Optional[Path] = ConfigOption,
+    web: bool = typer.Option(True, "--web/--no-web", help="The chat page at / (the API stays under /v1)."),
+    open_browser: bool = typer.Option(False, "--open", help="Open the chat page in the default browser."),
 ) -> None:
-    """Serve the base and its active adapters over an OpenAI-compatible HTTP API (model 'auto' routes)."""
+    """Serve the base and its active adapters over an OpenAI-compatible HTTP API (model 'auto' routes) and a chat
+    page at /."""
     from loco_mlx.serve import ServeSettings, bind_socket, check_bind, run_server
 
     check_bind(host, api_key)  # before the model loads: a refusal, a bad setting or a taken port is instant
     cfg = generate_config(config, base=base, compute=compute, adapter="auto", backend=backend, tools=tools,
                           allow_unsandboxed_tools=allow_unsandboxed_tools or None)  # fmt: skip
     limits = {"max_tokens_limit": max_tokens_limit, "max_body_bytes": max_body_bytes}
-    settings = ServeSettings(host, port, api_key, **limits, sampling=cfg.sampling, reread=cfg.inference.reread)
+    settings = ServeSettings(host, port, api_key, **limits, sampling=cfg.sampling, reread=cfg.inference.reread,
+                             web=web)  # fmt: skip
     sock = bind_socket(host, port)
-    run_server(_engine(cfg, None), settings, sock)
+    engine = _engine(cfg, None)
+    if open_browser and web:
+        _open_when_up(f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{sock.getsockname()[1]}/")
+    run_server(engine, settings, sock)
+
+
+def _open_when_up(url: str) -> None:
+    """Open `url` in the default browser once the server answers /health (in a background thread)."""
+    import threading
+    import urllib.request
+    import webbrowser
+
+    def wait_then_open() -> None:
+        for _ in range(600):
+            try:
+                with urllib.request.urlopen(url + "health", timeout=1):
+                    break
+            except OSError:
+                threading.Event().wait(0.1)
+        webbrowser.open(url)
+
+    threading.Thread(target=wait_then_open, daemon=True).start()

@@ -39,6 +39,7 @@ from loco_mlx.serve.schema import (
     _Request,
 )
 from loco_mlx.serve.settings import ServeSettings, bind_socket, check_bind, make_server
+from loco_mlx.serve.web import web_routes
 from loco_mlx.serve.worker import Finished, Job, Piece, Started, Worker, events
 
 MAX_STOPS = 4  # as OpenAI's API
@@ -51,6 +52,8 @@ def run_server(engine: Engine, settings: ServeSettings, sock: socket.socket | No
     host, port = sock.getsockname()[:2]
     models = ", ".join(card.id for card in app.state.catalog.cards())
     print(f"loco serve: http://{host}:{port}/v1 (models: {models})", flush=True)
+    if settings.web:
+        print(f"chat page: http://{host}:{port}/", flush=True)
     make_server(app).run(sockets=[sock])
 
 
@@ -70,7 +73,12 @@ def create_app(engine: Engine, settings: ServeSettings) -> FastAPI:
 
     @app.get("/health")
     async def health() -> dict:
-        return {"status": "ok", "base": app.state.catalog.base_id, "backend": engine.backend_name}
+        base, backend = app.state.catalog.base_id, engine.backend_name
+        limit = settings.max_tokens_limit
+        return {"status": "ok", "base": base, "backend": backend, "queue": worker.pending, "max_tokens_limit": limit}
+
+    if settings.web:
+        app.include_router(web_routes())
 
     app.include_router(v1_routes(app), prefix="/v1", dependencies=[Depends(bearer_check(settings.api_key))])
 
@@ -208,7 +216,7 @@ def usage(finished: Finished) -> Usage:
 
 
 def loco_info(started: Started, finished: Finished | None = None) -> LocoInfo:
-    info = {"adapter": started.adapter, "route_confidence": started.route_confidence}
+    info = {"adapter": started.adapter, "route_confidence": started.route_confidence, "route": started.route}
     if finished is not None and finished.tool is not None:
         return LocoToolInfo(**info, tool=ToolInfo(**finished.tool.to_dict()))
     return LocoInfo(**info)

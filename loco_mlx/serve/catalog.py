@@ -38,20 +38,28 @@ class Catalog:
         self.base_id = engine.base.record.id
         self.fingerprint = engine.base.record.fingerprint
 
-    def adapters(self) -> dict[str, Path]:
+    def entries(self) -> list:
+        """The registry entries a request may name: active and bound to this base."""
         from loco_mlx.adapters.registry import Registry
 
         try:
             entries = Registry(self.registry_path).entries()
         except LocoError as exc:
             raise ApiError(500, f"the adapter registry is unreadable: {exc}", code="registry_error") from None
-        return {e.name: Path(e.path) for e in entries if e.active and e.base_fingerprint == self.fingerprint}
+        return [e for e in entries if e.active and e.base_fingerprint == self.fingerprint]
+
+    def adapters(self) -> dict[str, Path]:
+        return {e.name: Path(e.path) for e in self.entries()}
 
     def cards(self) -> list[ModelCard]:
-        cards = [ModelCard(id=self.base_id)]
-        cards += [ModelCard(id=name, parent=self.base_id) for name in sorted(self.adapters())]
+        cards = [ModelCard(id=self.base_id, loco={"kind": "base", "backend": self.engine.backend_name})]
+        for entry in sorted(self.entries(), key=lambda e: e.name):
+            gate = entry.gate
+            about = {"kind": "adapter", "domain": entry.domain, "tool": entry.tool, "verdict": gate.verdict,
+                     "score": gate.score, "base_score": gate.base_score}  # fmt: skip
+            cards.append(ModelCard(id=entry.name, parent=self.base_id, loco=about))
         if self.engine.router is not None:
-            cards.append(ModelCard(id=AUTO, parent=self.base_id))
+            cards.append(ModelCard(id=AUTO, parent=self.base_id, loco={"kind": "auto"}))
         return cards
 
     def resolve(self, model: str) -> Target:

@@ -58,6 +58,7 @@ class Usage(BaseModel):
 class LocoInfo(BaseModel):
     adapter: str | None  # the adapter that answered; None: the plain base
     route_confidence: float | None  # the router's confidence ("auto" only)
+    route: dict | None = None  # "auto" only: why (`loco route --explain --json`: keywords, probabilities, margin)
 
 
 class ToolInfo(BaseModel):
@@ -154,6 +155,7 @@ class ModelCard(BaseModel):
     created: int = 0
     owned_by: str = "loco"
     parent: str | None = None
+    loco: dict | None = None  # kind (base, adapter, auto); an adapter's domain, tool and gate verdict and scores
 
 
 class ModelList(BaseModel):

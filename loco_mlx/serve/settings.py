@@ -24,6 +24,7 @@ class ServeSettings:
     sampling: SamplingConfig = field(default_factory=SamplingConfig)  # defaults for omitted fields
     reread: bool = True  # RE2 on chat requests, as `loco generate` (from the user's config)
     registry_path: Path | None = None  # None: LOCO_REGISTRY or $LOCO_HOME's registry
+    web: bool = True  # the chat page at / (serve/web)
 
     def __post_init__(self):
         if self.max_tokens_limit < 1:

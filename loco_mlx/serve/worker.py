@@ -35,6 +35,7 @@ class Started:
     adapter: str | None
     route_confidence: float | None
     model: str
+    route: dict | None = None  # "auto": the router's decision, explained (router/accuracy.py decision_dict)
 
 
 @dataclass
@@ -93,15 +94,18 @@ def prepare(engine: Engine, job: Job) -> tuple[list[int], SamplingConfig]:
 
 def select(engine: Engine, job: Job) -> Started:
     """Switch the shared model to what the job asked for (worker thread only)."""
+    from loco_mlx.router.accuracy import decision_dict
+
     engine.adapter_paths.update(job.target.paths)
-    confidence = None
+    confidence, route = None, None
     if job.target.kind == "auto":
         decision = engine.route(job.route_query or "")
-        confidence = decision.confidence if decision is not None else None
+        if decision is not None:
+            confidence, route = decision.confidence, decision_dict(decision)
     else:
         engine.use_adapter(job.target.name)
     model = engine.adapter or engine.base.record.id
-    return Started(engine.adapter, confidence, model)
+    return Started(engine.adapter, confidence, model, route)
 
 
 def run_job(engine: Engine, job: Job, emit: Callable[[object], None], cancelled: threading.Event) -> None:
@@ -155,6 +159,18 @@ class Worker:
     def __init__(self, engine: Engine):
         self.engine = engine
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="loco-generate")
+        self.pending = 0  # jobs queued or running: /health's queue length
+        self._count_lock = threading.Lock()  # += on the event loop, -= on the worker thread
+
+    def _count(self, change: int) -> None:
+        with self._count_lock:
+            self.pending += change
+
+    def _counted(self, *job_args) -> None:
+        try:
+            run_job(*job_args)
+        finally:
+            self._count(-1)
 
     async def start(self, job: Job) -> tuple[Started, asyncio.Queue, threading.Event]:
         """Queue the job and wait until its model is selected; raises the job's early errors."""
@@ -168,7 +184,8 @@ class Worker:
             except RuntimeError:  # the event loop is gone (shutdown): nobody is listening
                 cancelled.set()
 
-        loop.run_in_executor(self.executor, run_job, self.engine, job, emit, cancelled)
+        self._count(+1)
+        loop.run_in_executor(self.executor, self._counted, self.engine, job, emit, cancelled)
         try:
             first = await queue.get()
         except asyncio.CancelledError:
