@@ -332,3 +332,33 @@ def test_a_tool_adapter_shows_its_program_and_output_in_a_folded_block(browser, 
             assert block.find_element("css selector", "summary").text.startswith("program (python: exit 0")
             assert "The answer is" in reply.find_element("css selector", ".content").text
             assert console_errors(browser) == []
+
+
+def test_loco_chat_web_serves_on_loopback_and_opens_the_page(default_env, tmp_path):
+    """The default browser is $BROWSER (Python's webbrowser honours it): here a script that writes down the URL."""
+    import socket
+    import subprocess
+
+    opened = tmp_path / "opened.txt"
+    fake_browser = tmp_path / "browser.sh"
+    fake_browser.write_text(f'#!/bin/sh\necho "$1" > {opened}\n')
+    fake_browser.chmod(0o755)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**default_env, "BROWSER": str(fake_browser), "LOCO_REGISTRY": str(REGISTRY)}
+    server = subprocess.Popen([sys.executable, "-m", "loco_mlx", "chat", "--web", "--port", str(port)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    try:
+        for _ in range(WAIT * 10):
+            if opened.exists() and opened.read_text().strip():
+                break
+            assert server.poll() is None, server.stdout.read()
+            time.sleep(0.1)
+        url = f"http://127.0.0.1:{port}/"
+        assert opened.read_text().strip() == url  # opened once the server answered, on loopback
+        page = httpx.get(url, timeout=10)
+        assert page.status_code == 200 and "/web/app.js" in page.text
+    finally:
+        server.terminate()
+        server.wait(30)
