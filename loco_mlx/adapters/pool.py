@@ -52,9 +52,14 @@ class SwappableLoRA(nn.Module):
         self.lora_b = mx.zeros((0, self.out_dims))
         self.scale = 0.0
         self.active = False
+        # Batched decoding (inference/batching.py) sets this for one forward pass: a callable (x, y) -> y that
+        # applies each row's own adapter, in place of the slot. None (always, outside a batched step): the slot.
+        self.per_row = None
 
     def __call__(self, x):
         y = self.linear(x)
+        if self.per_row is not None:
+            return self.per_row(x, y)
         if not self.active:
             return y
         # Same order of operations as mlx-lm's LoRALinear, so results match a fresh load.

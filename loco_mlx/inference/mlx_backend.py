@@ -104,6 +104,13 @@ class MLXBackend:
 
         return np.array(self._model(mx.array([ids]))[0].astype(mx.float32))
 
+    def batch_decoder(self, settings=None):
+        """A BatchDecoder over this base and its pool: many requests decoding together, each row with its own
+        adapter (inference/batching.py). Its steps must not overlap this backend's other generation calls."""
+        from loco_mlx.inference.batching import BatchDecoder
+
+        return BatchDecoder(self._model, self.tokenizer, self.adapters, self.info.context_length, settings)
+
     def make_encoder(self, config):
         """The router's sentence encoder: the first blocks of this very model, adapters off."""
         from loco_mlx.router.embed import BaseEncoder
