@@ -29,7 +29,7 @@ ADAPTERS = Path(__file__).resolve().parents[1] / "adapters"
 # Own names, so that tests which load other adapters as "math" into the shared engine do not collide.
 SHIPPED = {"batch-math": ADAPTERS / "math", "batch-json": ADAPTERS / "json", "batch-code": ADAPTERS / "code"}
 NEAR_TIE = 0.1  # top-2 logit margin at which batched and one-at-a-time arithmetic may pick differently
-GREEDY = SamplingConfig(max_tokens=20, temperature=0)
+GREEDY = SamplingConfig(max_tokens=16, temperature=0)
 
 
 # --- the cache and the text, on small arrays ------------------------------------------------------------
@@ -204,6 +204,15 @@ def test_no_row_sees_another_rows_adapter(engine, own_replies, strategy, monkeyp
 
 
 @pytest.mark.integration
+def test_a_row_keeps_its_adapter_when_the_pool_drops_it_meanwhile(engine, own_replies, monkeypatch):
+    decoder = engine.backend.batch_decoder()
+    handle = decoder.submit(BatchRequest(prompt_of(engine, SAME_QUESTION), "batch-json", GREEDY))
+    monkeypatch.delitem(engine.backend.adapters.adapters, "batch-json")  # as an eviction past the budget would
+    handle.result()
+    assert handle.tokens == own_replies[0]
+
+
+@pytest.mark.integration
 def test_max_batch_queues_the_rest_and_cancelling_frees_the_row_at_the_next_step(engine):
     prompt = prompt_of(engine, "Count from one to fifty in words.")
     decoder = engine.backend.batch_decoder(BatchSettings(max_batch=2))
@@ -267,7 +276,8 @@ def test_a_background_thread_drives_the_batch_for_waiting_handles(engine):
     decoder.start()
     try:
         prompts = [prompt_of(engine, q) for q, _ in QUESTIONS[:3]]
-        handles = [decoder.submit(BatchRequest(p, a, GREEDY)) for p, (_, a) in zip(prompts, QUESTIONS)]
+        short = SamplingConfig(max_tokens=6, temperature=0)
+        handles = [decoder.submit(BatchRequest(p, a, short)) for p, (_, a) in zip(prompts, QUESTIONS)]
         events = [list(h) for h in handles]
     finally:
         decoder.close()

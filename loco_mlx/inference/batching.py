@@ -242,34 +242,38 @@ class GatheredLoRA:
         return y + (self.scale[self.ids][:, None, None] * z).astype(x.dtype)
 
 
-def grouped_update(pool, module_path: str, row_adapters: list[str | None]) -> Callable:
+def grouped_update(module_path: str, row_adapters: list) -> Callable:
     groups = []
-    for name in dict.fromkeys(a for a in row_adapters if a is not None):
-        adapter = pool.adapters[name]
+    for adapter in distinct(row_adapters):
         slot = adapter.slots.get(module_path)
         if slot is None:
             continue
-        rows = [i for i, a in enumerate(row_adapters) if a == name]
+        rows = [i for i, a in enumerate(row_adapters) if a is adapter]
         index = None if len(rows) == len(row_adapters) else mx.array(rows)
         groups.append((index, slot[0], slot[1], adapter.scale))
     return GroupedLoRA(groups) if groups else keep_base
 
 
+def distinct(row_adapters: list) -> list:
+    """The adapters the rows use (PooledAdapter objects, compared by identity), in order of first use."""
+    return list({id(a): a for a in row_adapters if a is not None}.values())
+
+
 class GatheredTables:
     """Stacked A/B per layer for one set of adapters, built once per set (rows come and go, sets rarely change)."""
 
-    def __init__(self, pool, names: tuple[str, ...]):
-        self.names = names
+    def __init__(self, pool, adapters: list):
+        self.adapters = adapters
         self.tables: dict[str, tuple[mx.array, mx.array, mx.array] | None] = {}
         for module_path, wrapper in pool.wrappers.items():
-            slots = [pool.adapters[n].slots.get(module_path) for n in names]
+            slots = [adapter.slots.get(module_path) for adapter in adapters]
             if all(s is None for s in slots):
                 self.tables[module_path] = None
                 continue
             rank = max(s[0].shape[1] for s in slots if s is not None)
             a = [mx.zeros((wrapper.in_dims, rank))] + [_pad_rank(s, 0, rank, wrapper.in_dims, 1) for s in slots]
             b = [mx.zeros((rank, wrapper.out_dims))] + [_pad_rank(s, 1, rank, wrapper.out_dims, 0) for s in slots]
-            scales = [0.0] + [pool.adapters[n].scale if s is not None else 0.0 for n, s in zip(names, slots)]
+            scales = [0.0] + [adapter.scale if s is not None else 0.0 for adapter, s in zip(adapters, slots)]
             self.tables[module_path] = (mx.stack(a), mx.stack(b), mx.array(scales))
         mx.eval([t for triple in self.tables.values() if triple is not None for t in triple])
 
@@ -287,7 +291,11 @@ def _pad_rank(slot, which: int, rank: int, dims: int, rank_axis: int) -> mx.arra
 
 
 class RowAdapters:
-    """Installs each row's adapter into every LoRA slot of the pool for one forward pass."""
+    """Installs each row's adapter into every LoRA slot of the pool for one forward pass.
+
+    Rows name their adapter by the PooledAdapter object taken when the request was submitted, not by
+    name: the pool may evict or reload an adapter meanwhile (its budget, a new version), and a row
+    keeps decoding with the weights it started with (they stay in memory until the row leaves)."""
 
     def __init__(self, pool, strategy: str):
         if strategy not in STRATEGIES:
@@ -297,7 +305,7 @@ class RowAdapters:
         self._tables: GatheredTables | None = None
 
     @contextlib.contextmanager
-    def applied(self, row_adapters: list[str | None]):
+    def applied(self, row_adapters: list):
         updates = self._updates(row_adapters)
         wrappers = self.pool.wrappers
         try:
@@ -308,13 +316,14 @@ class RowAdapters:
             for wrapper in wrappers.values():
                 wrapper.per_row = None
 
-    def _updates(self, row_adapters: list[str | None]) -> Callable[[str], Callable]:
+    def _updates(self, row_adapters: list) -> Callable[[str], Callable]:
         if self.strategy == "grouped":
-            return lambda module_path: grouped_update(self.pool, module_path, row_adapters)
-        names = tuple(sorted({a for a in row_adapters if a is not None}))
-        if self._tables is None or self._tables.names != names:
-            self._tables = GatheredTables(self.pool, names)
-        ids = mx.array([0 if a is None else names.index(a) + 1 for a in row_adapters])
+            return lambda module_path: grouped_update(module_path, row_adapters)
+        adapters = distinct(row_adapters)
+        if self._tables is None or [id(a) for a in self._tables.adapters] != [id(a) for a in adapters]:
+            self._tables = GatheredTables(self.pool, adapters)
+        slot_of = {id(a): i + 1 for i, a in enumerate(adapters)}
+        ids = mx.array([0 if a is None else slot_of[id(a)] for a in row_adapters])
 
         def gathered(module_path: str):
             table = self._tables.tables.get(module_path)
@@ -399,8 +408,9 @@ class RowText:
 class RequestHandle:
     """A submitted request: iterate it for its TokenEvents; `cancel()` frees its row at the next step."""
 
-    def __init__(self, decoder: BatchDecoder, request: BatchRequest):
+    def __init__(self, decoder: BatchDecoder, request: BatchRequest, adapter=None):
         self.request = request
+        self.adapter = adapter  # the PooledAdapter it decodes with (None: the plain base)
         self.tokens: list[int] = []  # generated, without the end-of-turn token
         self.text = ""
         self.finish_reason: str | None = None
@@ -495,7 +505,8 @@ class BatchDecoder:
         """Queue `request`; it joins the batch at the next step with a free row. Refused (LocoError) when its
         adapter is not loaded or its prompt leaves no room in the context; max_tokens is capped to the room."""
         self._check(request)
-        handle = RequestHandle(self, request)
+        adapter = self.pool.adapters[request.adapter] if request.adapter is not None else None
+        handle = RequestHandle(self, request, adapter)
         with self._lock:
             self.waiting.append(handle)
         self.wake()
@@ -591,7 +602,7 @@ class BatchDecoder:
         start = time.perf_counter()
         caches = make_row_caches(self.model, 1)
         if len(request.prompt_ids) > 1:
-            with self.adapters.applied([request.adapter]):
+            with self.adapters.applied([handle.adapter]):
                 self.model(mx.array([request.prompt_ids[:-1]]), cache=caches)
             mx.eval([c.state for c in caches])
         for batch_cache, row_cache in zip(self.caches, caches):
@@ -613,7 +624,7 @@ class BatchDecoder:
 
     def _decode(self) -> None:
         inputs = mx.array([[row.next_input] for row in self.rows])
-        with self.adapters.applied([row.request.adapter for row in self.rows]):
+        with self.adapters.applied([row.handle.adapter for row in self.rows]):
             logits = self.model(inputs, cache=self.caches)[:, -1, :]
         for row, token in zip(self.rows, sample_rows(logits, self.rows)):
             self._advance(row, token)
