@@ -25,13 +25,13 @@ update. Two ways were measured (scripts/bench_batching.py, 2-core Linux CPU, Smo
 - "gathered": every adapter's A and B are stacked (zero-padded to the largest rank, with a zero
   entry for "none") and indexed by a per-row adapter id, then multiplied as one batched matmul.
 
-Measured (8 rows, 32 greedy tokens each, best of 2, CPU shared with another job): one at a time
-6.9 tok/s; batched grouped 18.7, gathered 19.2, the same batch with no adapters 21.9 tok/s; all 8
-replies identical to the one-at-a-time ones with either strategy. The two strategies are within
-the noise of each other here, so the choice rests on exactness: grouped needs no padded copies,
-leaves plain-base rows exactly the base, and gives each adapter row the one-at-a-time arithmetic,
-so it is the default; `strategy="gathered"` stays selectable for Metal, where fewer, larger
-kernels may win (measure there with the same script).
+Measured (8 rows, 32 greedy tokens each, best of 2, CPU shared with another job), tok/s in two runs:
+one at a time 6.9 / 6.0; batched grouped 18.7 / 14.0, gathered 19.2 / 12.4; the same batch with no
+adapters 21.9 / 20.5. All 8 replies equal the one-at-a-time ones with either strategy. The two
+strategies trade places between runs, i.e. they are within this CPU's noise, so the choice rests
+on exactness: grouped needs no padded copies, leaves plain-base rows exactly the base, and gives
+each adapter row the one-at-a-time arithmetic, so it is the default; `strategy="gathered"` stays
+selectable for Metal, where fewer, larger kernels may win (measure there with the same script).
 
 The one-at-a-time path (Engine.stream, MLXBackend) is untouched: `per_row` is None outside a
 batched forward pass, and the pool's active adapter is neither read nor changed here. The
