@@ -108,7 +108,8 @@ def chat(
     if web:
         serve(host="127.0.0.1", port=port, api_key=None, base=base, compute=compute, backend=backend,
               max_tokens_limit=2048, max_body_bytes=2**20, tools=tools,
-              allow_unsandboxed_tools=allow_unsandboxed_tools, config=config, web=True, open_browser=True)  # fmt: skip
+              allow_unsandboxed_tools=allow_unsandboxed_tools, config=config, web=True, open_browser=True,
+              batching="on", max_batch=8)  # fmt: skip
         return
     cfg = generate_config(
         config, base=base, adapter=adapter, system=system, compute=compute, max_tokens=max_tokens, temp=temp,
@@ -135,6 +136,10 @@ def serve(
     config: Optional[Path] = ConfigOption,
     web: bool = typer.Option(True, "--web/--no-web", help="The chat page at / (the API stays under /v1)."),
     open_browser: bool = typer.Option(False, "--open", help="Open the chat page in the default browser."),
+    batching: str = typer.Option(
+        "on", "--batching", help="on: MLX decodes requests together, each with its own adapter; off: one at a time."
+    ),
+    max_batch: int = typer.Option(8, "--max-batch", help="With --batching on: requests decoding together."),
 ) -> None:
     """Serve the base and its active adapters over an OpenAI-compatible HTTP API (model 'auto' routes) and a chat
     page at /."""
@@ -145,7 +150,7 @@ def serve(
                           allow_unsandboxed_tools=allow_unsandboxed_tools or None)  # fmt: skip
     limits = {"max_tokens_limit": max_tokens_limit, "max_body_bytes": max_body_bytes}
     settings = ServeSettings(host, port, api_key, **limits, sampling=cfg.sampling, reread=cfg.inference.reread,
-                             web=web)  # fmt: skip
+                             web=web, batching=batching, max_batch=max_batch)  # fmt: skip
     sock = bind_socket(host, port)
     engine = _engine(cfg, None)
     if open_browser and web:

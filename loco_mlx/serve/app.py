@@ -52,13 +52,16 @@ def run_server(engine: Engine, settings: ServeSettings, sock: socket.socket | No
     host, port = sock.getsockname()[:2]
     models = ", ".join(card.id for card in app.state.catalog.cards())
     print(f"loco serve: http://{host}:{port}/v1 (models: {models})", flush=True)
+    worker = app.state.worker
+    how = f"batched, up to {worker.max_batch} rows" if worker.batching else "one request at a time"
+    print(f"decoding: {how} ({engine.backend_name})", flush=True)
     if settings.web:
         print(f"chat page: http://{host}:{port}/", flush=True)
     make_server(app).run(sockets=[sock])
 
 
 def create_app(engine: Engine, settings: ServeSettings) -> FastAPI:
-    worker = Worker(engine)
+    worker = make_worker(engine, settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -73,9 +76,11 @@ def create_app(engine: Engine, settings: ServeSettings) -> FastAPI:
 
     @app.get("/health")
     async def health() -> dict:
-        base, backend = app.state.catalog.base_id, engine.backend_name
-        limit = settings.max_tokens_limit
-        return {"status": "ok", "base": base, "backend": backend, "queue": worker.pending, "max_tokens_limit": limit}
+        """The server and its work: `queue` (requests waiting or running; the chat page shows it), `active_rows`
+        (decoding now), `tokens_per_s` (the last seconds' decoding), `requests` (answered per model)."""
+        about = {"status": "ok", "base": app.state.catalog.base_id, "backend": engine.backend_name}
+        batch = {"batching": worker.batching, "max_batch": worker.max_batch}
+        return {**about, **worker.metrics.snapshot(), **batch, "max_tokens_limit": settings.max_tokens_limit}
 
     if settings.web:
         app.include_router(web_routes())
@@ -83,6 +88,17 @@ def create_app(engine: Engine, settings: ServeSettings) -> FastAPI:
     app.include_router(v1_routes(app), prefix="/v1", dependencies=[Depends(bearer_check(settings.api_key))])
 
     return app
+
+
+def make_worker(engine: Engine, settings: ServeSettings):
+    """Batched decoding on MLX unless --batching off (a serve.batched.BatchWorker); one request at a time
+    otherwise (llama.cpp's API decodes one sequence per context, so its requests take turns)."""
+    if settings.batching == "on" and engine.backend_name == "mlx":
+        from loco_mlx.inference.batching import BatchSettings
+        from loco_mlx.serve.batched import BatchWorker
+
+        return BatchWorker(engine, BatchSettings(max_batch=settings.max_batch))
+    return Worker(engine)
 
 
 def bearer_check(api_key: str | None):

@@ -7,11 +7,14 @@ import ipaddress
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from fastapi import FastAPI
 
 from loco_mlx.errors import LocoError
 from loco_mlx.inference.backend import SamplingConfig
+
+BATCHING_MODES = ("on", "off")
 
 
 @dataclass
@@ -25,8 +28,14 @@ class ServeSettings:
     reread: bool = True  # RE2 on chat requests, as `loco generate` (from the user's config)
     registry_path: Path | None = None  # None: LOCO_REGISTRY or $LOCO_HOME's registry
     web: bool = True  # the chat page at / (serve/web)
+    batching: Literal["on", "off"] = "on"  # MLX: requests decode together (serve/batched.py); off: one at a time
+    max_batch: int = 8  # rows decoding together when batching; more requests wait
 
     def __post_init__(self):
+        if self.batching not in BATCHING_MODES:
+            raise LocoError(f"--batching must be one of {', '.join(BATCHING_MODES)}, got {self.batching!r}")
+        if self.max_batch < 1:
+            raise LocoError(f"--max-batch must be at least 1, got {self.max_batch}")
         if self.max_tokens_limit < 1:
             raise LocoError(f"--max-tokens-limit must be at least 1, got {self.max_tokens_limit}")
         if self.max_body_bytes < 1:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import AsyncIterator, Callable
@@ -14,6 +15,7 @@ from loco_mlx.inference.engine import Engine, InferenceConfig
 from loco_mlx.inference.tools import ToolRun, require_isolation
 from loco_mlx.serve.catalog import Target
 from loco_mlx.serve.errors import ApiError, as_api_error
+from loco_mlx.serve.metrics import ServeMetrics
 
 
 @dataclass
@@ -113,19 +115,23 @@ def run_job(engine: Engine, job: Job, emit: Callable[[object], None], cancelled:
     try:
         if cancelled.is_set():
             return  # the client left while the request was queued
-        started = select(engine, job)
-        prompt_ids, sampling = prepare(engine, job)
-        tool = job.messages is not None and engine.active_tool
-        if tool:
-            require_isolation(engine.tools)  # refused before anything is sent
-        emit(started)  # only now: a prompt too long is still a plain 400, also when streaming
-        if tool:  # the program, its run, then the answer (inference/tools.py)
-            source = engine.chat(job.messages, job.sampling, job.inference)
-        else:
-            source = engine.stream(prompt_ids, sampling)
-        emit(generate(source, len(prompt_ids), job.stops, emit, cancelled))
+        run_selected(engine, job, select(engine, job), emit, cancelled)
     except BaseException as exc:  # noqa: BLE001 - every failure is answered, none kills the worker
         emit(Failed(exc))
+
+
+def run_selected(engine: Engine, job: Job, started: Started, emit: Callable[[object], None], cancelled) -> None:
+    """The job on the model `started` names, already active in the engine; raises its failures."""
+    prompt_ids, sampling = prepare(engine, job)
+    tool = job.messages is not None and engine.active_tool
+    if tool:
+        require_isolation(engine.tools)  # refused before anything is sent
+    emit(started)  # only now: a prompt too long is still a plain 400, also when streaming
+    if tool:  # the program, its run, then the answer (inference/tools.py)
+        source = engine.chat(job.messages, job.sampling, job.inference)
+    else:
+        source = engine.stream(prompt_ids, sampling)
+    emit(generate(source, len(prompt_ids), job.stops, emit, cancelled))
 
 
 def generate(source, prompt_tokens: int, stops, emit, cancelled) -> Finished:
@@ -153,47 +159,79 @@ def generate(source, prompt_tokens: int, stops, emit, cancelled) -> Finished:
     return Finished(stats.finish_reason, stats.prompt_tokens, stats.generated_tokens, tool)
 
 
+def metered(emit: Callable[[object], None], metrics: ServeMetrics) -> Callable[[object], None]:
+    """`emit` that also counts a one-at-a-time job: its model, its row while it runs, its tokens/s."""
+    began: list[float] = []
+
+    def counting(item: object) -> None:
+        if isinstance(item, Started):
+            metrics.started(item.adapter)
+            metrics.count_rows(+1)
+            began.append(time.perf_counter())
+        elif isinstance(item, (Finished, Failed)) and began:
+            metrics.count_rows(-1)
+            if isinstance(item, Finished):
+                metrics.decoded(item.completion_tokens, time.perf_counter() - began.pop())
+        emit(item)
+
+    return counting
+
+
+def job_channel(loop: asyncio.AbstractEventLoop) -> tuple[asyncio.Queue, threading.Event, Callable[[object], None]]:
+    """A job's event queue, its cancel flag, and `emit`, which any thread may call to send an event."""
+    queue: asyncio.Queue = asyncio.Queue()
+    cancelled = threading.Event()
+
+    def emit(item: object) -> None:
+        try:
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+        except RuntimeError:  # the event loop is gone (shutdown): nobody is listening
+            cancelled.set()
+
+    return queue, cancelled, emit
+
+
+async def first_event(queue: asyncio.Queue, cancelled: threading.Event) -> Started:
+    """The job's Started, once its model is chosen; raises the job's early errors."""
+    try:
+        first = await queue.get()
+    except asyncio.CancelledError:
+        cancelled.set()
+        raise
+    if isinstance(first, Failed):
+        raise as_api_error(first.error)
+    return first
+
+
 class Worker:
     """The one thread that touches the model; requests queue in its executor, in order."""
 
-    def __init__(self, engine: Engine):
+    batching = False
+    max_batch = 1
+
+    def __init__(self, engine: Engine, metrics: ServeMetrics | None = None):
         self.engine = engine
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="loco-generate")
-        self.pending = 0  # jobs queued or running: /health's queue length
-        self._count_lock = threading.Lock()  # += on the event loop, -= on the worker thread
+        self.metrics = metrics or ServeMetrics()
 
-    def _count(self, change: int) -> None:
-        with self._count_lock:
-            self.pending += change
+    @property
+    def pending(self) -> int:
+        """Jobs queued or running: /health's queue length."""
+        return self.metrics.pending
 
     def _counted(self, *job_args) -> None:
         try:
             run_job(*job_args)
         finally:
-            self._count(-1)
+            self.metrics.count_pending(-1)
 
     async def start(self, job: Job) -> tuple[Started, asyncio.Queue, threading.Event]:
         """Queue the job and wait until its model is selected; raises the job's early errors."""
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue = asyncio.Queue()
-        cancelled = threading.Event()
-
-        def emit(item: object) -> None:
-            try:
-                loop.call_soon_threadsafe(queue.put_nowait, item)
-            except RuntimeError:  # the event loop is gone (shutdown): nobody is listening
-                cancelled.set()
-
-        self._count(+1)
-        loop.run_in_executor(self.executor, self._counted, self.engine, job, emit, cancelled)
-        try:
-            first = await queue.get()
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-        if isinstance(first, Failed):
-            raise as_api_error(first.error)
-        return first, queue, cancelled
+        queue, cancelled, emit = job_channel(loop)
+        self.metrics.count_pending(+1)
+        loop.run_in_executor(self.executor, self._counted, self.engine, job, metered(emit, self.metrics), cancelled)
+        return await first_event(queue, cancelled), queue, cancelled
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
