@@ -5,8 +5,13 @@ temporary registry holding the given adapters (SHIP-gated and promoted there onl
 request per model loads the adapters; then N chat requests, greedy with short replies, mixed
 over the base and the adapters, are sent C at a time with the official openai client.
 
+MLX runs twice, `--batching off` (one request at a time, the reference) and `--batching on`
+(continuous batching, a different adapter per row); with batching on, the same N requests are
+also sent all to one adapter, to price mixing adapters in a batch. Each server also answers a few
+requests one after another, alone: what a single request costs.
+
     python scripts/bench_serve.py                               # mlx and llamacpp, 200 requests, 8 at a time
-    python scripts/bench_serve.py --backends llamacpp -n 50 -c 4 --json serve.json
+    python scripts/bench_serve.py --backends mlx -n 50 -c 4 --json serve.json
 """
 
 from __future__ import annotations
@@ -53,9 +58,9 @@ def register(registry_path: Path, adapters: list[Path]) -> list[str]:
     return names
 
 
-def start_server(backend: str, env: dict, log: Path) -> tuple[subprocess.Popen, str]:
+def start_server(backend: str, env: dict, log: Path, batching: str) -> tuple[subprocess.Popen, str]:
     """`loco serve` on a free loopback port; returns the process and its /v1 URL once it answers."""
-    command = [sys.executable, "-m", "loco_mlx", "serve", "--backend", backend, "--port", "0"]
+    command = [sys.executable, "-m", "loco_mlx", "serve", "--backend", backend, "--port", "0", "--batching", batching]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=log.open("w"), text=True)
     url: list[str] = []
 
@@ -111,45 +116,81 @@ def run_load(url: str, models: list[str], requests: int, concurrency: int, max_t
     }
 
 
+def runs_of(backend: str) -> list[str]:
+    """The --batching modes to measure: MLX both (off is the reference), llama.cpp one at a time only."""
+    return ["off", "on"] if backend == "mlx" else ["off"]
+
+
+def serve_and_load(backend: str, batching: str, env: dict, tmp: Path, models: list[str], args) -> dict[str, dict]:
+    """The rows of one server: the mixed load, its single-request latency and (batched) the one-adapter load."""
+    log = tmp / f"serve-{backend}-{batching}.log"
+    print(f"{backend} --batching {batching}: starting the server ...", file=sys.stderr, flush=True)
+    process, url = start_server(backend, env, log, batching)
+    rows = {}
+    try:
+        mixed = run_load(url, models, args.requests, args.concurrency, args.max_tokens)
+        mixed["single_p50_s"] = run_load(url, models, args.single, 1, args.max_tokens)["p50_s"]
+        rows["mixed"] = mixed
+        if batching == "on":  # the same requests, every one on one adapter: what mixing adapters costs
+            rows["same adapter"] = run_load(url, [models[-1]], args.requests, args.concurrency, args.max_tokens)
+    finally:
+        process.terminate()
+        process.wait(30)
+    for name, r in rows.items():
+        print(f"{backend} {batching} {name}: {r['requests_per_s']:.2f} req/s, {r['errors']} errors", file=sys.stderr)
+    return rows
+
+
+def print_table(results: dict, machine: str, models: list[str], args) -> None:
+    print(f"\n`loco serve` on {machine} (shared with other jobs: timings are noisy): {args.requests} requests, "
+          f"{args.concurrency} concurrent, greedy, max_tokens {args.max_tokens}\n")  # fmt: skip
+    print("| backend | batching | models | requests/s | p50 latency (s) | p95 latency (s) | tokens/s | errors | "
+          "single request p50 (s) |")  # fmt: skip
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|")
+    for (backend, batching, load), r in results.items():
+        spread = ", ".join(models) if load == "mixed" else f"all {models[-1]}"
+        single = f"{r['single_p50_s']:.2f}" if "single_p50_s" in r else ""
+        timing = f"{r['requests_per_s']:.2f} | {r['p50_s']:.2f} | {r['p95_s']:.2f} | {r['tokens_per_s']:.1f}"
+        print(f"| {backend} | {batching} | {spread} | {timing} | {r['errors']} | {single} |")
+    off, on, same = (
+        results.get(("mlx", b, load)) for b, load in (("off", "mixed"), ("on", "mixed"), ("on", "same adapter"))
+    )
+    if off and on and same:
+        print(f"\nbatched / one at a time: {on['requests_per_s'] / off['requests_per_s']:.2f}x requests/s "
+              "(target >= 2.5x); "
+              f"mixed / same adapter: {on['requests_per_s'] / same['requests_per_s']:.2f}x (target >= 0.85x); "
+              f"single request, batched / one at a time: {on['single_p50_s'] / off['single_p50_s']:.2f}x "
+              "(target <= 1.05x)")  # fmt: skip
+    for key, r in results.items():
+        if r["first_error"]:
+            print(f"\n{' '.join(key)} first error: {r['first_error']}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--backends", default="mlx,llamacpp", help="comma-separated: mlx, llamacpp, auto")
     ap.add_argument("-n", "--requests", type=int, default=200)
     ap.add_argument("-c", "--concurrency", type=int, default=8)
     ap.add_argument("--max-tokens", type=int, default=32)
+    ap.add_argument("--single", type=int, default=10, help="requests sent one after another, alone")
     ap.add_argument("--adapter", action="append", type=Path, help="adapter directory (repeatable)")
     ap.add_argument("--json", type=Path, help="also write the results here")
     args = ap.parse_args()
     adapters = args.adapter or [REPO / "adapters" / name for name in ("math", "json", "code")]
-    rows = {}
+    results = {}
     with tempfile.TemporaryDirectory() as tmp:
         registry_path = Path(tmp) / "registry" / "registry.yaml"
         env = {**os.environ, "LOCO_REGISTRY": str(registry_path)}
         os.environ["LOCO_REGISTRY"] = str(registry_path)
         models = ["base", *register(registry_path, adapters)]
         for backend in args.backends.split(","):
-            log = Path(tmp) / f"serve-{backend}.log"
-            print(f"{backend}: starting the server ...", file=sys.stderr, flush=True)
-            process, url = start_server(backend, env, log)
-            try:
-                rows[backend] = run_load(url, models, args.requests, args.concurrency, args.max_tokens)
-            finally:
-                process.terminate()
-                process.wait(30)
-            r = rows[backend]
-            print(f"{backend}: {r['requests_per_s']:.2f} req/s, {r['errors']} errors", file=sys.stderr, flush=True)
+            for batching in runs_of(backend):
+                for load, row in serve_and_load(backend, batching, env, Path(tmp), models, args).items():
+                    results[backend, batching, load] = row
     machine = f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs"
-    print(f"\n`loco serve` on {machine}: {args.requests} requests, {args.concurrency} concurrent, greedy, "
-          f"max_tokens {args.max_tokens}, models {', '.join(models)}\n")  # fmt: skip
-    print("| backend | requests/s | p50 latency (s) | p95 latency (s) | tokens/s | errors |")
-    print("|---|---|---|---|---|---|")
-    for backend, r in rows.items():
-        print(f"| {backend} | {r['requests_per_s']:.2f} | {r['p50_s']:.2f} | {r['p95_s']:.2f} | "
-              f"{r['tokens_per_s']:.1f} | {r['errors']} |")  # fmt: skip
-    for backend, r in rows.items():
-        if r["first_error"]:
-            print(f"\n{backend} first error: {r['first_error']}")
+    print_table(results, machine, models, args)
     if args.json:
+        rows = [{"backend": b, "batching": m, "load": load, **r} for (b, m, load), r in results.items()]
         args.json.write_text(json.dumps({"machine": machine, "models": models, "results": rows}, indent=2) + "\n")
 
 
