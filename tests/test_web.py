@@ -362,3 +362,24 @@ def test_loco_chat_web_serves_on_loopback_and_opens_the_page(default_env, tmp_pa
     finally:
         server.terminate()
         server.wait(30)
+
+
+def test_a_close_routing_call_shows_the_low_margin_notice(browser, page):
+    """A stored reply the router chose with little margin (as `loco chat` warns): the badge says so."""
+    probabilities = {"math": 0.51, "base": 0.43, "json": 0.06}
+    route = {"route": "math", "reason": "classifier", "margin": 0.08, "low_confidence": True,
+             "keywords": {"math": ["how many"]}, "probabilities": probabilities}  # fmt: skip
+    meta = {"model": "auto", "adapter": "math", "confidence": 0.51, "route": route, "tokens": 5}
+    stored = {"messages": [{"role": "user", "content": "how many?"},
+                           {"role": "assistant", "content": "The answer is 3.", "meta": meta}],
+              "system": "", "model": "auto"}  # fmt: skip
+    load(browser, page)
+    browser.execute_script("localStorage.setItem('loco-chat-v1', arguments[0])", json.dumps(stored))
+    load(browser, page, fresh=False)
+    reply = last_reply(browser)
+    assert reply.find_element("css selector", ".badge").text == "math · 51%"
+    notice = reply.find_element("css selector", ".notice").text
+    assert notice == "low confidence: the router's top two choices are close (margin 0.08)"
+    reply.find_element("css selector", ".badge").click()
+    why = reply.find_element("css selector", ".why").text.splitlines()
+    assert why == ["why: classifier", "keywords: math: how many", "probability: math 0.510, base 0.430, json 0.060"]
