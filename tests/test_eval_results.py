@@ -122,9 +122,9 @@ def test_loco_eval_prints_the_report_and_exits_with_the_verdict(gate_run, tmp_pa
 # --- several benchmarks: SHIP needs the gain on each ---------------------------------------------
 
 
-def _bench(path: Path, expected: str, n: int = 60) -> Path:
+def _bench(path: Path, expected: str, n: int = 60, scorer: str = "contains") -> Path:
     rows = [{"id": f"{path.stem}-{i}", "input": f"{path.stem} item {i}: what does the fake say?", "expected": expected,
-             "scorer": "contains"} for i in range(n)]  # fmt: skip
+             "scorer": scorer} for i in range(n)]  # fmt: skip
     path.write_text("\n".join(map(json.dumps, rows)))
     return path
 
@@ -152,6 +152,12 @@ def test_an_adapter_that_gains_on_one_benchmark_but_not_the_other_is_not_shipped
     assert "verdict: REJECT" in both.output
     assert "  - independent.jsonl: improvement 0.0 points is below the 15 needed to ship" in both.output
     assert "  - generated.jsonl: improvement 100.0 points, p = " in both.output
+
+    dropping = _bench(tmp_path / "dropping.jsonl", "The answer is 42.", scorer="exact_match")  # the base's reply only
+    three = CliRunner().invoke(app, [*args[:4], "--benchmark", str(flat), "--ood", str(dropping), "--quiet",
+                                     "--out", str(tmp_path / "three.json")])  # fmt: skip
+    drop = "out-of-domain score dropped 100.0 points, at most 5 allowed"
+    assert three.output.count(drop) == 1 and f"  - {drop}" in three.output  # one check for both: said once
 
     result = read_results(tmp_path / "both.json")
     assert (result.verdict, result.improvement_points, result.benchmark) == ("REJECT", 100, str(gains))

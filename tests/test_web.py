@@ -86,6 +86,8 @@ def page(default_home):
 def load(browser, url: str, fresh: bool = True) -> None:
     from selenium.webdriver.support.ui import WebDriverWait
 
+    browser.get("about:blank")  # the last test's page stops here: its late console lines are drained, not ours
+    browser.get_log("browser")
     browser.get(url + "/")
     if fresh:
         browser.execute_script("localStorage.clear(); sessionStorage.clear();")

@@ -368,13 +368,16 @@ _SEVERITY = ("SHIP", "ITERATE", "REJECT")
 
 def _combined(benchmark: Benchmark, first, outcomes: list[BenchmarkOutcome]) -> tuple[str, list[str]]:
     """The gate over every benchmark: its worst verdict (SHIP only when each one ships), and each one's
-    reasons named by its file when there are several."""
+    reasons named by its file when there are several (those they all share, once)."""
     if not outcomes:
         return first.verdict, first.reasons
     judged = [(benchmark.path.name, first.verdict, first.reasons)]
     judged += [(Path(o.benchmark).name, o.verdict, o.reasons) for o in outcomes]
     overall = max((verdict for _, verdict, _ in judged), key=_SEVERITY.index)
-    return overall, [f"{file}: {reason}" for file, _, reasons in judged for reason in reasons]
+    # a reason every benchmark gives (the out-of-domain check is one for all) is said once
+    shared = [r for r in first.reasons if all(r in reasons for _, _, reasons in judged)]
+    own = [f"{file}: {reason}" for file, _, reasons in judged for reason in reasons if reason not in shared]
+    return overall, own + shared
 
 
 def _open_for(r: EvalRequest):
