@@ -226,7 +226,9 @@ def test_concurrent_requests_through_the_server_never_see_another_adapter(engine
                 model=model, messages=[{"role": "user", "content": prompt}], max_tokens=24, temperature=0
             )
 
-        assert httpx.get(url + "/health", timeout=10).json() == {"status": "ok", "base": base_id, "backend": "llamacpp"}
+        health = httpx.get(url + "/health", timeout=10).json()
+        assert (health["status"], health["base"], health["backend"]) == ("ok", base_id, "llamacpp")
+        assert (health["batching"], health["max_batch"]) == (False, 1)  # llama.cpp: one request at a time
         assert {m.id for m in client.models.list().data} == {base_id, *ADAPTERS, "auto"}
         routed = ask(("auto", "Tell me about the code topic please."))
         assert routed.model_extra["loco"]["adapter"] == "code"
