@@ -119,6 +119,33 @@ def test_loco_eval_prints_the_report_and_exits_with_the_verdict(gate_run, tmp_pa
     assert json.loads(out.read_text())["verdict"] == "REJECT"
 
 
+def test_items_tagged_with_a_request_style_are_scored_per_style(gate_run, tmp_path):
+    """The code benchmarks tag how each request is phrased (`style:terse`...): the report and results.json
+    give base and adapter per style; a benchmark without such tags keeps results.json's old shape."""
+    from typer.testing import CliRunner
+
+    from loco_mlx.cli import app
+
+    adapter, bench, _ = gate_run
+    rows = [json.loads(line) for line in bench.read_text().splitlines()]
+    for i, row in enumerate(rows):
+        row["tags"] = ["code", "style:terse" if i < 3 else "style:back-story"]
+    rows[0]["expected"] = "nobody says this"  # the adapter fails one terse item
+    bench.write_text("\n".join(map(json.dumps, rows)))
+    out = tmp_path / "out.json"
+    run = CliRunner().invoke(app, ["eval", str(adapter), "--benchmark", str(bench), "--quiet", "--out", str(out)])
+    assert "  style terse          n=3    base 0.000  adapter 0.667" in run.output.splitlines(), run.output
+    assert "  style back-story     n=1    base 0.000  adapter 1.000" in run.output.splitlines()
+    styles = json.loads(out.read_text())["per_style"]
+    assert [(g["group"], g["n"], g["adapter"]) for g in styles] == [("back-story", 1, 1.0), ("terse", 3, 2 / 3)]
+    assert read_results(out).comparison.per_style[1].group == "terse"
+    for row in rows:
+        row["tags"] = ["code"]
+    bench.write_text("\n".join(map(json.dumps, rows)))
+    CliRunner().invoke(app, ["eval", str(adapter), "--benchmark", str(bench), "--quiet", "--out", str(out)])
+    assert "per_style" not in json.loads(out.read_text())
+
+
 # --- several benchmarks: SHIP needs the gain on each ---------------------------------------------
 
 

@@ -78,7 +78,7 @@ def _print_comparison(c: AdapterComparison) -> None:
         f"({s.bootstrap.mean_difference * 100:+.1f} points, {_interval(s.bootstrap)}; "
         f"McNemar p = {s.mcnemar.p_value:.3g})"
     )
-    for row in s.per_difficulty:
+    for row in s.per_difficulty + s.per_style:
         typer.echo(f"  {row.group:<8} n={row.n:<4} {row.base:.3f} -> {row.adapter:.3f}")
 
 
@@ -88,14 +88,20 @@ def _print_failures(failures: Failures) -> None:
     typer.echo(f"  adapter wrong on {failures.wrong} items ({groups}); lost to the base on {lost}")
 
 
+def _print_groups(s) -> None:
+    for row in s.per_difficulty:
+        typer.echo(f"  {row.group:<8} n={row.n:<4} base {row.base:.3f}  adapter {row.adapter:.3f}")
+    for row in s.per_style:
+        typer.echo(f"  style {row.group:<14} n={row.n:<4} base {row.base:.3f}  adapter {row.adapter:.3f}")
+
+
 def _print_result(r: EvalResult) -> None:
     s, mc = r.comparison, r.comparison.mcnemar
     typer.echo(f"{r.adapter} vs {r.base} on {r.items} items ({Path(r.benchmark).name}):")
     typer.echo(f"  score  base {s.base_score:.3f}  adapter {s.adapter_score:.3f}  "
                f"({r.improvement_points:+.1f} points, {_interval(s.bootstrap)})")  # fmt: skip
     typer.echo(f"  McNemar: base-only right {mc.b}, adapter-only right {mc.c}, p = {mc.p_value:.3g}")
-    for row in s.per_difficulty:
-        typer.echo(f"  {row.group:<8} n={row.n:<4} base {row.base:.3f}  adapter {row.adapter:.3f}")
+    _print_groups(s)
     for o in r.out_of_domain:
         typer.echo(f"  out-of-domain {o.benchmark}: base {o.base_score:.3f}  adapter {o.adapter_score:.3f}")
     typer.echo(f"  contamination: {'clean' if r.contamination.clean else 'FOUND'}")
@@ -105,8 +111,7 @@ def _print_result(r: EvalResult) -> None:
         typer.echo(f"on {more.items} items of {Path(more.benchmark).name}: base {s.base_score:.3f}  "
                    f"adapter {s.adapter_score:.3f}  ({more.improvement_points:+.1f} points, {_interval(s.bootstrap)}; "
                    f"McNemar p = {s.mcnemar.p_value:.3g}): {more.verdict}")  # fmt: skip
-        for row in s.per_difficulty:
-            typer.echo(f"  {row.group:<8} n={row.n:<4} base {row.base:.3f}  adapter {row.adapter:.3f}")
+        _print_groups(s)
         _print_failures(more.failures)
     if r.failures.wrong or any(m.failures.wrong for m in r.more_benchmarks):
         typer.echo("  (examples of each are in results.json: what the next round of training data should cover)")

@@ -227,7 +227,18 @@ def compare(base: list[ItemResult], adapter: list[ItemResult]) -> Comparison:
         mcnemar=mcnemar_exact([r.passed for r in base], [r.passed for r in adapter]),
         bootstrap=paired_bootstrap([r.score for r in base], [r.score for r in adapter]),
         per_difficulty=per_group([r.difficulty for r in base], [r.score for r in base], [r.score for r in adapter]),
+        per_style=per_style(base, adapter),
     )
+
+
+def per_style(base: list[ItemResult], adapter: list[ItemResult]) -> list:
+    """Scores by the items' `style:` tag (how the request was phrased); none when no item has one."""
+    from loco_mlx.evaluation.stats import per_group
+
+    styled = [(b, a, s.removeprefix("style:")) for b, a in zip(base, adapter) for s in b.tags if s.startswith("style:")]
+    if not styled:
+        return []
+    return per_group([s for _, _, s in styled], [b.score for b, _, _ in styled], [a.score for _, a, _ in styled])
 
 
 def failure_analysis(base: list[ItemResult], adapter: list[ItemResult], examples: int = 3) -> Failures:

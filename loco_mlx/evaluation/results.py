@@ -24,9 +24,11 @@ class Comparison:
     mcnemar: McNemarResult
     bootstrap: BootstrapResult
     per_difficulty: list[GroupRow]
+    # by the items' `style:` tags (how a request is phrased), where a benchmark has them
+    per_style: list[GroupRow] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {
+        data = {
             "base_score": self.base_score,
             "adapter_score": self.adapter_score,
             "base_accuracy": self.base_accuracy,
@@ -35,12 +37,16 @@ class Comparison:
             "bootstrap": asdict(self.bootstrap),
             "per_difficulty": [asdict(g) for g in self.per_difficulty],
         }
+        if self.per_style:  # only then: results.json keeps its shape for benchmarks without styles
+            data["per_style"] = [asdict(g) for g in self.per_style]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> Comparison:
         return cls(data["base_score"], data["adapter_score"], data["base_accuracy"], data["adapter_accuracy"],
                    McNemarResult(**data["mcnemar"]), BootstrapResult(**data["bootstrap"]),
-                   [GroupRow(**g) for g in data["per_difficulty"]])  # fmt: skip
+                   [GroupRow(**g) for g in data["per_difficulty"]],
+                   [GroupRow(**g) for g in data.get("per_style", [])])  # fmt: skip
 
 
 @dataclass
