@@ -86,7 +86,9 @@ def test_benchmark_mostly_heldout_tagged_and_valid(small, domain, tmp_path):
     assert len(bench) == SMALL["benchmark"] and len(held) >= len(bench) / 2
     for row, sample in zip(bench, data.benchmark):
         where = "heldout-template" if sample.template in data.heldout else "seen-template"
-        assert row["tags"] == [domain, where, f"template:{sample.template}"]
+        assert row["tags"] == [domain, where, f"template:{sample.template}", *sample.tags]
+        if domain == "code":  # the request style, also written on the tests' first line
+            assert sample.tags == ("style:" + sample.expected.splitlines()[0].removeprefix("# request style: "),)
         assert row["difficulty"] in ("easy", "medium", "hard")
     prompts = [s.prompt.lower() for s in data.train + data.valid + data.benchmark]
     assert len(set(prompts)) == len(prompts)  # no prompt in two splits

@@ -49,7 +49,11 @@ def _make(task: Task, held: bool) -> Callable[[random.Random], Sample]:
             tuple((call, repr(result)) for call, result in zip(shown, results)),
         )  # fmt: skip
         return Sample(
-            request_text(rng, style, request, held), f"```python\n{_source(task, names)}```", tests, task.tier
+            request_text(rng, style, request, held),
+            f"```python\n{_source(task, names)}```",
+            tests,
+            task.tier,
+            tags=(f"style:{style}",),
         )
 
     return make

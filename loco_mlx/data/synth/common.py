@@ -19,7 +19,7 @@ import json
 import math
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -41,6 +41,7 @@ class Sample:
     expected: Any  # what the benchmark scorer compares the model's output with
     difficulty: str  # easy | medium | hard
     template: str = ""  # the template id; set by the generator
+    tags: tuple[str, ...] = ()  # extra benchmark tags, e.g. "style:terse" (how the request is phrased)
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ def benchmark_row(data: SynthData, index: int, sample: Sample) -> dict:
         "scorer": data.domain.scorer,
         "options": dict(data.domain.options),
         "difficulty": sample.difficulty,
-        "tags": [data.domain.name, where, f"template:{sample.template}"],
+        "tags": [data.domain.name, where, f"template:{sample.template}", *sample.tags],
     }
 
 
@@ -226,7 +227,7 @@ def _new_sample(rng: random.Random, domain: Domain, template: Template, used: se
         key = " ".join(sample.prompt.lower().split())
         if key in used:
             continue
-        sample = Sample(sample.prompt, sample.reply, sample.expected, sample.difficulty, template.id)
+        sample = replace(sample, template=template.id)
         if sample.difficulty not in DIFFICULTIES:
             raise LocoError(f"{domain.name} template {template.id}: difficulty {sample.difficulty!r} is not a tier")
         try:
