@@ -1,5 +1,6 @@
 """Helpers the test modules share: running `loco`, checking a one-line user error, writing a
-random LoRA adapter, serving an app on loopback, and the router's example queries."""
+random LoRA adapter, registering adapters as shipped, an auto-routing engine on the embedded base,
+serving an app on loopback, and the router's example queries."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 ADAPTER_KEYS = ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "mlp.down_proj")
 
@@ -97,6 +99,37 @@ def running(app):
     finally:
         server.should_exit = True
         thread.join(15)
+
+
+def register_promoted(registry, directory: Path, name: str, keywords: dict[str, float] | None = None) -> None:
+    """Register an adapter and make it servable, as a SHIP verdict and `loco adapters promote` would."""
+    from loco_mlx.adapters.registry import GateSummary
+
+    registry.add(directory, name=name, keywords=keywords)
+    registry.set_gate(name, GateSummary(0.5, 0.1, "x", "SHIP"))
+    registry.promote(name)
+
+
+@contextmanager
+def auto_engine(home: Path, registry_path: Path, adapters: dict[str, tuple[Path, dict[str, float]]], drafts=()):
+    """The embedded base as an auto-routing engine over a fresh registry: `adapters` (name: directory and
+    router keywords) promoted, `drafts` (name: directory) registered but never gated. LOCO_HOME and
+    LOCO_REGISTRY point at them while it is open; yields (engine, record)."""
+    from loco_mlx.adapters.registry import Registry
+    from loco_mlx.bases.store import BaseStore
+    from loco_mlx.inference.open import EngineSettings, open_engine
+
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("LOCO_HOME", str(home))
+        env.setenv("LOCO_REGISTRY", str(registry_path))
+        store = BaseStore(home)
+        record = store.get("smollm2-135m-instruct")
+        registry = Registry(registry_path, store)
+        for name, (directory, keywords) in adapters.items():
+            register_promoted(registry, directory, name, keywords)
+        for name, directory in dict(drafts).items():
+            registry.add(directory, name=name)
+        yield open_engine(EngineSettings(record, adapter="auto", registered=False, warn=lambda _: None)), record
 
 
 # Example queries for fitting and checking the router: word problems, and what belongs to the base.

@@ -191,21 +191,19 @@ def test_a_base_without_a_gguf_is_exported_to_f16_once(tmp_path, monkeypatch):
 def test_concurrent_requests_through_the_server_never_see_another_adapter(engine, tmp_path, monkeypatch):
     from openai import OpenAI
 
-    from loco_mlx.adapters.registry import GateSummary, Registry
+    from loco_mlx.adapters.registry import Registry
     from loco_mlx.bases.store import BaseStore
     from loco_mlx.inference.engine import InferenceConfig
     from loco_mlx.router.hybrid import open_router
     from loco_mlx.serve import ServeSettings, create_app
-    from tests.helpers import running
+    from tests.helpers import register_promoted, running
 
     reread = InferenceConfig(reread=True)
 
     registry_path = tmp_path / "registry" / "registry.yaml"
     registry = Registry(registry_path, BaseStore(Path(os.environ["LOCO_HOME"])))
     for name, directory in ADAPTERS.items():
-        registry.add(directory, name=name, keywords={f"{name} topic": 1.0})
-        registry.set_gate(name, GateSummary(0.5, 0.1, "x", "SHIP"))
-        registry.promote(name)
+        register_promoted(registry, directory, name, {f"{name} topic": 1.0})
     router = open_router(registry, engine.base.record, engine.make_encoder, lambda _: None)  # keywords: none fitted
     monkeypatch.setattr(engine, "router", router)  # the module's engine is shared: undone after this test
     base_id = engine.base.record.id

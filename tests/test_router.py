@@ -20,7 +20,7 @@ from loco_mlx.router.hybrid import (
     save_router,
     staleness,
 )
-from tests.helpers import GENERAL, MATH
+from tests.helpers import GENERAL, MATH, register_promoted
 
 
 def blobs(n=60, d=8, seed=0, spread=0.3):
@@ -161,7 +161,6 @@ def test_fit_refuses_too_few_examples():
 # --- with the real embedded base and registry -----------------------------------------------------
 
 
-
 @pytest.fixture(scope="module")
 def real_engine(default_home):
     """One engine on the embedded base for the module: its pool wraps the base's projections once."""
@@ -208,14 +207,6 @@ def test_embedding_ignores_the_active_adapter(real_engine, tmp_path):
         real_engine.use_adapter(None)
 
 
-def promote(registry, directory, name, **keywords):
-    from loco_mlx.adapters.registry import GateSummary
-
-    registry.add(directory, name=name, **keywords)
-    registry.set_gate(name, GateSummary(0.5, 0.1, "x", "SHIP"))
-    registry.promote(name)
-
-
 @pytest.mark.integration
 def test_open_router_end_to_end(real_engine, default_env, tmp_path):
     """No adapters -> base (said once); no router file -> keywords; fitted -> embeddings; stale -> said."""
@@ -230,8 +221,8 @@ def test_open_router_end_to_end(real_engine, default_env, tmp_path):
     assert len(said) == 1 and "no active adapters" in said[0]
 
     keys = ["self_attn.q_proj"]
-    promote(registry, write_adapter(tmp_path / "math", record, 4, 20.0, keys, 30, std=0.2), "math",
-            keywords={"gives away": 1})  # fmt: skip
+    register_promoted(registry, write_adapter(tmp_path / "math", record, 4, 20.0, keys, 30, std=0.2), "math",
+                      {"gives away": 1})  # fmt: skip
     said.clear()
     router = open_router(registry, record, make_encoder, warn=said.append)
     assert router.mode == "keywords" and "no router fitted" in said[0]
@@ -254,7 +245,7 @@ def test_open_router_end_to_end(real_engine, default_env, tmp_path):
     assert router.route("Who painted the Mona Lisa?").label == "base"
 
     registry.deactivate("math")
-    promote(registry, write_adapter(tmp_path / "code", record, 4, 20.0, keys, 30, std=0.2), "code")
+    register_promoted(registry, write_adapter(tmp_path / "code", record, 4, 20.0, keys, 30, std=0.2), "code")
     said.clear()
     router = open_router(registry, record, make_encoder, warn=said.append)
     assert len(said) == 1 and "stale (new: code; no longer active: math)" in said[0] and "loco router fit" in said[0]

@@ -22,16 +22,14 @@ def env(default_env, tmp_path):
 
 def register_math(env, tmp_path, name="math"):
     """A registered, SHIP-gated, promoted adapter (random LoRA weights: routing never reads them)."""
-    from loco_mlx.adapters.registry import GateSummary, Registry
+    from loco_mlx.adapters.registry import Registry
     from loco_mlx.bases.store import BaseStore
-    from tests.helpers import write_adapter
+    from tests.helpers import register_promoted, write_adapter
 
     record = BaseStore(Path(env["LOCO_HOME"])).get("smollm2-135m-instruct")
     registry = Registry(env["LOCO_REGISTRY"], BaseStore(Path(env["LOCO_HOME"])))
     directory = write_adapter(tmp_path / name, record, 4, 20.0, ["self_attn.q_proj"], 30, std=0.2)
-    registry.add(directory, name=name, keywords={"gives away": 1.0, "how many": 1.0})
-    registry.set_gate(name, GateSummary(0.5, 0.1, "x", "SHIP"))
-    registry.promote(name)
+    register_promoted(registry, directory, name, {"gives away": 1.0, "how many": 1.0})
     return directory
 
 

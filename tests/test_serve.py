@@ -20,7 +20,7 @@ import pytest
 
 from loco_mlx.errors import LocoError
 from loco_mlx.serve import ServeSettings, StopScanner, bind_socket, check_bind, create_app
-from tests.helpers import assert_user_error, loco, running, write_adapter
+from tests.helpers import assert_user_error, auto_engine, loco, running, write_adapter
 
 pytestmark = pytest.mark.integration
 
@@ -44,25 +44,15 @@ class Served:
 @pytest.fixture(scope="module", params=["on", "off"], ids=["batching-on", "batching-off"])
 def served(default_home, tmp_path_factory, request):
     """The server with every request in one batch (MLX's default), and one request at a time (--batching off)."""
-    from loco_mlx.adapters.registry import GateSummary, Registry
     from loco_mlx.bases.store import BaseStore
-    from loco_mlx.inference.open import EngineSettings, open_engine
 
     tmp = tmp_path_factory.mktemp("serve")
+    record = BaseStore(default_home).get("smollm2-135m-instruct")
+    written = {name: write_adapter(tmp / name, record, 4, 20.0, ["self_attn.q_proj"], 30, seed=i + 1, std=0.2)
+               for i, name in enumerate((*ADAPTERS, "draft"))}  # fmt: skip
+    adapters = {name: (written[name], {f"{name} topic": 1.0}) for name in ADAPTERS}
     registry_path = tmp / "registry" / "registry.yaml"
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("LOCO_HOME", str(default_home))
-        env.setenv("LOCO_REGISTRY", str(registry_path))
-        store = BaseStore(default_home)
-        record = store.get("smollm2-135m-instruct")
-        registry = Registry(registry_path, store)
-        for i, name in enumerate((*ADAPTERS, "draft")):
-            directory = write_adapter(tmp / name, record, 4, 20.0, ["self_attn.q_proj"], 30, seed=i + 1, std=0.2)
-            registry.add(directory, name=name, keywords={f"{name} topic": 1.0})
-            if name != "draft":  # registered but never promoted: not servable
-                registry.set_gate(name, GateSummary(0.5, 0.1, "x", "SHIP"))
-                registry.promote(name)
-        engine = open_engine(EngineSettings(record, adapter="auto", registered=False, warn=lambda _: None))
+    with auto_engine(default_home, registry_path, adapters, drafts={"draft": written["draft"]}) as (engine, _):
         settings = ServeSettings(
             max_tokens_limit=MAX_TOKENS_LIMIT, max_body_bytes=MAX_BODY, registry_path=registry_path,
             batching=request.param,

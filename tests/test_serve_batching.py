@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from loco_mlx.serve import ServeSettings, create_app
-from tests.helpers import running
+from tests.helpers import auto_engine, running
 from tests.test_serve import alone_tokens, assert_openai_error, recorded_rows, solo
 
 pytestmark = pytest.mark.integration
@@ -54,22 +54,9 @@ class Served:
 
 @pytest.fixture(scope="module")
 def engine_and_paths(default_home, tmp_path_factory):
-    from loco_mlx.adapters.registry import GateSummary, Registry
-    from loco_mlx.bases.store import BaseStore
-    from loco_mlx.inference.open import EngineSettings, open_engine
-
     registry_path = tmp_path_factory.mktemp("serve-batching") / "registry" / "registry.yaml"
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("LOCO_HOME", str(default_home))
-        env.setenv("LOCO_REGISTRY", str(registry_path))
-        store = BaseStore(default_home)
-        record = store.get("smollm2-135m-instruct")
-        registry = Registry(registry_path, store)
-        for name, keywords in ADAPTERS.items():
-            registry.add(SHIPPED / name, name=name, keywords={k: 2.0 for k in keywords})
-            registry.set_gate(name, GateSummary(0.5, 0.1, "x", "SHIP"))
-            registry.promote(name)
-        engine = open_engine(EngineSettings(record, adapter="auto", registered=False, warn=lambda _: None))
+    adapters = {name: (SHIPPED / name, {k: 2.0 for k in keywords}) for name, keywords in ADAPTERS.items()}
+    with auto_engine(default_home, registry_path, adapters) as (engine, _):
         yield engine, registry_path, {name: SHIPPED / name for name in ADAPTERS}
 
 
