@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from loco_mlx.errors import LocoError
-from loco_mlx.serve import ServeSettings, StopScanner, bind_socket, check_bind, create_app
+from loco_mlx.serve import ServeSettings, bind_socket, check_bind, create_app
 from tests.helpers import assert_user_error, auto_engine, loco, running, write_adapter
 
 pytestmark = pytest.mark.integration
@@ -344,14 +344,6 @@ def test_api_key_is_required_on_v1_routes(served):
         assert httpx.get(url + "/v1/models", headers=right, timeout=10).status_code == 200
         with pytest.raises(AuthenticationError):
             OpenAI(base_url=url + "/v1", api_key="wrong", max_retries=0).models.list()
-
-
-def test_stop_scanner_holds_back_a_possible_stop():
-    scanner = StopScanner(["END"])
-    assert scanner.feed("abcE") == ("ab", False)  # "cE" might start "END"
-    assert scanner.feed("N") == ("c", False)
-    assert scanner.feed("Dtail") == ("", True)
-    assert StopScanner([]).feed("all of it") == ("all of it", False)
 
 
 def test_a_taken_port_is_a_one_line_error():

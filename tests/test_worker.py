@@ -19,7 +19,6 @@ from loco_mlx.serve.worker import (
     Job,
     Piece,
     Started,
-    StopScanner,
     Worker,
     events,
     prepare,
@@ -150,13 +149,6 @@ def test_text_that_only_starts_a_stop_string_is_sent_at_the_end(engine):
     emitted = run(engine, job(Target("base"), stops=["2.!"]))  # the reply ends in "2." and never says "2.!"
     assert text_of(emitted) == REPLY and emitted[-1] == Finished("stop", PROMPT_TOKENS, len(REPLY))
     assert emitted[-2] == Piece("2.")  # the last two bytes were held back: the stop could have started there
-
-
-def test_stop_scanner_cuts_at_the_earliest_stop_across_pieces():
-    scanner = StopScanner(["world", "lo w"])
-    assert scanner.feed("hel") == ("", False)  # held back: a 4-byte stop ("lo w") may start in it
-    assert scanner.feed("lo wor") == ("hel", True)
-    assert StopScanner([]).feed("anything") == ("anything", False)
 
 
 def test_a_job_cancelled_while_queued_never_starts(engine):

@@ -21,6 +21,5 @@ FastAPI app, its routes and server-sent events, run_server).
 
 from loco_mlx.serve.app import create_app, run_server
 from loco_mlx.serve.settings import ServeSettings, bind_socket, check_bind, make_server
-from loco_mlx.serve.worker import StopScanner
 
-__all__ = ["ServeSettings", "StopScanner", "bind_socket", "check_bind", "create_app", "make_server", "run_server"]
+__all__ = ["ServeSettings", "bind_socket", "check_bind", "create_app", "make_server", "run_server"]

@@ -12,6 +12,7 @@ from typing import AsyncIterator, Callable
 
 from loco_mlx.inference.backend import ContextOverflow, Message, SamplingConfig
 from loco_mlx.inference.engine import Engine, InferenceConfig
+from loco_mlx.inference.stops import StopScanner
 from loco_mlx.inference.tools import ToolRun, require_isolation
 from loco_mlx.serve.catalog import Target
 from loco_mlx.serve.errors import ApiError, as_api_error
@@ -57,29 +58,6 @@ class Finished:
 @dataclass
 class Failed:
     error: BaseException
-
-
-class StopScanner:
-    """Cuts a stream of text at the first stop string; holds back a possible stop's beginning."""
-
-    def __init__(self, stops: list[str]):
-        self.stops = [s for s in stops if s]
-        self.hold = max((len(s) for s in self.stops), default=1) - 1
-        self.buffer = ""
-
-    def feed(self, text: str) -> tuple[str, bool]:
-        self.buffer += text
-        hits = [i for i in (self.buffer.find(s) for s in self.stops) if i >= 0]
-        if hits:
-            out, self.buffer = self.buffer[: min(hits)], ""
-            return out, True
-        cut = max(len(self.buffer) - self.hold, 0)
-        out, self.buffer = self.buffer[:cut], self.buffer[cut:]
-        return out, False
-
-    def flush(self) -> str:
-        out, self.buffer = self.buffer, ""
-        return out
 
 
 def prepare(engine: Engine, job: Job) -> tuple[list[int], SamplingConfig]:
