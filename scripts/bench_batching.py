@@ -18,9 +18,10 @@ from pathlib import Path
 from loco_mlx.bases.loading import load_base
 from loco_mlx.bases.resolve import resolve_base
 from loco_mlx.inference.backend import SamplingConfig
-from loco_mlx.inference.batching import STRATEGIES, BatchRequest, BatchSettings
+from loco_mlx.inference.batching import BatchRequest, BatchSettings
 from loco_mlx.inference.engine import Engine, build_messages
 from loco_mlx.inference.mlx_backend import MLXBackend
+from loco_mlx.inference.row_lora import STRATEGIES
 
 ADAPTERS = Path(__file__).resolve().parents[1] / "adapters"
 MIX = [None, "math", "json", "code"]

@@ -15,15 +15,10 @@ import pytest
 
 from loco_mlx.errors import LocoError
 from loco_mlx.inference.backend import SamplingConfig
-from loco_mlx.inference.batching import (
-    STRATEGIES,
-    BatchRequest,
-    BatchSettings,
-    RowAdapters,
-    RowKVCache,
-    held_back,
-)
+from loco_mlx.inference.batching import BatchRequest, BatchSettings
 from loco_mlx.inference.engine import build_messages
+from loco_mlx.inference.row_cache import RowKVCache
+from loco_mlx.inference.row_lora import STRATEGIES, RowAdapters
 
 ADAPTERS = Path(__file__).resolve().parents[1] / "adapters"
 # Own names, so that tests which load other adapters as "math" into the shared engine do not collide.
@@ -65,13 +60,6 @@ def test_a_leaving_row_takes_the_padding_only_it_needed_with_it():
     assert batch.make_mask(1) is None and batch.make_mask(4) == "causal"  # as mlx-lm's own cache
     batch.keep([])
     assert batch.padding == [] and batch.length == 0 and batch.live() is None
-
-
-def test_text_that_may_start_a_stop_string_is_held_back():
-    assert held_back("the answer is 4", ("\n\n",)) == 0
-    assert held_back("the answer is 4\n", ("\n\n",)) == 1
-    assert held_back("x END", ("ENDING", "D")) == 3
-    assert held_back("abc", ()) == 0
 
 
 def test_bad_requests_and_settings_are_refused_with_the_value():

@@ -8,30 +8,9 @@ decodes with the others. A finished row leaves at the end of the step that finis
 cancelled one at the start of the next step.
 Each row keeps its own sampling settings (temperature, top_p, seed, max_tokens, stop strings).
 
-Rows at different positions share one KV cache per layer (`RowKVCache`): every row writes
-its next entry at the same index, shorter histories are left-padded and the padding is masked
-out of attention; RoPE gets each row's own position. When a row leaves, padding common to
-all remaining rows is cut off, so the cache never grows past the longest live row.
-
-Per-row adapters go through the LoRA slots of adapters/pool.py: for the duration of one
-forward pass each `SwappableLoRA` gets a `per_row` callable that adds every row's own low-rank
-update. Two ways were measured (scripts/bench_batching.py, 2-core Linux CPU, SmolLM2-135M,
-8 rows over base, math, json and code):
-
-- "grouped" (the default): rows are grouped by adapter; each group's rows are multiplied by
-  that adapter's own A and B and added back at their rows; rows with no adapter (and layers
-  their adapter does not touch) get no update at all, so they compute exactly the base. Each
-  row's arithmetic is the one-at-a-time path's (same ranks, same order of operations).
-- "gathered": every adapter's A and B are stacked (zero-padded to the largest rank, with a zero
-  entry for "none") and indexed by a per-row adapter id, then multiplied as one batched matmul.
-
-Measured (8 rows, 32 greedy tokens each, best of 2, CPU shared with another job), tok/s in two runs:
-one at a time 6.9 / 6.0; batched grouped 18.7 / 14.0, gathered 19.2 / 12.4; the same batch with no
-adapters 21.9 / 20.5. All 8 replies equal the one-at-a-time ones with either strategy. The two
-strategies trade places between runs, i.e. they are within this CPU's noise, so the choice rests
-on exactness: grouped needs no padded copies, leaves plain-base rows exactly the base, and gives
-each adapter row the one-at-a-time arithmetic, so it is the default; `strategy="gathered"` stays
-selectable for Metal, where fewer, larger kernels may win (measure there with the same script).
+Rows at different positions share one KV cache per layer (row_cache.py); each row's adapter is
+applied by the LoRA slots with a per-row update (row_lora.py, where the two strategies and their
+measurement are).
 
 The one-at-a-time path (Engine.stream, MLXBackend) is untouched: `per_row` is None outside a
 batched forward pass, and the pool's active adapter is neither read nor changed here. The
@@ -41,22 +20,21 @@ the same moment (one worker thread, or a lock around both).
 
 from __future__ import annotations
 
-import contextlib
 import queue
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Iterator
 
 import mlx.core as mx
 
 from loco_mlx.errors import LocoError
 from loco_mlx.inference.backend import ContextOverflow, GenerationStats, SamplingConfig, eos_token_ids
+from loco_mlx.inference.row_cache import make_row_caches
+from loco_mlx.inference.row_lora import STRATEGIES, RowAdapters
+from loco_mlx.inference.stops import StopScanner
 from loco_mlx.ranges import at_least, check_settings, one_of
-
-STRATEGIES = ("grouped", "gathered")
-
 
 # --- settings and records -------------------------------------------------------------------
 
@@ -98,240 +76,6 @@ class TokenEvent:
     stats: GenerationStats | None = None
 
 
-# --- the KV cache ----------------------------------------------------------------------------
-
-
-class RowKVCache:
-    """One layer's keys and values for all rows, right-aligned: every row writes its next entry at
-    index `length`, and row i's entries start at `padding[i]` (the slots before are masked out)."""
-
-    grow = 256  # allocate in steps, so decoding writes in place instead of copying the cache each token
-
-    def __init__(self, rows: int):
-        self.keys: mx.array | None = None
-        self.values: mx.array | None = None
-        self.length = 0
-        self.padding = [0] * rows
-
-    @property
-    def offset(self):
-        """Each row's position for RoPE: an int when the rows agree (as mlx-lm's KVCache gives), else per row."""
-        if not any(self.padding):
-            return self.length
-        return mx.array([self.length - pad for pad in self.padding])
-
-    def update_and_fetch(self, keys: mx.array, values: mx.array) -> tuple[mx.array, mx.array]:
-        new = keys.shape[2]
-        if self.keys is None or self.length + new > self.keys.shape[2]:
-            self._reserve(self.length + new, keys, values)
-        self.keys[..., self.length : self.length + new, :] = keys
-        self.values[..., self.length : self.length + new, :] = values
-        self.length += new
-        return self.keys[..., : self.length, :], self.values[..., : self.length, :]
-
-    def _reserve(self, needed: int, keys: mx.array, values: mx.array) -> None:
-        capacity = -(-needed // self.grow) * self.grow
-        rows, heads, _, _ = keys.shape
-        fresh_k = mx.zeros((rows, heads, capacity, keys.shape[3]), keys.dtype)
-        fresh_v = mx.zeros((rows, heads, capacity, values.shape[3]), values.dtype)
-        if self.keys is not None and self.length:
-            fresh_k[..., : self.length, :] = self.keys[..., : self.length, :]
-            fresh_v[..., : self.length, :] = self.values[..., : self.length, :]
-        self.keys, self.values = fresh_k, fresh_v
-
-    def make_mask(self, n: int, return_array: bool = False, window_size: int | None = None):
-        if window_size is not None:
-            raise LocoError(f"batched decoding does not support sliding-window attention (window {window_size})")
-        if not any(self.padding) and not return_array:
-            return None if n == 1 else "causal"  # as mlx-lm's KVCache: the one-at-a-time path's own kernels
-        total = self.length + n
-        keys_at = mx.arange(total)[None]
-        queries_at = mx.arange(self.length, total)[:, None]
-        causal = queries_at >= keys_at  # (n, total)
-        unpadded = keys_at[None] >= mx.array(self.padding)[:, None, None]  # (rows, 1, total)
-        return (causal[None] & unpadded)[:, None]  # (rows, 1, n, total)
-
-    @property
-    def state(self) -> list[mx.array]:
-        return [] if self.keys is None else [self.keys, self.values]
-
-    def live(self) -> tuple[mx.array, mx.array] | None:
-        return None if self.keys is None else (self.keys[..., : self.length, :], self.values[..., : self.length, :])
-
-    def append(self, other: RowKVCache) -> None:
-        """Add `other`'s rows after these, padding the shorter side on the left so both end at the same index."""
-        length = max(self.length, other.length)
-        mine, theirs = self.live(), other.live()
-        template = mine if mine is not None else theirs
-        if template is not None:
-            parts = [
-                _left_padded(pair, len(cache.padding), length, template)
-                for pair, cache in ((mine, self), (theirs, other))
-            ]
-            self.keys = mx.concatenate([parts[0][0], parts[1][0]])
-            self.values = mx.concatenate([parts[0][1], parts[1][1]])
-        self.padding = [pad + length - self.length for pad in self.padding] + [
-            pad + length - other.length for pad in other.padding
-        ]
-        self.length = length
-
-    def keep(self, rows: list[int]) -> None:
-        """Only these rows stay; padding that every remaining row has is cut off."""
-        self.padding = [self.padding[i] for i in rows]
-        if not rows:
-            self.keys = self.values = None
-            self.length = 0
-            return
-        cut = min(self.padding)
-        if self.keys is not None:
-            index = mx.array(rows)
-            self.keys = self.keys[index, :, cut : self.length, :]
-            self.values = self.values[index, :, cut : self.length, :]
-        self.length -= cut
-        self.padding = [pad - cut for pad in self.padding]
-
-
-def _left_padded(pair, rows: int, length: int, template) -> tuple[mx.array, mx.array]:
-    """A cache's live keys and values (zeros when it has none yet) padded on the left to `length`."""
-    if pair is None:
-        k, v = template
-        shape_k, shape_v = (rows, k.shape[1], 0, k.shape[3]), (rows, v.shape[1], 0, v.shape[3])
-        pair = (mx.zeros(shape_k, k.dtype), mx.zeros(shape_v, v.dtype))
-    width = [(0, 0), (0, 0), (length - pair[0].shape[2], 0), (0, 0)]
-    return mx.pad(pair[0], width), mx.pad(pair[1], width)
-
-
-def make_row_caches(model, rows: int) -> list[RowKVCache]:
-    return [RowKVCache(rows) for _ in model.layers]
-
-
-# --- each row's adapter ----------------------------------------------------------------------
-
-
-def keep_base(x, y):
-    """A layer no adapter in the batch touches: the base's output as it is."""
-    return y
-
-
-@dataclass
-class GroupedLoRA:
-    """Rows grouped by adapter; each group gets its adapter's update with the one-at-a-time arithmetic."""
-
-    groups: list[tuple[mx.array | None, mx.array, mx.array, float]]  # (rows, or None for all rows; A; B; scale)
-
-    def __call__(self, x, y):
-        for rows, lora_a, lora_b, scale in self.groups:
-            if rows is None:  # every row uses this adapter: exactly SwappableLoRA's expression
-                return y + (scale * ((x @ lora_a) @ lora_b)).astype(x.dtype)
-            z = (x[rows] @ lora_a) @ lora_b
-            y = y.at[rows].add((scale * z).astype(x.dtype))
-        return y
-
-
-@dataclass
-class GatheredLoRA:
-    """Every adapter's A and B stacked (entry 0: zeros, for rows without one), indexed by each row's id."""
-
-    lora_a: mx.array  # (adapters + 1, in, rank)
-    lora_b: mx.array  # (adapters + 1, rank, out)
-    scale: mx.array  # (adapters + 1,)
-    ids: mx.array  # (rows,)
-
-    def __call__(self, x, y):
-        z = (x @ self.lora_a[self.ids]) @ self.lora_b[self.ids]
-        return y + (self.scale[self.ids][:, None, None] * z).astype(x.dtype)
-
-
-def grouped_update(module_path: str, row_adapters: list) -> Callable:
-    groups = []
-    for adapter in distinct(row_adapters):
-        slot = adapter.slots.get(module_path)
-        if slot is None:
-            continue
-        rows = [i for i, a in enumerate(row_adapters) if a is adapter]
-        index = None if len(rows) == len(row_adapters) else mx.array(rows)
-        groups.append((index, slot[0], slot[1], adapter.scale))
-    return GroupedLoRA(groups) if groups else keep_base
-
-
-def distinct(row_adapters: list) -> list:
-    """The adapters the rows use (PooledAdapter objects, compared by identity), in order of first use."""
-    return list({id(a): a for a in row_adapters if a is not None}.values())
-
-
-class GatheredTables:
-    """Stacked A/B per layer for one set of adapters, built once per set (rows come and go, sets rarely change)."""
-
-    def __init__(self, pool, adapters: list):
-        self.adapters = adapters
-        self.tables: dict[str, tuple[mx.array, mx.array, mx.array] | None] = {}
-        for module_path, wrapper in pool.wrappers.items():
-            slots = [adapter.slots.get(module_path) for adapter in adapters]
-            if all(s is None for s in slots):
-                self.tables[module_path] = None
-                continue
-            rank = max(s[0].shape[1] for s in slots if s is not None)
-            a = [mx.zeros((wrapper.in_dims, rank))] + [_pad_rank(s, 0, rank, wrapper.in_dims, 1) for s in slots]
-            b = [mx.zeros((rank, wrapper.out_dims))] + [_pad_rank(s, 1, rank, wrapper.out_dims, 0) for s in slots]
-            scales = [0.0] + [adapter.scale if s is not None else 0.0 for adapter, s in zip(adapters, slots)]
-            self.tables[module_path] = (mx.stack(a), mx.stack(b), mx.array(scales))
-        mx.eval([t for triple in self.tables.values() if triple is not None for t in triple])
-
-
-def _pad_rank(slot, which: int, rank: int, dims: int, rank_axis: int) -> mx.array:
-    """One side of an adapter's slot with its rank zero-padded to `rank` (zeros when it lacks the layer)."""
-    if slot is None:
-        return mx.zeros((dims, rank) if rank_axis == 1 else (rank, dims))
-    matrix = slot[which]
-    missing = rank - matrix.shape[rank_axis]
-    if not missing:
-        return matrix
-    width = [(0, missing), (0, 0)] if rank_axis == 0 else [(0, 0), (0, missing)]
-    return mx.pad(matrix, width)
-
-
-class RowAdapters:
-    """Installs each row's adapter into every LoRA slot of the pool for one forward pass.
-
-    Rows name their adapter by the PooledAdapter object taken when the request was submitted, not by
-    name: the pool may evict or reload an adapter meanwhile (its budget, a new version), and a row
-    keeps decoding with the weights it started with (they stay in memory until the row leaves)."""
-
-    def __init__(self, pool, strategy: str):
-        if strategy not in STRATEGIES:
-            raise LocoError(f"unknown per-row adapter strategy '{strategy}' (choose from {', '.join(STRATEGIES)})")
-        self.pool = pool
-        self.strategy = strategy
-        self._tables: GatheredTables | None = None
-
-    @contextlib.contextmanager
-    def applied(self, row_adapters: list):
-        updates = self._updates(row_adapters)
-        wrappers = self.pool.wrappers
-        try:
-            for module_path, wrapper in wrappers.items():
-                wrapper.per_row = updates(module_path)
-            yield
-        finally:
-            for wrapper in wrappers.values():
-                wrapper.per_row = None
-
-    def _updates(self, row_adapters: list) -> Callable[[str], Callable]:
-        if self.strategy == "grouped":
-            return lambda module_path: grouped_update(module_path, row_adapters)
-        adapters = distinct(row_adapters)
-        if self._tables is None or [id(a) for a in self._tables.adapters] != [id(a) for a in adapters]:
-            self._tables = GatheredTables(self.pool, adapters)
-        slot_of = {id(a): i + 1 for i, a in enumerate(adapters)}
-        ids = mx.array([0 if a is None else slot_of[id(a)] for a in row_adapters])
-
-        def gathered(module_path: str):
-            table = self._tables.tables.get(module_path)
-            return keep_base if table is None else GatheredLoRA(*table, ids)
-
-        return gathered
-
-
 # --- sampling and text -----------------------------------------------------------------------
 
 
@@ -357,49 +101,23 @@ def sample_rows(logits: mx.array, rows: list[Row]) -> list[int]:
     return picks.tolist()
 
 
-def held_back(text: str, stops: tuple[str, ...]) -> int:
-    """How many characters at the end of `text` could be the start of a stop string (not shown yet)."""
-    longest = 0
-    for stop in stops:
-        for size in range(min(len(stop) - 1, len(text)), longest, -1):
-            if text.endswith(stop[:size]):
-                longest = size
-                break
-    return longest
-
-
 class RowText:
     """A row's streamed text: detokenized incrementally, cut at the first stop string, never showing a
     piece that may turn out to start one."""
 
     def __init__(self, tokenizer, stops: tuple[str, ...]):
         self.detokenizer = tokenizer.detokenizer
-        self.stops = stops
-        self.pending = ""  # decoded, not shown yet
-        self.shown = ""
+        self.scanner = StopScanner(stops)
 
     def add(self, token: int) -> tuple[str, bool]:
         """The text safe to show after `token`, and whether a stop string was reached."""
         self.detokenizer.add_token(token)
-        self.pending += self.detokenizer.last_segment
-        return self._release(final=False)
+        return self.scanner.feed(self.detokenizer.last_segment)
 
     def finish(self) -> str:
         self.detokenizer.finalize()
-        self.pending += self.detokenizer.last_segment
-        return self._release(final=True)[0]
-
-    def _release(self, final: bool) -> tuple[str, bool]:
-        text = self.shown + self.pending
-        hits = [i for i in (text.find(s, max(0, len(self.shown) - len(s))) for s in self.stops) if i >= 0]
-        if hits:
-            piece, stopped = text[len(self.shown) : min(hits)], True
-        else:
-            keep = 0 if final else held_back(text, self.stops)
-            piece, stopped = self.pending[: len(self.pending) - keep], False
-        self.shown += piece
-        self.pending = self.pending[len(piece) :] if not stopped else ""
-        return piece, stopped
+        piece, stopped = self.scanner.feed(self.detokenizer.last_segment)
+        return piece if stopped else piece + self.scanner.flush()
 
 
 # --- requests and rows -----------------------------------------------------------------------
