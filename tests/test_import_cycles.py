@@ -97,10 +97,22 @@ def test_loco_mlx_has_no_import_cycle():
     [
         ({"a.py": "import pkg.b\n", "b.py": "def f():\n    from pkg import a\n"}, True),  # lazy import counts
         ({"a.py": "from pkg.b import x\n", "b.py": "x = 1\n"}, False),
-        ({"__init__.py": "from pkg.a import f\n", "a.py": "from pkg import b\n", "b.py": "from pkg import c\n",
-          "c.py": "from pkg.a import f\n"}, True),  # fmt: skip
-        ({"a.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.b import x\n",
-          "b.py": "from pkg.a import y\n"}, False),  # fmt: skip
+        (
+            {
+                "__init__.py": "from pkg.a import f\n",
+                "a.py": "from pkg import b\n",
+                "b.py": "from pkg import c\n",
+                "c.py": "from pkg.a import f\n",
+            },
+            True,
+        ),  # fmt: skip
+        (
+            {
+                "a.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.b import x\n",
+                "b.py": "from pkg.a import y\n",
+            },
+            False,
+        ),  # fmt: skip
     ],
 )
 def test_the_cycle_finder_sees_what_python_would_run(tmp_path, files, cycle):

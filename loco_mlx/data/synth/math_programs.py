@@ -30,7 +30,7 @@ SHAPES: list[Template] = []
 # ("twice", "half", "a dozen", "per cent", "a week").
 CONSTANTS = frozenset({1, 2, 3, 4, 7, 10, 12, 24, 52, 60, 100, 365, 1000, 3600})
 WORD_NUMBERS = {"twice": 2, "double": 2, "half": 2, "triple": 3, "dozen": 12, "quarter": 4, "quarters": 4, "third": 3,
-                "thirds": 3, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
+                "thirds": 3, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}  # fmt: skip
 _FENCE = re.compile(r"\A```python\n((?:(?!```).)*)\n```\Z", re.DOTALL)  # one block: no fence inside
 _LITERAL = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(?![\w.])")
 _SAFE_BUILTINS = {"round": round, "min": min, "max": max, "abs": abs, "int": int, "sum": sum, "print": print}
