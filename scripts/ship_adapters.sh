@@ -3,6 +3,8 @@
 # adapters/*/results.json and adapters/router.json. Run after training them:
 #   for d in math json code; do loco train configs/smollm2-135m/$d.yaml; done
 #   bash scripts/ship_adapters.sh            (base answers are cached; batches of 32 answers decode together)
+#   LOCO_EVAL_BACKEND=llamacpp bash scripts/ship_adapters.sh json   (one domain; the gate on llama.cpp, which
+#                                             decodes faster than MLX on a CPU without Metal)
 # An adapter is promoted only when `loco eval` says SHIP: at least 15 points over the base on its own
 # benchmark (McNemar p < 0.05), the same on its independent benchmark (data/<domain>/independent.jsonl, written
 # apart from the generator) where it has one, and no more than 5 points lost on each of the other two.
@@ -20,7 +22,8 @@ print(' '.join(f'--keyword \"{k}={v}\"' for k, v in kw.items()))")
   loco adapters remove "$d" >/dev/null 2>&1 || true
   eval loco adapters add "adapters/$d" --domain "$d" $keywords || exit 1
   # shellcheck disable=SC2086
-  loco eval "$d" --benchmark "data/$d/benchmark.jsonl" $independent $others --max-tokens 160 --batch-size 32 --quiet
+  loco eval "$d" --benchmark "data/$d/benchmark.jsonl" $independent $others --max-tokens 160 --batch-size 32 \
+    --backend "${LOCO_EVAL_BACKEND:-mlx}" --quiet
   status=$?
   if [ $status -eq 0 ]; then loco adapters promote "$d"; else echo "$d: not shipped (loco eval exit $status)"; fi
 done
