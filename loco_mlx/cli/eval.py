@@ -78,8 +78,10 @@ def _print_comparison(c: AdapterComparison) -> None:
         f"({s.bootstrap.mean_difference * 100:+.1f} points, {_interval(s.bootstrap)}; "
         f"McNemar p = {s.mcnemar.p_value:.3g})"
     )
-    for row in s.per_difficulty + s.per_style:
+    for row in s.per_difficulty:
         typer.echo(f"  {row.group:<8} n={row.n:<4} {row.base:.3f} -> {row.adapter:.3f}")
+    for row in s.per_style:
+        typer.echo(f"  style {row.group:<14} n={row.n:<4} {row.base:.3f} -> {row.adapter:.3f}")
 
 
 def _print_failures(failures: Failures) -> None:

@@ -33,6 +33,7 @@ from loco_mlx.evaluation.results import (
     ShownItem,
     read_results,
 )
+from loco_mlx.evaluation.stats import GroupRow, gate_verdict, mcnemar_exact, paired_bootstrap, per_group
 from loco_mlx.files import write_atomic
 from loco_mlx.inference.backend import SamplingConfig
 from loco_mlx.inference.engine import Answer, Engine, InferenceConfig
@@ -217,8 +218,6 @@ def mean(values) -> float:
 
 
 def compare(base: list[ItemResult], adapter: list[ItemResult]) -> Comparison:
-    from loco_mlx.evaluation.stats import mcnemar_exact, paired_bootstrap, per_group
-
     return Comparison(
         base_score=mean(r.score for r in base),
         adapter_score=mean(r.score for r in adapter),
@@ -231,10 +230,8 @@ def compare(base: list[ItemResult], adapter: list[ItemResult]) -> Comparison:
     )
 
 
-def per_style(base: list[ItemResult], adapter: list[ItemResult]) -> list:
+def per_style(base: list[ItemResult], adapter: list[ItemResult]) -> list[GroupRow]:
     """Scores by the items' `style:` tag (how the request was phrased); none when no item has one."""
-    from loco_mlx.evaluation.stats import per_group
-
     styled = [(b, a, s.removeprefix("style:")) for b, a in zip(base, adapter) for s in b.tags if s.startswith("style:")]
     if not styled:
         return []
@@ -417,8 +414,6 @@ def _out_of_domain(engine: Engine, name: str, ood: Benchmark, settings: EvalSett
 
 
 def _verdict(items: int, comparison: Comparison, out_of_domain: list[OutOfDomain], clean: bool):
-    from loco_mlx.evaluation.stats import gate_verdict
-
     drop = max((o.drop_points for o in out_of_domain), default=None)
     p_value = comparison.mcnemar.p_value
     return gate_verdict(items, comparison.base_score, comparison.adapter_score, p_value, drop, clean)

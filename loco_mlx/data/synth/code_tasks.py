@@ -5,7 +5,8 @@ code_strings.py, code_lists.py and code_numbers.py). A sample draws the function
 names, a task parameter where there is one, the test inputs, a request style and its wording
 (code_styles.py). The reply is the reference solution in a ```python block; the benchmark's
 expected value is the assert lines, run after the model's code by the code_exec scorer, with the
-request style on a first comment line (`# request style: spec`) so results can be split by style.
+request style on a first comment line (`# request style: spec`), so a reply shows how it was asked; the
+benchmark item also carries it as a `style:` tag, which `loco eval` scores by.
 Outputs are computed by a separate oracle, not by the reference solution, and every sample's
 solution is run against its asserts when drawn.
 
