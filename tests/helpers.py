@@ -111,7 +111,8 @@ def register_promoted(registry, directory: Path, name: str, keywords: dict[str, 
 
 
 @contextmanager
-def auto_engine(home: Path, registry_path: Path, adapters: dict[str, tuple[Path, dict[str, float]]], drafts=()):
+def auto_engine(home: Path, registry_path: Path, adapters: dict[str, tuple[Path, dict[str, float]]],
+                drafts: dict[str, Path] | None = None):  # fmt: skip
     """The embedded base as an auto-routing engine over a fresh registry: `adapters` (name: directory and
     router keywords) promoted, `drafts` (name: directory) registered but never gated. LOCO_HOME and
     LOCO_REGISTRY point at them while it is open; yields (engine, record)."""
@@ -127,7 +128,7 @@ def auto_engine(home: Path, registry_path: Path, adapters: dict[str, tuple[Path,
         registry = Registry(registry_path, store)
         for name, (directory, keywords) in adapters.items():
             register_promoted(registry, directory, name, keywords)
-        for name, directory in dict(drafts).items():
+        for name, directory in (drafts or {}).items():
             registry.add(directory, name=name)
         yield open_engine(EngineSettings(record, adapter="auto", registered=False, warn=lambda _: None)), record
 

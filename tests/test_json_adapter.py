@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from loco_mlx.data.synth.json_extract import _sample
+from loco_mlx.data.synth.json_extract import draw_sample
 from loco_mlx.data.synth.json_forms import FORMS
 from loco_mlx.data.synth.json_kinds import BOOK, EVENT, ORDER, PRODUCT, Kind
 from loco_mlx.inference.backend import SamplingConfig
@@ -40,7 +40,7 @@ def odd_requests() -> list:
     samples = []
     for kind, form in CASES:
         render, sources = FORMS[form]
-        samples.append(_sample(rng, odd_schema(kind), form, render, sources or kind.line_nouns, fresh=True))
+        samples.append(draw_sample(rng, odd_schema(kind), form, render, sources or kind.line_nouns, fresh=True))
     return samples
 
 

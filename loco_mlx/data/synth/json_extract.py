@@ -54,7 +54,7 @@ def _template(kind: Kind, form: str, group: str, render: Form, sources: tuple[st
     slug = f"{kind.name}-{form}"
 
     def make(rng: random.Random) -> Sample:
-        return _sample(rng, kind, form, render, sources or kind.line_nouns, slug in _held_out())
+        return draw_sample(rng, kind, form, render, sources or kind.line_nouns, slug in _held_out())
 
     TEMPLATES.append(Template(slug, group, make))
 
@@ -64,7 +64,9 @@ def _held_out() -> frozenset[str]:
     return frozenset(heldout_templates(DOMAIN))
 
 
-def _sample(rng, kind: Kind, form: str, render: Form, sources: tuple[str, ...], fresh: bool) -> Sample:
+def draw_sample(rng, kind: Kind, form: str, render: Form, sources: tuple[str, ...], fresh: bool) -> Sample:
+    """One request about a `kind` written in `form` (`fresh`: in wordings kept for held-out templates). A
+    Kind whose fields name other keys gives requests for a schema of one's own (tests/test_json_adapter.py)."""
     values, other = kind.draw(rng), kind.draw(rng)
     asked = _asked(rng, kind)
     basic = kind is PERSON_BASIC
