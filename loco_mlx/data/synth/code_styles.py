@@ -1,8 +1,10 @@
-"""How a function request is worded: nine styles, each with many wordings of its own.
+"""How a function request is worded: ten styles, each with many wordings of its own.
 
 A style is a way people ask (an instruction, a need, a stub to fill in, a terse one-liner, an
-example call, a spec list, a question, a back-story, a chat message); a wording is one way of
-saying it. Every pool of wordings keeps a fixed third apart (chosen by a seed of the pool's name)
+example call, a spec list, a question, a back-story, a chat message, a description of what the
+code does before its name); a wording is one way of saying it. People say "function", and also
+"helper", "routine", "utility", "snippet" or "method": the pools use them all, so neither the
+adapter nor the router fitted on its prompts learns that a code request says "function". Every pool of wordings keeps a fixed third apart (chosen by a seed of the pool's name)
 that only held-out tasks use, so a held-out benchmark item is an unseen task in unseen words,
 and the generated benchmark measures both kinds of generalisation at once.
 
@@ -180,6 +182,10 @@ NAMED = Wordings(
     "Put together {sig}; all it has to do is {do}.",
     "With {takes} as input, {sig} {does}. Write it.",
     "Define a [Python |]function {sig}. Its job is to {do}.",
+    "Write a helper `{sig}` that {does}.",
+    "Write a small routine, {sig}, that {does}.",
+    "Implement a utility {sig}: it {does}.",
+    "Write the method {sig} (a plain function is fine); it {does}.",
 )
 NEED = Wordings(
     "need",
@@ -205,6 +211,9 @@ NEED = Wordings(
     "I require a function {sig} to {do}.",
     "For this I need {sig}: something that will {do}.",
     "Someone on my team needs `{sig}`; it {does}.",
+    "I need a little utility, {sig}, that {does}.",
+    "I'd like a reusable routine {sig} to {do}.",
+    "I want a snippet for {sig}: it {does}.",
 )
 STUB_CODES = Wordings(
     "stub-code",
@@ -343,6 +352,9 @@ QUESTION = Wordings(
     "What is the Python for {sig} if it should {do}?",
     "Where do I start with {sig}? It {does}.",
     "Can {sig} be written in a few lines so that it {does}?",
+    "How do I write a helper {sig} that {does}?",
+    "What would a routine {sig} look like that {does}?",
+    "Could you show me a snippet for {sig}? It {does}.",
 )
 STORIES = Wordings(
     "stories",
@@ -417,6 +429,28 @@ CASUAL = Wordings(
     "ugh, {sig} again. it {does}, pls help",
 )
 
+DESCRIBE = Wordings(  # what the code does first, its name last (as people ask before they think of a name)
+    "describe",
+    "Write a small helper that takes {takes} and {does}. Call it `{fn}`.",
+    "Could you write me a routine that takes {takes} and {does}? Name it {sig}.",
+    "I'd like a reusable snippet: given {takes}, it {does}. Please call the function {fn}.",
+    "Show me how to write a utility that takes {takes} and {does}. Its name should be {sig}.",
+    "What would a method look like that takes {takes} and {does}? Let's call it {fn}.",
+    "How can I write a few lines of Python that take {takes} and {do}? Wrap them in {sig}.",
+    "Need a tiny tool: feed it {takes}, get back {result}. Call it {sig}.",
+    "Write some code that, given {takes}, returns {result}. Put it in a function {sig}.",
+    "Looking for a compact routine to {do}, taking {takes}. I'll call it as {sig}.",
+    "Make me a helper that {does}, given {takes}. Name it `{fn}`, please.",
+    "Can you write a short piece of code to {do}? It should be a function {sig}.",
+    "I want a snippet that {does} when given {takes}. Define it as {sig}.",
+    "How do I code something that takes {takes} and gives back {result}? Use the name {fn}.",
+    "A quick utility, please: it takes {takes} and {does}. The name is {fn}.",
+    "Something that takes {takes} and {does} would save me a lot of time. Could you write it as {sig}?",
+    "Show me a neat way to {do}, given {takes}. A function named {fn} would be ideal.",
+    "Please write a bit of Python that {does}; it gets {takes}. I'd call it {sig}.",
+    "Is there a clean way to {do} for {takes}? Put it in a helper called {fn}.",
+)
+
 
 def named(say: Say) -> str:
     return _join(say.maybe(P_LEAD_IN, LEAD_INS), say(NAMED), say.maybe(P_EXAMPLE, EXAMPLE_TAILS),
@@ -480,9 +514,14 @@ def casual(say: Say) -> str:
     return _join(say(CASUAL), say.maybe(P_EXAMPLE / 2, EXAMPLE_TAILS))
 
 
+def describe(say: Say) -> str:
+    return _join(say.maybe(P_LEAD_IN, LEAD_INS), say(DESCRIBE), say.maybe(P_EXAMPLE, EXAMPLE_TAILS),
+                 say.maybe(P_CLOSING, CLOSINGS))  # fmt: skip
+
+
 STYLES: dict[str, Callable[[Say], str]] = {
     "named": named, "need": need, "stub": stub, "terse": terse, "example": by_example, "spec": spec,
-    "question": question, "story": story, "casual": casual,
+    "question": question, "story": story, "casual": casual, "describe": describe,
 }  # fmt: skip
 
 
