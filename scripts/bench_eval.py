@@ -4,7 +4,9 @@ Answers the same benchmark items greedily with the same settings, once through
 `loco eval`'s batched path (mlx-lm batch_generate, `--batch-size` items at once) and
 once item by item (batch size 1), on the embedded default base, and prints items/s
 for each and their ratio, plus how many replies are identical. Like `loco eval`, it
-answers with both sides: the plain base and, with --adapter, the adapter.
+answers with both sides: the plain base and, with --adapter, the adapter; then both sides
+once more in one mixed batch (`loco eval --mixed-batch`: 2 x --batch-size rows, base and
+adapter rows side by side in the MLX batched decoder), against the two batched sides in turn.
 
     python scripts/bench_eval.py                                  # 32 arithmetic items, batch 8
     python scripts/bench_eval.py --benchmark data/arithmetic/benchmark.jsonl --items 32 --batch-size 8 \\
@@ -34,6 +36,7 @@ def main() -> None:
 
     from loco_mlx.evaluation.benchmarks import Benchmark, read_benchmark
     from loco_mlx.evaluation.gate import EvalSettings, answer_items, score_items
+    from loco_mlx.evaluation.mixed import mixed_answers
     from loco_mlx.inference.open import EngineSettings, open_engine
     from loco_mlx.runtime import loaded_blas
 
@@ -47,6 +50,7 @@ def main() -> None:
 
     sides = [None] + ([engine.adapter] if engine.adapter else [])
     totals = {args.batch_size: 0.0, 1: 0.0}
+    batched = {}
     print("| side | generation | seconds | items/s | accuracy | identical replies |\n|---|---|---:|---:|---:|---:|")
     for side in sides:
         engine.use_adapter(side)
@@ -58,6 +62,7 @@ def main() -> None:
             replies[batch_size] = answer_items(engine, subset.items, settings)
             seconds[batch_size] = time.perf_counter() - start
             totals[batch_size] += seconds[batch_size]
+        batched[side] = replies[args.batch_size]
         same = sum(a == b for a, b in zip(replies[args.batch_size], replies[1]))
         for batch_size in (args.batch_size, 1):
             accuracy = sum(r.passed for r in score_items(subset.items, replies[batch_size])) / len(subset.items)
@@ -71,6 +76,16 @@ def main() -> None:
         f"\nall sides ({n} answers): batched {n / totals[args.batch_size]:.2f} items/s, "
         f"one at a time {n / totals[1]:.2f} items/s: {totals[1] / totals[args.batch_size]:.2f}x"
     )
+    if engine.adapter:
+        adapter, settings = engine.adapter, EvalSettings(max_tokens=args.max_tokens, batch_size=args.batch_size)
+        mixed_answers(engine, adapter, subset.items[: args.batch_size], settings)  # warm-up
+        start = time.perf_counter()
+        base_replies, adapter_replies = mixed_answers(engine, adapter, subset.items, settings)
+        seconds = time.perf_counter() - start
+        same = sum(a.text == b.text for a, b in zip(base_replies + adapter_replies, batched[None] + batched[adapter]))
+        print(f"both sides in one mixed batch ({2 * args.batch_size} rows): {seconds:.1f} s, {n / seconds:.2f} "
+              f"items/s; side by side, batched: {totals[args.batch_size]:.1f} s: mixed "
+              f"{totals[args.batch_size] / seconds:.2f}x; {same}/{n} replies identical")  # fmt: skip
 
 
 if __name__ == "__main__":

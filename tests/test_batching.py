@@ -271,3 +271,24 @@ def test_a_background_thread_drives_the_batch_for_waiting_handles(engine):
         decoder.close()
     for handle, stream in zip(handles, events):
         assert stream[-1].finish_reason == handle.finish_reason and "".join(e.text for e in stream) == handle.text
+
+
+@pytest.mark.integration
+def test_eval_answers_base_and_adapter_in_one_mixed_batch_as_each_answers_alone(engine):
+    from loco_mlx.evaluation.benchmarks import BenchmarkItem
+    from loco_mlx.evaluation.gate import EvalSettings
+    from loco_mlx.evaluation.mixed import can_mix, mixed_answers
+
+    questions = [q for q, _ in QUESTIONS[:4]]
+    items = [BenchmarkItem(str(i), q, "", "contains") for i, q in enumerate(questions)]
+    settings = EvalSettings(max_tokens=GREEDY.max_tokens, reread=False, batch_size=2)  # 4 rows; 4 more queue
+    assert can_mix(engine, "batch-json", votes=1) and not can_mix(engine, "batch-json", votes=3)
+
+    base, adapted = mixed_answers(engine, "batch-json", items, settings)
+
+    assert engine.adapter is None  # the active adapter is left as it was
+    decode = engine.tokenizer.decode
+    want = [decode(alone(engine, prompt_of(engine, q), a)) for a in (None, "batch-json") for q in questions]
+    got = [answer.text for answer in base + adapted]
+    assert sum(g == w for g, w in zip(got, want)) >= len(want) - 1, list(zip(got, want))  # one near-tie allowed
+    assert got[:4] != got[4:]  # the adapter's rows answered with the adapter

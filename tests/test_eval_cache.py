@@ -75,3 +75,36 @@ def test_a_damaged_entry_is_recomputed_and_replaced(generated, loco_home):
     assert len(generated) == 2 and results[0].score == 1.0
     base_side(engine(), bench("1" * 64), EvalSettings(), "base", quiet=True)
     assert len(generated) == 2  # the replaced entry is good again
+
+
+@pytest.fixture
+def mixing(monkeypatch):
+    """mixed_answers replaced by a counter (its real decoding: test_batching.py); the engine can mix."""
+    from loco_mlx.evaluation import mixed
+    from loco_mlx.inference.engine import Answer
+
+    calls = []
+
+    def fake_mixed_answers(engine, adapter, items, settings, progress=None):
+        calls.append(adapter)
+        return [Answer("7") for _ in items], [Answer("8") for _ in items]
+
+    monkeypatch.setattr(mixed, "mixed_answers", fake_mixed_answers)
+    monkeypatch.setattr(mixed, "can_mix", lambda engine, adapter, votes: votes == 1)
+    return calls
+
+
+def test_mixed_sides_answer_together_once_then_the_cached_base_leaves_only_the_adapter(generated, mixing):
+    base, adapter, _ = evaluate.both_sides(engine(), "math", bench("1" * 64), EvalSettings(), "math", True, mixed=True)
+    assert mixing == ["math"] and generated == []  # one batch for both sides, no side-by-side run
+    assert (base[0].output, base[0].score, adapter[0].output, adapter[0].score) == ("7", 1.0, "8", 0.0)
+    again, _ = base_side(engine(), bench("1" * 64), EvalSettings(), "base", quiet=True)
+    assert again == base and generated == []  # the mixed run filled the base's cache
+    evaluate.both_sides(engine(), "math", bench("1" * 64), EvalSettings(), "math", True, mixed=True)
+    assert mixing == ["math"] and generated == [("math", "1" * 64)]  # base cached: the adapter alone
+
+
+def test_side_by_side_without_mixed_or_where_it_cannot_mix(generated, mixing):
+    evaluate.both_sides(engine(), "math", bench("1" * 64), EvalSettings(), "math", True, mixed=False)
+    evaluate.both_sides(engine(), "math", bench("2" * 64), EvalSettings(votes=3), "math", True, mixed=True)
+    assert mixing == [] and [adapter for adapter, _ in generated] == [None, "math", None, "math"]

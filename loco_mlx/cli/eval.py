@@ -39,6 +39,11 @@ def eval_cmd(
     quiet: bool = typer.Option(False, "--quiet", "-q"),
     backend: str = typer.Option("mlx", "--backend", help="mlx | llamacpp | auto (MLX on Metal/CUDA, else llama.cpp)."),
     votes: int = typer.Option(1, "--votes", help="Self-consistency: each answer is the majority of N samples."),
+    mixed_batch: bool = typer.Option(
+        False,
+        "--mixed-batch/--no-mixed-batch",
+        help="MLX: base and adapter answer in one batch of 2 x --batch-size rows (when the base is not cached).",
+    ),
     tools: bool = ToolsFlag,
     allow_unsandboxed_tools: bool = AllowUnsandboxedFlag,
 ) -> None:
@@ -61,7 +66,7 @@ def eval_cmd(
         return
     request = EvalRequest(adapter, first, ood=[str(p) for p in ood or []], more_benchmarks=more, train_data=train_data,
                           base=base, settings=settings, out=str(out) if out else None, quiet=quiet,
-                          backend=backend)  # fmt: skip
+                          backend=backend, mixed=mixed_batch)  # fmt: skip
     result = evaluate(request)
     _print_result(result)
     raise typer.Exit(VERDICT_EXIT_CODES[result.verdict])

@@ -149,15 +149,20 @@ def run_side(engine: Engine, adapter: str | None, benchmark: Benchmark, settings
     """Switch to `adapter` (None: the base), answer and score every item; (results, seconds)."""
     engine.use_adapter(adapter)
     start = time.perf_counter()
-    if quiet:
-        replies = answer_items(engine, benchmark.items, settings)
-    else:
-        from rich.progress import Progress
-
-        with Progress(transient=True) as bar:
-            task = bar.add_task(f"{label}: {len(benchmark.items)} items", total=len(benchmark.items))
-            replies = answer_items(engine, benchmark.items, settings, lambda n: bar.advance(task, n))
+    replies = _with_progress(label, len(benchmark.items), quiet,
+                             lambda progress: answer_items(engine, benchmark.items, settings, progress))  # fmt: skip
     return score_items(benchmark.items, replies, engine), time.perf_counter() - start
+
+
+def _with_progress(label: str, total: int, quiet: bool, work):
+    """work(progress) under a progress bar of `total` items (none when quiet)."""
+    if quiet:
+        return work(None)
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task(f"{label}: {total} items", total=total)
+        return work(lambda n: bar.advance(task, n))
 
 
 def base_side(engine: Engine, benchmark: Benchmark, settings: EvalSettings, label: str,
@@ -169,17 +174,51 @@ def base_side(engine: Engine, benchmark: Benchmark, settings: EvalSettings, labe
     the base's fingerprint, how it computes, the benchmark's bytes, the settings and the versions.
     """
     path = _base_cache_path(engine, benchmark, settings)
-    if path is not None and path.is_file():
-        try:
-            cached = json.loads(path.read_text())
-            return [ItemResult(**r) for r in cached["results"]], cached["seconds"]
-        except (OSError, ValueError, KeyError, TypeError):
-            pass  # a damaged cache entry is recomputed and replaced
+    if (cached := _read_base_cache(path)) is not None:
+        return cached
     results, seconds = run_side(engine, None, benchmark, settings, label, quiet)
+    _write_base_cache(path, results, seconds)
+    return results, seconds
+
+
+def both_sides(
+    engine: Engine, adapter: str, benchmark: Benchmark, settings: EvalSettings, label: str,
+    quiet: bool = False, mixed: bool = False,
+) -> tuple[list[ItemResult], list[ItemResult], float]:  # fmt: skip
+    """(base results, adapter results, seconds for both): the base's from the cache when it has them; else,
+    when `mixed` and the engine can, both sides decoded in one batch (evaluation/mixed.py), else in turn."""
+    from loco_mlx.evaluation.mixed import can_mix, mixed_answers
+
+    path = _base_cache_path(engine, benchmark, settings)
+    if _read_base_cache(path) is None and mixed and can_mix(engine, adapter, settings.votes):
+        start = time.perf_counter()
+        base_answers, adapter_answers = _with_progress(
+            f"base + {label}", len(benchmark.items), quiet,
+            lambda progress: mixed_answers(engine, adapter, benchmark.items, settings, progress),
+        )  # fmt: skip
+        seconds = time.perf_counter() - start
+        base = score_items(benchmark.items, base_answers, engine)
+        _write_base_cache(path, base, seconds / 2)
+        return base, score_items(benchmark.items, adapter_answers, engine), seconds
+    base, base_seconds = base_side(engine, benchmark, settings, f"base ({benchmark.path.name})", quiet)
+    adapter_results, adapter_seconds = run_side(engine, adapter, benchmark, settings, label, quiet)
+    return base, adapter_results, base_seconds + adapter_seconds
+
+
+def _read_base_cache(path: Path | None) -> tuple[list[ItemResult], float] | None:
+    if path is None or not path.is_file():
+        return None
+    try:
+        cached = json.loads(path.read_text())
+        return [ItemResult(**r) for r in cached["results"]], cached["seconds"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # a damaged cache entry is recomputed and replaced
+
+
+def _write_base_cache(path: Path | None, results: list[ItemResult], seconds: float) -> None:
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, json.dumps({"results": [asdict(r) for r in results], "seconds": seconds}))
-    return results, seconds
 
 
 def _base_cache_path(engine: Engine, benchmark: Benchmark, settings: EvalSettings) -> Path | None:
@@ -308,6 +347,7 @@ class EvalRequest:
     out: str | None = None  # results.json (default: inside the adapter directory)
     quiet: bool = False
     backend: str = "mlx"
+    mixed: bool = False  # base and adapter answer in one batch where the engine can (evaluation/mixed.py)
 
 
 def evaluate(request: EvalRequest) -> EvalResult:
@@ -323,11 +363,11 @@ def evaluate(request: EvalRequest) -> EvalResult:
     if train_data is None and manifest and manifest.train_data and Path(manifest.train_data).exists():
         train_data = manifest.train_data  # the manifest names the training data when not given
 
-    base_results, base_seconds = base_side(engine, benchmark, r.settings, "base", r.quiet)
-    adapter_results, adapter_seconds = run_side(engine, name, benchmark, r.settings, name, r.quiet)
-    more_sides = [_both_sides(engine, name, b, r.settings, r.quiet) for b in more]
+    base_results, adapter_results, seconds = both_sides(engine, name, benchmark, r.settings, name, r.quiet, r.mixed)
+    more_sides = [both_sides(engine, name, b, r.settings, f"{name} ({b.path.name})", r.quiet, r.mixed)[:2]
+                  for b in more]  # fmt: skip
     comparison = compare(base_results, adapter_results)
-    out_of_domain = [_out_of_domain(engine, name, ood, r.settings, r.quiet) for ood in oods]
+    out_of_domain = [_out_of_domain(engine, name, ood, r.settings, r.quiet, r.mixed) for ood in oods]
     clean, findings = contamination_clean(train_data, benchmark)
     verdict = _verdict(len(benchmark.items), comparison, out_of_domain, clean)
     outcomes = [_outcome(b, base, adapter, out_of_domain, train_data) for b, (base, adapter) in zip(more, more_sides)]
@@ -339,7 +379,7 @@ def evaluate(request: EvalRequest) -> EvalResult:
         settings=asdict(r.settings), comparison=comparison, improvement_points=verdict.improvement_points,
         out_of_domain=out_of_domain, contamination=Contamination(train_data, clean, findings[:20]),
         verdict=overall, reasons=reasons,
-        items_per_second=2 * len(benchmark.items) / (base_seconds + adapter_seconds),
+        items_per_second=2 * len(benchmark.items) / seconds,
         failures=failure_analysis(base_results, adapter_results),
         per_item={"base": [asdict(x) for x in base_results], "adapter": [asdict(x) for x in adapter_results]},
         environment=environment(engine), more_benchmarks=outcomes,
@@ -347,14 +387,6 @@ def evaluate(request: EvalRequest) -> EvalResult:
     result.write(Path(r.out) if r.out else Path(directory) / "results.json")
     result.registry = _record_gate(result)
     return result
-
-
-def _both_sides(engine: Engine, name: str, benchmark: Benchmark, settings: EvalSettings, quiet: bool):
-    """(base results, adapter results) on one more benchmark."""
-    label = benchmark.path.name
-    base, _ = base_side(engine, benchmark, settings, f"base ({label})", quiet)
-    adapter, _ = run_side(engine, name, benchmark, settings, f"{name} ({label})", quiet)
-    return base, adapter
 
 
 def _outcome(benchmark: Benchmark, base: list[ItemResult], adapter: list[ItemResult],
@@ -406,10 +438,10 @@ def _open_for(r: EvalRequest):
     return engine, name, directory, manifest or read_adapter_dir(directory)[2]
 
 
-def _out_of_domain(engine: Engine, name: str, ood: Benchmark, settings: EvalSettings, quiet: bool) -> OutOfDomain:
+def _out_of_domain(engine: Engine, name: str, ood: Benchmark, settings: EvalSettings, quiet: bool,
+                   mixed: bool) -> OutOfDomain:  # fmt: skip
     """Base and adapter on another domain's benchmark: the adapter must not get worse at what others do."""
-    base, _ = base_side(engine, ood, settings, "base (out-of-domain)", quiet)
-    adapter, _ = run_side(engine, name, ood, settings, f"{name} (out-of-domain: {ood.path.name})", quiet)
+    base, adapter, _ = both_sides(engine, name, ood, settings, f"{name} (out-of-domain: {ood.path.name})", quiet, mixed)
     return OutOfDomain(str(ood.path), ood.sha256, mean(x.score for x in base), mean(x.score for x in adapter))
 
 

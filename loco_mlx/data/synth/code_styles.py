@@ -4,8 +4,10 @@ A style is a way people ask (an instruction, a need, a stub to fill in, a terse 
 example call, a spec list, a question, a back-story, a chat message, a description of what the
 code does before its name); a wording is one way of saying it. People say "function", and also
 "helper", "routine", "utility", "snippet" or "method": the pools use them all, so neither the
-adapter nor the router fitted on its prompts learns that a code request says "function". Every pool of wordings keeps a fixed third apart (chosen by a seed of the pool's name)
-that only held-out tasks use, so a held-out benchmark item is an unseen task in unseen words,
+adapter nor the router fitted on its prompts learns that a code request says "function".
+
+Every pool of wordings keeps a fixed third apart (chosen by a seed of the pool's name) that only
+held-out tasks use, so a held-out benchmark item is an unseen task in unseen words,
 and the generated benchmark measures both kinds of generalisation at once.
 
 Every wording names the function as the asserts call it and shows its signature (or lists the

@@ -1,0 +1,52 @@
+"""Both sides of a benchmark in one batch: the base's and the adapter's answers decoded together.
+
+The MLX batched decoder (inference/batching.py) gives each row its own adapter or none, so the
+base and the adapter need not answer in turn: every item goes in twice, once per side, and the
+rows decode side by side, 2 x batch_size at a time. Where a wider batch costs little more per
+step than a narrow one (Metal, where a step is bound by reading the weights), that is up to
+half the time; on a CPU, where a step costs about its rows, the gain is smaller
+(scripts/bench_eval_mixed.py measures both ways).
+
+Only plain answers mix: a tool adapter's programs run one item at a time and votes are their
+own batches (answer_items); anything else, and every backend without a batched decoder, answers
+side after side.
+"""
+
+from __future__ import annotations
+
+from loco_mlx.evaluation.benchmarks import BenchmarkItem
+from loco_mlx.inference.backend import SamplingConfig
+from loco_mlx.inference.engine import Answer, Engine, InferenceConfig
+
+
+def can_mix(engine: Engine, adapter: str, votes: int) -> bool:
+    """Whether base and `adapter` can answer in one batch on this engine."""
+    plain = votes == 1 and (not engine.tools.enabled or engine.tool_of(adapter) is None)
+    return plain and hasattr(engine.backend, "batch_decoder")
+
+
+def mixed_answers(engine: Engine, adapter: str, items: list[BenchmarkItem], settings,
+                  progress=None) -> tuple[list[Answer], list[Answer]]:  # fmt: skip
+    """(base answers, adapter answers) to `items`, decoded in one continuous batch of 2 x settings.batch_size
+    rows; `settings` is an EvalSettings. The engine's active adapter is left as it was."""
+    from loco_mlx.inference.batching import BatchRequest, BatchSettings
+
+    sampling = SamplingConfig(max_tokens=settings.max_tokens, temperature=settings.temperature, seed=settings.seed)
+    inference = InferenceConfig(reread=settings.reread)
+    prompts = [engine.prepare_prompt(item.messages(), sampling, inference) for item in items]
+    previous = engine.adapter
+    engine.use_adapter(adapter)  # loads it into the pool, where the rows find it
+    try:
+        decoder = engine.backend.batch_decoder(BatchSettings(max_batch=2 * settings.batch_size))
+        # each item's two rows side by side, so both sides of the first items finish first
+        handles = [
+            decoder.submit(BatchRequest(ids, side, fitted)) for ids, fitted in prompts for side in (None, adapter)
+        ]
+        texts = []
+        for handle in handles:
+            texts.append(handle.result())  # drives the decoder until this row is done
+            if progress is not None and len(texts) % 2 == 0:
+                progress(1)
+    finally:
+        engine.use_adapter(previous)
+    return [Answer(t) for t in texts[0::2]], [Answer(t) for t in texts[1::2]]
