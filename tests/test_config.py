@@ -251,3 +251,14 @@ def test_loco_generate_names_the_flag_that_is_out_of_range(tmp_path, options, li
     )  # fmt: skip
     assert result.returncode == 1 and result.stderr.strip().startswith(line), result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "home").exists()  # no base was imported
+
+
+def test_a_recipe_version_must_be_semver_before_training_starts(tmp_path):
+    from loco_mlx.train.config import TrainConfig
+
+    path = tmp_path / "recipe.yaml"
+    path.write_text("version: '1.0'\n")
+    with pytest.raises(LocoError, match=r"invalid adapter version '1.0': use semver MAJOR.MINOR.PATCH"):
+        load_config(TrainConfig, path)
+    path.write_text("version: 0.3.0\n")
+    assert load_config(TrainConfig, path).version == "0.3.0"

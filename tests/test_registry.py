@@ -23,7 +23,7 @@ import yaml
 from typer.testing import CliRunner
 
 from loco_mlx.adapters import registry as registry_module
-from loco_mlx.adapters.registry import GateSummary, Registry, check_name, version_key
+from loco_mlx.adapters.registry import GateSummary, Registry, check_name, next_version, version_key
 from loco_mlx.bases.store import BaseStore
 from loco_mlx.errors import LocoError
 from tests.fixtures.tiny_gguf import write_tiny_gguf
@@ -147,6 +147,14 @@ def test_versions_are_semver(tiny, tmp_path, version, key):
         version_key(version)
     with pytest.raises(LocoError, match="MAJOR.MINOR.PATCH"):
         Registry().add(write_adapter(tmp_path / "a", tiny, version=version or "x"), version=version or None)
+
+
+def test_a_retrained_adapter_gets_the_next_minor_version_so_it_can_replace_the_registered_one(tiny, tmp_path):
+    assert next_version("math") == "0.1.0"  # nothing registered (no registry file either)
+    Registry().add(write_adapter(tmp_path / "v1", tiny, version="1.4.2"))
+    assert next_version("math") == "1.5.0" and next_version("other") == "0.1.0"
+    Registry().add(write_adapter(tmp_path / "v2", tiny, version=next_version("math")), replace=True)
+    assert Registry().get("math").version == "1.5.0"
 
 
 @pytest.mark.parametrize(

@@ -125,6 +125,16 @@ def version_key(version: str) -> tuple[int, int, int]:
     return tuple(int(part) for part in match.groups())
 
 
+def next_version(name: str, registry: Registry | None = None) -> str:
+    """The version a newly trained adapter `name` gets: one minor above the registered one (a retraining must
+    be able to replace it), else 0.1.0."""
+    try:
+        major, minor, _ = version_key((registry or Registry()).get(name).version)
+    except LocoError:
+        return DEFAULT_VERSION  # not registered, or no readable registry: a first version
+    return f"{major}.{minor + 1}.0"
+
+
 class Registry:
     def __init__(self, path: Path | None = None, bases: BaseStore | None = None, lock_timeout: float = LOCK_TIMEOUT_S):
         default = os.environ.get("LOCO_REGISTRY") or loco_home() / "adapters" / "registry.yaml"

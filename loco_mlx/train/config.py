@@ -60,6 +60,8 @@ class TrainConfig:
     out: str = ""  # the adapter directory to write
     base: str = "default"
     name: str = ""  # adapter name; defaults to the output directory's name
+    # semver; empty: one minor above the registered adapter of this name (a retraining), else 0.1.0
+    version: str = ""
     compute: str = one_of("auto", COMPUTE_MODES, "compute mode")  # auto | packed | fp32 (see `loco doctor`)
     valid_fraction: float = within(0.1, 0, 1, high_open=True)  # used when data is a single file
     # chat JSONL of the base's own replies outside the task (`loco data replay`), added to the training split
@@ -84,6 +86,10 @@ class TrainConfig:
 
     def __post_init__(self):
         check_settings(self)
+        if self.version:
+            from loco_mlx.adapters.registry import version_key
+
+            version_key(self.version)  # a bad one fails now, not after training
 
     def declared_tool(self) -> str | None:
         """`tool`, or the one the data directory's manifest.json records (`loco data synth --style program`)."""

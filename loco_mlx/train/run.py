@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from loco_mlx.adapters.directory import MANIFEST, AdapterManifest, write_manifest
+from loco_mlx.adapters.registry import next_version
 from loco_mlx.bases.resolve import import_spec
 from loco_mlx.errors import LocoError
 from loco_mlx.files import atomic_path, write_atomic
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
     from loco_mlx.data.datasets import Dataset
 
 METRICS_FILE = "metrics.jsonl"
-ADAPTER_VERSION = "0.1.0"
 
 
 @dataclass
@@ -450,7 +450,7 @@ def build_manifest(finished: FinishedRun, facts: RunFacts, created: str, diagnos
     record = finished.loaded.record
     layout = {
         "name": finished.name,
-        "version": ADAPTER_VERSION,
+        "version": finished.cfg.version or next_version(finished.name),
         "format": "mlx-lm lora",
         "base": {
             "id": record.id,
