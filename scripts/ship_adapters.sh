@@ -8,6 +8,8 @@
 # An adapter is promoted only when `loco eval` says SHIP: at least 15 points over the base on its own
 # benchmark (McNemar p < 0.05), the same on its independent benchmark (data/<domain>/independent.jsonl, written
 # apart from the generator) where it has one, and no more than 5 points lost on each of the other two.
+# 2026-12-06: the retrained code adapter gated ITERATE (1.2 points short on its independent set) and was
+# promoted by hand, `loco adapters promote code --force` (README, "The shipped adapters").
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . .venv/bin/activate
