@@ -347,7 +347,7 @@ class EvalRequest:
     out: str | None = None  # results.json (default: inside the adapter directory)
     quiet: bool = False
     backend: str = "mlx"
-    mixed: bool = False  # base and adapter answer in one batch where the engine can (evaluation/mixed.py)
+    mixed: bool = True  # base and adapter answer in one batch where the engine can (evaluation/mixed.py)
 
 
 def evaluate(request: EvalRequest) -> EvalResult:

@@ -2,10 +2,11 @@
 
 The MLX batched decoder (inference/batching.py) gives each row its own adapter or none, so the
 base and the adapter need not answer in turn: every item goes in twice, once per side, and the
-rows decode side by side, 2 x batch_size at a time. Where a wider batch costs little more per
-step than a narrow one (Metal, where a step is bound by reading the weights), that is up to
-half the time; on a CPU, where a step costs about its rows, the gain is smaller
-(scripts/bench_eval_mixed.py measures both ways).
+rows decode side by side, 2 x batch_size at a time. Measured on a 2-core CPU (scripts/bench_eval.py,
+16 json items, 64 tokens): 1.45x the two sides in turn at batch_size rows each, and 1.34x them at
+2 x batch_size rows each (a CPU step costs about its rows; the gain is likely the continuous
+batch refilling finished rows and the base rows skipping the LoRA update), every reply identical. On
+Metal, where a step is bound by reading the weights, a wider batch costs little more per step.
 
 Only plain answers mix: a tool adapter's programs run one item at a time and votes are their
 own batches (answer_items); anything else, and every backend without a batched decoder, answers
