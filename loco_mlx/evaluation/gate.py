@@ -50,6 +50,12 @@ class EvalSettings:
     tools: bool = True  # run a tool adapter's programs (off: score its replies as text)
     allow_unsandboxed_tools: bool = False
 
+    def sampling(self) -> SamplingConfig:
+        return SamplingConfig(max_tokens=self.max_tokens, temperature=self.temperature, seed=self.seed)
+
+    def inference(self) -> InferenceConfig:
+        return InferenceConfig(reread=self.reread, votes=self.votes)
+
     def tool_settings(self):
         from loco_mlx.inference.tools import ToolSettings
 
@@ -74,8 +80,7 @@ class ItemResult:
 def answer_items(engine: Engine, items: list[BenchmarkItem], settings: EvalSettings, progress=None) -> list[Answer]:
     """The active model's answers to `items`, generated `settings.batch_size` at a time; a tool
     adapter's programs are run and each answer is what its program printed."""
-    inference = InferenceConfig(reread=settings.reread, votes=settings.votes)
-    sampling = SamplingConfig(max_tokens=settings.max_tokens, temperature=settings.temperature, seed=settings.seed)
+    inference, sampling = settings.inference(), settings.sampling()
     if settings.votes == 1:
         return engine.answer_batch([i.messages() for i in items], sampling, inference, settings.batch_size, progress)
     answers = []
@@ -190,7 +195,8 @@ def both_sides(
     from loco_mlx.evaluation.mixed import can_mix, mixed_answers
 
     path = _base_cache_path(engine, benchmark, settings)
-    if _read_base_cache(path) is None and mixed and can_mix(engine, adapter, settings.votes):
+    cached = _read_base_cache(path)
+    if cached is None and mixed and can_mix(engine, adapter, settings.votes):
         start = time.perf_counter()
         base_answers, adapter_answers = _with_progress(
             f"base + {label}", len(benchmark.items), quiet,
@@ -200,7 +206,7 @@ def both_sides(
         base = score_items(benchmark.items, base_answers, engine)
         _write_base_cache(path, base, seconds / 2)
         return base, score_items(benchmark.items, adapter_answers, engine), seconds
-    base, base_seconds = base_side(engine, benchmark, settings, f"base ({benchmark.path.name})", quiet)
+    base, base_seconds = cached or base_side(engine, benchmark, settings, f"base ({benchmark.path.name})", quiet)
     adapter_results, adapter_seconds = run_side(engine, adapter, benchmark, settings, label, quiet)
     return base, adapter_results, base_seconds + adapter_seconds
 

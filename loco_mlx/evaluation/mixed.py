@@ -15,9 +15,13 @@ side after side.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from loco_mlx.evaluation.benchmarks import BenchmarkItem
-from loco_mlx.inference.backend import SamplingConfig
-from loco_mlx.inference.engine import Answer, Engine, InferenceConfig
+from loco_mlx.inference.engine import Answer, Engine
+
+if TYPE_CHECKING:
+    from loco_mlx.evaluation.gate import EvalSettings
 
 
 def can_mix(engine: Engine, adapter: str, votes: int) -> bool:
@@ -26,14 +30,13 @@ def can_mix(engine: Engine, adapter: str, votes: int) -> bool:
     return plain and hasattr(engine.backend, "batch_decoder")
 
 
-def mixed_answers(engine: Engine, adapter: str, items: list[BenchmarkItem], settings,
+def mixed_answers(engine: Engine, adapter: str, items: list[BenchmarkItem], settings: EvalSettings,
                   progress=None) -> tuple[list[Answer], list[Answer]]:  # fmt: skip
     """(base answers, adapter answers) to `items`, decoded in one continuous batch of 2 x settings.batch_size
-    rows; `settings` is an EvalSettings. The engine's active adapter is left as it was."""
+    rows. The engine's active adapter is left as it was."""
     from loco_mlx.inference.batching import BatchRequest, BatchSettings
 
-    sampling = SamplingConfig(max_tokens=settings.max_tokens, temperature=settings.temperature, seed=settings.seed)
-    inference = InferenceConfig(reread=settings.reread)
+    sampling, inference = settings.sampling(), settings.inference()
     prompts = [engine.prepare_prompt(item.messages(), sampling, inference) for item in items]
     previous = engine.adapter
     engine.use_adapter(adapter)  # loads it into the pool, where the rows find it
