@@ -13,13 +13,13 @@ the verdict into the registry when the adapter is registered.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import platform
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from loco_mlx.errors import LocoError
+from loco_mlx.evaluation import base_cache
 from loco_mlx.evaluation.benchmarks import Benchmark, BenchmarkItem
 from loco_mlx.evaluation.results import (
     AdapterComparison,
@@ -34,7 +34,6 @@ from loco_mlx.evaluation.results import (
     read_results,
 )
 from loco_mlx.evaluation.stats import GroupRow, gate_verdict, mcnemar_exact, paired_bootstrap, per_group
-from loco_mlx.files import write_atomic
 from loco_mlx.inference.backend import SamplingConfig
 from loco_mlx.inference.engine import Answer, Engine, InferenceConfig
 
@@ -172,13 +171,9 @@ def _with_progress(label: str, total: int, quiet: bool, work):
 
 def base_side(engine: Engine, benchmark: Benchmark, settings: EvalSettings, label: str,
               quiet: bool = False) -> tuple[list[ItemResult], float]:  # fmt: skip
-    """The base's results on `benchmark`, from the cache when this base, benchmark and settings ran before.
-
-    The base's greedy answers do not depend on the adapter under test, so a gate run over three
-    benchmarks need not regenerate them for every adapter. The key holds everything they depend on:
-    the base's fingerprint, how it computes, the benchmark's bytes, the settings and the versions.
-    """
-    path = _base_cache_path(engine, benchmark, settings)
+    """The base's results on `benchmark`, from the cache (evaluation/base_cache.py) when this base,
+    benchmark and settings ran before."""
+    path = base_cache.cache_path(engine, benchmark, settings)
     if (cached := _read_base_cache(path)) is not None:
         return cached
     results, seconds = run_side(engine, None, benchmark, settings, label, quiet)
@@ -194,7 +189,7 @@ def both_sides(
     when `mixed` and the engine can, both sides decoded in one batch (evaluation/mixed.py), else in turn."""
     from loco_mlx.evaluation.mixed import can_mix, mixed_answers
 
-    path = _base_cache_path(engine, benchmark, settings)
+    path = base_cache.cache_path(engine, benchmark, settings)
     cached = _read_base_cache(path)
     if cached is None and mixed and can_mix(engine, adapter, settings.votes):
         start = time.perf_counter()
@@ -212,49 +207,17 @@ def both_sides(
 
 
 def _read_base_cache(path: Path | None) -> tuple[list[ItemResult], float] | None:
-    if path is None or not path.is_file():
+    cached = base_cache.read(path)
+    if cached is None:
         return None
     try:
-        cached = json.loads(path.read_text())
-        return [ItemResult(**r) for r in cached["results"]], cached["seconds"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # a damaged cache entry is recomputed and replaced
+        return [ItemResult(**r) for r in cached[0]], cached[1]
+    except TypeError:
+        return None  # written by another version: recomputed and replaced
 
 
 def _write_base_cache(path: Path | None, results: list[ItemResult], seconds: float) -> None:
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, json.dumps({"results": [asdict(r) for r in results], "seconds": seconds}))
-
-
-def _base_cache_path(engine: Engine, benchmark: Benchmark, settings: EvalSettings) -> Path | None:
-    import hashlib
-
-    from loco_mlx.bases.store import loco_home
-    from loco_mlx.runtime import package_versions
-
-    if settings.temperature > 0:
-        return None  # sampled answers are not reproducible enough to reuse
-    key = json.dumps(
-        [engine.base.record.fingerprint, engine.base.compute_mode, benchmark.sha256, asdict(settings),
-         package_versions(), _scoring_code_digest()],
-        sort_keys=True,
-    )  # fmt: skip
-    return loco_home() / "cache" / "eval-base" / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
-
-
-def _scoring_code_digest() -> str:
-    """The cached results hold scores too: a change to a scorer (same version number while developing)
-    must not be answered from the cache."""
-    import hashlib
-
-    package = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256()
-    scoring = [*package.glob("evaluation/scorers/*.py"), package / "inference" / "answers.py"]
-    scoring.append(package / "inference" / "engine.py")
-    for file in sorted(scoring):
-        digest.update(file.read_bytes())
-    return digest.hexdigest()
+    base_cache.write(path, [asdict(r) for r in results], seconds)
 
 
 def mean(values) -> float:

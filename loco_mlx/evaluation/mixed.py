@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 def can_mix(engine: Engine, adapter: str, votes: int) -> bool:
     """Whether base and `adapter` can answer in one batch on this engine."""
-    plain = votes == 1 and (not engine.tools.enabled or engine.tool_of(adapter) is None)
+    plain = votes == 1 and engine.answers_with_tool(adapter) is None
     return plain and hasattr(engine.backend, "batch_decoder")
 
 

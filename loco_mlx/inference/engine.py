@@ -160,10 +160,14 @@ class Engine:
             self._declared[key] = manifest.tool if manifest is not None else None
         return self._declared[key]
 
+    def answers_with_tool(self, name: str | None) -> str | None:
+        """The tool adapter `name`'s replies need, when tools are on (None: its replies are answers as they are)."""
+        return self.tool_of(name) if self.tools.enabled else None
+
     @property
     def active_tool(self) -> str | None:
         """The tool the active adapter's replies need, when tools are on."""
-        return self.tool_of(self.adapter) if self.tools.enabled else None
+        return self.answers_with_tool(self.adapter)
 
     @contextlib.contextmanager
     def base_only(self):

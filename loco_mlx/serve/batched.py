@@ -75,8 +75,8 @@ def choose(engine: Engine, job: Job) -> Started:
 
 
 def uses_tool(engine: Engine, job: Job, adapter: str | None) -> bool:
-    """A chat answered by a tool adapter: a program to run, not plain decoding (as Engine.active_tool says)."""
-    return job.messages is not None and engine.tools.enabled and engine.tool_of(adapter) is not None
+    """A chat answered by a tool adapter: a program to run, not plain decoding."""
+    return job.messages is not None and engine.answers_with_tool(adapter) is not None
 
 
 @contextlib.contextmanager
