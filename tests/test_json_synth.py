@@ -168,6 +168,36 @@ def test_values_are_typed_and_dates_normalised_only_when_asked(data):
                 assert re.search(r"YYYY-MM-DD|\bISO\b", sample.prompt), sample.prompt
 
 
+def test_times_converted_to_24_hour_only_when_asked(data):
+    converted = 0
+    for sample in data.train:
+        for value in sample.expected.values():
+            if isinstance(value, str) and re.fullmatch(r"\d{2}:\d{2}", value) and value not in sample.prompt:
+                assert re.search(r"24-hour|24h|HH:MM", sample.prompt), sample.prompt
+                assert re.search(r"\d ?[ap]\.?m\b", sample.prompt, re.IGNORECASE), sample.prompt  # a 12-hour time
+                converted += 1
+    assert converted >= 5  # the set teaches the conversion, not only copying
+
+
+def test_verify_refuses_a_time_left_on_the_12_hour_clock(samples):
+    sample = first_with(
+        samples,
+        lambda s: any(isinstance(v, str) and re.fullmatch(r"\d{2}:\d{2}", v) and v not in s.prompt
+                      for v in s.expected.values()),
+    )  # fmt: skip
+    key = next(k for k, v in sample.expected.items() if isinstance(v, str) and re.fullmatch(r"\d{2}:\d{2}", v))
+    hour, minute = (int(part) for part in sample.expected[key].split(":"))
+    shifted = {**sample.expected, key: f"{(hour + 1) % 24:02d}:{minute:02d}"}  # an hour off: not the time the text says
+    with pytest.raises(LocoError, match="not in the text"):
+        verify(wrong(sample, shifted))
+
+
+def test_some_requests_ask_for_a_dict_or_record_without_saying_json(data):
+    unnamed = [s for s in data.train if "json" not in s.prompt.lower()]
+    assert len(unnamed) >= len(data.train) // 10
+    assert any(re.search(r"\bdict(?:ionary)?\b", s.prompt, re.IGNORECASE) for s in unnamed)
+
+
 def test_requests_are_worded_variously(data):
     found = measure([s.prompt for s in data.train])
     assert found.openings >= MIN_OPENINGS and found.distinct_4grams >= MIN_DISTINCT_4GRAMS, found.summary()

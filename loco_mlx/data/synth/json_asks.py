@@ -6,8 +6,9 @@ camelCase, PascalCase, kebab-case; one-word keys stay as they are). The keys are
 a bullet or numbered list, or as a JSON skeleton to fill. The list always names every key
 verbatim, in the order the reply must use, and nothing follows it with a comma or an "and" (so
 `verify` can find it again). Around it: a frame (imperative, question, "I need...", "Output only
-JSON. Fields: ..."), a greeting or the reason for the request now and then, output rules, and
-the null and date-format rules when they apply.
+JSON. Fields: ...", some asking for a dict, a record or key-value pairs without saying JSON), a
+greeting or the reason for the request now and then, output rules, and the null, date-format and
+24-hour-time rules when they apply.
 """
 
 from __future__ import annotations
@@ -20,10 +21,13 @@ from loco_mlx.errors import LocoError
 
 STYLES = ("snake",) * 8 + ("camel",) * 7 + ("pascal",) * 2 + ("kebab",)
 HINTS = {"str": ("text", "string"), "int": ("integer", "number", "int"), "float": ("number", "decimal"),
-         "bool": ("true/false", "boolean", "bool"), "date": ("date", "as written")}  # fmt: skip
-SKELETON_TYPES = {"str": "string", "int": 0, "float": 0.0, "bool": "boolean", "date": "string"}
+         "bool": ("true/false", "boolean", "bool"), "date": ("date", "as written"),
+         "time": ("time", "as written")}  # fmt: skip
+SKELETON_TYPES = {"str": "string", "int": 0, "float": 0.0, "bool": "boolean", "date": "string", "time": "string"}
 RESERVED = 5  # one frame in RESERVED is kept for held-out templates
-FORMATS = ("JSON", "JSON", "a JSON object", "json", "a single JSON object", "JSON format")
+# what the reply is called: JSON mostly, but people also ask for a dict or a record and mean the same object
+FORMATS = ("JSON", "JSON", "a JSON object", "json", "a single JSON object", "JSON format", "a dict", "a dictionary",
+           "a Python dict", "key-value pairs", "an object", "a record")  # fmt: skip
 
 # {keys} mid-sentence; never followed by a comma, "and" or "or", which would read as one more key
 INLINE = (
@@ -65,6 +69,11 @@ INLINE = (
     "hey can u extract {keys} from {src} in json", "Do you see {keys} in {src}? Give them to me as {fmt}.",
     "Store the {noun} as {fmt} whose keys are {keys}.", "Answer in JSON only. Wanted: {keys}.",
     "Look at {src} and list {keys} as a JSON object.", "Everything I need is {keys}. JSON, please.",
+    "Give me {keys} from {src} as a dict.", "Make a dictionary of the {noun}'s {keys}.",
+    "Return {keys} as key-value pairs.", "Turn {src} into a record with {keys}.",
+    "I need a Python dict with {keys} for this {noun}.", "Build an object with the fields {keys} from {src}.",
+    "What goes in {keys} for the {noun}? One object, please.", "Map the {noun} to a dictionary: {keys}.",
+    "A dict with {keys} please.", "Capture {keys} from {src} as a key/value object.",
 )  # fmt: skip
 # a list or skeleton follows on the next lines
 BLOCK = (
@@ -75,7 +84,9 @@ BLOCK = (
     "Please pull out:", "Return {fmt} with:", "Can you get these out of {src}?", "Here are the keys I want:",
     "Read {src}. Then give me a JSON object with these keys:", "My parser expects exactly these keys:",
     "For the {noun}, I'd like {fmt} with:", "Only these fields, in this order, please:",
-    "Which values does {src} give for these? Answer in JSON:",
+    "Which values does {src} give for these? Answer in JSON:", "Make a dict of these fields from {src}:",
+    "I need a record with these keys:", "Give me an object with these fields:", "Dictionary keys, in order:",
+    "Fields for the {noun}, as key-value pairs:",
 )  # fmt: skip
 SKELETON = (
     "Fill in this JSON from {src}:", "Use this template and fill in the values from {src}:", "Schema:",
@@ -102,6 +113,10 @@ ISO = ("Dates as YYYY-MM-DD.", "Write dates in ISO format (YYYY-MM-DD).", "Give 
        "Format dates ISO-style: YYYY-MM-DD.", "Normalise dates to YYYY-MM-DD.",
        "All dates in ISO 8601 (YYYY-MM-DD).")  # fmt: skip
 AS_WRITTEN = ("Keep dates exactly as written.", "Leave dates as they appear.", "Copy dates as written.")
+H24 = ("Times in 24-hour format (HH:MM).", "Use the 24-hour clock for times, e.g. 18:30.",
+       "Give times as HH:MM, 24-hour.", "Convert times to 24h HH:MM.", "Write the time as 24-hour HH:MM.",
+       "Times should be 24-hour (07:05, 19:30).")  # fmt: skip
+TIME_AS_WRITTEN = ("Keep times as written.", "Leave the time as it appears.")
 BEFORE = ("the {source} below", "the following {source}", "this {source}", "the {source}")
 AFTER = ("the {source} above", "this {source}", "that {source}", "the {source}")
 
@@ -116,6 +131,7 @@ class Ask:
     source: str  # what the text is called
     nullable: bool  # the request says to use null for a missing value
     iso: bool  # the request asks for dates as YYYY-MM-DD
+    h24: bool = False  # the request asks for times as 24-hour HH:MM
 
 
 def spell(words: str, style: str) -> str:
@@ -153,7 +169,12 @@ def listed(rng: random.Random, ask: Ask) -> tuple[str, bool]:
 def _hints(rng: random.Random, ask: Ask) -> list[str]:
     if rng.random() < 0.75:
         return [""] * len(ask.keys)
-    return [f" ({'YYYY-MM-DD' if t == 'date' and ask.iso else rng.choice(HINTS[t])})" for t in ask.types]
+    return [f" ({_format_hint(ask, t) or rng.choice(HINTS[t])})" for t in ask.types]
+
+
+def _format_hint(ask: Ask, type_: str) -> str:
+    """The format a typed hint or skeleton gives a date or a time the request asks to convert."""
+    return "YYYY-MM-DD" if type_ == "date" and ask.iso else "HH:MM" if type_ == "time" and ask.h24 else ""
 
 
 def _inline(rng: random.Random, ask: Ask) -> str:
@@ -180,7 +201,7 @@ def _skeleton(rng: random.Random, ask: Ask) -> str:
     values = []
     for type_ in ask.types:
         if filler == 3:  # types, as a schema gives them
-            values.append("YYYY-MM-DD" if type_ == "date" and ask.iso else SKELETON_TYPES[type_])
+            values.append(_format_hint(ask, type_) or SKELETON_TYPES[type_])
         else:
             values.append(("", "...", "?")[filler])
     obj = dict(zip(ask.keys, values))
@@ -220,6 +241,10 @@ def words(rng: random.Random, ask: Ask, before: bool, fresh: bool = False) -> tu
         rules.append(rng.choice(ISO))
     elif "date" in ask.types and not ask.iso and rng.random() < 0.2:
         rules.append(rng.choice(AS_WRITTEN))
+    if ask.h24 and "HH:MM" not in main:
+        rules.append(rng.choice(H24))
+    elif "time" in ask.types and not ask.h24 and rng.random() < 0.2:
+        rules.append(rng.choice(TIME_AS_WRITTEN))
     if rng.random() < 0.45:
         rules.append(rng.choice(RULES))
     rng.shuffle(rules)

@@ -7,9 +7,10 @@ posting, address, flight, recipe, invoice, contact, film, apartment or car listi
 (json_forms) states the fields with distractors: fields not asked for, decoys (another city the
 person grew up in, the price before the sale), names and numbers in passing. The request
 (json_asks) names every key verbatim in order, worded in one of many ways, before or after the
-text. Values are typed: numbers as JSON numbers, flags as booleans, strings and dates as written
-(dates as YYYY-MM-DD when the request says so). When the request says to use null, an asked field
-is now and then left out of the text and the reply holds null for it. One template in eight is a
+text. Values are typed: numbers as JSON numbers, flags as booleans, strings, dates and times as
+written (dates as YYYY-MM-DD and times as 24-hour HH:MM when the request says so). When the
+request says to use null, an asked field is now and then left out of the text and the reply
+holds null for it. One template in eight is a
 plain person request (name, age and city, sometimes the job or the email, keys as is), worded just
 as variously: an adapter must not get worse at the request people make most.
 
@@ -39,10 +40,11 @@ from loco_mlx.data.synth.json_kinds import KINDS, PERSON_BASIC, Kind
 from loco_mlx.data.synth.json_values import CITIES, FEMALE, MALE, SURNAMES, Value
 from loco_mlx.errors import LocoError
 
-NULL_SHARE = 0.25  # requests that say to use null for a missing value
+NULL_SHARE = 0.35  # requests that say to use null for a missing value
 MISSING_SHARE = 0.6  # of those, the ones whose text leaves an asked field out
 DECOY_SHARE = 0.4  # prose texts with a decoy value
 ISO_SHARE = 0.4  # requests with a date that ask for YYYY-MM-DD
+H24_SHARE = 0.7  # requests with a time of day that ask for 24-hour HH:MM
 PROSE = ("sentence", "paragraph", "dialogue", "message", "email", *PERSON_FORMS)  # forms that write decoys
 SIGNED = ("person", "person-basic", "contact")  # kinds an email signature fits
 # an unasked field that would give a missing one away
@@ -76,12 +78,13 @@ def draw_sample(rng, kind: Kind, form: str, render: Form, sources: tuple[str, ..
     decoys = _decoys(rng, kind, shown, values, other) if form in PROSE and rng.random() < DECOY_SHARE else {}
     types = [kind.field(name).type for name in asked]
     iso = "date" in types and rng.random() < ISO_SHARE
+    h24 = "time" in types and rng.random() < H24_SHARE
     scene = _scene(rng, kind, values, shown, decoys, missing, rng.choice(sources))
     keys = asked if basic else key_names(rng, [kind.field(n).keys for n in asked], [values[n].unit for n in asked])
-    ask = Ask(keys, types, rng.choice(kind.nouns), scene.source, nullable, iso)
+    ask = Ask(keys, types, rng.choice(kind.nouns), scene.source, nullable, iso, h24)
     prompt = _prompt(rng, kind, ask, render(rng, scene), fresh)
-    expected = {key: None if name in missing else values[name].json(iso) for key, name in zip(keys, asked)}
-    tier = _tier(asked, missing, decoys, iso)
+    expected = {key: None if name in missing else values[name].json(iso, h24) for key, name in zip(keys, asked)}
+    tier = _tier(asked, missing, decoys, iso or h24)
     return Sample(prompt, json.dumps(expected, ensure_ascii=False), expected, tier)
 
 
@@ -177,8 +180,8 @@ def _wrap(rng: random.Random, text: str, source: str, before: bool) -> str:
     return text
 
 
-def _tier(asked: list[str], missing: list[str], decoys: dict, iso: bool) -> str:
-    hurdles = (len(asked) >= 5) + 2 * bool(decoys) + bool(missing) + iso
+def _tier(asked: list[str], missing: list[str], decoys: dict, converts: bool) -> str:
+    hurdles = (len(asked) >= 5) + 2 * bool(decoys) + bool(missing) + converts
     if hurdles == 0 and len(asked) <= 3:
         return "easy"
     return "hard" if hurdles >= 2 else "medium"
@@ -204,6 +207,7 @@ _OBJECT = re.compile(r"\{[^{}]*\}")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")  # 1,250.00
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_HHMM = re.compile(r"(\d{2}):(\d{2})")
 
 
 def stated_key_lists(prompt: str) -> list[list[str]]:
@@ -254,7 +258,7 @@ def _check_value(prompt: str, key: str, value) -> None:
             raise LocoError(f"{key} {value!r} is not a number in the text")
     elif not isinstance(value, str):
         raise LocoError(f"{key} {value!r} is neither a string, a number, a flag nor null")
-    elif value.lower() not in prompt.lower() and not _normalised_date(prompt, value):
+    elif value.lower() not in prompt.lower() and not _normalised_date(prompt, value) and not _24_hour(prompt, value):
         raise LocoError(f"{key} {value!r} is not in the text")
 
 
@@ -273,6 +277,20 @@ def _normalised_date(prompt: str, value: str) -> bool:
     month_pattern = rf"(?:{name}|{name[:3]})\.?"
     day_pattern = rf"0?{day}(?:st|nd|rd|th)?"
     pattern = rf"\b{day_pattern}(?: of)? {month_pattern},? {year}\b|\b{month_pattern} {day_pattern},? {year}\b"
+    return re.search(pattern, prompt, re.IGNORECASE) is not None
+
+
+def _24_hour(prompt: str, value: str) -> bool:
+    """An HH:MM value the request asked for, of a time the text writes on the 12-hour clock."""
+    match = _HHMM.fullmatch(value)
+    if not match or not re.search(r"24-hour|24h|HH:MM", prompt):
+        return False
+    hour, minute = int(match[1]), int(match[2])
+    twelve, half = (hour - 1) % 12 + 1, "a" if hour < 12 else "p"
+    pattern = rf"\b{twelve}[:.]{minute:02d} ?{half}\.?m\b"
+    if not minute:
+        pattern = rf"\b{twelve}(?:[:.]00)? ?{half}\.?m\b"
+        pattern += rf"|\b{twelve} o'clock in the morning" if half == "a" else ""
     return re.search(pattern, prompt, re.IGNORECASE) is not None
 
 

@@ -46,7 +46,7 @@ from loco_mlx.data.synth.json_values import (
 @dataclass(frozen=True)
 class Field:
     name: str
-    type: str  # str | int | float | bool | date: what a typed skeleton says
+    type: str  # str | int | float | bool | date | time: what a typed skeleton says
     keys: tuple[str, ...]
     labels: tuple[str, ...]
     tags: tuple[str, ...]
@@ -261,7 +261,7 @@ EVENT_FIELDS = (
     spec("date", "date", "date|event date|when|day|start date", "Date|When|Day", "{v}|on {v}",
       "takes place on {v}|is on {v}|happens on {v}|is scheduled for {v}",
       "was announced on {v}|opens ticket sales on {v}"),
-    spec("time", "str", "start time|starts at|start|begins at", "Time|Start|Starts at", "{v}|from {v}|starts {v}",
+    spec("time", "time", "start time|starts at|start|begins at", "Time|Start|Starts at", "{v}|from {v}|starts {v}",
       "starts at {v}|begins at {v}|kicks off at {v}", "ends at {v}"),
     spec("venue", "str", "venue|venue name|hall|held at", "Venue|Where|Place|Location", "at {v}|@ {v}",
       "is held at {v}|takes place at {v}|will be at {v}", "used to be held at {v}"),
@@ -446,7 +446,7 @@ FLIGHT_FIELDS = (
       "To|Destination|Arrives in", "to {v}", "flies to {v}|goes to {v}|lands in {v}", "stops over in {v}"),
     spec("date", "date", "date|departure date|flight date|departs on|travel date", "Date|Departure date", "{v}|on {v}",
       "departs on {v}|leaves on {v}|flies on {v}", "has a return leg on {v}"),
-    spec("time", "str", "departure time|dep time|departs at|takeoff time", "Departs|Dep.|Time", "dep {v}|departs {v}",
+    spec("time", "time", "departure time|dep time|departs at|takeoff time", "Departs|Dep.|Time", "dep {v}|departs {v}",
       "leaves at {v}|departs at {v}|takes off at {v}", "lands at {v}|starts boarding at {v}"),
     spec("gate", "str", "gate|gate number|departure gate", "Gate", "gate {v}",
       "boards at gate {v}|leaves from gate {v}",
@@ -724,5 +724,51 @@ CAR = Kind(
      "It was imported from {place}.", "New tyres were fitted last winter."),
 )  # fmt: skip
 
+# --- appointment -------------------------------------------------------------------------------------
+
+SERVICES = ("check-up", "dental cleaning", "eye test", "haircut", "physio session", "vaccination", "blood test",
+            "car service", "tax consultation", "piano lesson", "massage", "passport photo", "X-ray",
+            "vet check-up", "driving lesson")  # fmt: skip
+PRACTICES = ("Riverside Clinic", "Harbour Dental", "Oakwood Health Centre", "Clearview Opticians", "Studio Mane",
+             "Northgate Physio", "Main Street Garage", "Bright Smile Dental", "Elm Tree Surgery",
+             "Willow Vet Practice")  # fmt: skip
+APPOINTMENT_FIELDS = (
+    spec("ref", "str", "booking ref|booking reference|reference|confirmation number|booking id",
+      "Booking ref|Ref|Confirmation no.", "ref {v}|#{v}", ""),
+    spec("client", "str", "patient|client|customer|name|booked by|patient name", "Patient|Client|Name|For",
+      "for {v}|{v}", "is for {v}|was booked by {v}|is in {v}'s name", "was moved from {v}'s slot"),
+    spec("service", "str", "service|appointment type|reason|treatment|type", "Service|Type|Reason|Treatment",
+      "{v}", "is a {v}|is for a {v}|covers a {v}"),
+    spec("date", "date", "date|appointment date|day|scheduled for", "Date|Day|When", "{v}|on {v}",
+      "is on {v}|falls on {v}|is scheduled for {v}", "was first set for {v}"),
+    spec("time", "time", "time|start time|appointment time|starts at|slot", "Time|At|Slot|Start",
+      "at {v}|{v}", "starts at {v}|is at {v}|begins at {v}", "was moved from {v}|ends at {v}"),
+    spec("duration", "int", "duration|length|duration minutes|duration {unit}|minutes", "Duration|Length",
+      "{v} min|{v} minutes", "lasts {v} minutes|takes {v} minutes|runs for {v} minutes"),
+    spec("place", "str", "clinic|practice|location|place|provider|where", "Clinic|Practice|Location|Where",
+      "at {v}|@ {v}", "is at {v}|takes place at {v}", "used to be at {v}"),
+    spec("fee", "float", "fee|price|cost|fee {unit}|amount", "Fee|Price|Cost", "{v}|fee {v}",
+      "costs {v}|has a fee of {v}|is charged at {v}"),
+)  # fmt: skip
+
+
+def draw_appointment(rng: random.Random) -> dict[str, Value]:
+    minutes = rng.choice((15, 20, 30, 45, 60, 90))  # slots come in round lengths
+    return {"ref": code(rng, rng.choice(("BK-9999", "A99999", "BKG-999", "9999-AA"))), "client": person_name(rng),
+            "service": text(rng.choice(SERVICES)), "date": date(rng), "time": clock(rng),
+            "duration": Value(minutes, str(minutes), "min"), "place": text(rng.choice(PRACTICES)),
+            "fee": money(rng, 20, 240, cents=rng.random() < 0.4)}  # fmt: skip
+
+
+APPOINTMENT = Kind(
+    "appointment", ("appointment", "booking"), ("booking line", "calendar entry", "reminder"), APPOINTMENT_FIELDS,
+    draw_appointment, ("booking {ref}", "the appointment {ref}"), "ref", ("ref",),
+    ("I'm putting my appointments into a calendar app.", "The reminder service reads JSON.",
+     "Our front desk keeps bookings in a spreadsheet.", "This came from the clinic's confirmation email."),
+    ("Please arrive ten minutes early.", "Cancellations need {n} hours' notice.", "Parking is free for patients.",
+     "A reminder text goes out the day before.", "The practice moved here from {place} last year."),
+)  # fmt: skip
+
+
 KINDS: tuple[Kind, ...] = (PERSON, PERSON_BASIC, PRODUCT, ORDER, EVENT, BOOK, POSTING, ADDRESS, FLIGHT, RECIPE,
-                           INVOICE, CONTACT, MOVIE, APARTMENT, CAR)  # fmt: skip
+                           INVOICE, CONTACT, MOVIE, APARTMENT, CAR, APPOINTMENT)  # fmt: skip

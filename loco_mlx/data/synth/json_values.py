@@ -58,10 +58,13 @@ class Value:
     written: str  # how the text writes it
     unit: str = ""  # what a key may end in: usd, kg, min
     iso: str = ""  # a date's YYYY-MM-DD
+    hhmm: str = ""  # a time of day on the 24-hour clock, HH:MM
     pronoun: str = "it"  # how prose refers back to it, when it names the subject
 
-    def json(self, iso_dates: bool) -> Any:
-        return self.iso if iso_dates and self.iso else self.data
+    def json(self, iso_dates: bool, h24: bool = False) -> Any:
+        if iso_dates and self.iso:
+            return self.iso
+        return self.hhmm if h24 and self.hhmm else self.data
 
 
 def text(written: str, pronoun: str = "it") -> Value:
@@ -158,10 +161,18 @@ def write_date(rng: random.Random, day: datetime.date) -> str:
 
 
 def clock(rng: random.Random) -> Value:
+    """A time of day, on the 24-hour clock or the 12-hour one ("7:30 pm", "7pm", "7.30 p.m.")."""
     hour, minute = rng.randint(6, 22), rng.choice((0, 0, 15, 30, 45, 10, 50))
-    if rng.random() < 0.6:
-        return text(f"{hour:02d}:{minute:02d}")
-    return text(f"{(hour - 1) % 12 + 1}:{minute:02d} {'am' if hour < 12 else 'pm'}")
+    hhmm = f"{hour:02d}:{minute:02d}"
+    if rng.random() < 0.4:
+        return Value(hhmm, hhmm, hhmm=hhmm)
+    twelve, half = (hour - 1) % 12 + 1, "am" if hour < 12 else "pm"
+    forms = [f"{twelve}:{minute:02d} {half}", f"{twelve}:{minute:02d}{half}", f"{twelve}:{minute:02d} {half.upper()}",
+             f"{twelve}.{minute:02d} {half[0]}.m."]  # fmt: skip
+    if minute == 0:
+        forms += [f"{twelve}{half}", f"{twelve} {half}"] + ([f"{twelve} o'clock in the morning"] if hour < 12 else [])
+    written = rng.choice(forms)
+    return Value(written, written, hhmm=hhmm)
 
 
 def _ordinal(n: int) -> str:
