@@ -5,9 +5,11 @@ temporary registry holding the given adapters (SHIP-gated and promoted there onl
 request per model loads the adapters; then N chat requests, greedy with short replies, mixed
 over the base and the adapters, are sent C at a time with the official openai client.
 
-MLX runs twice, `--batching off` (one request at a time, the reference) and `--batching on`
-(continuous batching, a different adapter per row); with batching on, the same N requests are
-also sent all to one adapter, to price mixing adapters in a batch. Each server also answers a few
+MLX runs three times: `--batching off` (one request at a time, the reference), `--batching on`
+(continuous batching, a different adapter per row), and batching without its prefix cache
+(`--prefix-cache-mb 0`), to show what each part gives; with batching on, the same N requests
+are also sent all to one adapter, to price mixing adapters in a batch. Every message starts with
+its request number, so the prefix cache can reuse only the chat template's system turn. Each server also answers a few
 requests one after another, alone: what a single request costs.
 
     python scripts/bench_serve.py                               # mlx and llamacpp, 200 requests, 8 at a time
@@ -39,6 +41,12 @@ PROMPTS = (
 )
 
 
+def prompt(i: int) -> str:
+    """Request i's message, numbered first: no two alike, and what they share is what every chat shares (the
+    chat template's system turn), so a server's prefix cache is measured as real traffic would find it."""
+    return f"#{i}: {PROMPTS[i % len(PROMPTS)]}"
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else float("nan")
@@ -58,9 +66,17 @@ def register(registry_path: Path, adapters: list[Path]) -> list[str]:
     return names
 
 
+# each server run: its `loco serve` options
+RUNS = {
+    "off": ["--batching", "off"],
+    "on": ["--batching", "on"],
+    "on, no prefix cache": ["--batching", "on", "--prefix-cache-mb", "0"],
+}
+
+
 def start_server(backend: str, env: dict, log: Path, batching: str) -> tuple[subprocess.Popen, str]:
     """`loco serve` on a free loopback port; returns the process and its /v1 URL once it answers."""
-    command = [sys.executable, "-m", "loco_mlx", "serve", "--backend", backend, "--port", "0", "--batching", batching]
+    command = [sys.executable, "-m", "loco_mlx", "serve", "--backend", backend, "--port", "0", *RUNS[batching]]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=log.open("w"), text=True)
     url: list[str] = []
 
@@ -88,7 +104,7 @@ def run_load(url: str, models: list[str], requests: int, concurrency: int, max_t
         start = time.perf_counter()
         try:
             reply = client.chat.completions.create(
-                model=models[i % len(models)], messages=[{"role": "user", "content": PROMPTS[i % len(PROMPTS)]}],
+                model=models[i % len(models)], messages=[{"role": "user", "content": prompt(i)}],
                 max_tokens=max_tokens, temperature=0,
             )  # fmt: skip
             return time.perf_counter() - start, reply.usage.completion_tokens, None
@@ -117,13 +133,13 @@ def run_load(url: str, models: list[str], requests: int, concurrency: int, max_t
 
 
 def runs_of(backend: str) -> list[str]:
-    """The --batching modes to measure: MLX both (off is the reference), llama.cpp one at a time only."""
-    return ["off", "on"] if backend == "mlx" else ["off"]
+    """The runs to measure: MLX all (off is the reference), llama.cpp one at a time only."""
+    return list(RUNS) if backend == "mlx" else ["off"]
 
 
 def serve_and_load(backend: str, batching: str, env: dict, tmp: Path, models: list[str], args) -> dict[str, dict]:
     """The rows of one server: the mixed load, its single-request latency and (batched) the one-adapter load."""
-    log = tmp / f"serve-{backend}-{batching}.log"
+    log = tmp / f"serve-{backend}-{batching.replace(' ', '').replace(',', '-')}.log"
     print(f"{backend} --batching {batching}: starting the server ...", file=sys.stderr, flush=True)
     process, url = start_server(backend, env, log, batching)
     rows = {}
@@ -152,9 +168,13 @@ def print_table(results: dict, machine: str, models: list[str], args) -> None:
         single = f"{r['single_p50_s']:.2f}" if "single_p50_s" in r else ""
         timing = f"{r['requests_per_s']:.2f} | {r['p50_s']:.2f} | {r['p95_s']:.2f} | {r['tokens_per_s']:.1f}"
         print(f"| {backend} | {batching} | {spread} | {timing} | {r['errors']} | {single} |")
-    off, on, same = (
-        results.get(("mlx", b, load)) for b, load in (("off", "mixed"), ("on", "mixed"), ("on", "same adapter"))
+    off, on, same, unprefixed = (
+        results.get(("mlx", b, load))
+        for b, load in (("off", "mixed"), ("on", "mixed"), ("on", "same adapter"), ("on, no prefix cache", "mixed"))
     )
+    if off and unprefixed:
+        print(f"\nbatched without the prefix cache / one at a time: "
+              f"{unprefixed['requests_per_s'] / off['requests_per_s']:.2f}x requests/s")  # fmt: skip
     if off and on and same:
         print(f"\nbatched / one at a time: {on['requests_per_s'] / off['requests_per_s']:.2f}x requests/s "
               "(target >= 2.5x); "

@@ -17,7 +17,7 @@ from loco_mlx.errors import LocoError
 from loco_mlx.inference.backend import SamplingConfig
 from loco_mlx.inference.batching import BatchRequest, BatchSettings
 from loco_mlx.inference.engine import build_messages
-from loco_mlx.inference.row_cache import RowKVCache
+from loco_mlx.inference.row_cache import PrefixCache, RowKVCache
 from loco_mlx.inference.row_lora import STRATEGIES, RowAdapters
 
 ADAPTERS = Path(__file__).resolve().parents[1] / "adapters"
@@ -60,6 +60,44 @@ def test_a_leaving_row_takes_the_padding_only_it_needed_with_it():
     assert batch.make_mask(1) is None and batch.make_mask(4) == "causal"  # as mlx-lm's own cache
     batch.keep([])
     assert batch.padding == [] and batch.length == 0 and batch.live() is None
+
+
+class TwoLayers:
+    layers = [None, None]  # what make_row_caches reads of a model
+
+
+def prefilled(tokens: tuple[int, ...], start: float) -> list[RowKVCache]:
+    return [filled_cache(1, len(tokens), start) for _ in TwoLayers.layers]
+
+
+def test_the_prefix_cache_gives_the_longest_shared_start_for_the_same_adapter_only():
+    cache, json_adapter, code_adapter = PrefixCache(max_bytes=2**20), object(), object()
+    kept = (1, 2, 3, 4, 5, 6)
+    cache.keep(json_adapter, kept, prefilled(kept, 0.0))
+
+    caches, shared = cache.start(TwoLayers, json_adapter, (1, 2, 3, 4, 5, 9, 9))
+    assert shared == 5 and all(c.length == 5 for c in caches)
+    np.testing.assert_array_equal(np.array(caches[0].live()[0])[0, 0, :, 0], [0, 1, 2, 3, 4])
+    caches[0].update_and_fetch(mx.full((1, 1, 2, 1), 7.0), mx.full((1, 1, 2, 1), 7.0))  # the row goes on
+    assert cache.start(TwoLayers, json_adapter, kept)[1] == 6  # and what was kept is unchanged
+
+    assert cache.start(TwoLayers, code_adapter, kept)[1] == 0  # keys computed with another adapter
+    assert cache.start(TwoLayers, None, kept)[1] == 0
+    assert cache.start(TwoLayers, json_adapter, (1, 2, 3, 7))[1] == 0  # too short a start to be worth it
+    assert cache.hits == 2 and cache.reused_tokens == 11
+
+
+def test_the_prefix_cache_drops_the_least_recently_used_past_its_budget():
+    one = sum(k.nbytes + v.nbytes for k, v in (c.live() for c in prefilled((1,) * 8, 0.0)))
+    cache, adapter = PrefixCache(max_bytes=2 * one), object()
+    for first in (10, 20, 30):
+        tokens = (first,) + (1,) * 7
+        cache.keep(adapter, tokens, prefilled(tokens, float(first)))
+    assert [p.tokens[0] for p in cache.kept.values()] == [20, 30]
+    longer = (30,) + (1,) * 7 + (2, 2)  # extends a kept prompt: replaces it, and 20 no longer fits beside it
+    cache.keep(adapter, longer, prefilled(longer, 0.0))
+    assert [p.tokens for p in cache.kept.values()] == [longer]
+    assert PrefixCache(max_bytes=0).kept == {} and not PrefixCache(0).start(TwoLayers, adapter, (1,) * 8)[1]
 
 
 def test_bad_requests_and_settings_are_refused_with_the_value():
@@ -153,6 +191,8 @@ def test_batched_replies_equal_one_at_a_time_replies(engine, jobs_and_replies, s
         near_ties.append((adapter, at, round(margin, 4)))
     print(f"\n{strategy}: {identical}/{len(jobs)} replies identical; near-tie differences: {near_ties}")
     assert identical >= 0.95 * len(jobs)
+    assert decoder.prefixes.hits == len(jobs) - len({a for _, a in jobs})  # all but each adapter's first reused
+    # the chat template's start: what the equality above covers
     assert all(h.finish_reason in ("stop", "length") for h in handles)
 
 

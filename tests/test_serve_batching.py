@@ -190,3 +190,5 @@ def test_a_hundred_requests_against_four_rows_queue_and_are_all_answered(engine_
         last = health(url)
         assert last["queue"] == 0 and last["batching"] is True and last["max_batch"] == 4
         assert sum(last["requests"].values()) == 101 and set(last["requests"]) == set(MODELS)
+        assert last["prefix_cache"]["hits"] > 90 and last["prefix_cache"]["reused_tokens"] > 90 * 10  # the chat
+        # template's start, prefilled once per model

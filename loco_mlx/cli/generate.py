@@ -109,7 +109,7 @@ def chat(
         serve(host="127.0.0.1", port=port, api_key=None, base=base, compute=compute, backend=backend,
               max_tokens_limit=2048, max_body_bytes=2**20, tools=tools,
               allow_unsandboxed_tools=allow_unsandboxed_tools, config=config, web=True, open_browser=True,
-              batching="on", max_batch=8)  # fmt: skip
+              batching="on", max_batch=8, prefix_cache_mb=256)  # fmt: skip
         return
     cfg = generate_config(
         config, base=base, adapter=adapter, system=system, compute=compute, max_tokens=max_tokens, temp=temp,
@@ -140,6 +140,9 @@ def serve(
         "on", "--batching", help="on: MLX decodes requests together, each with its own adapter; off: one at a time."
     ),
     max_batch: int = typer.Option(8, "--max-batch", help="With --batching on: requests decoding together."),
+    prefix_cache_mb: int = typer.Option(
+        256, "--prefix-cache-mb", help="With --batching on: memory for recent prompts' keys and values (0: off)."
+    ),
 ) -> None:
     """Serve the base and its active adapters over an OpenAI-compatible HTTP API (model 'auto' routes) and a chat
     page at /."""
@@ -150,7 +153,8 @@ def serve(
                           allow_unsandboxed_tools=allow_unsandboxed_tools or None)  # fmt: skip
     limits = {"max_tokens_limit": max_tokens_limit, "max_body_bytes": max_body_bytes}
     settings = ServeSettings(host, port, api_key, **limits, sampling=cfg.sampling, reread=cfg.inference.reread,
-                             web=web, batching=batching, max_batch=max_batch)  # fmt: skip
+                             web=web, batching=batching, max_batch=max_batch,
+                             prefix_cache_mb=prefix_cache_mb)  # fmt: skip
     sock = bind_socket(host, port)
     engine = _engine(cfg, None)
     if open_browser and web:

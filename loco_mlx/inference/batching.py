@@ -8,9 +8,10 @@ decodes with the others. A finished row leaves at the end of the step that finis
 cancelled one at the start of the next step.
 Each row keeps its own sampling settings (temperature, top_p, seed, max_tokens, stop strings).
 
-Rows at different positions share one KV cache per layer (row_cache.py); each row's adapter is
-applied by the LoRA slots with a per-row update (row_lora.py, where the two strategies and their
-measurement are).
+Rows at different positions share one KV cache per layer (row_cache.py), and a newcomer
+prefills only what follows the start it shares with a recent prompt (row_cache.PrefixCache);
+each row's adapter is applied by the LoRA slots with a per-row update (row_lora.py, where the
+two strategies and their measurement are).
 
 The one-at-a-time path (Engine.stream, MLXBackend) is untouched: `per_row` is None outside a
 batched forward pass, and the pool's active adapter is neither read nor changed here. The
@@ -31,7 +32,7 @@ import mlx.core as mx
 
 from loco_mlx.errors import LocoError
 from loco_mlx.inference.backend import ContextOverflow, GenerationStats, SamplingConfig, eos_token_ids
-from loco_mlx.inference.row_cache import make_row_caches
+from loco_mlx.inference.row_cache import PrefixCache, make_row_caches
 from loco_mlx.inference.row_lora import STRATEGIES, RowAdapters
 from loco_mlx.inference.stops import StopScanner
 from loco_mlx.ranges import at_least, check_settings, one_of
@@ -43,6 +44,7 @@ from loco_mlx.ranges import at_least, check_settings, one_of
 class BatchSettings:
     max_batch: int = at_least(8, 1)  # rows decoding together; further requests queue
     strategy: str = one_of("grouped", STRATEGIES, "per-row adapter strategy")
+    prefix_cache_mb: int = at_least(256, 0)  # recent prompts' keys and values kept for reuse (0: none)
 
     def __post_init__(self):
         check_settings(self)
@@ -210,6 +212,7 @@ class BatchDecoder:
         self.eos = set(eos_token_ids(tokenizer))
         self.rows: list[Row] = []
         self.caches = make_row_caches(model, 0)
+        self.prefixes = PrefixCache(self.settings.prefix_cache_mb * 2**20)
         self.waiting: deque[RequestHandle] = deque()
         self._lock = threading.Lock()  # guards `waiting` (submit and cancel come from other threads)
         self._step_lock = threading.Lock()  # one step at a time
@@ -315,14 +318,17 @@ class BatchDecoder:
             self._join(handle)
 
     def _join(self, handle: RequestHandle) -> None:
-        """Prefill all but the last prompt token alone (as mlx-lm's generate_step does), then merge its cache."""
+        """Prefill all but the last prompt token alone (as mlx-lm's generate_step does), after the longest
+        start it shares with a recent prompt for the same adapter, then merge its cache into the batch."""
         request = handle.request
         start = time.perf_counter()
-        caches = make_row_caches(self.model, 1)
-        if len(request.prompt_ids) > 1:
+        prefill = request.prompt_ids[:-1]
+        caches, shared = self.prefixes.start(self.model, handle.adapter, prefill)
+        if len(prefill) > shared:
             with self.adapters.applied([handle.adapter]):
-                self.model(mx.array([request.prompt_ids[:-1]]), cache=caches)
+                self.model(mx.array([prefill[shared:]]), cache=caches)
             mx.eval([c.state for c in caches])
+            self.prefixes.keep(handle.adapter, prefill, caches)
         for batch_cache, row_cache in zip(self.caches, caches):
             batch_cache.append(row_cache)
         sampling = request.sampling

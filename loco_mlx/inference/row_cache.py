@@ -1,12 +1,20 @@
-"""The batched decoder's KV cache: one per layer for all rows.
+"""The batched decoder's KV caches: one per layer for all rows, and recent prompts' prefixes.
 
 Rows at different positions share one KV cache per layer (`RowKVCache`): every row writes
 its next entry at the same index, shorter histories are left-padded and the padding is masked
 out of attention; RoPE gets each row's own position. When a row leaves, padding common to
 all remaining rows is cut off, so the cache never grows past the longest live row.
+
+`PrefixCache` keeps the keys and values of recent prompts per adapter. Chat prompts share
+their start (the chat template's system turn, a shared instruction; `--votes` sends one prompt
+N times), and prefilling is most of what a short request costs on a CPU, so a newcomer copies
+the longest prefix it shares with a kept prompt and prefills only the rest.
 """
 
 from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
 
 import mlx.core as mx
 
@@ -115,3 +123,65 @@ def _left_padded(pair, rows: int, length: int, template) -> tuple[mx.array, mx.a
 
 def make_row_caches(model, rows: int) -> list[RowKVCache]:
     return [RowKVCache(rows) for _ in model.layers]
+
+
+@dataclass
+class KeptPrompt:
+    adapter: object | None  # the PooledAdapter its keys were computed with (None: the base), compared by identity
+    tokens: tuple[int, ...]
+    layers: list[tuple[mx.array, mx.array]]  # per layer: keys and values, (1, heads, len(tokens), dim)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(k.nbytes + v.nbytes for k, v in self.layers)
+
+
+class PrefixCache:
+    """The keys and values of recent prompts, least recently used dropped first past `max_bytes`."""
+
+    min_tokens = 4  # a shorter shared start is not worth a copy
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.kept: OrderedDict[int, KeptPrompt] = OrderedDict()
+        self.hits = self.reused_tokens = 0
+
+    def stats(self) -> dict[str, int]:
+        return {"prompts": len(self.kept), "hits": self.hits, "reused_tokens": self.reused_tokens}
+
+    def start(self, model, adapter, tokens: tuple[int, ...]) -> tuple[list[RowKVCache], int]:
+        """One row's fresh caches holding the longest kept prefix of `tokens` for `adapter`, and its length."""
+        caches = make_row_caches(model, 1)
+        best, shared = None, 0
+        for key, kept in self.kept.items():
+            if kept.adapter is adapter and (n := _common_prefix(kept.tokens, tokens)) > shared:
+                best, shared = key, n
+        if best is None or shared < self.min_tokens:
+            return caches, 0
+        self.kept.move_to_end(best)
+        for cache, (keys, values) in zip(caches, self.kept[best].layers):
+            cache.keys, cache.values = keys[..., :shared, :], values[..., :shared, :]  # new arrays: kept stays as is
+            cache.length = shared
+        self.hits += 1
+        self.reused_tokens += shared
+        return caches, shared
+
+    def keep(self, adapter, tokens: tuple[int, ...], caches: list[RowKVCache]) -> None:
+        """Remember one row's prefilled `tokens`, replacing a kept prompt that is a prefix of them."""
+        if self.max_bytes <= 0 or not tokens:
+            return
+        for key in [k for k, p in self.kept.items() if p.adapter is adapter and tokens[: len(p.tokens)] == p.tokens]:
+            del self.kept[key]
+        layers = [(c.keys[..., : len(tokens), :], c.values[..., : len(tokens), :]) for c in caches]
+        mx.eval(layers)
+        prompt = KeptPrompt(adapter, tokens, layers)
+        if prompt.nbytes > self.max_bytes:
+            return
+        self.kept[id(prompt)] = prompt
+        while sum(p.nbytes for p in self.kept.values()) > self.max_bytes:
+            self.kept.popitem(last=False)
+
+
+def _common_prefix(a: tuple[int, ...], b: tuple[int, ...]) -> int:
+    n = min(len(a), len(b))
+    return next((i for i in range(n) if a[i] != b[i]), n)

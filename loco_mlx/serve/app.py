@@ -77,9 +77,12 @@ def create_app(engine: Engine, settings: ServeSettings) -> FastAPI:
     @app.get("/health")
     async def health() -> dict:
         """The server and its work: `queue` (requests waiting or running; the chat page shows it), `active_rows`
-        (decoding now), `tokens_per_s` (the last seconds' decoding), `requests` (answered per model)."""
+        (decoding now), `tokens_per_s` (the last seconds' decoding), `requests` (answered per model), and when
+        batching `prefix_cache` (prompts kept, newcomers that reused one, prompt tokens not prefilled again)."""
         about = {"status": "ok", "base": app.state.catalog.base_id, "backend": engine.backend_name}
         batch = {"batching": worker.batching, "max_batch": worker.max_batch}
+        if worker.batching:
+            batch["prefix_cache"] = worker.decoder.prefixes.stats()
         return {**about, **worker.metrics.snapshot(), **batch, "max_tokens_limit": settings.max_tokens_limit}
 
     if settings.web:
@@ -97,7 +100,9 @@ def make_worker(engine: Engine, settings: ServeSettings):
         from loco_mlx.inference.batching import BatchSettings
         from loco_mlx.serve.batched import BatchWorker
 
-        return BatchWorker(engine, BatchSettings(max_batch=settings.max_batch))
+        return BatchWorker(
+            engine, BatchSettings(max_batch=settings.max_batch, prefix_cache_mb=settings.prefix_cache_mb)
+        )
     return Worker(engine)
 
 

@@ -30,12 +30,15 @@ class ServeSettings:
     web: bool = True  # the chat page at / (serve/web)
     batching: Literal["on", "off"] = "on"  # MLX: requests decode together (serve/batched.py); off: one at a time
     max_batch: int = 8  # rows decoding together when batching; more requests wait
+    prefix_cache_mb: int = 256  # batching: recent prompts' keys and values, so a shared start is prefilled once
 
     def __post_init__(self):
         if self.batching not in BATCHING_MODES:
             raise LocoError(f"--batching must be one of {', '.join(BATCHING_MODES)}, got {self.batching!r}")
         if self.max_batch < 1:
             raise LocoError(f"--max-batch must be at least 1, got {self.max_batch}")
+        if self.prefix_cache_mb < 0:
+            raise LocoError(f"--prefix-cache-mb must be 0 (off) or more, got {self.prefix_cache_mb}")
         if self.max_tokens_limit < 1:
             raise LocoError(f"--max-tokens-limit must be at least 1, got {self.max_tokens_limit}")
         if self.max_body_bytes < 1:
