@@ -5,7 +5,9 @@ base; the rest wait in a queue. `submit(request)` returns a `RequestHandle` that
 `TokenEvent`s. Requests join at token boundaries: a newcomer's prompt is prefilled alone
 (with its adapter), its keys and values are merged into the batch, and from the next step it
 decodes with the others. A finished row leaves at the end of the step that finished it, a
-cancelled one at the start of the next step.
+cancelled one at the start of the next step. Steps overlap as in mlx-lm's generate_step: the
+next step is queued from this step's tokens before they are read, so building the graph in
+Python no longer idles the CPU (or the GPU) between steps.
 Each row keeps its own sampling settings (temperature, top_p, seed, max_tokens, stop strings).
 
 Rows at different positions share one KV cache per layer (row_cache.py), and a newcomer
@@ -81,8 +83,9 @@ class TokenEvent:
 # --- sampling and text -----------------------------------------------------------------------
 
 
-def sample_rows(logits: mx.array, rows: list[Row]) -> list[int]:
-    """One token per row: argmax for greedy rows, each sampled row with its own key, temperature and top_p."""
+def sample_rows(logits: mx.array, rows: list[Row]) -> mx.array:
+    """One token per row, not yet computed: argmax for greedy rows, each sampled row with its own key,
+    temperature and top_p."""
     from mlx_lm.sample_utils import apply_top_p
 
     logprobs = logits - mx.logsumexp(logits, axis=-1, keepdims=True)  # what mlx-lm's samplers are given
@@ -100,7 +103,7 @@ def sample_rows(logits: mx.array, rows: list[Row]) -> list[int]:
     if sampled:
         order = sorted(sampled)
         picks[mx.array(order)] = mx.stack([sampled[i] for i in order]).astype(picks.dtype)
-    return picks.tolist()
+    return picks
 
 
 class RowText:
@@ -213,6 +216,7 @@ class BatchDecoder:
         self.rows: list[Row] = []
         self.caches = make_row_caches(model, 0)
         self.prefixes = PrefixCache(self.settings.prefix_cache_mb * 2**20)
+        self._ahead: mx.array | None = None  # the next step's tokens, computing while this step's are read
         self.waiting: deque[RequestHandle] = deque()
         self._lock = threading.Lock()  # guards `waiting` (submit and cancel come from other threads)
         self._step_lock = threading.Lock()  # one step at a time
@@ -270,6 +274,9 @@ class BatchDecoder:
         Returns the rows still decoding."""
         with self._step_lock:
             self._reap()
+            if self._ahead is not None and self._joining():
+                self._take(self._ahead)  # the rows decoded ahead catch up before a newcomer joins them
+                self._reap()
             self._admit()
             if self.rows:
                 self._decode()
@@ -308,6 +315,8 @@ class BatchDecoder:
             self.rows = [self.rows[i] for i in staying]
             for cache in self.caches:
                 cache.keep(staying)
+            if self._ahead is not None:
+                self._ahead = self._ahead[mx.array(staying)] if staying else None
 
     def _admit(self) -> None:
         while len(self.rows) < self.settings.max_batch:
@@ -346,11 +355,35 @@ class BatchDecoder:
         )
         self.rows.append(row)
 
-    def _decode(self) -> None:
-        inputs = mx.array([[row.next_input] for row in self.rows])
+    def _joining(self) -> bool:
+        with self._lock:
+            return bool(self.waiting) and len(self.rows) < self.settings.max_batch
+
+    def _forward(self, inputs: mx.array) -> mx.array:
+        """The next token of every row, queued for computing (each row's input token in `inputs`, one per row)."""
         with self.adapters.applied([row.handle.adapter for row in self.rows]):
-            logits = self.model(inputs, cache=self.caches)[:, -1, :]
-        for row, token in zip(self.rows, sample_rows(logits, self.rows)):
+            logits = self.model(inputs[:, None], cache=self.caches)[:, -1, :]
+        tokens = sample_rows(logits, self.rows)
+        mx.async_eval(tokens)
+        return tokens
+
+    def _decode(self) -> None:
+        """One token for every row. While this step's tokens are read and streamed, the next step is already
+        computing from them (as mlx-lm's generate_step overlaps its steps): a row that finishes meanwhile
+        only wastes its slot of that step, which _reap drops; a newcomer waits for the rows to catch up."""
+        if self._ahead is not None:
+            tokens, self._ahead = self._ahead, None
+        else:
+            tokens = self._forward(mx.array([row.next_input for row in self.rows]))
+        if not self._joining():
+            self._ahead = self._forward(tokens)
+        self._take(tokens)
+
+    def _take(self, tokens: mx.array) -> None:
+        """Each row's new token: stream it, or finish the row."""
+        if tokens is self._ahead:
+            self._ahead = None
+        for row, token in zip(self.rows, tokens.tolist()):
             self._advance(row, token)
 
     def _advance(self, row: Row, token: int) -> None:
