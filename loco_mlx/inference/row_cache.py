@@ -144,6 +144,7 @@ class PrefixCache:
     def __init__(self, max_bytes: int):
         self.max_bytes = max_bytes
         self.kept: OrderedDict[int, KeptPrompt] = OrderedDict()
+        self.nbytes = 0  # of everything kept
         self.hits = self.reused_tokens = 0
 
     def stats(self) -> dict[str, int]:
@@ -171,15 +172,16 @@ class PrefixCache:
         if self.max_bytes <= 0 or not tokens:
             return
         for key in [k for k, p in self.kept.items() if p.adapter is adapter and tokens[: len(p.tokens)] == p.tokens]:
-            del self.kept[key]
+            self.nbytes -= self.kept.pop(key).nbytes
         layers = [(c.keys[..., : len(tokens), :], c.values[..., : len(tokens), :]) for c in caches]
         mx.eval(layers)
         prompt = KeptPrompt(adapter, tokens, layers)
         if prompt.nbytes > self.max_bytes:
             return
         self.kept[id(prompt)] = prompt
-        while sum(p.nbytes for p in self.kept.values()) > self.max_bytes:
-            self.kept.popitem(last=False)
+        self.nbytes += prompt.nbytes
+        while self.nbytes > self.max_bytes:
+            self.nbytes -= self.kept.popitem(last=False)[1].nbytes
 
 
 def _common_prefix(a: tuple[int, ...], b: tuple[int, ...]) -> int:
