@@ -6,8 +6,8 @@ base; the rest wait in a queue. `submit(request)` returns a `RequestHandle` that
 (with its adapter), its keys and values are merged into the batch, and from the next step it
 decodes with the others. A finished row leaves at the end of the step that finished it, a
 cancelled one at the start of the next step. Steps overlap as in mlx-lm's generate_step: the
-next step is queued from this step's tokens before they are read, so building the graph in
-Python no longer idles the CPU (or the GPU) between steps.
+next step is queued from this step's tokens before they are read, so that on Metal the GPU
+computes while Python builds the next graph (on a 2-core CPU it measured no faster).
 Each row keeps its own sampling settings (temperature, top_p, seed, max_tokens, stop strings).
 
 Rows at different positions share one KV cache per layer (row_cache.py), and a newcomer
