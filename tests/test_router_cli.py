@@ -88,7 +88,7 @@ def test_fit_route_explain_eval_and_stale(env, tmp_path):
     assert json.loads(router_file.read_text())["labels"] == ["base", "math"]
     assert not (directory / "router_examples.jsonl").exists()  # the adapter's directory is left alone
     sources = json.loads(router_file.read_text())["sources"]
-    assert sources["math"]["files"] == [str(examples.resolve())]  # outside the registry's folder: absolute
+    assert sources["math"]["files"] == ["../math_queries.jsonl"]  # beside the registry's folder: relative to it
     inside = tmp_path / "registry" / "math_queries.jsonl"
     inside.write_text(examples.read_text())
     refit = loco("router", "fit", "--examples", f"math={inside}", "--general", str(general), "--per-label", "40",

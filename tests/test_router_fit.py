@@ -17,7 +17,7 @@ import pytest
 from loco_mlx.errors import LocoError
 from loco_mlx.router.embed import Embedding, EncoderConfig
 from loco_mlx.router.examples import GENERAL_QUERIES
-from loco_mlx.router.fit import FitOptions, fit_plan, plan_fit, remembered_file
+from loco_mlx.router.fit import FitOptions, fit_plan, plan_fit, remembered_files
 from loco_mlx.router.hybrid import ROUTER_FILE, load_router
 from tests.helpers import GENERAL, MATH
 
@@ -75,7 +75,7 @@ def test_bad_encoder_flags_fail_before_anything_is_read(setup):
 def test_adapters_and_examples_are_checked(setup):
     registry, record = setup
     with pytest.raises(LocoError, match="--examples names code, not active adapters of tiny"):
-        plan_fit(registry, record, FitOptions(examples={"code": "x.jsonl"}))
+        plan_fit(registry, record, FitOptions(examples={"code": ["x.jsonl"]}))
     registry.entries = lambda: []
     with pytest.raises(LocoError, match="no active adapters for base tiny"):
         plan_fit(registry, record, FitOptions())
@@ -103,14 +103,14 @@ def test_fit_writes_portable_sources_and_a_refit_reuses_them(setup, tmp_path):
     given = write_queries(registry.root / "mine" / "math.jsonl", MATH[::-1])  # inside the registry's folder
     outside = general_file(tmp_path)
     said = []
-    plan = plan_fit(registry, record, FitOptions(examples={"math": str(given)}, general=[outside], layer=3))
+    plan = plan_fit(registry, record, FitOptions(examples={"math": [str(given)]}, general=[outside], layer=3))
     result = fit_plan(plan, CountingEncoder, say=said.append)
     assert said == [f"fitting the router for 1 adapters on tiny (layer 3, {plan.total} queries)"]
     assert result.path == registry.root / ROUTER_FILE and result.counts["math"] == len(MATH)
     assert result.read_from["math"] == [str(given)]
     stored = load_router(result.path)
     assert stored.sources["math"] == {"files": ["mine/math.jsonl"], "count": len(MATH)}
-    assert stored.sources["base"]["files"] == ["loco_mlx/resources/" + GENERAL_QUERIES.name, str(outside.resolve())]
+    assert stored.sources["base"]["files"] == ["loco_mlx/resources/" + GENERAL_QUERIES.name, "../general.jsonl"]
     assert stored.encoder.layer == 3 and stored.base == {"id": "tiny", "fingerprint": "f" * 64}
     assert stored.registry == {"math": {"version": "0.1.0", "keywords": {"gives away": 1.0}}}
 
@@ -119,13 +119,35 @@ def test_fit_writes_portable_sources_and_a_refit_reuses_them(setup, tmp_path):
     assert again.queries["math"] == MATH[::-1]
 
 
-def test_remembered_file_tolerates_old_and_empty_records(tmp_path):
+def test_remembered_files_tolerate_old_and_empty_records(tmp_path):
     (tmp_path / "q.jsonl").write_text("")
-    assert remembered_file(tmp_path, {"files": ["q.jsonl"]}) == str(tmp_path / "q.jsonl")
-    assert remembered_file(tmp_path, {"files": [str(tmp_path / "q.jsonl")]}) == str(tmp_path / "q.jsonl")
-    assert remembered_file(tmp_path, {"files": []}) is None
-    assert remembered_file(tmp_path, {"files": ["gone.jsonl"]}) is None
-    assert remembered_file(tmp_path, None) is None
+    (tmp_path / "r.jsonl").write_text("")
+    assert remembered_files(tmp_path, {"files": ["q.jsonl"]}) == [str(tmp_path / "q.jsonl")]
+    assert remembered_files(tmp_path, {"files": [str(tmp_path / "q.jsonl")]}) == [str(tmp_path / "q.jsonl")]
+    assert remembered_files(tmp_path, {"files": ["q.jsonl", "gone.jsonl", "r.jsonl"]}) == [
+        str(tmp_path / "q.jsonl"), str(tmp_path / "r.jsonl")]  # fmt: skip
+    assert remembered_files(tmp_path, {"files": []}) == []
+    assert remembered_files(tmp_path, {"files": ["gone.jsonl"]}) == []
+    assert remembered_files(tmp_path, None) == []
+
+
+def test_several_example_files_share_an_adapters_budget_and_are_remembered_beside_the_registry(setup, tmp_path):
+    registry, record = setup
+    templated = write_queries(registry.root / "mine" / "math.jsonl", [f"What is {i} plus {i + 1}?" for i in range(300)])
+    beside = registry.root.parent / "data" / "written.jsonl"  # a checkout's data/, beside the registry's folder
+    written = ["Split a 45 dollar bill three ways", "What's left of 2 litres after 3 glasses of 250 ml?"]
+    write_queries(beside, written)
+    plan = plan_fit(registry, record, FitOptions(examples={"math": [str(templated), str(beside)]}, per_label=20,
+                                                 general=[general_file(tmp_path)], shipped_general=False))  # fmt: skip
+    math = plan.queries["math"]
+    assert len(math) == 20 and set(written) <= set(math)  # the small file gives all it has, the other the rest
+    assert plan.read_from["math"] == [str(templated), str(beside)]
+    stored = load_router(fit_plan(plan, CountingEncoder).path)
+    assert stored.sources["math"]["files"] == ["mine/math.jsonl", "../data/written.jsonl"]
+    again = plan_fit(
+        registry, record, FitOptions(per_label=20, general=[general_file(tmp_path)], shipped_general=False)
+    )
+    assert again.queries["math"] == math  # a plain refit reads both files again
 
 
 def test_a_router_file_with_bad_encoder_settings_says_refit(setup, tmp_path):

@@ -20,20 +20,23 @@ def _registry():
     return Registry()
 
 
-def _parse_examples(values: list[str] | None) -> dict[str, str]:
-    out = {}
+def _parse_examples(values: list[str] | None) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
     for value in values or []:
         name, sep, path = value.partition("=")
         if not sep or not name.strip() or not path.strip():
             raise LocoError(f"--examples {value!r}: use NAME=FILE, e.g. --examples math=data/math/train.jsonl")
-        out[name.strip()] = path.strip()
+        out.setdefault(name.strip(), []).append(path.strip())
     return out
 
 
 @router_app.command("fit")
 def fit_cmd(
     examples: Optional[List[str]] = typer.Option(
-        None, "--examples", help="NAME=FILE: example queries for an adapter (default: its router_examples.jsonl)."
+        None,
+        "--examples",
+        help="NAME=FILE: example queries for an adapter (default: its router_examples.jsonl); "
+        "repeat a name to pool several files, each an equal share of --per-label.",
     ),
     general: Optional[List[Path]] = typer.Option(None, "--general", help="More general queries for the base."),
     shipped_general: bool = typer.Option(

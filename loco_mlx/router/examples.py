@@ -69,6 +69,19 @@ def sample_queries(queries: list[str], limit: int, seed: int) -> list[str]:
     return random.Random(seed).sample(unique, limit)
 
 
+def pooled_sample(groups: list[list[str]], limit: int, seed: int) -> list[str]:
+    """At most `limit` distinct queries from several files, each an equal share of the budget (a
+    file with fewer gives its unused share to the others); one file is sample_queries itself."""
+    groups = [list(dict.fromkeys(q.strip() for q in group if q.strip())) for group in groups]
+    order = sorted(range(len(groups)), key=lambda i: len(groups[i]))
+    takes, left = {}, limit
+    for rank, i in enumerate(order):
+        takes[i] = min(len(groups[i]), left // (len(order) - rank))
+        left -= takes[i]
+    pooled = [q for i, group in enumerate(groups) for q in sample_queries(group, takes[i], seed)]
+    return list(dict.fromkeys(pooled))
+
+
 def json_lines(path: Path) -> list[tuple[int, dict]]:
     """(line number, object) for each non-blank line of a JSONL file; LocoError naming the first bad line."""
     if not path.is_file():

@@ -1,12 +1,14 @@
 """`loco router fit` without the command line: what each label is fitted on, the encoder settings
 checked before the base loads, the fit, and router.json written.
 
-An active adapter's example queries come from `--examples NAME=FILE`, else the file the last fit
-read for it (router.json remembers it, so a plain refit needs no options), else the adapter's own
-router_examples.jsonl or training data (examples.adapter_examples). The base's label gets loco's
-general queries and any `--general` files. router.json records the files relative to the
-registry's folder when inside it, so a checkout can move without the record pointing into the
-machine it was fitted on.
+An active adapter's example queries come from `--examples NAME=FILE` (repeatable: several files
+for one adapter are pooled), else the files the last fit read for it (router.json remembers them,
+so a plain refit needs no options), else the adapter's own router_examples.jsonl or training data
+(examples.adapter_examples). The base's label gets loco's general queries and any `--general`
+files. Pooled files share a label's budget equally (pooled_sample), so a few hundred hand-written
+requests are not drowned by a thousand templated training prompts. router.json records the files
+relative to the registry's folder when inside it or its parent, so a checkout can move without
+the record pointing into the machine it was fitted on.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any, Callable
 from loco_mlx.errors import LocoError
 from loco_mlx.router.classifier import BASE, FitSettings
 from loco_mlx.router.embed import EncoderConfig, check_layer, default_layer, layer_count
-from loco_mlx.router.examples import GENERAL_QUERIES, adapter_examples, read_queries, sample_queries
+from loco_mlx.router.examples import GENERAL_QUERIES, adapter_examples, pooled_sample, read_queries
 from loco_mlx.router.hybrid import (
     ROUTER_FILE,
     FittedRouter,
@@ -32,7 +34,7 @@ from loco_mlx.router.hybrid import (
 
 @dataclass
 class FitOptions:
-    examples: dict[str, str] = field(default_factory=dict)  # adapter name -> FILE (--examples)
+    examples: dict[str, list[str]] = field(default_factory=dict)  # adapter name -> FILEs (--examples)
     general: list[Path] = field(default_factory=list)  # more general queries (--general)
     shipped_general: bool = True  # loco's own general queries too
     layer: int | None = None  # blocks to embed with; None: default_layer of the base's
@@ -104,25 +106,24 @@ def gather_queries(root: Path, entries, options: FitOptions) -> tuple[dict[str, 
     previous = previous_sources(root / ROUTER_FILE)
     queries, read_from = {}, {}
     for entry in entries:
-        chosen = options.examples.get(entry.name) or remembered_file(root, previous.get(entry.name))
-        found, where = adapter_examples(entry, chosen)
-        queries[entry.name] = sample_queries(found, options.per_label, options.seed)
-        read_from[entry.name] = [where]
+        chosen = options.examples.get(entry.name) or remembered_files(root, previous.get(entry.name))
+        found = [adapter_examples(entry, file) for file in chosen] if chosen else [adapter_examples(entry)]
+        queries[entry.name] = pooled_sample([q for q, _ in found], options.per_label, options.seed)
+        read_from[entry.name] = [where for _, where in found]
     general_files = ([GENERAL_QUERIES] if options.shipped_general else []) + [Path(g) for g in options.general]
-    general = [q for file in general_files for q in read_queries(file)]
-    queries[BASE] = sample_queries(general, options.per_label, options.seed)
+    queries[BASE] = pooled_sample([read_queries(f) for f in general_files], options.per_label, options.seed)
     read_from[BASE] = [str(f) for f in general_files]
     return queries, read_from
 
 
-def remembered_file(root: Path, source: dict | None) -> str | None:
-    """The example file the last fit read for an adapter, if it is still there: recorded relative
-    to the registry's folder (or absolute); routers fitted before that recorded it as typed."""
-    remembered = ((source or {}).get("files") or [None])[0]
-    if not remembered:
-        return None
-    found = [f for f in (root / remembered, Path(remembered)) if f.is_file()]
-    return str(found[0]) if found else None
+def remembered_files(root: Path, source: dict | None) -> list[str]:
+    """The example files the last fit read for an adapter that are still there: recorded relative
+    to the registry's folder (or absolute); routers fitted before that recorded them as typed."""
+    found = []
+    for remembered in (source or {}).get("files") or []:
+        there = [f for f in (root / remembered, Path(remembered)) if f.is_file()]
+        found += [str(there[0])] if there else []
+    return found
 
 
 def previous_sources(path: Path) -> dict:
@@ -134,15 +135,17 @@ def previous_sources(path: Path) -> dict:
 
 
 def portable(path: str | Path, root: Path) -> str:
-    """A source file as router.json records it: relative to the registry's folder when inside it,
-    the shipped general queries by their package path, anything else absolute."""
+    """A source file as router.json records it: relative to the registry's folder when inside it or
+    its parent (a checkout's data/ beside adapters/), the shipped general queries by their package
+    path, anything else absolute."""
     path = Path(path).expanduser().resolve()
     if path == GENERAL_QUERIES.resolve():
         return "loco_mlx/resources/" + path.name
-    try:
-        return path.relative_to(Path(root).resolve()).as_posix()
-    except ValueError:
-        return str(path)
+    root = Path(root).resolve()
+    for folder, prefix in ((root, ""), (root.parent, "../")):
+        if path.is_relative_to(folder):
+            return prefix + path.relative_to(folder).as_posix()
+    return str(path)
 
 
 def open_encoder(plan: FitPlan, make_encoder: Callable[[EncoderConfig], Any]):
