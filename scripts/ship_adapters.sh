@@ -29,5 +29,8 @@ print(' '.join(f'--keyword \"{k}={v}\"' for k, v in kw.items()))")
   status=$?
   if [ $status -eq 0 ]; then loco adapters promote "$d"; else echo "$d: not shipped (loco eval exit $status)"; fi
 done
+# adapters/router.json remembers what it was fitted on: each adapter's training prompts pooled with
+# the requests written for it (data/router/examples/), and the base's written requests
 loco router fit
 loco router eval data/router/heldout.jsonl
+loco router eval data/router/heldout-2.jsonl

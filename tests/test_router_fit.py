@@ -114,9 +114,10 @@ def test_fit_writes_portable_sources_and_a_refit_reuses_them(setup, tmp_path):
     assert stored.encoder.layer == 3 and stored.base == {"id": "tiny", "fingerprint": "f" * 64}
     assert stored.registry == {"math": {"version": "0.1.0", "keywords": {"gives away": 1.0}}}
 
-    again = plan_fit(registry, record, FitOptions(shipped_general=False, general=[outside]))
+    again = plan_fit(registry, record, FitOptions(shipped_general=False))
     assert again.read_from["math"] == [str(registry.root / "mine" / "math.jsonl")]  # not router_examples.jsonl
     assert again.queries["math"] == MATH[::-1]
+    assert again.read_from["base"] == [str(outside)]  # --general remembered too
 
 
 def test_remembered_files_tolerate_old_and_empty_records(tmp_path):

@@ -5,14 +5,15 @@ An active adapter's example queries come from `--examples NAME=FILE` (repeatable
 for one adapter are pooled), else the files the last fit read for it (router.json remembers them,
 so a plain refit needs no options), else the adapter's own router_examples.jsonl or training data
 (examples.adapter_examples). The base's label gets loco's general queries and any `--general`
-files. Pooled files share a label's budget equally (pooled_sample), so a few hundred hand-written
-requests are not drowned by a thousand templated training prompts. router.json records the files
-relative to the registry's folder when inside it or its parent, so a checkout can move without
-the record pointing into the machine it was fitted on.
+files (else those the last fit read). Pooled files share a label's budget equally (pooled_sample),
+so a few hundred hand-written requests are not drowned by a thousand templated training prompts.
+router.json records the files relative to the registry's folder when inside it or its parent, so
+a checkout can move without the record pointing into the machine it was fitted on.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -110,7 +111,10 @@ def gather_queries(root: Path, entries, options: FitOptions) -> tuple[dict[str, 
         found = [adapter_examples(entry, file) for file in chosen] if chosen else [adapter_examples(entry)]
         queries[entry.name] = pooled_sample([q for q, _ in found], options.per_label, options.seed)
         read_from[entry.name] = [where for _, where in found]
-    general_files = ([GENERAL_QUERIES] if options.shipped_general else []) + [Path(g) for g in options.general]
+    more = [Path(g) for g in options.general] or [  # else the --general files the last fit read
+        Path(f) for f in remembered_files(root, previous.get(BASE)) if Path(f).resolve() != GENERAL_QUERIES.resolve()
+    ]
+    general_files = ([GENERAL_QUERIES] if options.shipped_general else []) + more
     queries[BASE] = pooled_sample([read_queries(f) for f in general_files], options.per_label, options.seed)
     read_from[BASE] = [str(f) for f in general_files]
     return queries, read_from
@@ -121,7 +125,7 @@ def remembered_files(root: Path, source: dict | None) -> list[str]:
     to the registry's folder (or absolute); routers fitted before that recorded them as typed."""
     found = []
     for remembered in (source or {}).get("files") or []:
-        there = [f for f in (root / remembered, Path(remembered)) if f.is_file()]
+        there = [f for f in (Path(os.path.normpath(root / remembered)), Path(remembered)) if f.is_file()]
         found += [str(there[0])] if there else []
     return found
 
