@@ -111,9 +111,9 @@ def gather_queries(root: Path, entries, options: FitOptions) -> tuple[dict[str, 
         found = [adapter_examples(entry, file) for file in chosen] if chosen else [adapter_examples(entry)]
         queries[entry.name] = pooled_sample([q for q, _ in found], options.per_label, options.seed)
         read_from[entry.name] = [where for _, where in found]
-    more = [Path(g) for g in options.general] or [  # else the --general files the last fit read
-        Path(f) for f in remembered_files(root, previous.get(BASE)) if Path(f).resolve() != GENERAL_QUERIES.resolve()
-    ]
+    shipped = portable(GENERAL_QUERIES, root)  # recorded by its package path, which is no file to look up
+    given_before = [f for f in (previous.get(BASE) or {}).get("files") or [] if f != shipped]
+    more = [Path(g) for g in options.general] or [Path(f) for f in remembered_files(root, {"files": given_before})]
     general_files = ([GENERAL_QUERIES] if options.shipped_general else []) + more
     queries[BASE] = pooled_sample([read_queries(f) for f in general_files], options.per_label, options.seed)
     read_from[BASE] = [str(f) for f in general_files]
