@@ -275,7 +275,8 @@ class BatchDecoder:
         with self._step_lock:
             self._reap()
             if self._ahead is not None and self._joining():
-                self._take(self._ahead)  # the rows decoded ahead catch up before a newcomer joins them
+                tokens, self._ahead = self._ahead, None
+                self._take(tokens)  # the rows decoded ahead catch up before a newcomer joins them
                 self._reap()
             self._admit()
             if self.rows:
@@ -381,8 +382,6 @@ class BatchDecoder:
 
     def _take(self, tokens: mx.array) -> None:
         """Each row's new token: stream it, or finish the row."""
-        if tokens is self._ahead:
-            self._ahead = None
         for row, token in zip(self.rows, tokens.tolist()):
             self._advance(row, token)
 
