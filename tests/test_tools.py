@@ -368,3 +368,86 @@ def test_eval_with_votes_scores_the_majority_and_keeps_its_program(tmp_path):
     [result] = score_items([item], answer_items(engine, [item], EvalSettings(votes=3, reread=False)))
     assert result.passed and result.output == "The answer is 58." and result.tool["output"] == "58\n"
     assert engine.backend.batches[-1][0] == 3 and engine.backend.batches[-1][1].temperature == 0.7
+
+
+# --- code the request asks for is the answer, not a program to run -----------------------------------
+
+CLAMP_REQUEST = build_messages("Write a function named clamp(x, lo, hi) that limits x to the range [lo, hi].")
+CLAMP = ("Here it is:\n```python\ndef clamp(x, lo, hi):\n    return max(lo, min(x, hi))\n\n"
+         "print(clamp(15, 0, 10))\n```")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "request_text, program, name",
+    [("Write a function named clamp(x, lo, hi) ...", "def clamp(x, lo, hi):\n    pass", "clamp"),
+     ("I need a function called clamp that ...", "def clamp(x):\n    pass\nprint(clamp(3))", "clamp"),
+     ("Fill in:\n```python\ndef clamp(x, lo, hi):\n    ...\n```", "def clamp(x, lo, hi):\n    pass", "clamp"),
+     ("python: `Stack` with push and pop", "class Stack:\n    pass", "Stack"),
+     ("Can you write me a function that doubles a number?", "def double(n):\n    return 2 * n", "double"),
+     ("Ana has 3 bags of 20 apples. How many apples?", "def total(bags):\n    return bags * 20\nprint(total(3))",
+      None),  # a word problem that never asks for code: its program runs, helper function or not
+     ("What is the total of 3 and 4?", "def total(a, b):\n    return a + b\nprint(total(3, 4))", None),
+     ("Write a function named clamp(x, lo, hi)", "x = 4\nprint(x)", None)],  # defines nothing: it runs
+)  # fmt: skip
+def test_requested_code_finds_the_function_a_request_asks_for(request_text, program, name):
+    assert tools.requested_code(program, request_text) == name
+
+
+def test_a_program_that_is_the_requested_function_is_the_answer_and_never_runs(tmp_path, no_runs):
+    engine = tool_engine(tmp_path, [CLAMP, CLAMP])
+    engine.use_adapter("calc")
+    events = chat_events(engine, CLAMP_REQUEST)
+    assert [e.part for e in events if e.text][-1] == "answer" and "output" not in [e.part for e in events]
+    last = events[-1]
+    assert last.text == CLAMP and "`clamp` the request asks for: not run" in last.notice
+    assert (last.tool.requested, last.tool.attempts, last.tool.answer, last.tool.fallback) == ("clamp", 0, None, False)
+    assert last.tool.program == extract_program(CLAMP)
+    [batched] = engine.answer_batch([CLAMP_REQUEST], GREEDY, PLAINLY)
+    assert batched.text == CLAMP and batched.tool.requested == "clamp"
+
+
+def test_eval_scores_the_requested_function_as_code(tmp_path):
+    from loco_mlx.evaluation.benchmarks import BenchmarkItem
+    from loco_mlx.evaluation.gate import score_items
+
+    engine = tool_engine(tmp_path, [CLAMP])
+    engine.use_adapter("calc")
+    asserts = "assert clamp(15, 0, 10) == 10\nassert clamp(-2, 0, 10) == 0"
+    item = BenchmarkItem(id="c1", input=CLAMP_REQUEST[0]["content"], expected=asserts, scorer="code_exec")
+    [result] = score_items([item], engine.answer_batch([item.messages()], GREEDY, PLAINLY))
+    assert result.passed and result.tool["requested"] == "clamp"  # run by the scorer's asserts, not as the answer
+
+
+def test_generate_prints_requested_code_once(tmp_path, no_runs):
+    from loco_mlx.config import GenerateConfig
+    from loco_mlx.inference.chat import answer_once
+
+    engine = tool_engine(tmp_path, [CLAMP])
+    engine.use_adapter("calc")
+    out, err = [], []
+    answer_once(engine, CLAMP_REQUEST[0]["content"], GenerateConfig(sampling=GREEDY, inference=PLAINLY),
+                out=out.append, err=err.append)  # fmt: skip
+    assert "".join(out) == CLAMP + "\n\n"
+    assert any("not run" in line for line in err)
+
+
+def test_the_server_returns_requested_code_as_the_message(tmp_path, no_runs):
+    engine = tool_engine(tmp_path, [CLAMP])
+    with _serve(engine, tmp_path) as url:
+        body = {"model": "calc", "messages": CLAMP_REQUEST}
+        reply = httpx.post(f"{url}/v1/chat/completions", json=body, timeout=60).json()
+    assert reply["choices"][0]["message"]["content"] == CLAMP
+    assert reply["loco"]["tool"]["requested"] == "clamp" and reply["loco"]["tool"]["exit_status"] is None
+
+
+def test_chat_folded_shows_requested_code_as_the_reply(tmp_path, no_runs):
+    from loco_mlx.inference.chat import ChatSession, run_repl
+
+    engine = tool_engine(tmp_path, [CLAMP])
+    engine.use_adapter("calc")
+    session = ChatSession(engine, GREEDY, inference=PLAINLY)
+    inputs, out = iter(["/program", CLAMP_REQUEST[0]["content"], "/quit"]), []
+    run_repl(session, read=lambda _: next(inputs), write=lambda *p, end="\n", flush=False: out.append("".join(p) + end))
+    turn = "".join(out).split("(tool programs folded to one line)")[1]
+    assert "program ran" not in turn and CLAMP in turn and "not run" in turn
+    assert session.history[-1] == {"role": "assistant", "content": CLAMP}
