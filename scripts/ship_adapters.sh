@@ -34,3 +34,4 @@ done
 loco router fit
 loco router eval data/router/heldout.jsonl
 loco router eval data/router/heldout-2.jsonl
+loco router eval data/router/heldout-3.jsonl
