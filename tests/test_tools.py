@@ -451,3 +451,12 @@ def test_chat_folded_shows_requested_code_as_the_reply(tmp_path, no_runs):
     turn = "".join(out).split("(tool programs folded to one line)")[1]
     assert "program ran" not in turn and CLAMP in turn and "not run" in turn
     assert session.history[-1] == {"role": "assistant", "content": CLAMP}
+
+
+def test_requested_code_after_a_failed_program_reports_no_run_of_its_own(tmp_path):
+    engine = tool_engine(tmp_path, [RAISES, CLAMP])
+    engine.use_adapter("calc")
+    events = chat_events(engine, CLAMP_REQUEST)  # RAISES defines nothing: it runs, fails, and the retry is the code
+    run = events[-1].tool
+    assert events[-1].text == CLAMP and run.requested == "clamp" and run.attempts == 1
+    assert (run.output, run.exit_status, run.error) == ("", None, "")

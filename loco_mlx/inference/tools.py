@@ -7,8 +7,9 @@ becomes the answer ("The answer is 61."). When the program fails (an error, a ti
 the model is shown the error and writes one more; when that fails too, the plain base answers
 without the tool and the answer says so. A program never runs without real isolation unless the
 user passed --allow-unsandboxed-tools. A reply whose program defines the function a request asks
-for by name is that code, returned as written and never run: a user who asks a tool adapter for
-`clamp(x, lo, hi)` wants the function, not what its example call prints.
+for by name (or any function, when the request says "function") is that code, returned as written
+and never run: a user who asks a tool adapter for `clamp(x, lo, hi)` wants the function, not what
+its example call prints.
 
 Two drivers share the steps: `stream_with_tool` for one streamed reply (generate, chat, serve)
 and `answer_with_tool` for many prompts decoded as batches (eval, voting).
@@ -162,8 +163,8 @@ class Attempts:
             self.error = "the reply holds no ```python program"
             return None
         self.program, self.requested = program, requested_code(program, request)
-        if self.requested:
-            self.answer, self.error = reply, ""
+        if self.requested:  # an earlier attempt's failed run is not this reply's
+            self.answer, self.error, self.result = reply, "", None
             return self.answer
         self.count += 1
         self.result = run_program(program, settings)
