@@ -370,7 +370,7 @@ def test_eval_with_votes_scores_the_majority_and_keeps_its_program(tmp_path):
     assert engine.backend.batches[-1][0] == 3 and engine.backend.batches[-1][1].temperature == 0.7
 
 
-# --- code the request asks for is the answer, not a program to run -----------------------------------
+# --- a request for code gets the program as written, never run ---------------------------------------
 
 CLAMP_REQUEST = build_messages("Write a function named clamp(x, lo, hi) that limits x to the range [lo, hi].")
 CLAMP = ("Here it is:\n```python\ndef clamp(x, lo, hi):\n    return max(lo, min(x, hi))\n\n"
@@ -378,35 +378,49 @@ CLAMP = ("Here it is:\n```python\ndef clamp(x, lo, hi):\n    return max(lo, min(
 
 
 @pytest.mark.parametrize(
-    "request_text, program, name",
-    [("Write a function named clamp(x, lo, hi) ...", "def clamp(x, lo, hi):\n    pass", "clamp"),
-     ("I need a function called clamp that ...", "def clamp(x):\n    pass\nprint(clamp(3))", "clamp"),
-     ("Fill in:\n```python\ndef clamp(x, lo, hi):\n    ...\n```", "def clamp(x, lo, hi):\n    pass", "clamp"),
-     ("python: `Stack` with push and pop", "class Stack:\n    pass", "Stack"),
-     ("Can you write me a function that doubles a number?", "def double(n):\n    return 2 * n", "double"),
-     ("Ana has 3 bags of 20 apples. How many apples?", "def total(bags):\n    return bags * 20\nprint(total(3))",
-      None),  # a word problem that never asks for code: its program runs, helper function or not
-     ("What is the total of 3 and 4?", "def total(a, b):\n    return a + b\nprint(total(3, 4))", None),
-     ("Write a function named clamp(x, lo, hi)", "x = 4\nprint(x)", None)],  # defines nothing: it runs
+    "request_text",
+    ["Write a function named clamp(x, lo, hi) that limits x.", "I need a function called clamp that ...",
+     "Fill in the body:\n```python\ndef clamp(x, lo, hi):\n    ...\n```", "python: def clamp(x, lo, hi) -> int",
+     "Function: clamp\nInput: x, lo, hi\nOutput: x limited to [lo, hi]", "Give me a Python script that renames files.",
+     "can you write me a small helper that doubles a number?", "Implement a Stack class with push and pop.",
+     "Write a program to find 17 * 23."],
 )  # fmt: skip
-def test_requested_code_finds_the_function_a_request_asks_for(request_text, program, name):
-    assert tools.requested_code(program, request_text) == name
+def test_requests_for_code_are_recognised(request_text):
+    assert tools.asks_for_code(build_messages(request_text))
 
 
-def test_a_program_that_is_the_requested_function_is_the_answer_and_never_runs(tmp_path, no_runs):
+@pytest.mark.parametrize(
+    "request_text",
+    [QUESTION[0]["content"], "If f(x) = 2x + 3, what is f(4)?", "What is gcd(48, 18)?",
+     "The function g is defined by g(x) = x^2 - 1. What is g(5)?", "What is the class average of 70, 80 and 90?",
+     "A teacher needs to make groups for her class of 30. How many groups of 4?",
+     "I need to pay my helper $12 an hour for 6 hours. What do I owe?", "What is clamp(15, 0, 10)?",
+     "The after-school program needs 3 buses for 130 kids; how many kids ride in each?",
+     "Find the area (in square meters) of a 4 m by 7 m room."],
+)  # fmt: skip
+def test_word_problems_are_not_requests_for_code(request_text):
+    assert not tools.asks_for_code(build_messages(request_text))
+
+
+def test_a_request_for_code_gets_the_program_as_written_and_nothing_runs(tmp_path, no_runs):
     engine = tool_engine(tmp_path, [CLAMP, CLAMP])
     engine.use_adapter("calc")
     events = chat_events(engine, CLAMP_REQUEST)
-    assert [e.part for e in events if e.text][-1] == "answer" and "output" not in [e.part for e in events]
-    last = events[-1]
-    assert last.text == CLAMP and "`clamp` the request asks for: not run" in last.notice
-    assert (last.tool.requested, last.tool.attempts, last.tool.answer, last.tool.fallback) == ("clamp", 0, None, False)
-    assert last.tool.program == extract_program(CLAMP)
-    [batched] = engine.answer_batch([CLAMP_REQUEST], GREEDY, PLAINLY)
-    assert batched.text == CLAMP and batched.tool.requested == "clamp"
+    assert {e.part for e in events} == {"answer"} and all(e.tool is None for e in events)
+    assert "".join(e.text for e in events) == CLAMP
+    assert [e.notice for e in events if e.notice] == [tools.CODE_REQUEST_NOTICE]
+    assert engine.answer(CLAMP_REQUEST, GREEDY, PLAINLY).text == CLAMP
 
 
-def test_eval_scores_the_requested_function_as_code(tmp_path):
+def test_a_batch_runs_the_word_problems_and_keeps_the_code_requests(tmp_path):
+    engine = tool_engine(tmp_path, [GOOD, CLAMP])  # the word problem's program first, then the code request
+    engine.use_adapter("calc")
+    answers = engine.answer_batch([CLAMP_REQUEST, QUESTION], GREEDY, PLAINLY, batch_size=8)
+    assert [a.text for a in answers] == [CLAMP, "The answer is 58."]
+    assert answers[0].tool is None and answers[1].tool.output == "58\n"
+
+
+def test_eval_scores_a_requested_function_as_code(tmp_path):
     from loco_mlx.evaluation.benchmarks import BenchmarkItem
     from loco_mlx.evaluation.gate import score_items
 
@@ -415,7 +429,14 @@ def test_eval_scores_the_requested_function_as_code(tmp_path):
     asserts = "assert clamp(15, 0, 10) == 10\nassert clamp(-2, 0, 10) == 0"
     item = BenchmarkItem(id="c1", input=CLAMP_REQUEST[0]["content"], expected=asserts, scorer="code_exec")
     [result] = score_items([item], engine.answer_batch([item.messages()], GREEDY, PLAINLY))
-    assert result.passed and result.tool["requested"] == "clamp"  # run by the scorer's asserts, not as the answer
+    assert result.passed and result.output == CLAMP  # run by the scorer's asserts, not as the answer
+
+
+def test_votes_on_a_request_for_code_are_over_the_code(tmp_path, no_runs):
+    engine = tool_engine(tmp_path, [CLAMP, CLAMP, CLAMP])
+    engine.use_adapter("calc")
+    result = engine.vote(CLAMP_REQUEST, GREEDY, InferenceConfig(reread=False, votes=3, vote_method="best"))
+    assert result.text == CLAMP and result.tools == []
 
 
 def test_generate_prints_requested_code_once(tmp_path, no_runs):
@@ -427,36 +448,15 @@ def test_generate_prints_requested_code_once(tmp_path, no_runs):
     out, err = [], []
     answer_once(engine, CLAMP_REQUEST[0]["content"], GenerateConfig(sampling=GREEDY, inference=PLAINLY),
                 out=out.append, err=err.append)  # fmt: skip
-    assert "".join(out) == CLAMP + "\n\n"
-    assert any("not run" in line for line in err)
+    assert "".join(out) == CLAMP + "\n" and tools.CODE_REQUEST_NOTICE in err
 
 
-def test_the_server_returns_requested_code_as_the_message(tmp_path, no_runs):
-    engine = tool_engine(tmp_path, [CLAMP])
+def test_the_server_returns_requested_code_once_streamed_or_not(tmp_path, no_runs):
+    engine = tool_engine(tmp_path, [CLAMP, CLAMP])
     with _serve(engine, tmp_path) as url:
         body = {"model": "calc", "messages": CLAMP_REQUEST}
         reply = httpx.post(f"{url}/v1/chat/completions", json=body, timeout=60).json()
-    assert reply["choices"][0]["message"]["content"] == CLAMP
-    assert reply["loco"]["tool"]["requested"] == "clamp" and reply["loco"]["tool"]["exit_status"] is None
-
-
-def test_chat_folded_shows_requested_code_as_the_reply(tmp_path, no_runs):
-    from loco_mlx.inference.chat import ChatSession, run_repl
-
-    engine = tool_engine(tmp_path, [CLAMP])
-    engine.use_adapter("calc")
-    session = ChatSession(engine, GREEDY, inference=PLAINLY)
-    inputs, out = iter(["/program", CLAMP_REQUEST[0]["content"], "/quit"]), []
-    run_repl(session, read=lambda _: next(inputs), write=lambda *p, end="\n", flush=False: out.append("".join(p) + end))
-    turn = "".join(out).split("(tool programs folded to one line)")[1]
-    assert "program ran" not in turn and CLAMP in turn and "not run" in turn
-    assert session.history[-1] == {"role": "assistant", "content": CLAMP}
-
-
-def test_requested_code_after_a_failed_program_reports_no_run_of_its_own(tmp_path):
-    engine = tool_engine(tmp_path, [RAISES, CLAMP])
-    engine.use_adapter("calc")
-    events = chat_events(engine, CLAMP_REQUEST)  # RAISES defines nothing: it runs, fails, and the retry is the code
-    run = events[-1].tool
-    assert events[-1].text == CLAMP and run.requested == "clamp" and run.attempts == 1
-    assert (run.output, run.exit_status, run.error) == ("", None, "")
+        with httpx.stream("POST", f"{url}/v1/chat/completions", json={**body, "stream": True}, timeout=60) as r:
+            chunks = [json.loads(line[6:]) for line in r.iter_lines() if line.startswith("data: {")]
+    assert reply["choices"][0]["message"]["content"] == CLAMP and "tool" not in reply["loco"]
+    assert "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"]) == CLAMP

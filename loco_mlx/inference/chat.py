@@ -128,24 +128,21 @@ class ReplyPrinter:
         self.part = "answer"
 
     def __call__(self, event: StreamEvent) -> None:
-        # a program the request asked for by name is the answer itself, never run (inference/tools.py)
-        requested = event.tool is not None and event.tool.requested
         if event.part != self.part:
-            self._close(self.part, requested)
+            self._close(self.part)
             self.part = event.part
             if event.part != "answer" and not self.folded:
                 self.write((DIM if self.styled else "") + ("output: " if event.part == "output" else ""))
         if event.part == "answer":
-            if not (requested and not self.folded):  # shown already, as the program was written
-                self.write(event.text)
+            self.write(event.text)
         elif not self.folded:
             self.write(event.text.rstrip("\n") if event.part == "output" else event.text)
 
-    def _close(self, part: str, requested: bool = False) -> None:
+    def _close(self, part: str) -> None:
         if part == "answer":
             return
         if self.folded:
-            if part == "program" and not requested:
+            if part == "program":
                 self.write("(program ran; /program shows it)\n")
         else:
             self.write((PLAIN if self.styled else "") + "\n")

@@ -29,7 +29,14 @@ from loco_mlx.inference.backend import (
     StreamEvent,
     eos_token_ids,
 )
-from loco_mlx.inference.tools import ToolRun, ToolSettings, answer_with_tool, stream_with_tool
+from loco_mlx.inference.tools import (
+    CODE_REQUEST_NOTICE,
+    ToolRun,
+    ToolSettings,
+    answer_with_tool,
+    asks_for_code,
+    stream_with_tool,
+)
 from loco_mlx.inference.voting import VOTE_METHODS, Sample, VoteResult, decide
 from loco_mlx.ranges import at_least, check_settings, one_of
 
@@ -169,6 +176,12 @@ class Engine:
         """The tool the active adapter's replies need, when tools are on."""
         return self.answers_with_tool(self.adapter)
 
+    def tool_for(self, messages: list[Message]) -> str | None:
+        """The tool the active adapter's reply to `messages` needs: none when tools are off, or when
+        the request asks for code (the program is then the reply, as written)."""
+        tool = self.active_tool
+        return tool if tool and not asks_for_code(messages) else None
+
     @contextlib.contextmanager
     def base_only(self):
         """The plain base for the duration, then the active adapter again."""
@@ -231,9 +244,11 @@ class Engine:
     ) -> Iterator[StreamEvent]:
         """The reply to `messages`: streamed as it is decoded, or, when the active adapter writes
         programs, the program, its output and the answer (events' `part`; the last carries the ToolRun)."""
-        if self.active_tool:
+        if self.tool_for(messages):
             yield from stream_with_tool(self, messages, sampling, inference, self.tools)
             return
+        if self.active_tool:
+            yield StreamEvent("", notice=CODE_REQUEST_NOTICE)
         prompt_ids, sampling = self.prepare_prompt(messages, sampling, inference)
         yield from self.stream(prompt_ids, sampling)
 
@@ -242,11 +257,20 @@ class Engine:
         batch_size: int = 8, progress=None,
     ) -> list[Answer]:  # fmt: skip
         """Whole answers to many conversations, decoded `batch_size` at a time (evaluation)."""
-        if self.active_tool:
-            done = answer_with_tool(self, conversations, sampling, inference, self.tools, batch_size)
-            if progress is not None:
-                progress(len(conversations))
-            return [Answer(a.text, tool=a.tool) for a in done]
+        if not self.active_tool:
+            return self._answer_plain(conversations, sampling, inference, batch_size, progress)
+        # programs run, except where the request asks for code: that reply is the program as written
+        wants_code = [self.tool_for(c) is None for c in conversations]
+        run = [c for c, code in zip(conversations, wants_code) if not code]
+        done = answer_with_tool(self, run, sampling, inference, self.tools, batch_size) if run else []
+        ran = iter([Answer(a.text, tool=a.tool) for a in done])
+        if progress is not None and run:
+            progress(len(run))
+        written = [c for c, code in zip(conversations, wants_code) if code]
+        kept = iter(self._answer_plain(written, sampling, inference, batch_size, progress))
+        return [next(kept) if code else next(ran) for code in wants_code]
+
+    def _answer_plain(self, conversations, sampling, inference, batch_size, progress) -> list[Answer]:
         prompts = [self.prepare_prompt(c, sampling, inference)[0] for c in conversations]
         answers: list[Answer] = []
         for start in range(0, len(prompts), batch_size):
@@ -263,7 +287,7 @@ class Engine:
     def vote(self, messages: list[Message], sampling: SamplingConfig, inference: InferenceConfig) -> VoteResult:
         """Self-consistency: `inference.votes` samples in one batch, then the majority answer."""
         hot = replace(sampling, temperature=inference.vote_temperature)
-        if self.active_tool:  # many programs, each run; the vote is over what they printed
+        if self.tool_for(messages):  # many programs, each run; the vote is over what they printed
             n = inference.votes
             done = answer_with_tool(self, [messages] * n, hot, inference, self.tools, n, fallback=False)
             if any(a.text for a in done):  # a failed program has no vote

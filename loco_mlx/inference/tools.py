@@ -6,10 +6,9 @@ its own directory, unprivileged, CPU, memory, process and wall-clock limits). It
 becomes the answer ("The answer is 61."). When the program fails (an error, a timeout, no output)
 the model is shown the error and writes one more; when that fails too, the plain base answers
 without the tool and the answer says so. A program never runs without real isolation unless the
-user passed --allow-unsandboxed-tools. A reply whose program defines the function a request asks
-for by name (or any function, when the request says "function") is that code, returned as written
-and never run: a user who asks a tool adapter for `clamp(x, lo, hi)` wants the function, not what
-its example call prints.
+user passed --allow-unsandboxed-tools. A request that asks for code ("write a function ...", a
+`def` stub, "give me a Python script ...") gets the tool adapter's program as written, never run:
+the user wants the code, not what its example call prints.
 
 Two drivers share the steps: `stream_with_tool` for one streamed reply (generate, chat, serve)
 and `answer_with_tool` for many prompts decoded as batches (eval, voting).
@@ -32,8 +31,26 @@ if TYPE_CHECKING:
     from loco_mlx.inference.engine import Engine, InferenceConfig
 
 _FENCE = re.compile(r"```[ \t]*(python3?|py)?[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL | re.IGNORECASE)
-# a function or class defined at the program's top level (extract_program dedents the block)
-_DEFINES = re.compile(r"^(?:async[ \t]+)?(?:def|class)[ \t]+([A-Za-z_]\w*)", re.MULTILINE)
+# A request for code, in the ways people ask: a verb of asking next to a kind of code ("write me a
+# small function", "show me a snippet", "implement a class"), a verb next to a call ("write
+# pair_up(a, b)", "define compress(s)"), a snake_case or `backticked(` call, "in Python", a `def
+# name(` stub, or a "Function:" / "Def ::" spec line. Word problems say none of these.
+_CODE_KINDS = (r"(?:functions?|methods?|helpers?|routines?|scripts?|snippets?|one-liners?|programs?|code|"
+               r"piece\s+of\s+code|lines\s+of\s+(?:python|code))")  # fmt: skip
+_ASKING = (r"(?:write|implement|impl|define|create|give\s+me|show\s+me|need|want|like|make|build|code(?:\s+up)?|"
+           r"put\s+together)")  # fmt: skip
+_ASKS_FOR_CODE = re.compile(
+    rf"\b{_ASKING}\s+(?:me\s+)?(?:(?:a|an|the|some|one|few|small|little|short|quick|simple|neat|reusable|python3?|"
+    rf"recursive|pure|tiny|helper)\s+){{0,3}}{_CODE_KINDS}\b"
+    r"|\b(?:write|implement|impl|define|create)\s+(?:a|an|the)\s+(?:\w+\s+)?class\b"
+    r"|\b(?:write|code|implement|impl|define|put\s+together|help\s+with)\s+`?[A-Za-z_]\w*\("
+    r"|\b(?:functions?|methods?|routines?|helpers?|snippets?)\s+(?:for\s+)?`?[A-Za-z_]\w*\("
+    r"|\b[a-z][a-z0-9]*_[a-z0-9_]*\(|`[A-Za-z_]\w*\("
+    r"|\b(?:in|using)\s+python\b|\bpython3?\s+(?:functions?|class(?:es)?|code|scripts?|programs?|snippets?)\b"
+    r"|\bdef\s+[A-Za-z_]\w*\s*\(|^\W*(?:function|def|method)(?:\s+name)?\s*(?::|=|-)",
+    re.IGNORECASE | re.MULTILINE,
+)
+CODE_REQUEST_NOTICE = "(the request asks for code: the program is the reply, not run)"
 RETRY_PROMPT = "That program failed: {error}\nWrite a corrected program."
 FALLBACK_NOTICE = "(the program failed{twice}: {error}; answered without the tool, by the plain base)"
 
@@ -66,7 +83,6 @@ class ToolRun:
     isolation: str  # namespaces | sandbox-exec | none
     answer: str | None  # "The answer is 61." (None: fell back)
     fallback: bool = False  # the plain base answered instead
-    requested: str | None = None  # the function the request asks for by name: the reply is its code, not run
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -80,17 +96,15 @@ def extract_program(reply: str) -> str | None:
     return program or None
 
 
-def requested_code(program: str, request: str) -> str | None:
-    """The function or class `program` defines that `request` asks for by name ("clamp(", "called
-    clamp", "def clamp", "`clamp`") or, when the request says "function", any it defines; else None."""
-    names = _DEFINES.findall(program)
-    for name in names:
-        word = re.escape(name)
-        if re.search(rf"\b{word}\s*\(|`{word}`|\b(?:def|class|called|named)\s+{word}\b", request):
-            return name
-    if names and re.search(r"\bfunctions?\b", request, re.IGNORECASE):
-        return names[0]
-    return None
+def last_request(messages: list[Message]) -> str:
+    """The text of the last user message."""
+    users = [m.get("content") for m in messages if m.get("role") == "user"]
+    return users[-1] if users and isinstance(users[-1], str) else ""
+
+
+def asks_for_code(messages: list[Message]) -> bool:
+    """Whether the last user message asks for code, which a tool adapter then gives unrun."""
+    return bool(_ASKS_FOR_CODE.search(last_request(messages)))
 
 
 def answer_from_output(output: str) -> str | None:
@@ -153,20 +167,14 @@ class Attempts:
         self.seconds = 0.0
         self.count = 0
         self.answer: str | None = None
-        self.requested: str | None = None
 
-    def run(self, reply: str, settings: ToolSettings, request: str = "") -> str | None:
-        """Run the reply's program; its answer, or None with `self.error` set. A program that defines
-        the function `request` asks for is not run: the reply itself is the answer."""
+    def run(self, reply: str, settings: ToolSettings) -> str | None:
+        """Run the reply's program; its answer, or None with `self.error` set."""
         program = extract_program(reply)
         if program is None:
             self.error = "the reply holds no ```python program"
             return None
-        self.program, self.requested = program, requested_code(program, request)
-        if self.requested:  # an earlier attempt's failed run is not this reply's
-            self.answer, self.error, self.result = reply, "", None
-            return self.answer
-        self.count += 1
+        self.program, self.count = program, self.count + 1
         self.result = run_program(program, settings)
         self.seconds += self.result.elapsed
         self.answer = answer_from_output(self.result.stdout) if self.result.passed else None
@@ -177,20 +185,13 @@ class Attempts:
         r = self.result
         output = r.stdout if r is not None else ""
         status = r.returncode if r is not None else None
-        answer = None if fallback or self.requested else self.answer
         return ToolRun("python", self.program, output, self.error, status, round(self.seconds, 3), self.count,
-                       self.isolation, answer, fallback, self.requested)  # fmt: skip
+                       self.isolation, None if fallback else self.answer, fallback)  # fmt: skip
 
 
 def retry_messages(messages: list[Message], reply: str, error: str) -> list[Message]:
     return [*messages, {"role": "assistant", "content": reply}, {"role": "user", "content": RETRY_PROMPT.format(
         error=error)}]  # fmt: skip
-
-
-def last_request(messages: list[Message]) -> str:
-    """The text of the last user message: what the program is judged against (requested_code)."""
-    users = [m.get("content") for m in messages if m.get("role") == "user"]
-    return users[-1] if users and isinstance(users[-1], str) else ""
 
 
 def fallback_notice(attempts: Attempts) -> str:
@@ -217,14 +218,10 @@ def stream_with_tool(
     attempts = Attempts(require_isolation(settings))
     stats: list[GenerationStats] = []
     prompt_ids, capped = engine.prepare_prompt(messages, sampling, inference)
-    conversation, request = messages, last_request(messages)
+    conversation = messages
     for attempt in range(settings.retries + 1):
         reply = yield from _stream_part(engine, prompt_ids, capped, "program", stats)
-        answer = attempts.run(reply, settings, request)
-        if attempts.requested:  # the code asked for: streamed already as the program, and the answer
-            notice = f"(the reply is the code of `{attempts.requested}` the request asks for: not run)"
-            yield StreamEvent(answer, _sum_stats(stats), part="answer", notice=notice, tool=attempts.record())
-            return
+        answer = attempts.run(reply, settings)
         if attempts.result is not None and attempts.program is not None and attempts.result.stdout:
             yield StreamEvent(attempts.result.stdout, part="output")
         if answer is not None:
@@ -280,8 +277,7 @@ def answer_with_tool(
     prompts = [engine.prepare_prompt(c, sampling, inference)[0] for c in conversations]
     replies = _batched(engine, prompts, sampling, batch_size)
     samples = list(replies)
-    requests = [last_request(c) for c in conversations]
-    todo = [i for i, sample in enumerate(replies) if attempts[i].run(sample.text, settings, requests[i]) is None]
+    todo = [i for i, sample in enumerate(replies) if attempts[i].run(sample.text, settings) is None]
     for _ in range(settings.retries):
         retry = [i for i in todo if attempts[i].program is not None]
         if not retry:
@@ -290,7 +286,7 @@ def answer_with_tool(
                                        sampling, None)[0] for i in retry]  # fmt: skip
         for i, sample in zip(retry, _batched(engine, asked, sampling, batch_size)):
             samples[i] = sample
-            attempts[i].run(sample.text, settings, requests[i])
+            attempts[i].run(sample.text, settings)
         todo = [i for i in todo if attempts[i].answer is None]
     out = [ToolAnswer(a.answer or "", s.text, a.record(), s.mean_logprob, s.tokens) for a, s in zip(attempts, samples)]
     if todo and fallback:

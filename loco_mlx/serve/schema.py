@@ -74,7 +74,6 @@ class ToolInfo(BaseModel):
     isolation: str
     answer: str | None
     fallback: bool
-    requested: str | None = None  # the function the request asked for by name: the reply is its code, not run
 
 
 class LocoToolInfo(LocoInfo):

@@ -101,7 +101,7 @@ def run_job(engine: Engine, job: Job, emit: Callable[[object], None], cancelled:
 def run_selected(engine: Engine, job: Job, started: Started, emit: Callable[[object], None], cancelled) -> None:
     """The job on the model `started` names, already active in the engine; raises its failures."""
     prompt_ids, sampling = prepare(engine, job)
-    tool = job.messages is not None and engine.active_tool
+    tool = job.messages is not None and engine.tool_for(job.messages)
     if tool:
         require_isolation(engine.tools)  # refused before anything is sent
     emit(started)  # only now: a prompt too long is still a plain 400, also when streaming

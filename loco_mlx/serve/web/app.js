@@ -179,8 +179,7 @@ function explain(route) {
 
 function toolView(tool) {
   const details = element("details", "tool");
-  const ran = tool.requested ? `the code of ${tool.requested}, not run`
-    : tool.exit_status == null ? "did not run" : `exit ${tool.exit_status}, ${tool.seconds.toFixed(2)} s`;
+  const ran = tool.exit_status == null ? "did not run" : `exit ${tool.exit_status}, ${tool.seconds.toFixed(2)} s`;
   const isolation = tool.isolation ? `, sandbox: ${tool.isolation}` : "";
   details.append(element("summary", "", `program (${tool.tool || "python"}: ${ran}${isolation})`));
   if (tool.program) details.append(codeBlock(tool.program, "python"));
