@@ -35,3 +35,4 @@ loco router fit
 loco router eval data/router/heldout.jsonl
 loco router eval data/router/heldout-2.jsonl
 loco router eval data/router/heldout-3.jsonl
+loco router eval data/router/heldout-4.jsonl
