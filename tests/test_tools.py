@@ -377,29 +377,80 @@ CLAMP = ("Here it is:\n```python\ndef clamp(x, lo, hi):\n    return max(lo, min(
          "print(clamp(15, 0, 10))\n```")  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    "request_text",
-    ["Write a function named clamp(x, lo, hi) that limits x.", "I need a function called clamp that ...",
-     "Fill in the body:\n```python\ndef clamp(x, lo, hi):\n    ...\n```", "python: def clamp(x, lo, hi) -> int",
-     "Function: clamp\nInput: x, lo, hi\nOutput: x limited to [lo, hi]", "Give me a Python script that renames files.",
-     "can you write me a small helper that doubles a number?", "Implement a Stack class with push and pop.",
-     "Write a program to find 17 * 23."],
-)  # fmt: skip
+CODE_ASKS = [
+    "Write a function named clamp(x, lo, hi) that limits x.",
+    "I need a function called clamp that ...",
+    "Fill in the body:\n```python\ndef clamp(x, lo, hi):\n    ...\n```",
+    "python: def clamp(x, lo, hi) -> int",
+    "Function: clamp\nInput: x, lo, hi\nOutput: x limited to [lo, hi]",
+    "Give me a Python script that renames files.",
+    "can you write me a small helper that doubles a number?",
+    "Implement a Stack class with push and pop.",
+    "Write a program to find 17 * 23.",
+    "Write a recursive Fibonacci function",
+    "Write a clamp() function",
+    "Write an is_prime function",
+    "Implement quicksort",
+    "Can you code bubble sort?",
+    "Write a decorator that logs calls",
+    "Write Stack class with push and pop",
+    "I need a small routine that takes a list and returns its largest item",
+    "need python second_largest(nums) -> the second largest value",
+    "All I need is `divisors(n)` to return them",
+    "Implement the following in Python.\nDef - sum_evens(values)",
+    "Spec:\n* Method = filter_long(text)",
+    "Here's what I want: num_words('paper ocean code') == 3. So write num_words(sentence)",
+]
+WORD_PROBLEMS = [
+    QUESTION[0]["content"],
+    "If f(x) = 2x + 3, what is f(4)?",
+    "What is gcd(48, 18)?",
+    "What is clamp(15, 0, 10)?",
+    "The function g is defined by g(x) = x^2 - 1. What is g(5)?",
+    "Define g(x) = 3x + 1. Find g(4).",
+    "Can you help with f(x) = 2x+3 at x = 4?",
+    "Function: f(x)=3x-2. Find f(5).",
+    "Function - f(x)=2x. f(3)?",
+    "what is total_cost(3) if total_cost(n) = 4n + 2?",
+    "What is `f(3)` when f(x) = x + 1?",
+    "Using Python, what is 2**64?",
+    "Calculate in Python: 3**20 mod 7",
+    "In Python Park there are 12 snakes; 5 leave.",
+    "What is the class average of 70, 80 and 90?",
+    "A teacher needs to make groups for her class of 30. Groups of 4?",
+    "Create a class of 25 students from 3 groups of 9; how many are left out?",
+    "Write a class schedule for 6 periods",
+    "I need to pay my helper $12 an hour for 6 hours. What do I owe?",
+    "We need some helpers: 3 per table, 12 tables.",
+    "The after-school program needs 3 buses for 130 kids; how many kids ride in each?",
+    "Just like the program last year, tickets cost $5. What do 12 cost?",
+    "We need the programs printed: 250 at 12 cents.",
+    "The school wants to create a program for 40 students in 5 groups; how many per group?",
+    "Need a code for my bike lock: 4 digits. How many codes?",
+    "I want a code with 3 letters then 2 digits. How many?",
+    "I need a routine: 20 pushups a day for 30 days. How many pushups?",
+    "Show me a simple method to convert 68 F to C",
+    "Give me a quick method to work out 15% of 240",
+    "Find the area (in square meters) of a 4 m by 7 m room.",
+]
+
+
+@pytest.mark.parametrize("request_text", CODE_ASKS)
 def test_requests_for_code_are_recognised(request_text):
-    assert tools.asks_for_code(build_messages(request_text))
+    assert tools.wants_code(build_messages(request_text))
 
 
-@pytest.mark.parametrize(
-    "request_text",
-    [QUESTION[0]["content"], "If f(x) = 2x + 3, what is f(4)?", "What is gcd(48, 18)?",
-     "The function g is defined by g(x) = x^2 - 1. What is g(5)?", "What is the class average of 70, 80 and 90?",
-     "A teacher needs to make groups for her class of 30. How many groups of 4?",
-     "I need to pay my helper $12 an hour for 6 hours. What do I owe?", "What is clamp(15, 0, 10)?",
-     "The after-school program needs 3 buses for 130 kids; how many kids ride in each?",
-     "Find the area (in square meters) of a 4 m by 7 m room."],
-)  # fmt: skip
+@pytest.mark.parametrize("request_text", WORD_PROBLEMS)
 def test_word_problems_are_not_requests_for_code(request_text):
-    assert not tools.asks_for_code(build_messages(request_text))
+    assert not tools.wants_code(build_messages(request_text))
+
+
+def test_a_huge_request_is_read_in_bounded_time():
+    from loco_mlx.inference.code_requests import asks_for_code
+
+    # a regex that backtracks over a megabyte would stall the server's model thread for minutes
+    assert not asks_for_code("\n" * 500_000) and not asks_for_code("-" * 500_000 + "x")
+    assert asks_for_code("Write a function named clamp(x)." + " filler" * 100_000)  # the ask is at the start
 
 
 def test_a_request_for_code_gets_the_program_as_written_and_nothing_runs(tmp_path, no_runs):
@@ -412,12 +463,16 @@ def test_a_request_for_code_gets_the_program_as_written_and_nothing_runs(tmp_pat
     assert engine.answer(CLAMP_REQUEST, GREEDY, PLAINLY).text == CLAMP
 
 
-def test_a_batch_runs_the_word_problems_and_keeps_the_code_requests(tmp_path):
-    engine = tool_engine(tmp_path, [GOOD, CLAMP])  # the word problem's program first, then the code request
+def test_a_batch_runs_the_word_problems_and_keeps_the_code_requests_in_order(tmp_path):
+    # the word problems' programs are decoded first (in their order), then the code requests
+    engine = tool_engine(tmp_path, [fenced("print(1)"), fenced("print(2)"), fenced("print(3)"), "code A", "code B"])
     engine.use_adapter("calc")
-    answers = engine.answer_batch([CLAMP_REQUEST, QUESTION], GREEDY, PLAINLY, batch_size=8)
-    assert [a.text for a in answers] == [CLAMP, "The answer is 58."]
-    assert answers[0].tool is None and answers[1].tool.output == "58\n"
+    code_a, code_b = build_messages("Write a function named a_b(x)."), build_messages("Write a function named c_d(x).")
+    done = []
+    answers = engine.answer_batch([code_a, QUESTION, code_b, QUESTION, QUESTION], GREEDY, PLAINLY, batch_size=2,
+                                  progress=done.append)  # fmt: skip
+    assert [a.text for a in answers] == ["code A", "The answer is 1.", "code B", "The answer is 2.", "The answer is 3."]
+    assert [a.tool is None for a in answers] == [True, False, True, False, False] and sum(done) == 5
 
 
 def test_eval_scores_a_requested_function_as_code(tmp_path):
@@ -432,11 +487,26 @@ def test_eval_scores_a_requested_function_as_code(tmp_path):
     assert result.passed and result.output == CLAMP  # run by the scorer's asserts, not as the answer
 
 
-def test_votes_on_a_request_for_code_are_over_the_code(tmp_path, no_runs):
+def test_votes_on_a_request_for_code_pick_a_reply_not_a_number_in_it(tmp_path, no_runs):
     engine = tool_engine(tmp_path, [CLAMP, CLAMP, CLAMP])
     engine.use_adapter("calc")
-    result = engine.vote(CLAMP_REQUEST, GREEDY, InferenceConfig(reread=False, votes=3, vote_method="best"))
+    result = engine.vote(CLAMP_REQUEST, GREEDY, InferenceConfig(reread=False, votes=3))  # vote_method "auto"
     assert result.text == CLAMP and result.tools == []
+    assert result.method == "best"  # not a numeric vote over the 15 of its example call
+
+
+def test_the_batched_server_decodes_a_request_for_code_as_plain_text(tmp_path):
+    from loco_mlx.serve.batched import uses_tool
+    from loco_mlx.serve.catalog import Target
+    from loco_mlx.serve.worker import Job
+
+    engine = tool_engine(tmp_path, [])
+
+    def job(messages):
+        return Job(Target("adapter", "calc"), None, GREEDY, [], messages=messages)
+
+    assert uses_tool(engine, job(QUESTION), "calc") and not uses_tool(engine, job(CLAMP_REQUEST), "calc")
+    assert not uses_tool(engine, job(QUESTION), "math")  # a text adapter never runs programs
 
 
 def test_generate_prints_requested_code_once(tmp_path, no_runs):

@@ -34,8 +34,8 @@ from loco_mlx.inference.tools import (
     ToolRun,
     ToolSettings,
     answer_with_tool,
-    asks_for_code,
     stream_with_tool,
+    wants_code,
 )
 from loco_mlx.inference.voting import VOTE_METHODS, Sample, VoteResult, decide
 from loco_mlx.ranges import at_least, check_settings, one_of
@@ -180,7 +180,7 @@ class Engine:
         """The tool the active adapter's reply to `messages` needs: none when tools are off, or when
         the request asks for code (the program is then the reply, as written)."""
         tool = self.active_tool
-        return tool if tool and not asks_for_code(messages) else None
+        return tool if tool and not wants_code(messages) else None
 
     @contextlib.contextmanager
     def base_only(self):
@@ -260,15 +260,15 @@ class Engine:
         if not self.active_tool:
             return self._answer_plain(conversations, sampling, inference, batch_size, progress)
         # programs run, except where the request asks for code: that reply is the program as written
-        wants_code = [self.tool_for(c) is None for c in conversations]
-        run = [c for c, code in zip(conversations, wants_code) if not code]
+        asked = [self.tool_for(c) is None for c in conversations]
+        run = [c for c, code in zip(conversations, asked) if not code]
         done = answer_with_tool(self, run, sampling, inference, self.tools, batch_size) if run else []
         ran = iter([Answer(a.text, tool=a.tool) for a in done])
         if progress is not None and run:
             progress(len(run))
-        written = [c for c, code in zip(conversations, wants_code) if code]
+        written = [c for c, code in zip(conversations, asked) if code]
         kept = iter(self._answer_plain(written, sampling, inference, batch_size, progress))
-        return [next(kept) if code else next(ran) for code in wants_code]
+        return [next(kept) if code else next(ran) for code in asked]
 
     def _answer_plain(self, conversations, sampling, inference, batch_size, progress) -> list[Answer]:
         prompts = [self.prepare_prompt(c, sampling, inference)[0] for c in conversations]
@@ -287,6 +287,8 @@ class Engine:
     def vote(self, messages: list[Message], sampling: SamplingConfig, inference: InferenceConfig) -> VoteResult:
         """Self-consistency: `inference.votes` samples in one batch, then the majority answer."""
         hot = replace(sampling, temperature=inference.vote_temperature)
+        if inference.vote_method == "auto" and wants_code(messages):  # a number in code is no answer to count
+            inference = replace(inference, vote_method="best")
         if self.tool_for(messages):  # many programs, each run; the vote is over what they printed
             n = inference.votes
             done = answer_with_tool(self, [messages] * n, hot, inference, self.tools, n, fallback=False)

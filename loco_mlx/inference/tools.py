@@ -25,31 +25,13 @@ from typing import TYPE_CHECKING, Iterator
 from loco_mlx.errors import LocoError
 from loco_mlx.inference.answers import format_number, parse_number, strip_thinking
 from loco_mlx.inference.backend import GenerationStats, Message, SamplingConfig, StreamEvent
+from loco_mlx.inference.code_requests import asks_for_code
 from loco_mlx.ranges import at_least, check_settings
 
 if TYPE_CHECKING:
     from loco_mlx.inference.engine import Engine, InferenceConfig
 
 _FENCE = re.compile(r"```[ \t]*(python3?|py)?[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL | re.IGNORECASE)
-# A request for code, in the ways people ask: a verb of asking next to a kind of code ("write me a
-# small function", "show me a snippet", "implement a class"), a verb next to a call ("write
-# pair_up(a, b)", "define compress(s)"), a snake_case or `backticked(` call, "in Python", a `def
-# name(` stub, or a "Function:" / "Def ::" spec line. Word problems say none of these.
-_CODE_KINDS = (r"(?:functions?|methods?|helpers?|routines?|scripts?|snippets?|one-liners?|programs?|code|"
-               r"piece\s+of\s+code|lines\s+of\s+(?:python|code))")  # fmt: skip
-_ASKING = (r"(?:write|implement|impl|define|create|give\s+me|show\s+me|need|want|like|make|build|code(?:\s+up)?|"
-           r"put\s+together)")  # fmt: skip
-_ASKS_FOR_CODE = re.compile(
-    rf"\b{_ASKING}\s+(?:me\s+)?(?:(?:a|an|the|some|one|few|small|little|short|quick|simple|neat|reusable|python3?|"
-    rf"recursive|pure|tiny|helper)\s+){{0,3}}{_CODE_KINDS}\b"
-    r"|\b(?:write|implement|impl|define|create)\s+(?:a|an|the)\s+(?:\w+\s+)?class\b"
-    r"|\b(?:write|code|implement|impl|define|put\s+together|help\s+with)\s+`?[A-Za-z_]\w*\("
-    r"|\b(?:functions?|methods?|routines?|helpers?|snippets?)\s+(?:for\s+)?`?[A-Za-z_]\w*\("
-    r"|\b[a-z][a-z0-9]*_[a-z0-9_]*\(|`[A-Za-z_]\w*\("
-    r"|\b(?:in|using)\s+python\b|\bpython3?\s+(?:functions?|class(?:es)?|code|scripts?|programs?|snippets?)\b"
-    r"|\bdef\s+[A-Za-z_]\w*\s*\(|^\W*(?:function|def|method)(?:\s+name)?\s*(?::|=|-)",
-    re.IGNORECASE | re.MULTILINE,
-)
 CODE_REQUEST_NOTICE = "(the request asks for code: the program is the reply, not run)"
 RETRY_PROMPT = "That program failed: {error}\nWrite a corrected program."
 FALLBACK_NOTICE = "(the program failed{twice}: {error}; answered without the tool, by the plain base)"
@@ -102,9 +84,9 @@ def last_request(messages: list[Message]) -> str:
     return users[-1] if users and isinstance(users[-1], str) else ""
 
 
-def asks_for_code(messages: list[Message]) -> bool:
+def wants_code(messages: list[Message]) -> bool:
     """Whether the last user message asks for code, which a tool adapter then gives unrun."""
-    return bool(_ASKS_FOR_CODE.search(last_request(messages)))
+    return asks_for_code(last_request(messages))
 
 
 def answer_from_output(output: str) -> str | None:
