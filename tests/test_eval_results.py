@@ -124,6 +124,24 @@ def test_loco_eval_prints_the_report_and_exits_with_the_verdict(gate_run, tmp_pa
     assert json.loads(out.read_text())["verdict"] == "REJECT"
 
 
+def test_loco_eval_makes_the_folder_of_out_and_refuses_a_bad_one_before_the_run(gate_run, tmp_path):
+    from typer.testing import CliRunner
+
+    from loco_mlx.cli import app
+    from loco_mlx.errors import LocoError
+
+    adapter, bench, opened = gate_run
+    out = tmp_path / "new" / "deeper" / "results.json"  # it used to fail after the whole run, with a traceback
+    run = CliRunner().invoke(app, ["eval", str(adapter), "--benchmark", str(bench), "--quiet", "--out", str(out)])
+    assert run.exit_code == 3 and json.loads(out.read_text())["verdict"] == "REJECT"
+    runs = len(opened)
+    (tmp_path / "a-file").write_text("")
+    for bad in (tmp_path / "a-file" / "results.json", tmp_path / "new"):
+        run = CliRunner().invoke(app, ["eval", str(adapter), "--benchmark", str(bench), "--quiet", "--out", str(bad)])
+        assert isinstance(run.exception, LocoError) and str(run.exception).startswith(f"--out {bad}")
+    assert len(opened) == runs  # refused before any model was opened
+
+
 def test_items_tagged_with_a_request_style_are_scored_per_style(gate_run, tmp_path):
     """The code benchmarks tag how each request is phrased (`style:terse`...): the report and results.json
     give base and adapter per style; a benchmark without such tags keeps results.json's old shape."""

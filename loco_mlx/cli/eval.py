@@ -58,6 +58,8 @@ def eval_cmd(
         raise LocoError(f"--votes must be at least 1, got {votes}")
     settings = EvalSettings(max_tokens=max_tokens, batch_size=batch_size, reread=reread, votes=votes, tools=tools,
                             allow_unsandboxed_tools=allow_unsandboxed_tools)  # fmt: skip
+    if out is not None:  # before the run, not after it: a missing folder must not cost the answers
+        _ensure_folder(out)
     first, *more = [str(p) for p in benchmark]
     if compare_with:
         if more:
@@ -127,3 +129,15 @@ def _print_result(r: EvalResult) -> None:
     for reason in r.reasons:
         typer.echo(f"  - {reason}")
     typer.echo(f"results: {r.results_path} ({r.registry})")
+
+
+def _ensure_folder(out: Path) -> None:
+    """The folder --out writes into, made when missing; a LocoError when it cannot be."""
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise LocoError(f"--out {out}: a file stands where its folder would be; choose another path") from None
+    except OSError as exc:
+        raise LocoError(f"--out {out}: cannot create its folder ({exc.strerror}); choose another path") from None
+    if out.is_dir():
+        raise LocoError(f"--out {out} is a folder; give a file path such as {out / 'results.json'}")
