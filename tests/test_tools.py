@@ -293,7 +293,7 @@ def test_the_server_answers_with_the_result_and_reports_the_program(tmp_path):
         assert reply["choices"][0]["message"]["content"] == "The answer is 58."
         tool = reply["loco"]["tool"]
         assert tool["program"] == extract_program(GOOD) and tool["output"] == "58\n" and tool["exit_status"] == 0
-        assert tool["seconds"] > 0 and tool["fallback"] is False
+        assert tool["seconds"] > 0 and tool["fallback"] is False and reply["loco"]["notice"] is None
         chunks = []
         with httpx.stream("POST", f"{url}/v1/chat/completions", json={**body, "stream": True}, timeout=60) as r:
             for line in r.iter_lines():
@@ -529,4 +529,7 @@ def test_the_server_returns_requested_code_once_streamed_or_not(tmp_path, no_run
         with httpx.stream("POST", f"{url}/v1/chat/completions", json={**body, "stream": True}, timeout=60) as r:
             chunks = [json.loads(line[6:]) for line in r.iter_lines() if line.startswith("data: {")]
     assert reply["choices"][0]["message"]["content"] == CLAMP and "tool" not in reply["loco"]
+    assert (
+        reply["loco"]["notice"] == tools.CODE_REQUEST_NOTICE and chunks[0]["loco"]["notice"] == reply["loco"]["notice"]
+    )
     assert "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"]) == CLAMP

@@ -237,7 +237,8 @@ def usage(finished: Finished) -> Usage:
 
 
 def loco_info(started: Started, finished: Finished | None = None) -> LocoInfo:
-    info = {"adapter": started.adapter, "route_confidence": started.route_confidence, "route": started.route}
+    info = {"adapter": started.adapter, "route_confidence": started.route_confidence, "route": started.route,
+            "notice": started.notice}  # fmt: skip
     if finished is not None and finished.tool is not None:
         return LocoToolInfo(**info, tool=ToolInfo(**finished.tool.to_dict()))
     return LocoInfo(**info)

@@ -31,6 +31,7 @@ from loco_mlx.serve.worker import (
     Job,
     Piece,
     Started,
+    code_request_notice,
     first_event,
     job_channel,
     metered,
@@ -173,6 +174,7 @@ class BatchWorker:
             if uses_tool(self.engine, ticket.job, started.adapter):
                 self._run_alone(ticket, started)
                 return None
+            started.notice = code_request_notice(self.engine, ticket.job, started.adapter)
             prompt_ids, sampling = prepare(self.engine, ticket.job)  # a prompt over the context: a 400
             stops = tuple(s for s in ticket.job.stops if s)
             with loaded(self.engine, started.adapter):

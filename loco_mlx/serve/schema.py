@@ -59,6 +59,7 @@ class LocoInfo(BaseModel):
     adapter: str | None  # the adapter that answered; None: the plain base
     route_confidence: float | None  # the router's confidence ("auto" only)
     route: dict | None = None  # "auto" only: why (`loco route --explain --json`: keywords, probabilities, margin)
+    notice: str | None = None  # e.g. a request for code to a tool adapter: its program is the reply, not run
 
 
 class ToolInfo(BaseModel):

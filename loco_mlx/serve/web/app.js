@@ -132,6 +132,7 @@ function fillAssistant(view, message) {
   const parts = [];
   if (meta.model !== undefined) parts.push(badge(meta));
   if (meta.tool) parts.push(toolView(meta.tool));
+  if (meta.notice) parts.push(element("p", "notice", meta.notice));
   const content = element("div", "content");
   content.append(renderMarkdown(message.content || ""));
   parts.push(content);
@@ -246,7 +247,9 @@ async function send(text) {
       (chunk) => {
         const loco = chunk.loco;
         if (loco && reply.meta.adapter === undefined) {
-          Object.assign(reply.meta, { adapter: loco.adapter, confidence: loco.route_confidence, route: loco.route });
+          Object.assign(reply.meta, {
+            adapter: loco.adapter, confidence: loco.route_confidence, route: loco.route, notice: loco.notice,
+          });
         }
         if (loco && loco.part) part = loco.part;
         const choice = chunk.choices[0];
