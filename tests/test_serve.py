@@ -155,7 +155,7 @@ def test_chat_completion_names_the_adapter_and_counts_tokens(served, default_eng
 
     reply = ask(served, "alpha", PROMPTS[0])
     assert reply.object == "chat.completion" and reply.model == "alpha"
-    assert reply.model_extra["loco"] == {"adapter": "alpha", "route_confidence": None, "route": None}
+    assert reply.model_extra["loco"] == {"adapter": "alpha", "route_confidence": None, "route": None, "notice": None}
     # The reply is the Engine's own (a second copy of the base, alpha active): content and counts.
     paths = {entry.name: entry.path for entry in Registry(served.registry_path).entries()}
     text, stats = engine_reply(default_engine, paths["alpha"], PROMPTS[0])
