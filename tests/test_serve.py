@@ -150,6 +150,19 @@ def alone_tokens(engine, adapter_path: Path | None, prompt_ids: list[int], max_t
         return engine.greedy_tokens(list(prompt_ids), max_tokens)
 
 
+def alone_first_choices(engine, adapter_path: Path | None, prompt_ids: list[int], tie: float = 0.5) -> set[int]:
+    """The first tokens the request alone could start with: the greedy one, and the runner-up when it is
+    within `tie` logits (seen: 28.502 against 28.454 for alpha on "Say hello to Bob.", which another batch
+    shape or process rounds the other way)."""
+    import numpy as np
+
+    with solo(engine, adapter_path):
+        logits = np.array(engine.sequence_logits(list(prompt_ids)))
+    last = logits.reshape(-1, logits.shape[-1])[-1]
+    first, second = np.argsort(-last)[:2]
+    return {int(first), int(second)} if last[first] - last[second] < tie else {int(first)}
+
+
 def test_chat_completion_names_the_adapter_and_counts_tokens(served, default_engine):
     from loco_mlx.adapters.registry import Registry
 
@@ -239,8 +252,8 @@ def test_concurrent_requests_never_see_another_adapter(served, default_engine):
         assert len(handles) == len(requests)
         paths = adapter_paths(served)
         for handle in handles:
-            alone_ids = alone_tokens(default_engine, paths.get(handle.request.adapter), handle.request.prompt_ids, 1)
-            assert handle.tokens[:1] == alone_ids, handle.request.adapter
+            choices = alone_first_choices(default_engine, paths.get(handle.request.adapter), handle.request.prompt_ids)
+            assert handle.tokens[0] in choices, handle.request.adapter
 
 
 def adapter_paths(served) -> dict[str, Path]:
