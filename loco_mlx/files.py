@@ -4,7 +4,8 @@ and safetensors headers read without loading any tensor.
 Every write goes to a hidden temporary name beside its destination (same directory, so
 the same filesystem and an atomic rename) and is renamed into place only when complete;
 on any failure, Ctrl-C included, the temporary is deleted and the old file or directory
-is left as it was. Callers create the parent directory and word their own errors.
+is left as it was. Callers create the parent directory (`check_writable` makes it and proves
+it writable, before any long work) and word their own errors.
 """
 
 from __future__ import annotations
@@ -20,6 +21,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from loco_mlx.errors import LocoError
+
+
+def check_writable(folder: Path) -> None:
+    """Make `folder` when missing and prove a file can be written in it; a LocoError naming why not."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".loco-write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except (FileExistsError, NotADirectoryError):
+        raise LocoError(f"cannot write to the output directory {folder}: a file stands where it would be") from None
+    except OSError as exc:
+        raise LocoError(f"cannot write to the output directory {folder}: {exc.strerror or exc}") from None
 
 
 @contextlib.contextmanager

@@ -133,11 +133,11 @@ def _print_result(r: EvalResult) -> None:
 
 def _ensure_folder(out: Path) -> None:
     """The folder --out writes into, made when missing; a LocoError when it cannot be."""
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):
-        raise LocoError(f"--out {out}: a file stands where its folder would be; choose another path") from None
-    except OSError as exc:
-        raise LocoError(f"--out {out}: cannot create its folder ({exc.strerror}); choose another path") from None
+    from loco_mlx.files import check_writable
+
     if out.is_dir():
         raise LocoError(f"--out {out} is a folder; give a file path such as {out / 'results.json'}")
+    try:
+        check_writable(out.parent)
+    except LocoError as exc:
+        raise LocoError(f"--out {out}: {exc}; choose another path") from None

@@ -7,12 +7,12 @@ failed export leaves the previous files as they were and never a partial one.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from loco_mlx.errors import LocoError
+from loco_mlx.files import check_writable
 
 FULL_PRECISION = ("F32", "F16", "BF16")  # the types that keep an exact dequantization exact
 
@@ -71,16 +71,6 @@ def resolve_target(target: str, base: str | None):
             f"imported here: loco base import {bound.source or 'SPEC'}"
         )
     return name, directory, next((r for r in matches if r.id == bound.id), matches[0])
-
-
-def check_writable(out: Path) -> None:
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        probe = out / f".loco-write-test-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise LocoError(f"cannot write to the output directory {out}: {exc.strerror or exc}") from None
 
 
 def write_export(request: ExportRequest, say: Callable[..., object]) -> ExportFiles:
