@@ -17,8 +17,9 @@ import pytest
 
 from loco_mlx.errors import LocoError
 from loco_mlx.evaluation import sandbox
-from loco_mlx.inference import tools
+from loco_mlx.inference import code_requests, tools
 from loco_mlx.inference.backend import SamplingConfig
+from loco_mlx.inference.code_requests import CODE_REQUEST_NOTICE
 from loco_mlx.inference.engine import InferenceConfig, build_messages
 from loco_mlx.inference.tools import ToolSettings, answer_from_output, extract_program
 from tests.fake_backend import PLAIN, tool_engine
@@ -437,12 +438,12 @@ WORD_PROBLEMS = [
 
 @pytest.mark.parametrize("request_text", CODE_ASKS)
 def test_requests_for_code_are_recognised(request_text):
-    assert tools.wants_code(build_messages(request_text))
+    assert code_requests.wants_code(build_messages(request_text))
 
 
 @pytest.mark.parametrize("request_text", WORD_PROBLEMS)
 def test_word_problems_are_not_requests_for_code(request_text):
-    assert not tools.wants_code(build_messages(request_text))
+    assert not code_requests.wants_code(build_messages(request_text))
 
 
 def test_a_huge_request_is_read_in_bounded_time():
@@ -459,7 +460,7 @@ def test_a_request_for_code_gets_the_program_as_written_and_nothing_runs(tmp_pat
     events = chat_events(engine, CLAMP_REQUEST)
     assert {e.part for e in events} == {"answer"} and all(e.tool is None for e in events)
     assert "".join(e.text for e in events) == CLAMP
-    assert [e.notice for e in events if e.notice] == [tools.CODE_REQUEST_NOTICE]
+    assert [e.notice for e in events if e.notice] == [CODE_REQUEST_NOTICE]
     assert engine.answer(CLAMP_REQUEST, GREEDY, PLAINLY).text == CLAMP
 
 
@@ -518,7 +519,7 @@ def test_generate_prints_requested_code_once(tmp_path, no_runs):
     out, err = [], []
     answer_once(engine, CLAMP_REQUEST[0]["content"], GenerateConfig(sampling=GREEDY, inference=PLAINLY),
                 out=out.append, err=err.append)  # fmt: skip
-    assert "".join(out) == CLAMP + "\n" and tools.CODE_REQUEST_NOTICE in err
+    assert "".join(out) == CLAMP + "\n" and CODE_REQUEST_NOTICE in err
 
 
 def test_the_server_returns_requested_code_once_streamed_or_not(tmp_path, no_runs):
@@ -529,7 +530,5 @@ def test_the_server_returns_requested_code_once_streamed_or_not(tmp_path, no_run
         with httpx.stream("POST", f"{url}/v1/chat/completions", json={**body, "stream": True}, timeout=60) as r:
             chunks = [json.loads(line[6:]) for line in r.iter_lines() if line.startswith("data: {")]
     assert reply["choices"][0]["message"]["content"] == CLAMP and "tool" not in reply["loco"]
-    assert (
-        reply["loco"]["notice"] == tools.CODE_REQUEST_NOTICE and chunks[0]["loco"]["notice"] == reply["loco"]["notice"]
-    )
+    assert reply["loco"]["notice"] == CODE_REQUEST_NOTICE and chunks[0]["loco"]["notice"] == reply["loco"]["notice"]
     assert "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"]) == CLAMP

@@ -9,11 +9,16 @@ Each pattern below is one way people ask for code. Words that also live in word 
 ("program", "code", "method", "class", "routine", "helper") count only with a verb that means
 writing code, or with what the code should do; f(x)-style definitions ("g(x) = 3x + 1. Find
 g(4).") are algebra, not code. tests/test_tools.py lists what must and must not match.
+`Engine.tool_for` and `Engine.program_kept` apply it for every entry point (chat, eval, votes, serve).
 """
 
 from __future__ import annotations
 
 import re
+
+from loco_mlx.inference.backend import Message
+
+CODE_REQUEST_NOTICE = "(the request asks for code: the program is the reply, not run)"
 
 # read at most this much of a request: the ask is near its start or its end, and a regex over a
 # megabyte-long message must not stall the model thread
@@ -45,7 +50,7 @@ _PATTERNS = [
     rf"`{_NAME}\(",  # a backticked call: `divisors(n)`
     r"\bpython3?\s+(?:functions?|class(?:es)?|code|scripts?|programs?|snippets?|one-liners?)\b",
     rf"\b{_WRITE_ASK}\b[^.?!\n]{{0,40}}?\bin\s+python\b",  # "implement the following in Python"
-    r"\bdef\s+[A-Za-z_]\w*\s*\(",  # a stub to fill in
+    r"\bdef\s+[A-Za-z_]\w*\s*\(",  # a signature the user wants completed: "def clamp(x, lo, hi):"
     # a spec line: "Function: clamp", "- Def :: missing_number", never "Function: f(x) = 3x"
     r"^[^\w\n]*(?:function|def|method)(?:\s+name)?\s*(?::|=|-)(?!\s*[A-Za-z]\()",
 ]
@@ -60,3 +65,14 @@ def asks_for_code(request: str) -> bool:
     if _ALGEBRA.search(text) and not _WRITTEN_CODE.search(text):
         return False
     return bool(_ASKS.search(text))
+
+
+def last_request(messages: list[Message]) -> str:
+    """The text of the last user message."""
+    users = [m.get("content") for m in messages if m.get("role") == "user"]
+    return users[-1] if users and isinstance(users[-1], str) else ""
+
+
+def wants_code(messages: list[Message]) -> bool:
+    """Whether the last user message asks for code, which a tool adapter then gives unrun."""
+    return asks_for_code(last_request(messages))

@@ -29,14 +29,8 @@ from loco_mlx.inference.backend import (
     StreamEvent,
     eos_token_ids,
 )
-from loco_mlx.inference.tools import (
-    CODE_REQUEST_NOTICE,
-    ToolRun,
-    ToolSettings,
-    answer_with_tool,
-    stream_with_tool,
-    wants_code,
-)
+from loco_mlx.inference.code_requests import CODE_REQUEST_NOTICE, wants_code
+from loco_mlx.inference.tools import ToolRun, ToolSettings, answer_with_tool, stream_with_tool
 from loco_mlx.inference.voting import VOTE_METHODS, Sample, VoteResult, decide
 from loco_mlx.ranges import at_least, check_settings, one_of
 
@@ -176,11 +170,15 @@ class Engine:
         """The tool the active adapter's replies need, when tools are on."""
         return self.answers_with_tool(self.adapter)
 
-    def tool_for(self, messages: list[Message]) -> str | None:
-        """The tool the active adapter's reply to `messages` needs: none when tools are off, or when
-        the request asks for code (the program is then the reply, as written)."""
-        tool = self.active_tool
+    def tool_for(self, name: str | None, messages: list[Message]) -> str | None:
+        """The tool adapter `name` runs to answer `messages`: None when it has none, tools are off, or
+        the request asks for code (then its program is the reply, as written: `program_kept`)."""
+        tool = self.answers_with_tool(name)
         return tool if tool and not wants_code(messages) else None
+
+    def program_kept(self, name: str | None, messages: list[Message]) -> bool:
+        """Whether tool adapter `name`'s reply to `messages` is its program, unrun (code_requests.py)."""
+        return self.answers_with_tool(name) is not None and wants_code(messages)
 
     @contextlib.contextmanager
     def base_only(self):
@@ -244,10 +242,10 @@ class Engine:
     ) -> Iterator[StreamEvent]:
         """The reply to `messages`: streamed as it is decoded, or, when the active adapter writes
         programs, the program, its output and the answer (events' `part`; the last carries the ToolRun)."""
-        if self.tool_for(messages):
+        if self.tool_for(self.adapter, messages):
             yield from stream_with_tool(self, messages, sampling, inference, self.tools)
             return
-        if self.active_tool:
+        if self.program_kept(self.adapter, messages):
             yield StreamEvent("", notice=CODE_REQUEST_NOTICE)
         prompt_ids, sampling = self.prepare_prompt(messages, sampling, inference)
         yield from self.stream(prompt_ids, sampling)
@@ -260,7 +258,7 @@ class Engine:
         if not self.active_tool:
             return self._answer_plain(conversations, sampling, inference, batch_size, progress)
         # programs run, except where the request asks for code: that reply is the program as written
-        asked = [self.tool_for(c) is None for c in conversations]
+        asked = [self.program_kept(self.adapter, c) for c in conversations]
         run = [c for c, code in zip(conversations, asked) if not code]
         done = answer_with_tool(self, run, sampling, inference, self.tools, batch_size) if run else []
         ran = iter([Answer(a.text, tool=a.tool) for a in done])
@@ -289,7 +287,7 @@ class Engine:
         hot = replace(sampling, temperature=inference.vote_temperature)
         if inference.vote_method == "auto" and wants_code(messages):  # a number in code is no answer to count
             inference = replace(inference, vote_method="best")
-        if self.tool_for(messages):  # many programs, each run; the vote is over what they printed
+        if self.tool_for(self.adapter, messages):  # many programs, each run; the vote is over what they printed
             n = inference.votes
             done = answer_with_tool(self, [messages] * n, hot, inference, self.tools, n, fallback=False)
             if any(a.text for a in done):  # a failed program has no vote

@@ -6,9 +6,8 @@ its own directory, unprivileged, CPU, memory, process and wall-clock limits). It
 becomes the answer ("The answer is 61."). When the program fails (an error, a timeout, no output)
 the model is shown the error and writes one more; when that fails too, the plain base answers
 without the tool and the answer says so. A program never runs without real isolation unless the
-user passed --allow-unsandboxed-tools. A request that asks for code ("write a function ...", a
-`def` stub, "give me a Python script ...") gets the tool adapter's program as written, never run:
-the user wants the code, not what its example call prints.
+user passed --allow-unsandboxed-tools. A request that asks for code (code_requests.py) is not
+answered through here: the tool adapter's program is then the reply, as written, never run.
 
 Two drivers share the steps: `stream_with_tool` for one streamed reply (generate, chat, serve)
 and `answer_with_tool` for many prompts decoded as batches (eval, voting).
@@ -25,14 +24,12 @@ from typing import TYPE_CHECKING, Iterator
 from loco_mlx.errors import LocoError
 from loco_mlx.inference.answers import format_number, parse_number, strip_thinking
 from loco_mlx.inference.backend import GenerationStats, Message, SamplingConfig, StreamEvent
-from loco_mlx.inference.code_requests import asks_for_code
 from loco_mlx.ranges import at_least, check_settings
 
 if TYPE_CHECKING:
     from loco_mlx.inference.engine import Engine, InferenceConfig
 
 _FENCE = re.compile(r"```[ \t]*(python3?|py)?[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL | re.IGNORECASE)
-CODE_REQUEST_NOTICE = "(the request asks for code: the program is the reply, not run)"
 RETRY_PROMPT = "That program failed: {error}\nWrite a corrected program."
 FALLBACK_NOTICE = "(the program failed{twice}: {error}; answered without the tool, by the plain base)"
 
@@ -76,17 +73,6 @@ def extract_program(reply: str) -> str | None:
     # a small model may indent every line alike (" x = 1"): that is the program, not an IndentationError
     program = textwrap.dedent(blocks[-1]).strip() if blocks else ""
     return program or None
-
-
-def last_request(messages: list[Message]) -> str:
-    """The text of the last user message."""
-    users = [m.get("content") for m in messages if m.get("role") == "user"]
-    return users[-1] if users and isinstance(users[-1], str) else ""
-
-
-def wants_code(messages: list[Message]) -> bool:
-    """Whether the last user message asks for code, which a tool adapter then gives unrun."""
-    return asks_for_code(last_request(messages))
 
 
 def answer_from_output(output: str) -> str | None:

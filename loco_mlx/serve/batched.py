@@ -23,7 +23,6 @@ from typing import Callable
 
 from loco_mlx.inference.batching import BatchRequest, BatchSettings, RequestHandle
 from loco_mlx.inference.engine import Engine
-from loco_mlx.inference.tools import wants_code
 from loco_mlx.serve.metrics import ServeMetrics
 from loco_mlx.serve.worker import (
     Failed,
@@ -78,9 +77,7 @@ def choose(engine: Engine, job: Job) -> Started:
 
 def uses_tool(engine: Engine, job: Job, adapter: str | None) -> bool:
     """A chat answered by a tool adapter: a program to run, not plain decoding (unless it asks for code)."""
-    if job.messages is None or engine.answers_with_tool(adapter) is None:
-        return False
-    return not wants_code(job.messages)
+    return job.messages is not None and engine.tool_for(adapter, job.messages) is not None
 
 
 @contextlib.contextmanager

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from typing import AsyncIterator, Callable
 
 from loco_mlx.inference.backend import ContextOverflow, Message, SamplingConfig
+from loco_mlx.inference.code_requests import CODE_REQUEST_NOTICE
 from loco_mlx.inference.engine import Engine, InferenceConfig
 from loco_mlx.inference.stops import StopScanner
-from loco_mlx.inference.tools import CODE_REQUEST_NOTICE, ToolRun, require_isolation, wants_code
+from loco_mlx.inference.tools import ToolRun, require_isolation
 from loco_mlx.serve.catalog import Target
 from loco_mlx.serve.errors import ApiError, as_api_error
 from loco_mlx.serve.metrics import ServeMetrics
@@ -101,15 +102,14 @@ def run_job(engine: Engine, job: Job, emit: Callable[[object], None], cancelled:
 
 def code_request_notice(engine: Engine, job: Job, adapter: str | None) -> str | None:
     """The notice for a chat that asks a tool adapter for code (answered as plain text, nothing run)."""
-    if job.messages is None or engine.answers_with_tool(adapter) is None or not wants_code(job.messages):
-        return None
-    return CODE_REQUEST_NOTICE
+    kept = job.messages is not None and engine.program_kept(adapter, job.messages)
+    return CODE_REQUEST_NOTICE if kept else None
 
 
 def run_selected(engine: Engine, job: Job, started: Started, emit: Callable[[object], None], cancelled) -> None:
     """The job on the model `started` names, already active in the engine; raises its failures."""
     prompt_ids, sampling = prepare(engine, job)
-    tool = job.messages is not None and engine.tool_for(job.messages)
+    tool = job.messages is not None and engine.tool_for(engine.adapter, job.messages)
     if tool:
         require_isolation(engine.tools)  # refused before anything is sent
     started.notice = code_request_notice(engine, job, engine.adapter)
