@@ -1,4 +1,5 @@
-"""The `loco data` commands: validate, stats, sample and check-contamination.
+"""The `loco data` commands: validate, stats, sample, check-contamination, check-diversity, synth, import-programs
+and replay.
 
 Parses options and prints; the work is in `loco_mlx.data.datasets` and `loco_mlx.data.contamination`. Problems
 go to stdout one per line (`file:line: message`) so they can be grepped or piped; the verdict is a
@@ -13,6 +14,7 @@ from typing import Optional
 
 import typer
 
+from loco_mlx.cli.options import AllowUnsandboxedFlag
 from loco_mlx.errors import LocoError
 
 data_app = typer.Typer(
@@ -214,6 +216,27 @@ def synth_cmd(
         f"({held} benchmark items from {len(data.heldout)} held-out templates of {len(data.domain.templates)}; "
         f"{data.dropped} contaminated candidates redrawn)"
     )
+
+
+@data_app.command("import-programs")
+def import_programs_cmd(
+    written: str = typer.Argument(..., help='JSONL of written word problems: {"question", "program", "answer"}.'),
+    out: str = typer.Option(..., "--out", help="Chat JSONL to write: the problems that pass, to train on."),
+    benchmark: Optional[list[str]] = typer.Option(
+        None, "--benchmark", help="A benchmark JSONL (repeatable) whose items may not be copied, exactly or nearly."
+    ),
+    n: int = typer.Option(8, "--n", help="Words per n-gram for near copies."),
+    threshold: float = typer.Option(0.5, "--threshold", help="Share of an item's n-grams that makes a near copy."),
+    allow_unsandboxed_tools: bool = AllowUnsandboxedFlag,
+) -> None:
+    """Check written word problems by running their programs in the sandbox; write the ones that
+    print their answer, use only the question's numbers and copy no benchmark item."""
+    from loco_mlx.data.written_programs import import_programs
+
+    kept, dropped = import_programs(written, out, benchmark or [], n, threshold, allow_unsandboxed_tools)
+    for drop in dropped:
+        typer.echo(drop.where(written))
+    typer.echo(f"wrote {kept} checked problems to {out} ({len(dropped)} dropped)")
 
 
 @data_app.command("replay")

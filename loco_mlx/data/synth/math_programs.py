@@ -30,7 +30,13 @@ SHAPES: list[Template] = []
 # ("twice", "half", "a dozen", "per cent", "a week").
 CONSTANTS = frozenset({1, 2, 3, 4, 7, 10, 12, 24, 52, 60, 100, 365, 1000, 3600})
 WORD_NUMBERS = {"twice": 2, "double": 2, "half": 2, "triple": 3, "dozen": 12, "quarter": 4, "quarters": 4, "third": 3,
-                "thirds": 3, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}  # fmt: skip
+                "thirds": 3, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+                "ten": 10, "eleven": 11, "twelve": 12, "twenty": 20, "hundred": 100, "first": 1, "second": 2,
+                "fourth": 4, "fifth": 5, "sixth": 6, "tenth": 10}  # fmt: skip
+UNIT_FACTORS = (10, 100, 1000, 60)  # 1.5 kg is 1500 g, 18 cents is 0.18 dollars, 2 hours are 120 minutes
+# "time and a half" is 1.5, "two and a half" 2.5
+_AND_A_HALF = {"time": Fraction(3, 2), "one": Fraction(3, 2), "two": Fraction(5, 2), "three": Fraction(7, 2),
+               "four": Fraction(9, 2), "five": Fraction(11, 2), "six": Fraction(13, 2)}  # fmt: skip
 _FENCE = re.compile(r"\A```python\n((?:(?!```).)*)\n```\Z", re.DOTALL)  # one block: no fence inside
 _LITERAL = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(?![\w.])")
 _SAFE_BUILTINS = {"round": round, "min": min, "max": max, "abs": abs, "int": int, "sum": sum, "print": print}
@@ -115,13 +121,25 @@ def verify(sample: Sample) -> None:
         raise LocoError(f"the program printed {printed!r}, not a number") from None
     if value != Fraction(repr(sample.expected)) or "\n" in printed:
         raise LocoError(f"the program printed {printed!r}, the answer is {sample.expected}")
-    words = set(re.findall(r"[a-z]+", sample.prompt.lower()))
-    stated = {Fraction(x.replace(",", "")) for x in re.findall(r"\d[\d,]*(?:\.\d+)?", sample.prompt)}
+    unstated = unstated_numbers(sample.prompt, _FENCE.match(sample.reply).group(1))
+    if unstated:
+        raise LocoError(f"the program uses {unstated[0]}, which the question does not state")
+
+
+def unstated_numbers(question: str, code: str) -> list[str]:
+    """The number literals of `code` that `question` does not state, as digits, a word number, a
+    percentage, or one of these scaled by a unit factor; a program that brings its own numbers
+    teaches the model to invent them."""
+    words = set(re.findall(r"[a-z]+", question.lower()))
+    stated = {Fraction(x.replace(",", "")) for x in re.findall(r"\d[\d,]*(?:\.\d+)?", question)}
     stated |= {Fraction(v) for k, v in WORD_NUMBERS.items() if k in words} | {Fraction(c) for c in CONSTANTS}
-    code = _FENCE.match(sample.reply).group(1)
-    for literal in _LITERAL.findall(code):
-        if Fraction(literal) not in stated:
-            raise LocoError(f"the program uses {literal}, which the question does not state")
+    stated |= {1 / v for v in list(stated) if v}  # "half" is / 2 or * 0.5
+    stated |= {v * k for v in list(stated) for k in UNIT_FACTORS} | {v / k for v in list(stated) for k in UNIT_FACTORS}
+    stated |= {v for word, v in _AND_A_HALF.items() if f"{word} and a half" in question.lower()}
+    percents = re.findall(r"(\d+(?:\.\d+)?)\s*(?:%|per ?cent)", question)
+    stated |= {Fraction(p) / 100 for p in percents} | {1 + Fraction(p) / 100 for p in percents}
+    stated |= {1 - Fraction(p) / 100 for p in percents}
+    return [literal for literal in _LITERAL.findall(code) if Fraction(literal) not in stated]
 
 
 # --- shapes declared as data -----------------------------------------------------------------------
