@@ -1,7 +1,8 @@
 """`loco data import-programs`: written word problems are trained on only when their program,
-run in the sandbox, prints the stated answer from the question's own numbers, and copies no
-benchmark item. The programs really run (the sandbox of this host; rlimits only where it has no
-isolation, which the tests allow so they pass on any host)."""
+run in the sandbox, prints the stated answer from the question's own numbers; written code
+requests only when their solution passes their tests there; neither may copy a benchmark item.
+The programs really run (the sandbox of this host; rlimits only where it has no isolation, which
+the tests allow so they pass on any host)."""
 
 from __future__ import annotations
 
@@ -113,7 +114,7 @@ def test_nothing_passing_writes_nothing_and_keeps_the_old_file(tmp_path):
     out = tmp_path / "o.jsonl"
     out.write_text("previous\n")
     bad = problem("What is 2 + 2?", "print(5)", 4)
-    with pytest.raises(LocoError, match="none of 1 written problems passed"):
+    with pytest.raises(LocoError, match="none of 1 written rows passed"):
         import_programs(write(tmp_path / "w.jsonl", [bad]), str(out), [], allow_unsandboxed=True)
     assert out.read_text() == "previous\n"
 
@@ -138,6 +139,48 @@ def test_cli_reports_drops_and_user_errors(tmp_path):
     result = loco("data", "import-programs", src, "--out", str(tmp_path / "o.jsonl"), "--allow-unsandboxed-tools")
     assert result.returncode == 0, result.stderr
     assert "w.jsonl:2: the program printed 5, the stated answer is 4" in result.stdout
-    assert "wrote 1 checked problems" in result.stdout
+    assert "wrote 1 checked rows" in result.stdout
     assert_user_error(loco("data", "import-programs", str(tmp_path / "missing.jsonl"), "--out", "x.jsonl"),
                       "no such file")  # fmt: skip
+
+
+def code(request: str, solution: str, tests: str) -> dict:
+    return {"request": request, "solution": solution, "tests": tests}
+
+
+def test_code_requests_are_kept_when_the_solution_passes_its_tests(tmp_path):
+    rows = [
+        code(
+            "I need `double_all(xs)`: every number of xs times two.",
+            "def double_all(xs):\n    return [2 * x for x in xs]",
+            "assert double_all([1, 2]) == [2, 4]\nassert double_all([]) == []",
+        ),
+        code(
+            "Write shout(s) returning s in capitals.",
+            "def shout(s):\n    return s.lower()",
+            "assert shout('hi') == 'HI'",
+        ),
+        code(
+            "Write a helper that counts words.",
+            "def count_words(s):\n    return len(s.split())",
+            "assert count_words('a b') == 2",
+        ),
+        code("python: def spin(n) -> n", "def spin(n):\n    while True:\n        pass", "assert spin(1) == 1"),
+        code("Write f(x).", "def f(x):\n    return x", "assert f(1) == 1\nassert ("),
+    ]
+    kept, dropped = import_programs(write(tmp_path / "c.jsonl", rows), str(tmp_path / "o.jsonl"), [],
+                                    allow_unsandboxed=True)  # fmt: skip
+    assert kept == 1
+    why = {d.line: d.reason for d in dropped}
+    assert "fails its tests" in why[2] and "AssertionError" in why[2]
+    assert "does not name count_words" in why[3]
+    assert "fails its tests in the sandbox (timeout)" in why[4]  # a loop ends at the sandbox's wall clock
+    assert "the tests are not Python" in why[5]
+    row = json.loads((tmp_path / "o.jsonl").read_text())
+    assert row["messages"][1]["content"] == "```python\ndef double_all(xs):\n    return [2 * x for x in xs]\n```"
+
+
+def test_one_kind_of_row_per_file(tmp_path):
+    src = write(tmp_path / "w.jsonl", [GOOD, code("Write f(x).", "def f(x):\n    return x", "assert f(1) == 1")])
+    with pytest.raises(LocoError, match="w.jsonl:2: expected .*one kind per file"):
+        read_written(src)

@@ -220,8 +220,10 @@ def synth_cmd(
 
 @data_app.command("import-programs")
 def import_programs_cmd(
-    written: str = typer.Argument(..., help='JSONL of written word problems: {"question", "program", "answer"}.'),
-    out: str = typer.Option(..., "--out", help="Chat JSONL to write: the problems that pass, to train on."),
+    written: str = typer.Argument(
+        ..., help='JSONL of written rows: {"question", "program", "answer"} or {"request", "solution", "tests"}.'
+    ),
+    out: str = typer.Option(..., "--out", help="Chat JSONL to write: the rows that pass, to train on."),
     benchmark: Optional[list[str]] = typer.Option(
         None, "--benchmark", help="A benchmark JSONL (repeatable) whose items may not be copied, exactly or nearly."
     ),
@@ -229,14 +231,15 @@ def import_programs_cmd(
     threshold: float = typer.Option(0.5, "--threshold", help="Share of an item's n-grams that makes a near copy."),
     allow_unsandboxed_tools: bool = AllowUnsandboxedFlag,
 ) -> None:
-    """Check written word problems by running their programs in the sandbox; write the ones that
-    print their answer, use only the question's numbers and copy no benchmark item."""
+    """Check written word problems or code requests by running their programs in the sandbox; write
+    the ones that print their answer from the question's numbers, or pass their tests, and copy no
+    benchmark item."""
     from loco_mlx.data.written_programs import import_programs
 
     kept, dropped = import_programs(written, out, benchmark or [], n, threshold, allow_unsandboxed_tools)
     for drop in dropped:
         typer.echo(drop.where(written))
-    typer.echo(f"wrote {kept} checked problems to {out} ({len(dropped)} dropped)")
+    typer.echo(f"wrote {kept} checked rows to {out} ({len(dropped)} dropped)")
 
 
 @data_app.command("replay")

@@ -1,23 +1,26 @@
-"""Word problems written with their programs, turned into verified training examples
+"""Requests written with their programs, turned into verified training examples
 (`loco data import-programs`).
 
-The generator's problems come from a few hundred shapes, and an adapter trained on them alone
-reads the generator's wording, not a user's (README: the independent math sets). Problems
-written by people, or by a larger model as in TinyGSM, bring the wording; each one is checked
-the way the generator checks its own before it may teach anything:
-- its program, run in the sandbox (it is someone else's code), prints the stated answer;
-- every number the program uses is stated in the question, or is a unit constant, a word number
-  or a stated percentage as a fraction: a program that brings its own numbers teaches the model
+The generator's requests come from a few hundred shapes and wordings, and an adapter trained on
+them alone reads the generator's wording, not a user's (README: the independent benchmarks).
+Requests written by people, or by a larger model as in TinyGSM and OSS-Instruct, bring the
+wording; each is checked the way the generator checks its own before it may teach anything.
+Two kinds of row, one kind per file:
+- a word problem, {"question", "program", "answer"}: the program, run in the sandbox (it is
+  someone else's code), ends in its one print and prints the stated answer, and every number it
+  uses is stated in the question (or is a unit constant, a word number, a stated percentage or
+  one of these scaled by a unit factor): a program that brings its own numbers teaches the model
   to invent them;
-- the question is no exact or near copy of an item of the benchmarks given (contamination.py).
-Kept rows become chat examples whose reply is one fenced block, as `loco data synth math
---style program` writes them, so a recipe can train on the file (its `data:`).
-
-A written row: {"question": "...", "program": "...", "answer": 12.5}.
+- a code request, {"request", "solution", "tests"}: the solution followed by the tests (asserts)
+  passes in the sandbox, and the request names every function the tests call.
+Neither may be an exact or near copy of an item of the benchmarks given (contamination.py), nor
+repeat an earlier request. Kept rows become chat examples whose reply is one fenced block, as
+`loco data synth` writes them, so a recipe can train on the file (its `data:`).
 """
 
 from __future__ import annotations
 
+import ast
 import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,21 +30,22 @@ from pathlib import Path
 from loco_mlx.errors import LocoError
 
 MAX_PROGRAM_LINES = 20  # a word problem's program is short; a long one is not the style taught
+MAX_SOLUTION_LINES = 40
+KINDS = {"problem": ("question", "program", "answer"), "code": ("request", "solution", "tests")}
 
 
 @dataclass
-class WrittenProblem:
-    question: str
-    program: str
-    answer: int | float
+class Written:
+    kind: str  # "problem" | "code"
+    prompt: str  # the question or the request
+    program: str  # the program or the solution
+    check: int | float | str  # the answer, or the tests
     line: int  # 1-based line in the written file
 
-    def reply(self) -> str:
-        return f"```python\n{self.program.strip()}\n```"
-
     def chat(self) -> dict:
-        return {"messages": [{"role": "user", "content": self.question.strip()},
-                             {"role": "assistant", "content": self.reply()}]}  # fmt: skip
+        reply = f"```python\n{self.program.strip()}\n```"
+        return {"messages": [{"role": "user", "content": self.prompt.strip()},
+                             {"role": "assistant", "content": reply}]}  # fmt: skip
 
 
 @dataclass
@@ -53,27 +57,31 @@ class Dropped:
         return f"{path}:{self.line}: {self.reason}"
 
 
-def read_written(path: str | Path) -> list[WrittenProblem]:
-    """The rows of a written file; a LocoError naming the first line that is not a written problem."""
+def read_written(path: str | Path) -> list[Written]:
+    """The rows of a written file, all of one kind; a LocoError naming the first line that is not one."""
     from loco_mlx.router.examples import json_lines
 
-    rows = []
+    rows: list[Written] = []
     for number, row in json_lines(Path(path).expanduser()):
-        question, program, answer = row.get("question"), row.get("program"), row.get("answer")
-        if not isinstance(question, str) or not question.strip():
-            raise LocoError(f'{path}:{number}: "question" must be non-empty text, got {question!r}')
-        if not isinstance(program, str) or not program.strip():
-            raise LocoError(f'{path}:{number}: "program" must be non-empty text, got {program!r}')
-        if isinstance(answer, bool) or not isinstance(answer, (int, float)):
-            raise LocoError(f'{path}:{number}: "answer" must be a number, got {answer!r}')
-        rows.append(WrittenProblem(question, program, answer, number))
+        kind = next((k for k, keys in KINDS.items() if keys[0] in row), None)
+        if kind is None or (rows and kind != rows[0].kind):
+            expected = " or ".join(f"{{{', '.join(keys)}}}" for keys in KINDS.values())
+            raise LocoError(f"{path}:{number}: expected {expected} (one kind per file), got keys {sorted(row)}")
+        prompt_key, program_key, check_key = KINDS[kind]
+        for key in (prompt_key, program_key) + ((check_key,) if kind == "code" else ()):
+            if not isinstance(row.get(key), str) or not row[key].strip():
+                raise LocoError(f'{path}:{number}: "{key}" must be non-empty text, got {row.get(key)!r}')
+        check = row.get(check_key)
+        if kind == "problem" and (isinstance(check, bool) or not isinstance(check, (int, float))):
+            raise LocoError(f'{path}:{number}: "answer" must be a number, got {check!r}')
+        rows.append(Written(kind, row[prompt_key], row[program_key], check, number))
     if not rows:
-        raise LocoError(f"{path}: no written problems (one JSON object per line: question, program, answer)")
+        raise LocoError(f"{path}: no written rows (one JSON object per line: question, program, answer)")
     return rows
 
 
-def check_problem(problem: WrittenProblem) -> str | None:
-    """Why the problem cannot be trained on, or None when it can."""
+def check_problem(problem: Written) -> str | None:
+    """Why a word problem cannot be trained on, or None when it can."""
     from loco_mlx.data.synth.math_programs import unstated_numbers
     from loco_mlx.evaluation.sandbox import run_python
 
@@ -84,7 +92,7 @@ def check_problem(problem: WrittenProblem) -> str | None:
         return f"the program has {len(program.splitlines())} lines, more than {MAX_PROGRAM_LINES}"
     if program.count("print(") != 1 or not program.splitlines()[-1].startswith("print("):
         return "the program must end with its one print(...) of the answer"
-    unstated = unstated_numbers(problem.question, program)
+    unstated = unstated_numbers(problem.prompt, program)
     if unstated:
         return f"the program uses {unstated[0]}, which the question does not state"
     result = run_python(program)
@@ -95,30 +103,70 @@ def check_problem(problem: WrittenProblem) -> str | None:
         value = Fraction(printed)
     except ValueError:
         return f"the program printed {printed[:60]!r}, not a number"
-    if value != Fraction(repr(problem.answer)):
-        return f"the program printed {printed}, the stated answer is {problem.answer}"
+    if value != Fraction(repr(problem.check)):
+        return f"the program printed {printed}, the stated answer is {problem.check}"
     return None
 
 
-def contaminated(problems: list[WrittenProblem], benchmarks: list[str], n: int, threshold: float) -> dict[int, str]:
-    """Line -> why, for problems that copy an item of any benchmark file."""
+def check_code(item: Written) -> str | None:
+    """Why a code request cannot be trained on, or None when it can."""
+    from loco_mlx.evaluation.sandbox import run_python
+
+    solution = item.program.strip()
+    if "```" in solution:
+        return "the solution holds a ``` fence; give the code alone"
+    if len(solution.splitlines()) > MAX_SOLUTION_LINES:
+        return f"the solution has {len(solution.splitlines())} lines, more than {MAX_SOLUTION_LINES}"
+    try:
+        called = _called_names(item.check)
+    except SyntaxError as exc:
+        return f"the tests are not Python: {exc.msg} (line {exc.lineno})"
+    defined = _defined_names(solution)
+    if defined is None:
+        return "the solution is not Python"
+    tested = sorted(called & defined)
+    if not tested:
+        return "the tests call no function that the solution defines"
+    unnamed = [name for name in tested if name not in item.prompt]
+    if unnamed:
+        return f"the request does not name {unnamed[0]}, which the tests call"
+    result = run_python(solution, item.check)
+    if not result.passed:
+        return f"the solution fails its tests in the sandbox ({result.reason}): {result.stderr.strip()[-160:]}"
+    return None
+
+
+def _called_names(code: str) -> set[str]:
+    return {n.func.id for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+
+
+def _defined_names(code: str) -> set[str] | None:
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return None
+    return {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+
+def contaminated(rows: list[Written], benchmarks: list[str], n: int, threshold: float) -> dict[int, str]:
+    """Line -> why, for rows that copy an item of any benchmark file."""
     from loco_mlx.data.contamination import check_contamination, read_probes
     from loco_mlx.data.datasets import Example
 
     probes = [probe for path in benchmarks for probe in read_probes(path)]
-    examples = [Example(p.chat()["messages"], None, "written", p.line, "messages") for p in problems]
+    examples = [Example(r.chat()["messages"], None, "written", r.line, "messages") for r in rows]
     return {f.train_line: f"copies benchmark item {f.benchmark_id!r} ({f.kind}, {f.score:.0%} of its n-grams)"
             for f in check_contamination(examples, probes, n, threshold)}  # fmt: skip
 
 
 def import_programs(path: str, out: str, benchmarks: list[str], n: int = 8, threshold: float = 0.5,
                     allow_unsandboxed: bool = False, workers: int = 2) -> tuple[int, list[Dropped]]:  # fmt: skip
-    """Write the problems of `path` that pass every check to `out` (chat JSONL, atomically); return
-    how many were written and what was dropped, in file order."""
+    """Write the rows of `path` that pass every check to `out` (chat JSONL, atomically); return how
+    many were written and what was dropped, in file order."""
     from loco_mlx.evaluation.sandbox import isolation
     from loco_mlx.files import check_writable, write_atomic
 
-    problems = read_written(path)
+    rows = read_written(path)
     if isolation() == "none" and not allow_unsandboxed:
         raise LocoError(
             "checking written programs runs them, and this host has no sandbox isolation (Linux needs root with "
@@ -128,25 +176,25 @@ def import_programs(path: str, out: str, benchmarks: list[str], n: int = 8, thre
     if target.is_dir():
         raise LocoError(f"--out {out} is a directory; name the .jsonl file to write")
     check_writable(target.parent)  # before minutes of sandbox runs
-    copies = contaminated(problems, benchmarks, n, threshold)
+    copies = contaminated(rows, benchmarks, n, threshold)
     seen: set[str] = set()
-    dropped, kept = [], []
-    candidates = []
-    for problem in problems:
-        key = " ".join(problem.question.lower().split())
-        if problem.line in copies:
-            dropped.append(Dropped(problem.line, copies[problem.line]))
+    dropped, candidates = [], []
+    for row in rows:
+        key = " ".join(row.prompt.lower().split())
+        if row.line in copies:
+            dropped.append(Dropped(row.line, copies[row.line]))
         elif key in seen:
-            dropped.append(Dropped(problem.line, "the same question appears on an earlier line"))
+            dropped.append(Dropped(row.line, "the same request appears on an earlier line"))
         else:
             seen.add(key)
-            candidates.append(problem)
+            candidates.append(row)
+    check = check_problem if rows[0].kind == "problem" else check_code
     with ThreadPoolExecutor(max_workers=workers) as pool:  # each check waits on its sandbox process
-        reasons = list(pool.map(check_problem, candidates))
-    for problem, reason in zip(candidates, reasons):
-        (kept.append(problem) if reason is None else dropped.append(Dropped(problem.line, reason)))
+        reasons = list(pool.map(check, candidates))
+    kept = [row for row, reason in zip(candidates, reasons) if reason is None]
+    dropped += [Dropped(row.line, reason) for row, reason in zip(candidates, reasons) if reason is not None]
+    dropped.sort(key=lambda d: d.line)
     if not kept:
-        raise LocoError(f"{path}: none of {len(problems)} written problems passed the checks (first: "
-                        f"{sorted(dropped, key=lambda d: d.line)[0].where(path)})")  # fmt: skip
-    write_atomic(target, "".join(json.dumps(p.chat(), ensure_ascii=False) + "\n" for p in kept))
-    return len(kept), sorted(dropped, key=lambda d: d.line)
+        raise LocoError(f"{path}: none of {len(rows)} written rows passed the checks (first: {dropped[0].where(path)})")
+    write_atomic(target, "".join(json.dumps(r.chat(), ensure_ascii=False) + "\n" for r in kept))
+    return len(kept), dropped
