@@ -184,3 +184,32 @@ def test_one_kind_of_row_per_file(tmp_path):
     src = write(tmp_path / "w.jsonl", [GOOD, code("Write f(x).", "def f(x):\n    return x", "assert f(1) == 1")])
     with pytest.raises(LocoError, match="w.jsonl:2: expected .*one kind per file"):
         read_written(src)
+
+
+def test_a_code_request_for_a_function_a_benchmark_tests_is_dropped(tmp_path):
+    """The same task in other words: the benchmark's tests call `shout`, so a written `shout` is not trained on."""
+    bench = tmp_path / "bench.jsonl"
+    item = {
+        "id": "c7",
+        "input": "Give me upper-case text.",
+        "expected": "assert shout('a') == 'A'\n",
+        "scorer": "code_exec",
+    }
+    bench.write_text(json.dumps(item) + "\n")
+    rows = [
+        code(
+            "Write shout(s) returning s in capitals.",
+            "def shout(s):\n    return s.upper()",
+            "assert shout('hi') == 'HI'",
+        ),
+        code(
+            "Write whisper(s) returning s in lower case.",
+            "def whisper(s):\n    return s.lower()",
+            "assert whisper('HI') == 'hi'",
+        ),
+    ]
+    kept, dropped = import_programs(write(tmp_path / "c.jsonl", rows), str(tmp_path / "o.jsonl"), [str(bench)],
+                                    allow_unsandboxed=True)  # fmt: skip
+    assert kept == 1 and [(d.line, d.reason) for d in dropped] == [
+        (1, "writes shout, the function benchmark item 'c7' tests")
+    ]

@@ -14,13 +14,15 @@ Two kinds of row, one kind per file:
 - a code request, {"request", "solution", "tests"}: the solution followed by the tests (asserts)
   passes in the sandbox, and the request names every function the tests call.
 Neither may be an exact or near copy of an item of the benchmarks given (contamination.py), nor
-repeat an earlier request. Kept rows become chat examples whose reply is one fenced block, as
+repeat an earlier request; a code request may not write a function that a benchmark's tests call
+(the same task in other words). Kept rows become chat examples whose reply is one fenced block, as
 `loco data synth` writes them, so a recipe can train on the file (its `data:`).
 """
 
 from __future__ import annotations
 
 import ast
+import builtins
 import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -155,8 +157,32 @@ def contaminated(rows: list[Written], benchmarks: list[str], n: int, threshold: 
 
     probes = [probe for path in benchmarks for probe in read_probes(path)]
     examples = [Example(r.chat()["messages"], None, "written", r.line, "messages") for r in rows]
-    return {f.train_line: f"copies benchmark item {f.benchmark_id!r} ({f.kind}, {f.score:.0%} of its n-grams)"
-            for f in check_contamination(examples, probes, n, threshold)}  # fmt: skip
+    found = {f.train_line: f"copies benchmark item {f.benchmark_id!r} ({f.kind}, {f.score:.0%} of its n-grams)"
+             for f in check_contamination(examples, probes, n, threshold)}  # fmt: skip
+    if rows[0].kind == "code":  # the same function asked in other words is the same task
+        tested = _benchmark_functions(benchmarks)
+        for row in rows:
+            same = sorted((_defined_names(row.program) or set()) & set(tested))
+            if same and row.line not in found:
+                found[row.line] = f"writes {same[0]}, the function benchmark item {tested[same[0]]!r} tests"
+    return found
+
+
+def _benchmark_functions(benchmarks: list[str]) -> dict[str, str]:
+    """Function name -> the id of a code_exec benchmark item whose tests call it."""
+    from loco_mlx.router.examples import json_lines
+
+    names: dict[str, str] = {}
+    for path in benchmarks:
+        for _, item in json_lines(Path(path).expanduser()):
+            if item.get("scorer") == "code_exec" and isinstance(item.get("expected"), str):
+                try:
+                    called = _called_names(item["expected"])
+                except SyntaxError:
+                    continue
+                for name in called - set(dir(builtins)):
+                    names.setdefault(name, str(item.get("id", "?")))
+    return names
 
 
 def import_programs(path: str, out: str, benchmarks: list[str], n: int = 8, threshold: float = 0.5,
