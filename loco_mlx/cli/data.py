@@ -1,4 +1,4 @@
-"""The `loco data` commands: validate, stats, sample, check-contamination, check-diversity, synth, import-programs
+"""The `loco data` commands: validate, stats, sample, check-contamination, check-diversity, synth, import-written
 and replay.
 
 Parses options and prints; the work is in `loco_mlx.data.datasets` and `loco_mlx.data.contamination`. Problems
@@ -218,10 +218,12 @@ def synth_cmd(
     )
 
 
-@data_app.command("import-programs")
-def import_programs_cmd(
+@data_app.command("import-written")
+def import_written_cmd(
     written: str = typer.Argument(
-        ..., help='JSONL of written rows: {"question", "program", "answer"} or {"request", "solution", "tests"}.'
+        ...,
+        help='JSONL of written rows: {"question", "program", "answer"}, {"request", "solution", "tests"} or '
+        '{"request", "json"}.',
     ),
     out: str = typer.Option(..., "--out", help="Chat JSONL to write: the rows that pass, to train on."),
     benchmark: Optional[list[str]] = typer.Option(
@@ -231,12 +233,12 @@ def import_programs_cmd(
     threshold: float = typer.Option(0.5, "--threshold", help="Share of an item's n-grams that makes a near copy."),
     allow_unsandboxed_tools: bool = AllowUnsandboxedFlag,
 ) -> None:
-    """Check written word problems or code requests by running their programs in the sandbox; write
-    the ones that print their answer from the question's numbers, or pass their tests, and copy no
-    benchmark item."""
-    from loco_mlx.data.written_programs import import_programs
+    """Check written word problems, code requests or JSON extractions and write the ones fit to train
+    on: programs that print their answer from the question's numbers, solutions that pass their
+    tests (both run in the sandbox), answers that use the requested keys; none a copy of a benchmark item."""
+    from loco_mlx.data.written import import_written
 
-    kept, dropped = import_programs(written, out, benchmark or [], n, threshold, allow_unsandboxed_tools)
+    kept, dropped = import_written(written, out, benchmark or [], n, threshold, allow_unsandboxed_tools)
     for drop in dropped:
         typer.echo(drop.where(written))
     typer.echo(f"wrote {kept} checked rows to {out} ({len(dropped)} dropped)")

@@ -1,22 +1,26 @@
 """Requests written with their programs, turned into verified training examples
-(`loco data import-programs`).
+(`loco data import-written`).
 
 The generator's requests come from a few hundred shapes and wordings, and an adapter trained on
 them alone reads the generator's wording, not a user's (README: the independent benchmarks).
 Requests written by people, or by a larger model as in TinyGSM and OSS-Instruct, bring the
 wording; each is checked the way the generator checks its own before it may teach anything.
-Two kinds of row, one kind per file:
+Three kinds of row, one kind per file:
 - a word problem, {"question", "program", "answer"}: the program, run in the sandbox (it is
   someone else's code), ends in its one print and prints the stated answer, and every number it
   uses is stated in the question (or is a unit constant, a word number, a stated percentage or
   one of these scaled by a unit factor): a program that brings its own numbers teaches the model
   to invent them;
 - a code request, {"request", "solution", "tests"}: the solution followed by the tests (asserts)
-  passes in the sandbox, and the request names every function the tests call.
-Neither may be an exact or near copy of an item of the benchmarks given (contamination.py), nor
+  passes in the sandbox, and the request names every function the tests call;
+- a JSON extraction, {"request", "json"}: the answer is an object whose every key the request
+  spells out (the adapter must learn to copy requested keys, not invent its own), and whose
+  every text value is in the request or is a date, time or number written another way.
+None may be an exact or near copy of an item of the benchmarks given (contamination.py), nor
 repeat an earlier request; a code request may not write a function that a benchmark's tests call
-(the same task in other words). Kept rows become chat examples whose reply is one fenced block, as
-`loco data synth` writes them, so a recipe can train on the file (its `data:`).
+(the same task in other words). Kept rows become chat examples whose reply is one fenced block (the
+JSON object itself for an extraction), as `loco data synth` writes them, so a recipe can train on
+the file (its `data:`).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 import ast
 import builtins
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
@@ -33,19 +38,24 @@ from loco_mlx.errors import LocoError
 
 MAX_PROGRAM_LINES = 20  # a word problem's program is short; a long one is not the style taught
 MAX_SOLUTION_LINES = 40
-KINDS = {"problem": ("question", "program", "answer"), "code": ("request", "solution", "tests")}
+_DATE_TIME_NUMBER = re.compile(r"[\d\s:./+-]+")  # a converted value: 2025-03-28, 14:30, 1200.50
+KINDS = {
+    "problem": ("question", "program", "answer"),
+    "code": ("request", "solution", "tests"),
+    "json": ("request", "json"),
+}
 
 
 @dataclass
 class Written:
-    kind: str  # "problem" | "code"
+    kind: str  # "problem" | "code" | "json"
     prompt: str  # the question or the request
-    program: str  # the program or the solution
-    check: int | float | str  # the answer, or the tests
+    program: str  # the program or the solution; for json, the answer object as the reply writes it
+    check: int | float | str | dict  # the answer, the tests, or the answer object
     line: int  # 1-based line in the written file
 
     def chat(self) -> dict:
-        reply = f"```python\n{self.program.strip()}\n```"
+        reply = self.program if self.kind == "json" else f"```python\n{self.program.strip()}\n```"
         return {"messages": [{"role": "user", "content": self.prompt.strip()},
                              {"role": "assistant", "content": reply}]}  # fmt: skip
 
@@ -65,18 +75,21 @@ def read_written(path: str | Path) -> list[Written]:
 
     rows: list[Written] = []
     for number, row in json_lines(Path(path).expanduser()):
-        kind = next((k for k, keys in KINDS.items() if keys[0] in row), None)
+        kind = next((k for k, keys in KINDS.items() if all(key in row for key in keys)), None)
         if kind is None or (rows and kind != rows[0].kind):
             expected = " or ".join(f"{{{', '.join(keys)}}}" for keys in KINDS.values())
             raise LocoError(f"{path}:{number}: expected {expected} (one kind per file), got keys {sorted(row)}")
-        prompt_key, program_key, check_key = KINDS[kind]
-        for key in (prompt_key, program_key) + ((check_key,) if kind == "code" else ()):
-            if not isinstance(row.get(key), str) or not row[key].strip():
+        keys = KINDS[kind]
+        for key in keys[:2] if kind != "code" else keys:
+            if key != "json" and (not isinstance(row.get(key), str) or not row[key].strip()):
                 raise LocoError(f'{path}:{number}: "{key}" must be non-empty text, got {row.get(key)!r}')
-        check = row.get(check_key)
+        check = row[keys[-1]]
         if kind == "problem" and (isinstance(check, bool) or not isinstance(check, (int, float))):
             raise LocoError(f'{path}:{number}: "answer" must be a number, got {check!r}')
-        rows.append(Written(kind, row[prompt_key], row[program_key], check, number))
+        if kind == "json" and (not isinstance(check, dict) or not check):
+            raise LocoError(f'{path}:{number}: "json" must be a JSON object with keys, got {check!r}')
+        program = json.dumps(check, ensure_ascii=False) if kind == "json" else row[keys[1]]
+        rows.append(Written(kind, row[keys[0]], program, check, number))
     if not rows:
         raise LocoError(f"{path}: no written rows (one JSON object per line: question, program, answer)")
     return rows
@@ -138,6 +151,25 @@ def check_code(item: Written) -> str | None:
     return None
 
 
+def check_json(item: Written) -> str | None:
+    """Why a JSON extraction cannot be trained on, or None when it can."""
+    request = item.prompt.lower()
+    for key, value in item.check.items():
+        if not re.search(rf"(?<!\w){re.escape(key)}(?!\w)", item.prompt):  # "name" is not asked by "full_name"
+            return f"the request does not spell out the key {key!r}"
+        texts = (
+            [value]
+            if isinstance(value, str)
+            else [v for v in value if isinstance(v, str)]
+            if isinstance(value, list)
+            else []
+        )
+        for text in texts:
+            if text.lower() not in request and not _DATE_TIME_NUMBER.fullmatch(text):
+                return f"the value {text!r} of {key!r} is not in the request"
+    return None
+
+
 def _called_names(code: str) -> set[str]:
     return {n.func.id for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
 
@@ -185,7 +217,7 @@ def _benchmark_functions(benchmarks: list[str]) -> dict[str, str]:
     return names
 
 
-def import_programs(path: str, out: str, benchmarks: list[str], n: int = 8, threshold: float = 0.5,
+def import_written(path: str, out: str, benchmarks: list[str], n: int = 8, threshold: float = 0.5,
                     allow_unsandboxed: bool = False, workers: int = 2) -> tuple[int, list[Dropped]]:  # fmt: skip
     """Write the rows of `path` that pass every check to `out` (chat JSONL, atomically); return how
     many were written and what was dropped, in file order."""
@@ -193,7 +225,7 @@ def import_programs(path: str, out: str, benchmarks: list[str], n: int = 8, thre
     from loco_mlx.files import check_writable, write_atomic
 
     rows = read_written(path)
-    if isolation() == "none" and not allow_unsandboxed:
+    if rows[0].kind != "json" and isolation() == "none" and not allow_unsandboxed:
         raise LocoError(
             "checking written programs runs them, and this host has no sandbox isolation (Linux needs root with "
             "namespaces, macOS sandbox-exec); pass --allow-unsandboxed-tools to run them with rlimits only"
@@ -214,7 +246,7 @@ def import_programs(path: str, out: str, benchmarks: list[str], n: int = 8, thre
         else:
             seen.add(key)
             candidates.append(row)
-    check = check_problem if rows[0].kind == "problem" else check_code
+    check = {"problem": check_problem, "code": check_code, "json": check_json}[rows[0].kind]
     with ThreadPoolExecutor(max_workers=workers) as pool:  # each check waits on its sandbox process
         reasons = list(pool.map(check, candidates))
     kept = [row for row, reason in zip(candidates, reasons) if reason is None]

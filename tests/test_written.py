@@ -1,4 +1,4 @@
-"""`loco data import-programs`: written word problems are trained on only when their program,
+"""`loco data import-written`: written word problems are trained on only when their program,
 run in the sandbox, prints the stated answer from the question's own numbers; written code
 requests only when their solution passes their tests there; neither may copy a benchmark item.
 The programs really run (the sandbox of this host; rlimits only where it has no isolation, which
@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from loco_mlx.data.written_programs import import_programs, read_written
+from loco_mlx.data.written import import_written, read_written
 from loco_mlx.errors import LocoError
 from tests.helpers import assert_user_error, loco
 
@@ -33,7 +33,7 @@ def write(path, rows) -> str:
 
 def test_a_program_that_prints_its_answer_becomes_one_fenced_reply(tmp_path):
     src = write(tmp_path / "written.jsonl", [GOOD])
-    kept, dropped = import_programs(src, str(tmp_path / "out.jsonl"), [], allow_unsandboxed=True)
+    kept, dropped = import_written(src, str(tmp_path / "out.jsonl"), [], allow_unsandboxed=True)
     assert (kept, dropped) == (1, [])
     row = json.loads((tmp_path / "out.jsonl").read_text())
     assert row["messages"][0] == {"role": "user", "content": GOOD["question"]}
@@ -59,7 +59,7 @@ def test_each_failing_check_drops_its_problem_with_the_reason(tmp_path):
         dict(GOOD),  # the same question twice teaches it twice
     ]
     src = write(tmp_path / "written.jsonl", rows)
-    kept, dropped = import_programs(src, str(tmp_path / "out.jsonl"), [], allow_unsandboxed=True)
+    kept, dropped = import_written(src, str(tmp_path / "out.jsonl"), [], allow_unsandboxed=True)
     assert kept == 1
     why = {d.line: d.reason for d in dropped}
     assert "printed 7, the stated answer is 8" in why[2]
@@ -83,7 +83,7 @@ def test_stated_percentages_and_word_numbers_may_be_written_as_fractions(tmp_pat
             15,
         ),
     ]
-    kept, dropped = import_programs(write(tmp_path / "w.jsonl", rows), str(tmp_path / "o.jsonl"), [],
+    kept, dropped = import_written(write(tmp_path / "w.jsonl", rows), str(tmp_path / "o.jsonl"), [],
                                     allow_unsandboxed=True)  # fmt: skip
     assert (kept, dropped) == (2, [])
 
@@ -105,7 +105,7 @@ def test_a_near_copy_of_a_benchmark_item_is_dropped(tmp_path):
     copy = problem(
         question + "does Maria have left?", "stickers = 50\nbrother = 10\nfriend = 7\nprint(stickers - 17)", 33
     )
-    kept, dropped = import_programs(write(tmp_path / "w.jsonl", [GOOD, copy]), str(tmp_path / "o.jsonl"),
+    kept, dropped = import_written(write(tmp_path / "w.jsonl", [GOOD, copy]), str(tmp_path / "o.jsonl"),
                                     [str(bench)], allow_unsandboxed=True)  # fmt: skip
     assert kept == 1 and [d.line for d in dropped] == [2] and "'b1'" in dropped[0].reason
 
@@ -115,7 +115,7 @@ def test_nothing_passing_writes_nothing_and_keeps_the_old_file(tmp_path):
     out.write_text("previous\n")
     bad = problem("What is 2 + 2?", "print(5)", 4)
     with pytest.raises(LocoError, match="none of 1 written rows passed"):
-        import_programs(write(tmp_path / "w.jsonl", [bad]), str(out), [], allow_unsandboxed=True)
+        import_written(write(tmp_path / "w.jsonl", [bad]), str(out), [], allow_unsandboxed=True)
     assert out.read_text() == "previous\n"
 
 
@@ -130,17 +130,17 @@ def test_no_isolation_is_refused_unless_allowed(tmp_path, monkeypatch):
 
     monkeypatch.setattr(sandbox, "isolation", lambda: "none")
     with pytest.raises(LocoError, match="--allow-unsandboxed-tools"):
-        import_programs(write(tmp_path / "w.jsonl", [GOOD]), str(tmp_path / "o.jsonl"), [])
+        import_written(write(tmp_path / "w.jsonl", [GOOD]), str(tmp_path / "o.jsonl"), [])
     assert not (tmp_path / "o.jsonl").exists()
 
 
 def test_cli_reports_drops_and_user_errors(tmp_path):
     src = write(tmp_path / "w.jsonl", [GOOD, problem("What is 2 + 2?", "print(5)", 4)])
-    result = loco("data", "import-programs", src, "--out", str(tmp_path / "o.jsonl"), "--allow-unsandboxed-tools")
+    result = loco("data", "import-written", src, "--out", str(tmp_path / "o.jsonl"), "--allow-unsandboxed-tools")
     assert result.returncode == 0, result.stderr
     assert "w.jsonl:2: the program printed 5, the stated answer is 4" in result.stdout
     assert "wrote 1 checked rows" in result.stdout
-    assert_user_error(loco("data", "import-programs", str(tmp_path / "missing.jsonl"), "--out", "x.jsonl"),
+    assert_user_error(loco("data", "import-written", str(tmp_path / "missing.jsonl"), "--out", "x.jsonl"),
                       "no such file")  # fmt: skip
 
 
@@ -168,7 +168,7 @@ def test_code_requests_are_kept_when_the_solution_passes_its_tests(tmp_path):
         code("python: def spin(n) -> n", "def spin(n):\n    while True:\n        pass", "assert spin(1) == 1"),
         code("Write f(x).", "def f(x):\n    return x", "assert f(1) == 1\nassert ("),
     ]
-    kept, dropped = import_programs(write(tmp_path / "c.jsonl", rows), str(tmp_path / "o.jsonl"), [],
+    kept, dropped = import_written(write(tmp_path / "c.jsonl", rows), str(tmp_path / "o.jsonl"), [],
                                     allow_unsandboxed=True)  # fmt: skip
     assert kept == 1
     why = {d.line: d.reason for d in dropped}
@@ -208,8 +208,40 @@ def test_a_code_request_for_a_function_a_benchmark_tests_is_dropped(tmp_path):
             "assert whisper('HI') == 'hi'",
         ),
     ]
-    kept, dropped = import_programs(write(tmp_path / "c.jsonl", rows), str(tmp_path / "o.jsonl"), [str(bench)],
+    kept, dropped = import_written(write(tmp_path / "c.jsonl", rows), str(tmp_path / "o.jsonl"), [str(bench)],
                                     allow_unsandboxed=True)  # fmt: skip
     assert kept == 1 and [(d.line, d.reason) for d in dropped] == [
         (1, "writes shout, the function benchmark item 'c7' tests")
     ]
+
+
+def extraction(request: str, answer) -> dict:
+    return {"request": request, "json": answer}
+
+
+def test_json_extractions_keep_the_requested_keys_and_the_texts_values(tmp_path):
+    rows = [
+        extraction(
+            "Mia Ortega, 34, lives in Lyon. JSON with keys full_name, years, town please.",
+            {"full_name": "Mia Ortega", "years": 34, "town": "Lyon"},
+        ),
+        extraction(
+            "Mia Ortega, 34, lives in Lyon. JSON with keys full_name and town.", {"name": "Mia Ortega", "town": "Lyon"}
+        ),  # a key the request never asked for
+        extraction(
+            "Order 7781 ships on 3 March 2025 to Oslo. Give order_id, ship_date (YYYY-MM-DD), city.",
+            {"order_id": "7781", "ship_date": "2025-03-03", "city": "Bergen"},
+        ),  # a value not in the text
+        extraction(
+            "Order 7781 ships on 3 March 2025. Give order_id and ship_date as YYYY-MM-DD.",
+            {"order_id": 7781, "ship_date": "2025-03-03"},
+        ),  # a converted date is fine
+    ]
+    kept, dropped = import_written(write(tmp_path / "j.jsonl", rows), str(tmp_path / "o.jsonl"), [])
+    assert kept == 2
+    assert {d.line: d.reason for d in dropped} == {
+        2: "the request does not spell out the key 'name'",
+        3: "the value 'Bergen' of 'city' is not in the request",
+    }
+    first = json.loads((tmp_path / "o.jsonl").read_text().splitlines()[0])
+    assert first["messages"][1]["content"] == '{"full_name": "Mia Ortega", "years": 34, "town": "Lyon"}'
