@@ -80,9 +80,9 @@ def read_written(path: str | Path) -> list[Written]:
             expected = " or ".join(f"{{{', '.join(keys)}}}" for keys in KINDS.values())
             raise LocoError(f"{path}:{number}: expected {expected} (one kind per file), got keys {sorted(row)}")
         keys = KINDS[kind]
-        for key in keys[:2] if kind != "code" else keys:
-            if key != "json" and (not isinstance(row.get(key), str) or not row[key].strip()):
-                raise LocoError(f'{path}:{number}: "{key}" must be non-empty text, got {row.get(key)!r}')
+        for key in (k for k in keys if k not in ("answer", "json")):  # the rest is text
+            if not isinstance(row[key], str) or not row[key].strip():
+                raise LocoError(f'{path}:{number}: "{key}" must be non-empty text, got {row[key]!r}')
         check = row[keys[-1]]
         if kind == "problem" and (isinstance(check, bool) or not isinstance(check, (int, float))):
             raise LocoError(f'{path}:{number}: "answer" must be a number, got {check!r}')
@@ -91,7 +91,7 @@ def read_written(path: str | Path) -> list[Written]:
         program = json.dumps(check, ensure_ascii=False) if kind == "json" else row[keys[1]]
         rows.append(Written(kind, row[keys[0]], program, check, number))
     if not rows:
-        raise LocoError(f"{path}: no written rows (one JSON object per line: question, program, answer)")
+        raise LocoError(f"{path}: no written rows (one JSON object per line)")
     return rows
 
 
