@@ -150,17 +150,19 @@ def alone_tokens(engine, adapter_path: Path | None, prompt_ids: list[int], max_t
         return engine.greedy_tokens(list(prompt_ids), max_tokens)
 
 
-def alone_first_choices(engine, adapter_path: Path | None, prompt_ids: list[int], tie: float = 0.5) -> set[int]:
-    """The first tokens the request alone could start with: the greedy one, and the runner-up when it is
-    within `tie` logits (seen: 28.502 against 28.454 for alpha on "Say hello to Bob.", which another batch
-    shape or process rounds the other way)."""
+def alone_first_choices(engine, adapter_path: Path | None, prompt_ids: list[int], tie: float = 1.5) -> set[int]:
+    """The first tokens the request alone could start with: the greedy one, and those of the top 5 within
+    `tie` logits of it. These random adapters (std 0.2, scale 20) amplify the batched path's other summation
+    order through 30 layers (seen: alpha's 28.502 against 28.454 on "Say hello to Bob." on one machine, and a
+    batched row starting with the alone run's fifth token, 1.01 logits below its first, on a fresh machine
+    with MLX 0.32.4); another adapter's token is rarely that close."""
     import numpy as np
 
     with solo(engine, adapter_path):
         logits = np.array(engine.sequence_logits(list(prompt_ids)))
     last = logits.reshape(-1, logits.shape[-1])[-1]
-    first, second = np.argsort(-last)[:2]
-    return {int(first), int(second)} if last[first] - last[second] < tie else {int(first)}
+    top = np.argsort(-last)[:5]
+    return {int(t) for t in top if last[top[0]] - last[t] < tie}
 
 
 def test_chat_completion_names_the_adapter_and_counts_tokens(served, default_engine):
