@@ -101,10 +101,8 @@ def check_problem(problem: Written) -> str | None:
     from loco_mlx.evaluation.sandbox import run_python
 
     program = problem.program.strip()
-    if "```" in program:
-        return "the program holds a ``` fence; give the code alone"
-    if len(program.splitlines()) > MAX_PROGRAM_LINES:
-        return f"the program has {len(program.splitlines())} lines, more than {MAX_PROGRAM_LINES}"
+    if why := _shape_problem(program, "program", MAX_PROGRAM_LINES):
+        return why
     if program.count("print(") != 1 or not program.splitlines()[-1].startswith("print("):
         return "the program must end with its one print(...) of the answer"
     unstated = unstated_numbers(problem.prompt, program)
@@ -128,10 +126,8 @@ def check_code(item: Written) -> str | None:
     from loco_mlx.evaluation.sandbox import run_python
 
     solution = item.program.strip()
-    if "```" in solution:
-        return "the solution holds a ``` fence; give the code alone"
-    if len(solution.splitlines()) > MAX_SOLUTION_LINES:
-        return f"the solution has {len(solution.splitlines())} lines, more than {MAX_SOLUTION_LINES}"
+    if why := _shape_problem(solution, "solution", MAX_SOLUTION_LINES):
+        return why
     try:
         called = _called_names(item.check)
     except SyntaxError as exc:
@@ -167,6 +163,15 @@ def check_json(item: Written) -> str | None:
         for text in texts:
             if text.lower() not in request and not _DATE_TIME_NUMBER.fullmatch(text):
                 return f"the value {text!r} of {key!r} is not in the request"
+    return None
+
+
+def _shape_problem(code: str, what: str, max_lines: int) -> str | None:
+    """Why `code` cannot be the body of a fenced reply: a fence of its own, or too long for the style taught."""
+    if "```" in code:
+        return f"the {what} holds a ``` fence; give the code alone"
+    if len(code.splitlines()) > max_lines:
+        return f"the {what} has {len(code.splitlines())} lines, more than {max_lines}"
     return None
 
 
