@@ -1,5 +1,5 @@
 """Safe file writes (readers never see half a file, a failure never destroys the old one),
-and safetensors headers read without loading any tensor.
+safetensors headers read without loading any tensor, and JSONL objects read with their line numbers.
 
 Every write goes to a hidden temporary name beside its destination (same directory, so
 the same filesystem and an atomic rename) and is renamed into place only when complete;
@@ -150,3 +150,21 @@ def safetensors_shapes(file: Path, check_data: bool = True) -> dict[str, list[in
     if check_data and data_start + end > size:
         raise LocoError(f"{file} is truncated: its tensors need {data_start + end} bytes, the file has {size}")
     return shapes
+
+
+def json_lines(path: Path) -> list[tuple[int, dict]]:
+    """(line number, object) for each non-blank line of a JSONL file; LocoError naming the first bad line."""
+    if not path.is_file():
+        raise LocoError(f"no such file: {path}")
+    rows = []
+    for number, raw in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            row = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise LocoError(f"{path}:{number}: not JSON ({exc.msg})") from None
+        if not isinstance(row, dict):
+            raise LocoError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
+        rows.append((number, row))
+    return rows

@@ -31,7 +31,7 @@ class ReplaySettings:
 
 def read_prompts(path: str | Path) -> list[str]:
     """The user prompts of one JSONL file (chat, benchmark or query rows), in file order, unique."""
-    from loco_mlx.router.examples import json_lines
+    from loco_mlx.files import json_lines
 
     prompts: dict[str, None] = {}
     for number, row in json_lines(Path(path).expanduser()):

@@ -35,6 +35,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from loco_mlx.errors import LocoError
+from loco_mlx.files import json_lines
 
 MAX_PROGRAM_LINES = 20  # a word problem's program is short; a long one is not the style taught
 MAX_SOLUTION_LINES = 40
@@ -71,8 +72,6 @@ class Dropped:
 
 def read_written(path: str | Path) -> list[Written]:
     """The rows of a written file, all of one kind; a LocoError naming the first line that is not one."""
-    from loco_mlx.router.examples import json_lines
-
     rows: list[Written] = []
     for number, row in json_lines(Path(path).expanduser()):
         kind = next((k for k, keys in KINDS.items() if all(key in row for key in keys)), None)
@@ -207,8 +206,6 @@ def contaminated(rows: list[Written], benchmarks: list[str], n: int, threshold: 
 
 def _benchmark_functions(benchmarks: list[str]) -> dict[str, str]:
     """Function name -> the id of a code_exec benchmark item whose tests call it."""
-    from loco_mlx.router.examples import json_lines
-
     names: dict[str, str] = {}
     for path in benchmarks:
         for _, item in json_lines(Path(path).expanduser()):

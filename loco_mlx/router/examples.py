@@ -18,6 +18,7 @@ from pathlib import Path
 
 from loco_mlx.adapters.directory import read_manifest
 from loco_mlx.errors import LocoError
+from loco_mlx.files import json_lines
 
 EXAMPLES_FILE = "router_examples.jsonl"
 MAX_SAVED = 1000  # queries kept beside an adapter: plenty for a prototype, small to install
@@ -80,24 +81,6 @@ def pooled_sample(groups: list[list[str]], limit: int, seed: int) -> list[str]:
         left -= takes[i]
     pooled = [q for i, group in enumerate(groups) for q in sample_queries(group, takes[i], seed)]
     return list(dict.fromkeys(pooled))
-
-
-def json_lines(path: Path) -> list[tuple[int, dict]]:
-    """(line number, object) for each non-blank line of a JSONL file; LocoError naming the first bad line."""
-    if not path.is_file():
-        raise LocoError(f"no such file: {path}")
-    rows = []
-    for number, raw in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
-        if not raw.strip():
-            continue
-        try:
-            row = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise LocoError(f"{path}:{number}: not JSON ({exc.msg})") from None
-        if not isinstance(row, dict):
-            raise LocoError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
-        rows.append((number, row))
-    return rows
 
 
 def _text(value, path: Path, line: int) -> str:
