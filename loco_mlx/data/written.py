@@ -51,12 +51,12 @@ KINDS = {
 class Written:
     kind: str  # "problem" | "code" | "json"
     prompt: str  # the question or the request
-    program: str  # the program or the solution; for json, the answer object as the reply writes it
+    body: str  # what the reply holds: the program, the solution, or the answer object as JSON
     check: int | float | str | dict  # the answer, the tests, or the answer object
     line: int  # 1-based line in the written file
 
     def chat(self) -> dict:
-        reply = self.program if self.kind == "json" else f"```python\n{self.program.strip()}\n```"
+        reply = self.body if self.kind == "json" else f"```python\n{self.body.strip()}\n```"
         return {"messages": [{"role": "user", "content": self.prompt.strip()},
                              {"role": "assistant", "content": reply}]}  # fmt: skip
 
@@ -87,8 +87,8 @@ def read_written(path: str | Path) -> list[Written]:
             raise LocoError(f'{path}:{number}: "answer" must be a number, got {check!r}')
         if kind == "json" and (not isinstance(check, dict) or not check):
             raise LocoError(f'{path}:{number}: "json" must be a JSON object with keys, got {check!r}')
-        program = json.dumps(check, ensure_ascii=False) if kind == "json" else row[keys[1]]
-        rows.append(Written(kind, row[keys[0]], program, check, number))
+        body = json.dumps(check, ensure_ascii=False) if kind == "json" else row[keys[1]]
+        rows.append(Written(kind, row[keys[0]], body, check, number))
     if not rows:
         raise LocoError(f"{path}: no written rows (one JSON object per line)")
     return rows
@@ -99,7 +99,7 @@ def check_problem(problem: Written) -> str | None:
     from loco_mlx.data.synth.math_programs import unstated_numbers
     from loco_mlx.evaluation.sandbox import run_python
 
-    program = problem.program.strip()
+    program = problem.body.strip()
     if why := _shape_problem(program, "program", MAX_PROGRAM_LINES):
         return why
     if program.count("print(") != 1 or not program.splitlines()[-1].startswith("print("):
@@ -124,7 +124,7 @@ def check_code(item: Written) -> str | None:
     """Why a code request cannot be trained on, or None when it can."""
     from loco_mlx.evaluation.sandbox import run_python
 
-    solution = item.program.strip()
+    solution = item.body.strip()
     if why := _shape_problem(solution, "solution", MAX_SOLUTION_LINES):
         return why
     try:
@@ -198,7 +198,7 @@ def contaminated(rows: list[Written], benchmarks: list[str], n: int, threshold: 
     if rows[0].kind == "code":  # the same function asked in other words is the same task
         tested = _benchmark_functions(benchmarks)
         for row in rows:
-            same = sorted((_defined_names(row.program) or set()) & set(tested))
+            same = sorted((_defined_names(row.body) or set()) & set(tested))
             if same and row.line not in found:
                 found[row.line] = f"writes {same[0]}, the function benchmark item {tested[same[0]]!r} tests"
     return found
