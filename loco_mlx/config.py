@@ -99,6 +99,9 @@ def _dotted_keys(data: dict, prefix: str = "") -> list[str]:
         keys.append(f"{prefix}{key}")
         if isinstance(value, dict):
             keys += _dotted_keys(value, f"{prefix}{key}.")
+        if isinstance(value, list):  # a list of sections: its items' keys as `key[i].name`
+            for i, item in enumerate(value):
+                keys += _dotted_keys(item, f"{prefix}{key}[{i}].") if isinstance(item, dict) else []
     return keys
 
 
@@ -146,10 +149,24 @@ def _build(cls, values: dict[str, Any], origins: dict[str, str], prefix: str):
                 raise LocoError(f"{where} must be a section of settings, got {value!r}")
             kwargs[name] = _build(hint, value, origins, prefix=f"{prefix}{name}.")
             continue
+        item = _section_of_list(hint)
+        if item is not None:  # a list of sections, e.g. train's `mix:`; each item named by its index
+            if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+                raise LocoError(f"{where} must be a list of sections, got {value!r}")
+            kwargs[name] = [_build(item, v, origins, prefix=f"{prefix}{name}[{i}].") for i, v in enumerate(value)]
+            continue
         kwargs[name] = _coerce(value, hint, where)
         if (problem := setting_problem(fields[name], kwargs[name])) is not None:
             raise LocoError(f"{where} {problem}")
     return cls(**kwargs)
+
+
+def _section_of_list(hint: Any):
+    """The dataclass X of a `list[X]` hint, else None."""
+    if typing.get_origin(hint) is list:
+        (item,) = typing.get_args(hint)
+        return item if dataclasses.is_dataclass(item) else None
+    return None
 
 
 def _coerce(value: Any, hint: Any, where: str) -> Any:

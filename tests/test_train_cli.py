@@ -407,3 +407,25 @@ def test_replay_trains_on_the_base_replies_but_routes_on_the_own_prompts(env, tm
     steps = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     steps = [r for r in steps if "train_loss" in r]
     assert len(steps) == 2 and all("task_loss" in r for r in steps)  # the curve the diagnosis reads
+
+
+def test_mix_trains_on_a_seeded_sample_that_is_routed_and_logged(env, tmp_path):
+    """A recipe's mix: a sample of another file joins the training split, becomes router examples (it is
+    the task's own data, unlike replay) and is named with its sample size in TRAINING_LOG.md."""
+    more = tmp_path / "more.jsonl"
+    chat = [[{"role": "user", "content": f"What is {i} plus {i}?"}, {"role": "assistant", "content": f"{2 * i}"}]
+            for i in range(100, 110)]  # fmt: skip
+    lines = [json.dumps({"messages": messages}) for messages in chat]
+    more.write_text("\n".join(lines) + "\n")
+    config = tmp_path / "recipe.yaml"
+    config.write_text(f"mix:\n  - path: {more}\n    sample: 4\nmax_steps: 2\n")
+    out = tmp_path / "with_mix"
+    args = train_args(env, out)
+    result = loco(env, args[0], str(config), *args[1:])
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((out / "loco_adapter.json").read_text())
+    assert str(more) in manifest["data"]["files"] and manifest["data"]["train_count"] == 36
+    assert manifest["config"]["mix"] == [{"path": str(more), "sample": 4}]
+    queries = (out / "router_examples.jsonl").read_text()
+    assert len(queries.splitlines()) == 36 and queries.count("plus 10") == 4
+    assert f"| mix | path: {more} sample: 4 |" in (out / "TRAINING_LOG.md").read_text()

@@ -55,6 +55,20 @@ class OptimConfig:
 
 
 @dataclass
+class MixSource:
+    """More of the task's own data: `sample` examples of `path` (all of them when unset), drawn with the
+    run's seed, join the training split. Validation stays `data`'s, so its loss reads the main data."""
+
+    path: str = ""
+    sample: int | None = at_least(None, 1, hint="null takes the whole file")
+
+    def __post_init__(self):
+        check_settings(self)
+        if not self.path:
+            raise LocoError(f"a mix source needs a path, e.g. `- {{path: data/more.jsonl, sample: 400}}`; got {self}")
+
+
+@dataclass
 class TrainConfig:
     data: str = ""  # a directory with train.jsonl (+ valid.jsonl) or one .jsonl file
     out: str = ""  # the adapter directory to write
@@ -66,6 +80,7 @@ class TrainConfig:
     valid_fraction: float = within(0.1, 0, 1, high_open=True)  # used when data is a single file
     # chat JSONL of the base's own replies outside the task (`loco data replay`), added to the training split
     replay: list[str] = field(default_factory=list)
+    mix: list[MixSource] = field(default_factory=list)  # more task data from other files (see MixSource)
     # "python": the replies are programs the engine runs (the adapter declares it); unset: the data's manifest.json says
     tool: str | None = None
     epochs: float = at_least(3.0, 0)  # 0 needs max_steps

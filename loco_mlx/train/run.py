@@ -31,7 +31,7 @@ from loco_mlx.errors import LocoError
 from loco_mlx.files import atomic_path, write_atomic
 from loco_mlx.runtime import package_versions
 from loco_mlx.train.batches import EncodedExample
-from loco_mlx.train.config import TrainConfig
+from loco_mlx.train.config import MixSource, TrainConfig
 from loco_mlx.train.loop import LoopState, Trainer, batch_plan, total_steps
 from loco_mlx.train.report import Diagnosis
 
@@ -91,18 +91,44 @@ def plan_start(out: Path, resume: bool) -> Start:
 
 def add_replay(dataset, files: list[str]):
     """The dataset with each replay file's examples added to its training split (and its hash recorded)."""
+    for file in files:
+        if not Path(file).expanduser().is_file():
+            raise LocoError(f"replay file {file} not found; write it with: loco data replay PROMPTS --out {file}")
+        dataset.train += _read_into(dataset, file)
+    return dataset
+
+
+def add_mix(dataset, sources: list[MixSource], seed: int):
+    """The dataset with a seeded sample of each mix source added to its training split, in file order.
+
+    The same seed draws the same examples, so a recipe that mixes data trains on the same rows again."""
+    import random
+
+    for source in sources:
+        if not Path(source.path).expanduser().is_file():
+            raise LocoError(f"mix file {source.path} not found; fix `mix: - path:` in the recipe")
+        examples = _read_into(dataset, source.path)
+        if source.sample is not None and source.sample > len(examples):
+            raise LocoError(
+                f"mix: sample {source.sample} of {source.path}, which has {len(examples)} examples; "
+                "lower sample, or leave it out to take the whole file"
+            )
+        if source.sample is not None:
+            examples = [examples[i] for i in sorted(random.Random(seed).sample(range(len(examples)), source.sample))]
+        dataset.train += examples
+    return dataset
+
+
+def _read_into(dataset, file: str) -> list:
+    """One extra file's examples; its reading problems and its hash are recorded on the dataset."""
     import hashlib
 
     from loco_mlx.data.datasets import read_jsonl
 
-    for file in files:
-        if not Path(file).expanduser().is_file():
-            raise LocoError(f"replay file {file} not found; write it with: loco data replay PROMPTS --out {file}")
-        examples, problems = read_jsonl(file)
-        dataset.train += examples
-        dataset.problems += problems
-        dataset.files[file] = hashlib.sha256(Path(file).expanduser().read_bytes()).hexdigest()
-    return dataset
+    examples, problems = read_jsonl(file)
+    dataset.problems += problems
+    dataset.files[file] = hashlib.sha256(Path(file).expanduser().read_bytes()).hexdigest()
+    return examples
 
 
 def apply_lora(model, cfg: TrainConfig) -> int:
@@ -210,7 +236,8 @@ def load_inputs(cfg: TrainConfig) -> Inputs:
     from loco_mlx.data.datasets import load_dataset, require_valid
     from loco_mlx.train.batches import encode_example
 
-    dataset = add_replay(load_dataset(cfg.data, cfg.valid_fraction, cfg.seed), cfg.replay)
+    dataset = load_dataset(cfg.data, cfg.valid_fraction, cfg.seed)
+    dataset = add_replay(add_mix(dataset, cfg.mix, cfg.seed), cfg.replay)
     loaded = load_base(cfg.base, cfg.compute)
     require_valid(dataset, loaded.tokenizer, cfg.max_seq_length, cfg.min_train_examples)
     if not dataset.valid:
