@@ -504,7 +504,7 @@ def test_the_batched_server_decodes_a_request_for_code_as_plain_text(tmp_path):
     engine = tool_engine(tmp_path, [])
 
     def job(messages):
-        return Job(Target("adapter", "calc"), None, GREEDY, [], messages=messages)
+        return Job(Target("adapter", "calc"), "", GREEDY, [], messages=messages)
 
     assert uses_tool(engine, job(QUESTION), "calc") and not uses_tool(engine, job(CLAMP_REQUEST), "calc")
     assert not uses_tool(engine, job(QUESTION), "math")  # a text adapter never runs programs

@@ -18,6 +18,12 @@ from loco_mlx.ranges import at_least, check_settings, within
 Message = dict  # {"role": "system" | "user" | "assistant", "content": str}
 
 
+def last_user_message(messages: list[Message]) -> str:
+    """The text of the last user message ("" when there is none): what routing and the code-request rule read."""
+    users = [m.get("content") for m in messages if m.get("role") == "user"]
+    return users[-1] if users and isinstance(users[-1], str) else ""
+
+
 @dataclass(frozen=True)
 class SamplingConfig:
     max_tokens: int = at_least(512, 1)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from loco_mlx.inference.backend import Message
+from loco_mlx.inference.backend import Message, last_user_message
 
 CODE_REQUEST_NOTICE = "(the request asks for code: the program is the reply, not run)"
 
@@ -67,12 +67,6 @@ def asks_for_code(request: str) -> bool:
     return bool(_ASKS.search(text))
 
 
-def last_request(messages: list[Message]) -> str:
-    """The text of the last user message."""
-    users = [m.get("content") for m in messages if m.get("role") == "user"]
-    return users[-1] if users and isinstance(users[-1], str) else ""
-
-
 def wants_code(messages: list[Message]) -> bool:
     """Whether the last user message asks for code, which a tool adapter then gives unrun."""
-    return asks_for_code(last_request(messages))
+    return asks_for_code(last_user_message(messages))

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ValidationError
 
-from loco_mlx.inference.backend import SamplingConfig
+from loco_mlx.inference.backend import SamplingConfig, last_user_message
 from loco_mlx.inference.engine import Engine, InferenceConfig
 from loco_mlx.serve.catalog import Catalog
 from loco_mlx.serve.errors import ApiError, BodyLimit, ErrorBody, ErrorDetail, install_error_handlers, validation_error
@@ -133,9 +133,8 @@ def v1_routes(app: FastAPI) -> APIRouter:
     async def chat_completions(request: Request):
         body = await parse_body(request, ChatRequest)
         messages = [{"role": _role(m.role), "content": m.text()} for m in body.messages]
-        users = [m["content"] for m in messages if m["role"] == "user"]
         inference = InferenceConfig(reread=settings.reread)
-        job = make_job(body, catalog, settings, users[-1] if users else None, messages=messages, inference=inference)
+        job = make_job(body, catalog, settings, last_user_message(messages), messages=messages, inference=inference)
         started, queue, cancelled = await worker.start(job)
         if body.stream:
             stream = chat_stream(body, started, events(queue, cancelled))
@@ -193,7 +192,7 @@ def _role(role: str) -> str:
     return "system" if role == "developer" else role  # newer clients' name for the system prompt
 
 
-def make_job(body: _Request, catalog: Catalog, settings: ServeSettings, query: str | None, **prompt) -> Job:
+def make_job(body: _Request, catalog: Catalog, settings: ServeSettings, query: str, **prompt) -> Job:
     """The request as a Job; `prompt` is messages= and inference=, or text= (see Job)."""
     if body.n != 1:
         raise ApiError(400, f"n={body.n}: only n=1 is supported", "n", "unsupported_value")
@@ -201,7 +200,7 @@ def make_job(body: _Request, catalog: Catalog, settings: ServeSettings, query: s
     if len(stops) > MAX_STOPS:
         raise ApiError(400, f"stop: at most {MAX_STOPS} stop strings, got {len(stops)}", "stop", "invalid_value")
     target = catalog.resolve(body.model)
-    if target.kind == "auto" and not (query or "").strip():
+    if target.kind == "auto" and not query.strip():
         raise ApiError(400, "model 'auto' routes on the last user message, and there is none", "messages")
     return Job(target, query, sampling_for(body, settings), stops, **prompt)
 

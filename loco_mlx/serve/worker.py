@@ -26,7 +26,7 @@ class Job:
     `messages` through the Engine's chat template (RE2 as `inference` says), or raw `text`."""
 
     target: Target
-    route_query: str | None  # what "auto" routes on
+    route_query: str  # what "auto" routes on: the last user message, or the raw prompt
     sampling: SamplingConfig
     stops: list[str]
     messages: list[Message] | None = None
@@ -81,7 +81,7 @@ def select(engine: Engine, job: Job) -> Started:
     engine.adapter_paths.update(job.target.paths)
     confidence, route = None, None
     if job.target.kind == "auto":
-        decision = engine.route(job.route_query or "")
+        decision = engine.route(job.route_query)
         if decision is not None:
             confidence, route = decision.confidence, decision_dict(decision)
     else:
