@@ -227,6 +227,8 @@ def test_auto_routes_on_the_last_user_message(served):
     assert reply.model_extra["loco"]["adapter"] == "gamma" and reply.model == "gamma"
     route = reply.model_extra["loco"]["route"]  # why, as `loco route --explain --json` says it
     assert route["route"] == "gamma" and route["keywords"] == {"gamma": ["gamma topic"]} and route["reason"]
+    system_only = {"model": "auto", "messages": [{"role": "system", "content": "Tell me about the gamma topic."}]}
+    assert_openai_error(post(served, system_only), 400, "routes on the last user message, and there is none")
 
 
 def test_concurrent_requests_never_see_another_adapter(served, default_engine):
