@@ -58,7 +58,7 @@ def test_verify_refuses_a_program_that_prints_a_wrong_number():
     sample = _sample(SHAPES[0].id)
     *lines, last = _code(sample.reply).splitlines()
     wrong = "```python\n" + "\n".join([*lines, last[:-1] + " + 1)"]) + "\n```"  # one more than the answer
-    with pytest.raises(LocoError, match="the answer is"):
+    with pytest.raises(LocoError, match=r"the program printed \d+, the stated answer is"):
         verify(Sample(sample.prompt, wrong, sample.expected, "easy"))
 
 

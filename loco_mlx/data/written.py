@@ -31,7 +31,6 @@ import json
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
 from loco_mlx.errors import LocoError
@@ -96,7 +95,7 @@ def read_written(path: str | Path) -> list[Written]:
 
 def check_problem(problem: Written) -> str | None:
     """Why a word problem cannot be trained on, or None when it can."""
-    from loco_mlx.data.synth.math_programs import unstated_numbers
+    from loco_mlx.data.synth.math_programs import printed_answer_problem, unstated_numbers
     from loco_mlx.evaluation.sandbox import run_python
 
     program = problem.body.strip()
@@ -110,14 +109,7 @@ def check_problem(problem: Written) -> str | None:
     result = run_python(program)
     if not result.passed:
         return f"the program failed in the sandbox ({result.reason}): {result.stderr.strip()[-160:]}"
-    printed = result.stdout.strip()
-    try:
-        value = Fraction(printed)
-    except ValueError:
-        return f"the program printed {printed[:60]!r}, not a number"
-    if value != Fraction(repr(problem.check)):
-        return f"the program printed {printed}, the stated answer is {problem.check}"
-    return None
+    return printed_answer_problem(result.stdout, problem.check)
 
 
 def check_code(item: Written) -> str | None:

@@ -114,16 +114,23 @@ def run_reply(reply: str) -> str:
 
 def verify(sample: Sample) -> None:
     """The program prints exactly the expected answer and takes its numbers from the question."""
-    printed = run_reply(sample.reply).strip()
-    try:
-        value = Fraction(printed)
-    except ValueError:
-        raise LocoError(f"the program printed {printed!r}, not a number") from None
-    if value != Fraction(repr(sample.expected)) or "\n" in printed:
-        raise LocoError(f"the program printed {printed!r}, the answer is {sample.expected}")
+    if why := printed_answer_problem(run_reply(sample.reply), sample.expected):
+        raise LocoError(why)
     unstated = unstated_numbers(sample.prompt, _FENCE.match(sample.reply).group(1))
     if unstated:
         raise LocoError(f"the program uses {unstated[0]}, which the question does not state")
+
+
+def printed_answer_problem(stdout: str, expected: int | float) -> str | None:
+    """Why a program's output is not exactly the expected answer (one number, nothing else), or None."""
+    printed = stdout.strip()
+    try:
+        value = Fraction(printed)
+    except ValueError:
+        return f"the program printed {printed[:60]!r}, not a number"
+    if value != Fraction(repr(expected)):
+        return f"the program printed {printed}, the stated answer is {expected}"
+    return None
 
 
 def unstated_numbers(question: str, code: str) -> list[str]:
