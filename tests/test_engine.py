@@ -136,3 +136,13 @@ def test_auto_vote_falls_back_to_best_of_n_for_open_replies():
 
     result = decide([Sample("a poem", -2.0), Sample("another poem", -0.5), Sample("a third", -1.0)], "auto")
     assert result.method == "best" and result.text == "another poem"
+
+
+def test_auto_vote_on_a_code_request_never_counts_the_numbers_in_the_code():
+    from loco_mlx.inference.voting import Sample, decide
+
+    code = [Sample("def f(x):\n    return x\nprint(f(3))", -2.0), Sample("def f(x):\n    return 2 * x", -0.4)]
+    code.append(Sample("def f(x):\n    return x\nprint(f(3))", -1.0))
+    assert decide(code, "auto").answer == "3"  # read as numbers, the example call's 3 wins
+    result = decide(code, "auto", code_request=True)
+    assert (result.method, result.answer, result.text) == ("best", None, code[1].text)

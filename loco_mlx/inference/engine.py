@@ -285,8 +285,6 @@ class Engine:
     def vote(self, messages: list[Message], sampling: SamplingConfig, inference: InferenceConfig) -> VoteResult:
         """Self-consistency: `inference.votes` samples in one batch, then the majority answer."""
         hot = replace(sampling, temperature=inference.vote_temperature)
-        if inference.vote_method == "auto" and wants_code(messages):  # a number in code is no answer to count
-            inference = replace(inference, vote_method="best")
         if self.tool_for(self.adapter, messages):  # many programs, each run; the vote is over what they printed
             n = inference.votes
             done = answer_with_tool(self, [messages] * n, hot, inference, self.tools, n, fallback=False)
@@ -305,7 +303,7 @@ class Engine:
     def _vote_plain(self, messages: list[Message], hot: SamplingConfig, inference: InferenceConfig) -> VoteResult:
         prompt_ids, hot = self.prepare_prompt(messages, hot, inference)
         samples = self.generate_batch([prompt_ids] * inference.votes, hot)
-        return decide(samples, inference.vote_method)
+        return decide(samples, inference.vote_method, code_request=wants_code(messages))
 
     def generate(
         self,

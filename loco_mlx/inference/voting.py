@@ -49,14 +49,18 @@ def answer_of(text: str, method: str) -> str | None:
     return normalise_text(text) or None
 
 
-def decide(samples: list[Sample], method: str = "auto") -> VoteResult:
+def decide(samples: list[Sample], method: str = "auto", code_request: bool = False) -> VoteResult:
+    """The majority answer of `samples` by `method`. "auto" counts numbers when most samples hold one,
+    unless the request asked for code (a number in code is an example call, not an answer): then,
+    as when nothing can be counted, the sample the model is surest of."""
     if method not in VOTE_METHODS:
         raise LocoError(f"unknown vote method '{method}'; choose one of: {', '.join(VOTE_METHODS)}")
     if not samples:
         raise LocoError("no samples to vote over")
     if method == "auto":
         numbers = [answer_of(s.text, "numeric") for s in samples]
-        method = "numeric" if sum(a is not None for a in numbers) * 2 > len(samples) else "best"
+        counted = not code_request and sum(a is not None for a in numbers) * 2 > len(samples)
+        method = "numeric" if counted else "best"
     if method == "best":
         best = max(samples, key=lambda s: s.mean_logprob)
         return VoteResult(best.text, None, "best", [], samples)
