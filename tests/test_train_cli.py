@@ -387,20 +387,27 @@ def test_llm_judge_items_are_graded_by_the_resident_base(env, finished, tmp_path
             assert item["extracted"] is None or item["extracted"].endswith("/10")
 
 
-def test_replay_trains_on_the_base_replies_but_routes_on_the_own_prompts(env, tmp_path):
-    """A recipe's replay: examples join the training split (recorded in the manifest) and never become
-    router examples: they are other routes' prompts."""
-    replay = tmp_path / "replay.jsonl"
-    lines = [json.dumps({"messages": [{"role": "user", "content": f"Name colour {i}."},
-                                      {"role": "assistant", "content": "Red."}]}) for i in range(6)]  # fmt: skip
-    replay.write_text("\n".join(lines) + "\n")
-    config = tmp_path / "recipe.yaml"
-    config.write_text(f"replay: [{replay}]\nmax_steps: 2\n")
-    out = tmp_path / "with_replay"
+def write_chat(path: Path, pairs: list[tuple[str, str]]) -> Path:
+    rows = ({"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}]} for q, a in pairs)
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+def train_with_recipe(env, out: Path, recipe: str) -> tuple[Path, dict]:
+    """A short run on the arithmetic data with `recipe` (YAML) as its config file: the output and its manifest."""
+    config = out.with_suffix(".yaml")
+    config.write_text(recipe)
     args = train_args(env, out)
     result = loco(env, args[0], str(config), *args[1:])
     assert result.returncode == 0, result.stderr
-    manifest = json.loads((out / "loco_adapter.json").read_text())
+    return out, json.loads((out / "loco_adapter.json").read_text())
+
+
+def test_replay_trains_on_the_base_replies_but_routes_on_the_own_prompts(env, tmp_path):
+    """A recipe's replay: examples join the training split (recorded in the manifest) and never become
+    router examples: they are other routes' prompts."""
+    replay = write_chat(tmp_path / "replay.jsonl", [(f"Name colour {i}.", "Red.") for i in range(6)])
+    out, manifest = train_with_recipe(env, tmp_path / "with_replay", f"replay: [{replay}]\nmax_steps: 2\n")
     assert str(replay) in manifest["data"]["files"] and manifest["data"]["train_count"] == 38
     queries = (out / "router_examples.jsonl").read_text()
     assert "colour" not in queries and len(queries.splitlines()) == 32
@@ -412,18 +419,9 @@ def test_replay_trains_on_the_base_replies_but_routes_on_the_own_prompts(env, tm
 def test_mix_trains_on_a_seeded_sample_that_is_routed_and_logged(env, tmp_path):
     """A recipe's mix: a sample of another file joins the training split, becomes router examples (it is
     the task's own data, unlike replay) and is named with its sample size in TRAINING_LOG.md."""
-    more = tmp_path / "more.jsonl"
-    chat = [[{"role": "user", "content": f"What is {i} plus {i}?"}, {"role": "assistant", "content": f"{2 * i}"}]
-            for i in range(100, 110)]  # fmt: skip
-    lines = [json.dumps({"messages": messages}) for messages in chat]
-    more.write_text("\n".join(lines) + "\n")
-    config = tmp_path / "recipe.yaml"
-    config.write_text(f"mix:\n  - path: {more}\n    sample: 4\nmax_steps: 2\n")
-    out = tmp_path / "with_mix"
-    args = train_args(env, out)
-    result = loco(env, args[0], str(config), *args[1:])
-    assert result.returncode == 0, result.stderr
-    manifest = json.loads((out / "loco_adapter.json").read_text())
+    more = write_chat(tmp_path / "more.jsonl", [(f"What is {i} plus {i}?", f"{2 * i}") for i in range(100, 110)])
+    recipe = f"mix:\n  - path: {more}\n    sample: 4\nmax_steps: 2\n"
+    out, manifest = train_with_recipe(env, tmp_path / "with_mix", recipe)
     assert str(more) in manifest["data"]["files"] and manifest["data"]["train_count"] == 36
     assert manifest["config"]["mix"] == [{"path": str(more), "sample": 4}]
     queries = (out / "router_examples.jsonl").read_text()
