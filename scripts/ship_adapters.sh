@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Register, gate, promote and route the shipped adapters: what produced adapters/registry.yaml,
 # adapters/*/results.json and adapters/router.json. Run after training them:
-#   for d in math json code; do loco train configs/smollm2-135m/$d.yaml; done
+#   for d in math json code; do LOCO_REGISTRY=adapters/registry.yaml loco train configs/smollm2-135m/$d.yaml; done
+#                                            (the shipped registry: a retraining is versioned one minor above it)
 #   bash scripts/ship_adapters.sh            (base answers are cached; batches of 32 answers decode together)
 #   LOCO_EVAL_BACKEND=llamacpp bash scripts/ship_adapters.sh json   (one domain; the gate on llama.cpp, which
 #                                             decodes faster than MLX on a CPU without Metal)
