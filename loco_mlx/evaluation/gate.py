@@ -411,7 +411,9 @@ def _out_of_domain(engine: Engine, name: str, ood: Benchmark, settings: EvalSett
                    mixed: bool) -> OutOfDomain:  # fmt: skip
     """Base and adapter on another domain's benchmark: the adapter must not get worse at what others do."""
     base, adapter, _ = both_sides(engine, name, ood, settings, f"{name} (out-of-domain: {ood.path.name})", quiet, mixed)
-    return OutOfDomain(str(ood.path), ood.sha256, mean(x.score for x in base), mean(x.score for x in adapter))
+    lost = [{"id": b.id, "input": b.input, "expected": b.expected, "base": b.output, "adapter": a.output,
+             "detail": a.detail} for b, a in zip(base, adapter) if a.score < b.score]  # fmt: skip
+    return OutOfDomain(str(ood.path), ood.sha256, mean(x.score for x in base), mean(x.score for x in adapter), lost)
 
 
 def _verdict(items: int, comparison: Comparison, out_of_domain: list[OutOfDomain], clean: bool):

@@ -66,6 +66,14 @@ class OutOfDomain:
     sha256: str
     base_score: float
     adapter_score: float
+    # the items the adapter scored below the base on, with both replies: what to read when the domain drops
+    lost: list[dict] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        if not self.lost:
+            del data["lost"]  # nothing lost: results.json keeps the shape it had before losses were kept
+        return data
 
     @property
     def drop_points(self) -> float:
@@ -174,7 +182,7 @@ class EvalResult:
             **head,
             **self.comparison.to_dict(),
             "improvement_points": self.improvement_points,
-            "out_of_domain": [asdict(o) for o in self.out_of_domain],
+            "out_of_domain": [o.to_dict() for o in self.out_of_domain],
             "contamination": asdict(self.contamination),
             "verdict": self.verdict,
             "reasons": self.reasons,
