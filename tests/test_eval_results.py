@@ -96,6 +96,26 @@ def test_evaluate_writes_results_json_and_reads_base_and_data_from_the_manifest(
     assert result.per_item["adapter"][0]["output"] == "math: The answer is 42."
 
 
+def test_a_benchmark_item_in_a_mix_file_is_contamination_too(gate_run, tmp_path):
+    """A recipe's `mix:` rows are the task's training data as much as `data` is: the gate checks both."""
+    from loco_mlx.evaluation.gate import EvalRequest, evaluate
+
+    adapter, bench, _ = gate_run
+    clean = tmp_path / "clean.jsonl"
+    clean.write_text(json.dumps({"prompt": "an unrelated request about colours", "completion": "x"}))
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text(json.dumps({"prompt": "question number 3 asks what the fake adapter says", "completion": "x"}))
+    config = {"data": str(clean), "mix": [{"path": str(mixed), "sample": 1}]}
+    manifest = {"name": "math", "base": {"id": "fake-base"}, "config": config}
+    (adapter / "loco_adapter.json").write_text(json.dumps(manifest))
+    result = evaluate(EvalRequest(str(adapter), str(bench), quiet=True))
+    assert result.contamination.train_data == f"{clean}, {mixed}" and not result.contamination.clean
+    assert result.contamination.findings[0]["benchmark_id"] == "q3" and result.verdict == "REJECT"  # q3 word for word
+    config["mix"], config["replay"] = [], [str(mixed)]  # replay: the base's own replies, no answers to leak
+    (adapter / "loco_adapter.json").write_text(json.dumps(manifest))
+    assert evaluate(EvalRequest(str(adapter), str(bench), quiet=True)).contamination.clean
+
+
 def test_an_adapter_directory_without_a_manifest_is_evaluated_on_the_default_base(gate_run):
     """It used to be looked up in the registry by its path ('unknown adapter')."""
     from loco_mlx.evaluation.gate import EvalRequest, evaluate

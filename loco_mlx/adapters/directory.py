@@ -50,6 +50,13 @@ class AdapterManifest:
         """The dataset the adapter was trained on, as its recipe named it."""
         return self.config.get("data") or None
 
+    @property
+    def task_data(self) -> list[str]:
+        """Every file of the task's own training rows: `data` and the recipe's `mix:` files (replay is other
+        tasks' prompts). A benchmark item must be in none of them."""
+        mixed = [m.get("path") for m in self.config.get("mix") or [] if isinstance(m, dict)]
+        return [p for p in [self.train_data, *mixed] if isinstance(p, str) and p]
+
     @classmethod
     def from_dict(cls, data, where: str) -> AdapterManifest:
         """The manifest in `data` (read from `where`); a LocoError naming the key when one is malformed."""

@@ -18,6 +18,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from loco_mlx.adapters.directory import AdapterManifest
 from loco_mlx.errors import LocoError
 from loco_mlx.evaluation import base_cache
 from loco_mlx.evaluation.benchmarks import Benchmark, BenchmarkItem
@@ -277,15 +278,19 @@ def environment(engine: Engine) -> dict:
     }
 
 
-def contamination_clean(train_path: str | None, benchmark: Benchmark) -> tuple[bool, list]:
-    """True when no benchmark item duplicates (or nearly duplicates) a training example."""
-    if not train_path:
+def contamination_clean(train_paths: list[str], benchmark: Benchmark) -> tuple[bool, list]:
+    """True when no benchmark item duplicates (or nearly duplicates) a training example of any of the files
+    (a recipe's `data` and its `mix:` files; a mix file is checked whole, a superset of its sample)."""
+    if not train_paths:
         return True, []
     from loco_mlx.data.contamination import check_contamination
     from loco_mlx.data.datasets import load_dataset
 
-    dataset = load_dataset(train_path)
-    findings = check_contamination(dataset.train + dataset.valid, benchmark.items)
+    examples = []
+    for path in train_paths:
+        dataset = load_dataset(path)
+        examples += dataset.train + dataset.valid
+    findings = check_contamination(examples, benchmark.items)
     return not findings, [asdict(f) for f in findings]
 
 
@@ -328,18 +333,17 @@ def evaluate(request: EvalRequest) -> EvalResult:
     more = [read_benchmark(p) for p in r.more_benchmarks]
     oods = [read_benchmark(p) for p in r.ood]
     engine, name, directory, manifest = _open_for(r)
-    train_data = r.train_data
-    if train_data is None and manifest and manifest.train_data and Path(manifest.train_data).exists():
-        train_data = manifest.train_data  # the manifest names the training data when not given
+    train_files = [r.train_data] if r.train_data else _task_files(manifest)
+    train_data = ", ".join(train_files) or None
 
     base_results, adapter_results, seconds = both_sides(engine, name, benchmark, r.settings, name, r.quiet, r.mixed)
     more_sides = [both_sides(engine, name, b, r.settings, f"{name} ({b.path.name})", r.quiet, r.mixed)[:2]
                   for b in more]  # fmt: skip
     comparison = compare(base_results, adapter_results)
     out_of_domain = [_out_of_domain(engine, name, ood, r.settings, r.quiet, r.mixed) for ood in oods]
-    clean, findings = contamination_clean(train_data, benchmark)
+    clean, findings = contamination_clean(train_files, benchmark)
     verdict = _verdict(len(benchmark.items), comparison, out_of_domain, clean)
-    outcomes = [_outcome(b, base, adapter, out_of_domain, train_data) for b, (base, adapter) in zip(more, more_sides)]
+    outcomes = [_outcome(b, base, adapter, out_of_domain, train_files) for b, (base, adapter) in zip(more, more_sides)]
     overall, reasons = _combined(benchmark, verdict, outcomes)
     result = EvalResult(
         adapter=name, adapter_path=str(directory), adapter_version=manifest.version if manifest else None,
@@ -358,11 +362,16 @@ def evaluate(request: EvalRequest) -> EvalResult:
     return result
 
 
+def _task_files(manifest: AdapterManifest | None) -> list[str]:
+    """The task's training files the manifest names (`data`, `mix:`) that are still here to check."""
+    return [p for p in manifest.task_data if Path(p).exists()] if manifest else []
+
+
 def _outcome(benchmark: Benchmark, base: list[ItemResult], adapter: list[ItemResult],
-             out_of_domain: list[OutOfDomain], train_data: str | None) -> BenchmarkOutcome:  # fmt: skip
+             out_of_domain: list[OutOfDomain], train_files: list[str]) -> BenchmarkOutcome:  # fmt: skip
     """One more benchmark judged as the first is: its own gain, significance and contamination check."""
     comparison = compare(base, adapter)
-    clean, _ = contamination_clean(train_data, benchmark)
+    clean, _ = contamination_clean(train_files, benchmark)
     verdict = _verdict(len(benchmark.items), comparison, out_of_domain, clean)
     return BenchmarkOutcome(
         benchmark=str(benchmark.path), sha256=benchmark.sha256, items=len(benchmark.items), comparison=comparison,
