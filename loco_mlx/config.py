@@ -100,8 +100,8 @@ def _dotted_keys(data: dict, prefix: str = "") -> list[str]:
         if isinstance(value, dict):
             keys += _dotted_keys(value, f"{prefix}{key}.")
         if isinstance(value, list):  # a list of sections: its items' keys as `key[i].name`
-            for i, item in enumerate(value):
-                keys += _dotted_keys(item, f"{prefix}{key}[{i}].") if isinstance(item, dict) else []
+            for i, item in enumerate(v for v in value if isinstance(v, dict)):
+                keys += [f"{prefix}{key}[{i}]", *_dotted_keys(item, f"{prefix}{key}[{i}].")]
     return keys
 
 
@@ -158,7 +158,12 @@ def _build(cls, values: dict[str, Any], origins: dict[str, str], prefix: str):
         kwargs[name] = _coerce(value, hint, where)
         if (problem := setting_problem(fields[name], kwargs[name])) is not None:
             raise LocoError(f"{where} {problem}")
-    return cls(**kwargs)
+    try:
+        return cls(**kwargs)
+    except LocoError as exc:  # a section's own check (a required key left out): name the section and its file
+        if not prefix:
+            raise
+        raise LocoError(f"{_where(origins, prefix[:-1])} {exc}") from None
 
 
 def _section_of_list(hint: Any):

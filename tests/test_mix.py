@@ -49,7 +49,7 @@ def test_a_recipe_lists_mix_sources_as_sections(tmp_path):
         ("mix: [a.jsonl]\n", r"'mix' must be a list of sections, got \['a.jsonl'\]"),
         ("mix:\n  - {path: a.jsonl, size: 4}\n", r"recipe.yaml: unknown key 'mix\[0\].size' \(known: path, sample\)"),
         ("mix:\n  - {path: a}\n  - {path: b, sample: 0}\n", r"yaml: 'mix\[1\].sample' must be at least 1, got 0"),
-        ("mix:\n  - {sample: 4}\n", r"a mix source needs a path"),
+        ("mix:\n  - {sample: 4}\n", r"recipe.yaml: 'mix\[0\]' path must not be empty; name a JSONL file"),
     ],
 )
 def test_a_bad_mix_source_is_named_by_its_index(tmp_path, text, message):
@@ -90,3 +90,35 @@ def test_a_mixed_example_that_repeats_the_data_is_found_by_validate(data):
     problems = [str(p) for p in validate(add_mix(load_dataset(root), [MixSource(str(again))], seed=0))]
     assert any("again.jsonl:1: duplicate of" in p for p in problems)
     assert any("again.jsonl:2" in p and "valid" in p for p in problems)  # a validation row trained on
+
+
+@pytest.mark.parametrize(
+    ("mix", "replay", "message"),
+    [
+        (["more.jsonl", "more.jsonl"], [], r"mix\[1\].path names more.jsonl, which mix\[0\].path already names"),
+        (["data.jsonl"], [], r"mix\[0\].path names data.jsonl, which data already names"),
+        (["more.jsonl"], ["./more.jsonl"], r"replay\[0\] names ./more.jsonl, which mix\[0\].path already names"),
+    ],
+)
+def test_a_file_named_twice_is_refused_before_training(mix, replay, message):
+    cfg = TrainConfig(data="data.jsonl", out="o", mix=[MixSource(p) for p in mix], replay=replay)
+    with pytest.raises(LocoError, match=message + "; list each file once"):
+        cfg.check()
+
+
+def test_a_mix_source_changed_in_code_is_checked_again():
+    cfg = TrainConfig(data="d", out="o", mix=[MixSource("a.jsonl", 4)])
+    cfg.mix[0].sample = 0
+    with pytest.raises(LocoError, match=r"^mix\[0\].sample must be at least 1, got 0"):
+        cfg.check()
+
+
+def test_a_mix_file_that_does_not_read_is_reported_as_its_lines_not_as_too_small(data, tmp_path):
+    from loco_mlx.data.datasets import require_valid
+
+    root, _ = data
+    broken = root / "broken.jsonl"
+    broken.write_text('{"oops"\n')
+    dataset = add_mix(load_dataset(root), [MixSource(str(broken), 5)], seed=0)  # no "sample 5 of 0 examples"
+    with pytest.raises(LocoError, match=r"broken.jsonl:1: "):
+        require_valid(dataset, None, 1024, 1)

@@ -59,13 +59,11 @@ class MixSource:
     """More of the task's own data: `sample` examples of `path` (all of them when unset), drawn with the
     run's seed, join the training split. Validation stays `data`'s, so its loss reads the main data."""
 
-    path: str = ""
+    path: str = not_empty("", hint="name a JSONL file, e.g. `- {path: data/more.jsonl, sample: 400}`")
     sample: int | None = at_least(None, 1, hint="null takes the whole file")
 
     def __post_init__(self):
         check_settings(self)
-        if not self.path:
-            raise LocoError(f"a mix source needs a path, e.g. `- {{path: data/more.jsonl, sample: 400}}`; got {self}")
 
 
 @dataclass
@@ -131,4 +129,18 @@ class TrainConfig:
             raise LocoError("no output directory: set `out:` in the config or pass --out DIR")
         if self.epochs == 0 and not self.max_steps:
             raise LocoError("epochs must be greater than 0 unless max_steps is set, got 0")
+        for i, source in enumerate(self.mix):
+            check_settings(source, f"mix[{i}].")
+        self._check_files_once()
         return self
+
+    def _check_files_once(self) -> None:
+        """Each file feeds the run once: a file named twice would train its rows twice and fail as duplicates."""
+        named = [("data", self.data)] + [(f"mix[{i}].path", m.path) for i, m in enumerate(self.mix)]
+        named += [(f"replay[{i}]", path) for i, path in enumerate(self.replay)]
+        first: dict[Path, str] = {}
+        for key, path in named:
+            resolved = Path(path).expanduser().resolve()
+            if resolved in first:
+                raise LocoError(f"{key} names {path}, which {first[resolved]} already names; list each file once")
+            first[resolved] = key

@@ -327,7 +327,7 @@ def _cell(value) -> str:
         return f"{value:g}"
     if isinstance(value, (list, tuple)):
         return ", ".join(_cell(v) for v in value) or "-"
-    if isinstance(value, dict):  # a section in a list, e.g. a mix source: "path: ..., sample: 400"
+    if isinstance(value, dict):  # a section in a list, e.g. a mix source: "path: data/x.jsonl sample: 400"
         return " ".join(f"{k}: {_cell(v)}" for k, v in value.items())
     return str(value).replace("|", "\\|").replace("\n", " ")
 

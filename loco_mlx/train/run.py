@@ -101,20 +101,25 @@ def add_replay(dataset, files: list[str]):
 def add_mix(dataset, sources: list[MixSource], seed: int):
     """The dataset with a seeded sample of each mix source added to its training split, in file order.
 
-    The same seed draws the same examples, so a recipe that mixes data trains on the same rows again."""
+    The same seed draws the same examples, so a recipe that mixes data trains on the same rows again. (Two
+    files of one length give the same row numbers; seeding with the path too would redraw the recorded runs.)"""
     import random
 
     for source in sources:
         if not Path(source.path).expanduser().is_file():
-            raise LocoError(f"mix file {source.path} not found; fix `mix: - path:` in the recipe")
+            raise LocoError(f"mix file {source.path} not found (paths are relative to where loco runs)")
+        unread = len(dataset.problems)
         examples = _read_into(dataset, source.path)
+        if len(dataset.problems) > unread:
+            continue  # a file that does not read is reported with every other problem (require_valid)
         if source.sample is not None and source.sample > len(examples):
             raise LocoError(
                 f"mix: sample {source.sample} of {source.path}, which has {len(examples)} examples; "
                 "lower sample, or leave it out to take the whole file"
             )
         if source.sample is not None:
-            examples = [examples[i] for i in sorted(random.Random(seed).sample(range(len(examples)), source.sample))]
+            draw = random.Random(seed).sample(range(len(examples)), source.sample)
+            examples = [examples[i] for i in sorted(draw)]
         dataset.train += examples
     return dataset
 
