@@ -228,12 +228,12 @@ def test_an_adapter_that_gains_on_one_benchmark_but_not_the_other_is_not_shipped
                                      "--out", str(tmp_path / "three.json")])  # fmt: skip
     drop = "out-of-domain score dropped 100.0 points, at most 5 allowed"
     assert three.output.count(drop) == 1 and f"  - {drop}" in three.output  # one check for both: said once
-    assert "adapter 0.000  (below the base on 60 items: results.json keeps both replies)" in three.output
+    assert "adapter 0.000  (below the base on 60 items: the results file keeps both replies)" in three.output
     [dropped] = read_results(tmp_path / "three.json").out_of_domain
     assert len(dropped.lost) == 60  # the items to read: what the adapter said instead
     first = dropped.lost[0]
-    assert (first["id"], first["base"], first["expected"]) == ("dropping-0", "The answer is 42.", "The answer is 42.")
-    assert first["adapter"].startswith("math:") and first["detail"]
+    assert (first.id, first.base, first.expected) == ("dropping-0", "The answer is 42.", "The answer is 42.")
+    assert first.adapter.startswith("math:") and first.detail
     assert "lost" not in json.loads((tmp_path / "alone.json").read_text())["out_of_domain"][0]  # nothing lost
 
     result = read_results(tmp_path / "both.json")

@@ -113,7 +113,7 @@ def _print_result(r: EvalResult) -> None:
     typer.echo(f"  McNemar: base-only right {mc.b}, adapter-only right {mc.c}, p = {mc.p_value:.3g}")
     _print_groups(s)
     for o in r.out_of_domain:
-        lost = f"  (below the base on {len(o.lost)} items: results.json keeps both replies)" if o.lost else ""
+        lost = f"  (below the base on {len(o.lost)} items: the results file keeps both replies)" if o.lost else ""
         typer.echo(f"  out-of-domain {o.benchmark}: base {o.base_score:.3f}  adapter {o.adapter_score:.3f}{lost}")
     typer.echo(f"  contamination: {'clean' if r.contamination.clean else 'FOUND'}")
     _print_failures(r.failures)

@@ -30,6 +30,7 @@ from loco_mlx.evaluation.results import (
     EvalResult,
     FailureGroup,
     Failures,
+    LostItem,
     OutOfDomain,
     ShownItem,
     read_results,
@@ -420,8 +421,8 @@ def _out_of_domain(engine: Engine, name: str, ood: Benchmark, settings: EvalSett
                    mixed: bool) -> OutOfDomain:  # fmt: skip
     """Base and adapter on another domain's benchmark: the adapter must not get worse at what others do."""
     base, adapter, _ = both_sides(engine, name, ood, settings, f"{name} (out-of-domain: {ood.path.name})", quiet, mixed)
-    lost = [{"id": b.id, "input": b.input, "expected": b.expected, "base": b.output, "adapter": a.output,
-             "detail": a.detail} for b, a in zip(base, adapter) if a.score < b.score]  # fmt: skip
+    lost = [LostItem(b.id, b.input, b.expected, b.output[:500], a.output[:500], a.detail)
+            for b, a in zip(base, adapter) if a.score < b.score]  # fmt: skip
     return OutOfDomain(str(ood.path), ood.sha256, mean(x.score for x in base), mean(x.score for x in adapter), lost)
 
 

@@ -66,8 +66,16 @@ class OutOfDomain:
     sha256: str
     base_score: float
     adapter_score: float
-    # the items the adapter scored below the base on, with both replies: what to read when the domain drops
-    lost: list[dict] = field(default_factory=list)
+    # the items the adapter scored below the base on (a lower score, not only pass -> fail): what to read
+    # when the domain drops
+    lost: list[LostItem] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.lost = [LostItem(**x) if isinstance(x, dict) else x for x in self.lost]  # read back from JSON
+
+    @property
+    def drop_points(self) -> float:
+        return (self.base_score - self.adapter_score) * 100
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -75,9 +83,17 @@ class OutOfDomain:
             del data["lost"]  # nothing lost: results.json keeps the shape it had before losses were kept
         return data
 
-    @property
-    def drop_points(self) -> float:
-        return (self.base_score - self.adapter_score) * 100
+
+@dataclass
+class LostItem:
+    """An out-of-domain item the adapter did worse on than the base, with both replies (cut to 500 characters)."""
+
+    id: str
+    input: str | list
+    expected: object
+    base: str
+    adapter: str
+    detail: str  # the scorer's word on the adapter's reply
 
 
 @dataclass

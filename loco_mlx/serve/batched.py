@@ -71,7 +71,7 @@ def choose(engine: Engine, job: Job) -> Started:
         return Started(job.target.name, None, job.target.name)
     if not engine.auto:  # routing paused: whatever is active answers, as the one-at-a-time path does
         return Started(engine.adapter, None, engine.adapter or base_id)
-    decision = engine.router.route(job.route_query or "")
+    decision = engine.router.route(job.route_query)
     return Started(decision.adapter, decision.confidence, decision.adapter or base_id, decision_dict(decision))
 
 
