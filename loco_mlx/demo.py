@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from loco_mlx.errors import LocoError
@@ -150,6 +150,7 @@ class Demo:
         cfg = load_config(TrainConfig, [recipe], {k: v for k, v in overrides.items() if v is not None})
         cfg.data = str(self.s.root / cfg.data)
         cfg.replay = [str(self.s.root / r) for r in cfg.replay]
+        cfg.mix = [replace(m, path=str(self.s.root / m.path)) for m in cfg.mix]
         if out.exists():
             import shutil
 
