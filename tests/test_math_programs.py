@@ -104,3 +104,22 @@ def test_about_a_third_of_every_topic_is_held_out_and_the_benchmark_keeps_to_it(
     assert all(s.template not in held for s, row in zip(data.benchmark, rows) if "seen-template" in row["tags"])
     for sample in data.train[:20] + data.benchmark:
         verify(sample)
+
+
+@pytest.mark.parametrize(
+    ("stdout", "expected", "why"),
+    [
+        ("61\n", 61, None),
+        ("12.5", 12.5, None),
+        ("0.1", 0.1, None),  # compared as the decimal written, not the float's binary value
+        ("62", 61, "the program printed 62, the stated answer is 61"),
+        ("61\n62\n", 61, "the program printed '61\\n62', not a number"),  # two prints: not one answer
+        ("The answer is 61", 61, "not a number"),
+        ("", 61, "the program printed '', not a number"),
+    ],
+)
+def test_a_printed_answer_must_be_exactly_the_stated_number(stdout, expected, why):
+    from loco_mlx.data.synth.math_programs import printed_answer_problem
+
+    problem = printed_answer_problem(stdout, expected)
+    assert problem == why if why is None or why.startswith("the program") else why in problem
