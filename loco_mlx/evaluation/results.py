@@ -70,12 +70,13 @@ class OutOfDomain:
     # when the domain drops
     lost: list[LostItem] = field(default_factory=list)
 
-    def __post_init__(self):
-        self.lost = [LostItem(**x) if isinstance(x, dict) else x for x in self.lost]  # read back from JSON
-
     @property
     def drop_points(self) -> float:
         return (self.base_score - self.adapter_score) * 100
+
+    @classmethod
+    def from_dict(cls, data: dict) -> OutOfDomain:
+        return cls(**{**data, "lost": [LostItem(**x) for x in data.get("lost", [])]})
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -218,7 +219,7 @@ class EvalResult:
             **{k: data[k] for k in _HEAD},
             comparison=Comparison.from_dict(data),
             improvement_points=data["improvement_points"],
-            out_of_domain=[OutOfDomain(**o) for o in oods],
+            out_of_domain=[OutOfDomain.from_dict(o) for o in oods],
             contamination=Contamination(**data["contamination"]),
             verdict=data["verdict"],
             reasons=data["reasons"],
