@@ -17,8 +17,8 @@ import platform
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from loco_mlx.adapters.directory import AdapterManifest
 from loco_mlx.errors import LocoError
 from loco_mlx.evaluation import base_cache
 from loco_mlx.evaluation.benchmarks import Benchmark, BenchmarkItem
@@ -38,6 +38,9 @@ from loco_mlx.evaluation.results import (
 from loco_mlx.evaluation.stats import GroupRow, gate_verdict, mcnemar_exact, paired_bootstrap, per_group
 from loco_mlx.inference.backend import SamplingConfig
 from loco_mlx.inference.engine import Answer, Engine, InferenceConfig
+
+if TYPE_CHECKING:
+    from loco_mlx.adapters.directory import AdapterManifest
 
 
 @dataclass
