@@ -19,7 +19,7 @@ from loco_mlx.errors import LocoError
 from loco_mlx.evaluation import sandbox
 from loco_mlx.inference import code_requests, tools
 from loco_mlx.inference.backend import SamplingConfig
-from loco_mlx.inference.code_requests import CODE_REQUEST_NOTICE
+from loco_mlx.inference.code_requests import CODE_REQUEST_NOTICE, JSON_REQUEST_NOTICE
 from loco_mlx.inference.engine import InferenceConfig, build_messages
 from loco_mlx.inference.tools import ToolSettings, answer_from_output, extract_program
 from tests.fake_backend import PLAIN, tool_engine
@@ -452,6 +452,60 @@ def test_a_huge_request_is_read_in_bounded_time():
     # a regex that backtracks over a megabyte would stall the server's model thread for minutes
     assert not asks_for_code("\n" * 500_000) and not asks_for_code("-" * 500_000 + "x")
     assert asks_for_code("Write a function named clamp(x)." + " filler" * 100_000)  # the ask is at the start
+
+
+JSON_ASKS = [
+    "Extract the person's name, age and city as JSON.\n\nMaria Lopez, 34, lives in Porto.",
+    "Return valid JSON with the keys product, price and quantity: 3 lamps at $19.99.",
+    'Fill in this template from the text: {"name": "...", "city": "..."}\n\nAna lives in Lima.',
+    "Give me the record {name, age, city} for: Tom, 40, Oslo.",
+    "Fields to extract:\n- order_id\n- total_usd\n\nOrder A-17 came to $42.50.",
+    "Keys: name, age, city. Text: Li Wei, 29, from Xi'an.",
+    "Ticket 4411 was opened by Sam on 2 May.\n\nGrab ticketId, openedBy and openedOn. Missing values -> null.",
+    "→ invoice_number, total, due_date\n\nInvoice 88 for $120, due 5 June.",
+    "Turn the email signature below into a dictionary with 'name' and 'phone'.\n\nBest, Kim | 555-0101",
+    "Structured output needed for the row: | Lamp | 19.99 | 3 |",
+    "JSON, please: who ordered, how many units, and the order date.",
+]
+
+
+@pytest.mark.parametrize("request_text", JSON_ASKS)
+def test_requests_for_json_are_recognised(request_text):
+    assert code_requests.kept_notice(build_messages(request_text)) == JSON_REQUEST_NOTICE
+
+
+@pytest.mark.parametrize("request_text", WORD_PROBLEMS)
+def test_word_problems_are_not_requests_for_json(request_text):
+    assert code_requests.kept_notice(build_messages(request_text)) is None
+
+
+def test_a_request_for_code_that_mentions_json_is_a_request_for_code():
+    request = build_messages("Write a function parse_kv(s) that returns a dict with the keys of s, like JSON.")
+    assert code_requests.kept_notice(request) == CODE_REQUEST_NOTICE
+
+
+def test_a_huge_request_is_read_for_json_in_bounded_time():
+    import time
+
+    from loco_mlx.inference.code_requests import asks_for_json
+
+    # "^\\s*" under MULTILINE backtracks quadratically over blank lines; each pattern reads spaces and tabs only
+    started = time.perf_counter()
+    for text in ("\n" * 500_000, " \n" * 250_000, "- a_b\n" * 100_000, "{a, " * 200_000):
+        asks_for_json(text)
+    assert time.perf_counter() - started < 5  # seconds, against minutes when a pattern backtracks
+
+
+def test_a_request_for_json_gets_the_reply_as_written_and_nothing_runs(tmp_path, no_runs):
+    # a math tool adapter sent an extraction used to run its program and answer "The answer is 147."
+    reply = fenced("price = 147\nprint(price)")
+    engine = tool_engine(tmp_path, [reply, reply])
+    engine.use_adapter("calc")
+    request = build_messages(JSON_ASKS[1])
+    events = chat_events(engine, request)
+    assert all(e.tool is None for e in events) and "".join(e.text for e in events) == reply
+    assert [e.notice for e in events if e.notice] == [JSON_REQUEST_NOTICE]
+    assert engine.answer(request, GREEDY, PLAINLY).text == reply
 
 
 def test_a_request_for_code_gets_the_program_as_written_and_nothing_runs(tmp_path, no_runs):

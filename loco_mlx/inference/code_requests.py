@@ -1,4 +1,4 @@
-"""Whether a request asks for code: a tool adapter then returns its program as written, unrun.
+"""Whether a request asks for code or JSON: a tool adapter then returns its reply as written, unrun.
 
 A tool adapter (inference/tools.py) answers with a program and the engine answers with what it
 prints. That is right for "Ana has 3 bags of 20 apples..." and wrong for "Write clamp(x, lo, hi)":
@@ -9,7 +9,13 @@ Each pattern below is one way people ask for code. Words that also live in word 
 ("program", "code", "method", "class", "routine", "helper") count only with a verb that means
 writing code, or with what the code should do; f(x)-style definitions ("g(x) = 3x + 1. Find
 g(4).") are algebra, not code. tests/test_tools.py lists what must and must not match.
-`Engine.tool_for` and `Engine.program_kept` apply it for every entry point (chat, eval, votes, serve).
+`Engine.tool_for` and `Engine.kept_notice` apply it for every entry point (chat, eval, votes, serve).
+
+A request for JSON ("Extract the name and city as JSON", "Fields: order_id, total") is kept too: a
+math tool adapter sent one (the gate does, out of its domain) used to run its program and answer
+"The answer is 147.". Its patterns were written on the generated and written JSON training data and
+the JSON generator's benchmark (recall 97.5% there), and none of them matches a request in the math
+data or the base's general prompts.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import re
 from loco_mlx.inference.backend import Message, last_user_message
 
 CODE_REQUEST_NOTICE = "(the request asks for code: the program is the reply, not run)"
+JSON_REQUEST_NOTICE = "(the request asks for JSON: the reply is given as written, not run)"
 
 # read at most this much of a request: the ask is near its start or its end, and a regex over a
 # megabyte-long message must not stall the model thread
@@ -59,14 +66,66 @@ _ALGEBRA = re.compile(r"\b[A-Za-z_]\w*\([^()\n]*\)\s*=(?!=)")  # "total_cost(n) 
 _WRITTEN_CODE = re.compile(r"```|\bdef\s+[A-Za-z_]\w*\s*\(")
 
 
+# a key-like word, case-sensitive under the flag: city_name, cityName, CityName (never "city" or "Paris")
+_KEY = r"`?[\"']?(?-i:[a-z]+_[a-z0-9_]+|[a-z]+[A-Z][A-Za-z0-9]*|[A-Z][a-z]+[A-Z][A-Za-z0-9]*)[\"']?`?"
+_IN_JSON = (r"(?:as|in|into|to|return|returns|output|outputs|give|produce|emit|respond|reply|answer|format|formatted|"
+            r"print|valid|only|strict|plain|pure)")  # fmt: skip
+_JSON_PATTERNS = [
+    # "as JSON", "return valid JSON", "JSON object with", "JSON, please", "make a JSON", "JSON: ..."
+    rf"\b{_IN_JSON}\s+(?:(?:a|an|the|valid|proper|pure|compact|strict|single|one|minified|plain)\s+)?json\b",
+    r"\bjson\s+(?:objects?|arrays?|list|format|output|reply|response|only|with|w/|containing|that|where|whose|of"
+    r"|keyed|using|having|record|template|shape|from|for)\b",
+    r"\bjson\b\s*(?:[,:.!]|please|pls|$)",
+    r"\b(?:make|build|create|want|need|produce|generate)\s+(?:me\s+)?(?:a|an|the)\s+(?:json|(?:python\s+)?dict(?:ionary)?)\b",
+    r"\bjson\b[^.?!\n]{0,40}\bkeys?\b|\bkeys?\b[^.?!\n]{0,60}\bjson\b",
+    # a template to fill, {"name": ...} or {name, age, city}
+    r"\{\s*[\"'`]?[A-Za-z_][\w -]*[\"'`]?\s*:\s*(?:\.\.\.|\"|'|\?|null|string|number|<)",
+    r"\{\s*[A-Za-z_]\w*\s*(?:,\s*[A-Za-z_]\w*\s*)+\}",
+    # the keys named: "Keys: ...", "fields to extract", "with exactly these keys", "extract order_id, ..."
+    r"\b(?:keys|fields)[ \t]*:|^[ \t]*schema[ \t]*:",
+    r"\b(?:required|these|the\s+following|exactly\s+these|with|using|only)\s+(?:keys|fields|properties)\b",
+    r"\b(?:fields?|keys?)\s+(?:i\s+need|to\s+(?:extract|fill|return|use|include)|needed|wanted|required|in\s+order)\b",
+    r"\b(?:extract|pull\s+out|grab|pull|fill|capture)\b[^.?!\n]{0,80}\b(?:fields?|keys?|record|placeholders?)\b",
+    rf"(?:\b(?:extract|grab|pull\s+out|need|want|get|give(?:\s+me)?|return|capture|map)\b|→)\s*:?[^.?!\n]{{0,40}}?{_KEY}",
+    # a list of keys, "→ order_id, total, ...", or one per line
+    rf"(?:^|[:→>-])[ \t]*{_KEY}[ \t]*(?:\([^)\n]*\)[ \t]*)?,[ \t]*[\w`\"' ]+,",
+    rf"^[ \t]*(?:[-*•]|\d+[.)])[ \t]*{_KEY}[ \t]*(?:\(.*\))?[ \t]*$(?:\n[ \t]*(?:[-*•]|\d+[.)])[ \t]*.+$)+",
+    r"\bextract\b[^.?!\n]{0,30}:[ \t]*$",
+    # the shape named: "as a dictionary", "return an object", "one object", "key-value pairs"
+    r"\b(?:to|into|as|output|with|answer\s+with|return|give)\s+(?:a|an|one)\s+(?:python\s+)?"
+    r"(?:dict(?:ionary)?|key/value\s+object|record|object)\b",
+    r"\bone\s+object\b|\bstructured\s+output\b|\bkey-value\s+pairs\b",
+]
+_ASKS_JSON = re.compile("|".join(_JSON_PATTERNS), re.IGNORECASE | re.MULTILINE)
+
+
+def _bounded(request: str) -> str:
+    return request if len(request) <= _HEAD + _TAIL else request[:_HEAD] + "\n" + request[-_TAIL:]
+
+
 def asks_for_code(request: str) -> bool:
     """Whether `request` asks for code to be written (see the module docstring)."""
-    text = request if len(request) <= _HEAD + _TAIL else request[:_HEAD] + "\n" + request[-_TAIL:]
+    text = _bounded(request)
     if _ALGEBRA.search(text) and not _WRITTEN_CODE.search(text):
         return False
     return bool(_ASKS.search(text))
 
 
+def asks_for_json(request: str) -> bool:
+    """Whether `request` asks for fields as a JSON object (see the module docstring)."""
+    return bool(_ASKS_JSON.search(_bounded(request)))
+
+
 def wants_code(messages: list[Message]) -> bool:
     """Whether the last user message asks for code, which a tool adapter then gives unrun."""
     return asks_for_code(last_user_message(messages))
+
+
+def kept_notice(messages: list[Message]) -> str | None:
+    """Why a tool adapter's reply to `messages` is given as written, unrun (None: its program runs)."""
+    request = last_user_message(messages)
+    if asks_for_code(request):
+        return CODE_REQUEST_NOTICE
+    if asks_for_json(request):
+        return JSON_REQUEST_NOTICE
+    return None

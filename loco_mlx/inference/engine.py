@@ -29,7 +29,7 @@ from loco_mlx.inference.backend import (
     StreamEvent,
     eos_token_ids,
 )
-from loco_mlx.inference.code_requests import CODE_REQUEST_NOTICE, wants_code
+from loco_mlx.inference.code_requests import kept_notice, wants_code
 from loco_mlx.inference.tools import ToolRun, ToolSettings, answer_with_tool, stream_with_tool
 from loco_mlx.inference.voting import VOTE_METHODS, Sample, VoteResult, decide
 from loco_mlx.ranges import at_least, check_settings, one_of
@@ -172,13 +172,14 @@ class Engine:
 
     def tool_for(self, name: str | None, messages: list[Message]) -> str | None:
         """The tool adapter `name` runs to answer `messages`: None when it has none, tools are off, or
-        the request asks for code (then its program is the reply, as written: `program_kept`)."""
+        the request asks for code or JSON (then its reply is given as written: `kept_notice`)."""
         tool = self.answers_with_tool(name)
-        return tool if tool and not wants_code(messages) else None
+        return tool if tool and kept_notice(messages) is None else None
 
-    def program_kept(self, name: str | None, messages: list[Message]) -> bool:
-        """Whether tool adapter `name`'s reply to `messages` is its program, unrun (code_requests.py)."""
-        return self.answers_with_tool(name) is not None and wants_code(messages)
+    def kept_notice(self, name: str | None, messages: list[Message]) -> str | None:
+        """Why tool adapter `name`'s reply to `messages` is given as written, unrun (code_requests.py);
+        None when nothing is kept: it runs its program, or it declares no tool."""
+        return kept_notice(messages) if self.answers_with_tool(name) is not None else None
 
     @contextlib.contextmanager
     def base_only(self):
@@ -245,8 +246,9 @@ class Engine:
         if self.tool_for(self.adapter, messages):
             yield from stream_with_tool(self, messages, sampling, inference, self.tools)
             return
-        if self.program_kept(self.adapter, messages):
-            yield StreamEvent("", notice=CODE_REQUEST_NOTICE)
+        notice = self.kept_notice(self.adapter, messages)
+        if notice:
+            yield StreamEvent("", notice=notice)
         prompt_ids, sampling = self.prepare_prompt(messages, sampling, inference)
         yield from self.stream(prompt_ids, sampling)
 
@@ -257,8 +259,8 @@ class Engine:
         """Whole answers to many conversations, decoded `batch_size` at a time (evaluation)."""
         if not self.active_tool:
             return self._answer_plain(conversations, sampling, inference, batch_size, progress)
-        # programs run, except where the request asks for code: that reply is the program as written
-        asked = [self.program_kept(self.adapter, c) for c in conversations]
+        # programs run, except where the request asks for code or JSON: that reply is given as written
+        asked = [self.kept_notice(self.adapter, c) is not None for c in conversations]
         run = [c for c, code in zip(conversations, asked) if not code]
         done = answer_with_tool(self, run, sampling, inference, self.tools, batch_size) if run else []
         ran = iter([Answer(a.text, tool=a.tool) for a in done])

@@ -30,9 +30,9 @@ from loco_mlx.serve.worker import (
     Job,
     Piece,
     Started,
-    code_request_notice,
     first_event,
     job_channel,
+    kept_request_notice,
     metered,
     prepare,
     run_selected,
@@ -171,7 +171,7 @@ class BatchWorker:
             if uses_tool(self.engine, ticket.job, started.adapter):
                 self._run_alone(ticket, started)
                 return None
-            started.notice = code_request_notice(self.engine, ticket.job, started.adapter)
+            started.notice = kept_request_notice(self.engine, ticket.job, started.adapter)
             prompt_ids, sampling = prepare(self.engine, ticket.job)  # a prompt over the context: a 400
             stops = tuple(s for s in ticket.job.stops if s)
             with loaded(self.engine, started.adapter):

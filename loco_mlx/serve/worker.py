@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import AsyncIterator, Callable
 
 from loco_mlx.inference.backend import ContextOverflow, Message, SamplingConfig
-from loco_mlx.inference.code_requests import CODE_REQUEST_NOTICE
 from loco_mlx.inference.engine import Engine, InferenceConfig
 from loco_mlx.inference.stops import StopScanner
 from loco_mlx.inference.tools import ToolRun, require_isolation
@@ -100,10 +99,9 @@ def run_job(engine: Engine, job: Job, emit: Callable[[object], None], cancelled:
         emit(Failed(exc))
 
 
-def code_request_notice(engine: Engine, job: Job, adapter: str | None) -> str | None:
-    """The notice for a chat that asks a tool adapter for code (answered as plain text, nothing run)."""
-    kept = job.messages is not None and engine.program_kept(adapter, job.messages)
-    return CODE_REQUEST_NOTICE if kept else None
+def kept_request_notice(engine: Engine, job: Job, adapter: str | None) -> str | None:
+    """The notice for a chat that asks a tool adapter for code or JSON (answered as plain text, nothing run)."""
+    return engine.kept_notice(adapter, job.messages) if job.messages is not None else None
 
 
 def run_selected(engine: Engine, job: Job, started: Started, emit: Callable[[object], None], cancelled) -> None:
@@ -112,7 +110,7 @@ def run_selected(engine: Engine, job: Job, started: Started, emit: Callable[[obj
     tool = job.messages is not None and engine.tool_for(engine.adapter, job.messages)
     if tool:
         require_isolation(engine.tools)  # refused before anything is sent
-    started.notice = code_request_notice(engine, job, engine.adapter)
+    started.notice = kept_request_notice(engine, job, engine.adapter)
     emit(started)  # only now: a prompt too long is still a plain 400, also when streaming
     if tool:  # the program, its run, then the answer (inference/tools.py)
         source = engine.chat(job.messages, job.sampling, job.inference)
