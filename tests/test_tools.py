@@ -484,6 +484,28 @@ def test_a_request_for_code_that_mentions_json_is_a_request_for_code():
     assert code_requests.kept_notice(request) == CODE_REQUEST_NOTICE
 
 
+def _conversation(*turns: str) -> list[dict]:
+    roles = ["user", "assistant"] * len(turns)
+    return [{"role": role, "content": text} for role, text in zip(roles, turns)]
+
+
+def test_a_short_follow_up_continues_the_request_before_it():
+    assert code_requests.kept_notice(_conversation(CLAMP_REQUEST[0]["content"], CLAMP, "make it recursive")) == (
+        CODE_REQUEST_NOTICE
+    )
+    assert code_requests.wants_code(_conversation(CLAMP_REQUEST[0]["content"], CLAMP, "now without min and max"))
+    assert code_requests.kept_notice(_conversation(JSON_ASKS[0], '{"name": "Maria"}', "add the age too")) == (
+        JSON_REQUEST_NOTICE
+    )
+
+
+def test_a_follow_up_to_a_word_problem_still_runs_and_a_new_long_request_decides_alone():
+    word_problem = QUESTION[0]["content"]
+    assert code_requests.kept_notice(_conversation(word_problem, "The answer is 58.", "and with 5 bags?")) is None
+    new_problem = "Ben buys 12 pencils at 35 cents each and pays with a 5 dollar bill. " * 3 + "What change?"
+    assert code_requests.kept_notice(_conversation(CLAMP_REQUEST[0]["content"], CLAMP, new_problem)) is None
+
+
 def test_a_huge_request_is_read_for_json_in_bounded_time():
     import time
 

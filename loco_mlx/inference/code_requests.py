@@ -11,6 +11,9 @@ writing code, or with what the code should do; f(x)-style definitions ("g(x) = 3
 g(4).") are algebra, not code. tests/test_tools.py lists what must and must not match.
 `Engine.tool_for` and `Engine.kept_notice` apply it for every entry point (chat, eval, votes, serve).
 
+A short follow-up that asks for nothing itself ("make it recursive", "add the email too")
+continues the request before it, so a conversation about a function stays one.
+
 A request for JSON ("Extract the name and city as JSON", "Fields: order_id, total") is kept too: a
 math tool adapter sent one (the gate does, out of its domain) used to run its program and answer
 "The answer is 147.". Its patterns were written on the generated and written JSON training data and
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 import re
 
-from loco_mlx.inference.backend import Message, last_user_message
+from loco_mlx.inference.backend import Message
 
 CODE_REQUEST_NOTICE = "(the request asks for code: the program is the reply, not run)"
 JSON_REQUEST_NOTICE = "(the request asks for JSON: the reply is given as written, not run)"
@@ -116,16 +119,34 @@ def asks_for_json(request: str) -> bool:
     return bool(_ASKS_JSON.search(_bounded(request)))
 
 
-def wants_code(messages: list[Message]) -> bool:
-    """Whether the last user message asks for code, which a tool adapter then gives unrun."""
-    return asks_for_code(last_user_message(messages))
+# a message this short that asks for nothing itself continues the request before it: "make it
+# recursive", "add the email too"; a longer one is a request of its own
+_FOLLOW_UP = 200
 
 
-def kept_notice(messages: list[Message]) -> str | None:
-    """Why a tool adapter's reply to `messages` is given as written, unrun (None: its program runs)."""
-    request = last_user_message(messages)
+def _kept_request(request: str) -> str | None:
     if asks_for_code(request):
         return CODE_REQUEST_NOTICE
     if asks_for_json(request):
         return JSON_REQUEST_NOTICE
     return None
+
+
+def kept_notice(messages: list[Message]) -> str | None:
+    """Why a tool adapter's reply to `messages` is given as written, unrun (None: its program runs).
+
+    The last user message decides; a short follow-up that asks for nothing itself ("make it
+    recursive") continues the user message before it."""
+    users = [m.get("content") for m in messages if m.get("role") == "user"]
+    users = [u if isinstance(u, str) else "" for u in users]
+    if not users:
+        return None
+    notice = _kept_request(users[-1])
+    if notice is None and len(users) > 1 and len(users[-1].strip()) < _FOLLOW_UP:
+        notice = _kept_request(users[-2])
+    return notice
+
+
+def wants_code(messages: list[Message]) -> bool:
+    """Whether the conversation asks for code (its last request, or the one a follow-up continues)."""
+    return kept_notice(messages) == CODE_REQUEST_NOTICE
