@@ -146,3 +146,38 @@ def test_auto_vote_on_a_code_request_never_counts_the_numbers_in_the_code():
     assert decide(code, "auto").answer == "3"  # read as numbers, the example call's 3 wins
     result = decide(code, "auto", code_request=True)
     assert (result.method, result.answer, result.text) == ("best", None, code[1].text)
+
+
+def test_json_vote_takes_each_fields_majority_even_when_no_sample_has_them_all():
+    from loco_mlx.inference.voting import Sample, decide
+
+    replies = [
+        '{"name": "Ana Ruiz", "age": 34, "city": "Lima"}',
+        '```json\n{"name": "Ana Ruiz", "age": 43, "city": "Quito"}\n```',
+        '{"name": "Ana", "age": 34, "city": "Quito"}',
+        "I could not find it.",
+        '{"city": "Quito", "name": "Ana Ruiz", "age": 34}',  # the keys in another order: a minority layout
+    ]
+    result = decide([Sample(t, -1.0) for t in replies], "auto")  # 4 of 5 hold an object, though all hold numbers
+    assert result.method == "json" and result.answer == '{"name": "Ana Ruiz", "age": 34, "city": "Quito"}'
+    assert result.distribution == [('name: "Ana Ruiz"', 3), ("age: 34", 3), ('city: "Quito"', 3)]
+    assert result.text == result.answer  # no sample said exactly this, so the voted object is the reply
+    assert "json vote over 5: name" in result.describe()
+
+
+def test_json_vote_returns_the_sample_that_says_the_majority_as_it_said_it():
+    from loco_mlx.inference.voting import Sample, decide
+
+    fenced = '```json\n{"product": "lamp", "price": 19.99}\n```'
+    replies = [fenced, '{"product": "Lamp", "price": 19.99}', '{"product": "lamp", "price": 19.99}']
+    result = decide([Sample(t, -1.0) for t in replies], "json")
+    assert result.text == fenced and result.answer == '{"product": "lamp", "price": 19.99}'
+
+
+def test_json_vote_without_any_object_falls_back_to_best_of_n():
+    from loco_mlx.inference.voting import Sample, decide
+
+    result = decide([Sample("no object", -2.0), Sample("none here {", -0.5)], "json")
+    assert result.method == "best" and result.text == "none here {"
+    numbers = decide([Sample("so 14", -1.0), Sample('{"a": 1}', -1.0), Sample("= 14", -1.0)], "auto")
+    assert numbers.method == "numeric" and numbers.answer == "14"  # a lone object is not the majority

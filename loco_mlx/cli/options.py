@@ -31,7 +31,9 @@ AdapterPathOption = typer.Option(None, "--adapter-path", help="A LoRA adapter di
 RereadOption = typer.Option(None, "--reread/--no-reread", help="RE2: repeat the question once.", show_default="on")
 VotesOption = typer.Option(None, "--votes", help="Self-consistency: sample N replies, answer by majority.")
 VoteTempOption = typer.Option(None, "--vote-temp", help="Temperature of the voting samples.", show_default="0.7")
-VoteMethodOption = typer.Option(None, "--vote-method", help="auto | numeric | exact | best.", show_default="auto")
+VoteMethodOption = typer.Option(
+    None, "--vote-method", help="auto | numeric | exact | json | best.", show_default="auto"
+)
 SystemOption = typer.Option(None, "--system", help="System prompt.")
 MaxTokensOption = typer.Option(None, "--max-tokens", help="Most tokens per reply.", show_default="512")
 TempOption = typer.Option(None, "--temp", help="Sampling temperature; 0 is greedy.", show_default="0.7")

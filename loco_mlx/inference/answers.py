@@ -6,10 +6,14 @@ phrase, then the last line ending in "= N", then the last number anywhere.
 Thinking blocks (`<think>...</think>`) are removed first, so numbers a model
 considered and rejected do not count. Numbers are exact `Fraction`s: "1,234",
 "-3.5", "3/4" and "45%" (read as 45) all parse.
+
+`find_json` finds a JSON object: fenced ```json blocks first; when none of them parses, every
+balanced `{...}` span in the text (brace matching that skips braces inside strings).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import string
 from fractions import Fraction
@@ -89,3 +93,44 @@ def normalise_text(text: str, lowercase: bool = True, strip_punctuation: bool = 
     if strip_punctuation:
         text = text.translate(str.maketrans("", "", string.punctuation))
     return " ".join(text.split())
+
+
+_FENCE = re.compile(r"```(?:json)?\s*\n(.*?)```", re.DOTALL | re.IGNORECASE)
+
+
+def _balanced_spans(text: str) -> list[str]:
+    """Every top-level `{...}` span, matching braces outside JSON strings."""
+    spans, depth, start, in_string, escaped = [], 0, 0, False, False
+    for i, char in enumerate(text):
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (char == "\\", char != '"')
+        elif char == '"' and depth:
+            in_string = True
+        elif char == "{":
+            start, depth = (i, 1) if depth == 0 else (start, depth + 1)
+        elif char == "}" and depth:
+            depth -= 1
+            if depth == 0:
+                spans.append(text[start : i + 1])
+    return spans
+
+
+def _objects(candidates) -> list[dict]:
+    objects = []
+    for candidate in candidates:
+        try:
+            parsed = json.loads(candidate)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(parsed, dict):
+            objects.append(parsed)
+    return objects
+
+
+def find_json(output: str, which: str = "last") -> dict | None:
+    """The first or last JSON object in `output`, or None when none parses."""
+    text = strip_thinking(output)
+    objects = _objects(block.strip() for block in _FENCE.findall(text)) or _objects(_balanced_spans(text))
+    if not objects:
+        return None
+    return objects[0] if which == "first" else objects[-1]

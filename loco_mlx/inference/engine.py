@@ -42,7 +42,7 @@ class InferenceConfig:
     reread: bool = True  # RE2: repeat the question once ("Read the question again: ...")
     votes: int = at_least(1, 1)  # self-consistency: sample this many replies and take the majority answer
     vote_temperature: float = at_least(0.7, 0)
-    vote_method: str = one_of("auto", VOTE_METHODS, "vote method")  # auto | numeric | exact | best
+    vote_method: str = one_of("auto", VOTE_METHODS, "vote method")  # auto | numeric | exact | json | best
 
     def __post_init__(self):
         check_settings(self)  # built in code; load_config checks first and names the file or flag

@@ -2,20 +2,24 @@
 
 `numeric` and `exact` count the answers the evaluation scorers would extract
 (loco_mlx.inference.answers) and return the reply that gave the most common one (ties go
-to the answer reached first). `best` returns the sample the model itself found
+to the answer reached first). `json` votes field by field: the commonest list of keys,
+then each key's commonest value, so five extractions that each get one field wrong can
+still agree on all of them. `best` returns the sample the model itself found
 most likely (highest mean token log-probability): best-of-N for open-ended
-replies. `auto` votes on numbers when most samples contain one, else best-of-N.
+replies. `auto` votes on JSON objects when most samples hold one, else on numbers when
+most samples contain one, else best-of-N.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 
 from loco_mlx.errors import LocoError
-from loco_mlx.inference.answers import extract_number, format_number, normalise_text
+from loco_mlx.inference.answers import extract_number, find_json, format_number, normalise_text
 
-VOTE_METHODS = ("auto", "numeric", "exact", "best")
+VOTE_METHODS = ("auto", "numeric", "exact", "json", "best")
 
 
 @dataclass
@@ -49,18 +53,49 @@ def answer_of(text: str, method: str) -> str | None:
     return normalise_text(text) or None
 
 
+def _commonest(items: list[str]) -> str:
+    counts = Counter(items)
+    return max(counts, key=lambda item: (counts[item], -items.index(item)))  # a tie goes to the one seen first
+
+
+def _json_vote(samples: list[Sample], objects: list[dict | None]) -> VoteResult:
+    """Field by field: the commonest key list (in its order), then each key's commonest value among
+    the objects that have it. The reply is the first sample that says exactly that, else the object."""
+    parsed = [o for o in objects if o is not None]
+    keys = json.loads(_commonest([json.dumps(list(o)) for o in parsed]))
+    voted, distribution = {}, []
+    for key in keys:
+        values = [json.dumps(o[key], sort_keys=True, ensure_ascii=False) for o in parsed if key in o]
+        winner = _commonest(values)
+        voted[key] = json.loads(winner)
+        distribution.append((f"{key}: {winner}", values.count(winner)))
+    answer = json.dumps(voted, ensure_ascii=False)
+    said = [s.text for s, o in zip(samples, objects) if o is not None and json.dumps(o, ensure_ascii=False) == answer]
+    return VoteResult(said[0] if said else answer, answer, "json", distribution, samples)
+
+
 def decide(samples: list[Sample], method: str = "auto", code_request: bool = False) -> VoteResult:
-    """The majority answer of `samples` by `method`. "auto" counts numbers when most samples hold one,
-    unless the request asked for code (a number in code is an example call, not an answer): then,
-    as when nothing can be counted, the sample the model is surest of."""
+    """The majority answer of `samples` by `method`. "auto" votes field by field when most samples
+    hold a JSON object, else counts numbers when most samples hold one, unless the request asked for
+    code (a number in code is an example call, not an answer): then, as when nothing can be
+    counted, the sample the model is surest of."""
     if method not in VOTE_METHODS:
         raise LocoError(f"unknown vote method '{method}'; choose one of: {', '.join(VOTE_METHODS)}")
     if not samples:
         raise LocoError("no samples to vote over")
+    objects = [find_json(s.text) for s in samples] if method in ("auto", "json") else []
     if method == "auto":
         numbers = [answer_of(s.text, "numeric") for s in samples]
-        counted = not code_request and sum(a is not None for a in numbers) * 2 > len(samples)
-        method = "numeric" if counted else "best"
+        if code_request:
+            method = "best"
+        elif sum(o is not None for o in objects) * 2 > len(samples):
+            method = "json"
+        else:
+            method = "numeric" if sum(a is not None for a in numbers) * 2 > len(samples) else "best"
+    if method == "json":
+        if any(o is not None for o in objects):
+            return _json_vote(samples, objects)
+        method = "best"  # no sample holds an object: the model's own preference
     if method == "best":
         best = max(samples, key=lambda s: s.mean_logprob)
         return VoteResult(best.text, None, "best", [], samples)

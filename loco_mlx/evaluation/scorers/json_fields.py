@@ -1,9 +1,8 @@
 """Structured answers: parse a JSON object from the output and compare fields.
 
-Fenced ```json blocks are tried first; when none of them parses, every
-balanced `{...}` span in the text (brace matching that skips braces inside
-strings) that parses as an object. `which` picks the first or last candidate (default last: the final
-answer follows the reasoning). The value is the fraction of expected fields that
+The object is `answers.find_json`'s: fenced ```json blocks first, then every balanced `{...}`
+span. `which` picks the first or last candidate (default last: the final answer follows the
+reasoning). The value is the fraction of expected fields that
 are equal; missing fields score 0. Strings compare after `answers.normalise_text`
 with the case and punctuation options; numbers compare by value (1 == 1.0).
 """
@@ -11,53 +10,13 @@ with the case and punctuation options; numbers compare by value (1 == 1.0).
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from loco_mlx.errors import LocoError
 from loco_mlx.evaluation.scorers.base import Score, check_choice
-from loco_mlx.inference.answers import normalise_text, strip_thinking
+from loco_mlx.inference.answers import find_json, normalise_text
 
 DEFAULTS: dict[str, Any] = {"which": "last", "lowercase": True, "strip_punctuation": False}
-_FENCE = re.compile(r"```(?:json)?\s*\n(.*?)```", re.DOTALL | re.IGNORECASE)
-
-
-def _balanced_spans(text: str) -> list[str]:
-    """Every top-level `{...}` span, matching braces outside JSON strings."""
-    spans, depth, start, in_string, escaped = [], 0, 0, False, False
-    for i, char in enumerate(text):
-        if in_string:
-            escaped, in_string = (False, True) if escaped else (char == "\\", char != '"')
-        elif char == '"' and depth:
-            in_string = True
-        elif char == "{":
-            start, depth = (i, 1) if depth == 0 else (start, depth + 1)
-        elif char == "}" and depth:
-            depth -= 1
-            if depth == 0:
-                spans.append(text[start : i + 1])
-    return spans
-
-
-def _objects(candidates) -> list[dict]:
-    objects = []
-    for candidate in candidates:
-        try:
-            parsed = json.loads(candidate)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(parsed, dict):
-            objects.append(parsed)
-    return objects
-
-
-def find_json(output: str, which: str = "last") -> dict | None:
-    """The first or last JSON object in `output`, or None when none parses."""
-    text = strip_thinking(output)
-    objects = _objects(block.strip() for block in _FENCE.findall(text)) or _objects(_balanced_spans(text))
-    if not objects:
-        return None
-    return objects[0] if which == "first" else objects[-1]
 
 
 def _equal(got: Any, want: Any, options: dict) -> bool:
