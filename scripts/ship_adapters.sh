@@ -38,3 +38,4 @@ loco router eval data/router/heldout-2.jsonl
 loco router eval data/router/heldout-3.jsonl
 loco router eval data/router/heldout-4.jsonl
 loco router eval data/router/heldout-5.jsonl
+loco router eval data/router/heldout-6.jsonl
