@@ -17,8 +17,8 @@ continues the request before it, so a conversation about a function stays one.
 A request for JSON ("Extract the name and city as JSON", "Fields: order_id, total") is kept too: a
 math tool adapter sent one (the gate does, out of its domain) used to run its program and answer
 "The answer is 147.". Its patterns were written on the generated and written JSON training data and
-the JSON generator's benchmark (recall 97.5% there), and none of them matches a request in the math
-data or the base's general prompts.
+the JSON generator's benchmark: they match 119 of its 120 requests, 94% of the generated and 79% of
+the written training requests, and no request in the math data or the base's general prompts.
 """
 
 from __future__ import annotations
