@@ -1,11 +1,15 @@
-"""What self-consistency voting adds to a tool adapter: greedy against `--votes N` on one benchmark.
+"""What self-consistency voting adds to an adapter: greedy against `--votes N` on one benchmark.
 
-For every item the adapter answers once greedily (its program run in the sandbox) and once by
-voting over N sampled programs (temperature 0.7, each run; a failed program has no vote). Prints
-accuracy for each, how many items voting turned right or wrong, how often the sampled programs
-failed, and the time per item. The adapter side only: the base is `loco eval`'s job.
+For every item the adapter answers once greedily and once by voting over N samples at
+temperature 0.7 (the `auto` vote method: a field-by-field vote when most replies hold a
+JSON object, else the commonest number, else the likeliest reply). A tool adapter's samples are
+programs, each run in the sandbox; a failed one has no vote. Prints the mean score (partial
+credit, as `loco eval` reports it) and the share of items fully right for each, how many items
+voting turned right or wrong, and the time per item. The adapter side only: the base is
+`loco eval`'s job.
 
     python scripts/bench_votes.py --adapter adapters/math --benchmark data/math/independent.jsonl --votes 5
+    python scripts/bench_votes.py --adapter adapters/json --benchmark data/json/independent.jsonl --votes 5
 """
 
 from __future__ import annotations
@@ -45,15 +49,22 @@ def main() -> None:
     (greedy, g_s), (voted, v_s) = runs[1], runs[args.votes]
     fixed = sum(v.passed and not g.passed for g, v in zip(greedy, voted))
     broken = sum(g.passed and not v.passed for g, v in zip(greedy, voted))
-    failed = sum(not (v.tool or {}).get("answer") for v in voted)
+    tool = engine.active_tool is not None
     print(f"{engine.adapter} on {args.benchmark.name}, {len(items)} items; {platform.machine()}, {engine.backend_name} "
           f"{engine.base.device} ({engine.base.compute_mode}), up to {args.max_tokens} tokens")  # fmt: skip
-    print("| answers | accuracy | s/item |")
-    print("|---|---:|---:|")
-    print(f"| greedy, one program | {sum(r.passed for r in greedy) / len(items):.3f} | {g_s / len(items):.1f} |")
-    print(f"| majority of {args.votes} sampled programs | {sum(r.passed for r in voted) / len(items):.3f} | "
-          f"{v_s / len(items):.1f} |")  # fmt: skip
-    print(f"voting turned {fixed} items right and {broken} wrong; on {failed} items no sampled program gave an answer")
+    print("| answers | mean score | fully right | s/item |")
+    print("|---|---:|---:|---:|")
+    for label, results, seconds in (
+        ("greedy, one program" if tool else "greedy", greedy, g_s),
+        (f"vote over {args.votes} sampled {'programs' if tool else 'replies'}", voted, v_s),
+    ):
+        mean = sum(r.score for r in results) / len(items)
+        right = sum(r.passed for r in results) / len(items)
+        print(f"| {label} | {mean:.3f} | {right:.3f} | {seconds / len(items):.1f} |")
+    print(f"voting turned {fixed} items fully right and {broken} no longer right")
+    if tool:
+        failed = sum(not (v.tool or {}).get("answer") for v in voted)
+        print(f"on {failed} items no sampled program gave an answer")
 
 
 if __name__ == "__main__":
