@@ -55,7 +55,7 @@ def main() -> None:
     print("| answers | mean score | fully right | s/item |")
     print("|---|---:|---:|---:|")
     for label, results, seconds in (
-        ("greedy, one program" if tool else "greedy", greedy, g_s),
+        ("greedy", greedy, g_s),
         (f"vote over {args.votes} sampled {'programs' if tool else 'replies'}", voted, v_s),
     ):
         mean = sum(r.score for r in results) / len(items)
@@ -63,8 +63,9 @@ def main() -> None:
         print(f"| {label} | {mean:.3f} | {right:.3f} | {seconds / len(items):.1f} |")
     print(f"voting turned {fixed} items fully right and {broken} no longer right")
     if tool:
-        failed = sum(not (v.tool or {}).get("answer") for v in voted)
-        print(f"on {failed} items no sampled program gave an answer")
+        ran = [v for v in voted if v.tool is not None]  # a request for code or JSON is answered unrun
+        failed = sum(not v.tool.get("answer") for v in ran)
+        print(f"programs ran on {len(ran)} items; on {failed} of them no sampled program gave an answer")
 
 
 if __name__ == "__main__":

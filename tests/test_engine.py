@@ -181,3 +181,23 @@ def test_json_vote_without_any_object_falls_back_to_best_of_n():
     assert result.method == "best" and result.text == "none here {"
     numbers = decide([Sample("so 14", -1.0), Sample('{"a": 1}', -1.0), Sample("= 14", -1.0)], "auto")
     assert numbers.method == "numeric" and numbers.answer == "14"  # a lone object is not the majority
+
+
+def test_json_vote_counts_1_and_1_0_as_one_value_and_keeps_nested_objects_as_written():
+    from loco_mlx.inference.voting import Sample, decide
+
+    replies = [
+        '{"n": 2, "at": {"y": 1, "x": 2}}',
+        '{"n": 1, "at": {"y": 1, "x": 2}}',
+        '{"n": 1.0, "at": {"y": 1, "x": 2}}',
+    ]
+    result = decide([Sample(t, -1.0) for t in replies], "json")
+    assert result.distribution[0] == ("n: 1", 2) and result.text == replies[1]  # what a sample said, not re-sorted
+
+
+def test_json_vote_never_elects_an_empty_object():
+    from loco_mlx.inference.voting import Sample, decide
+
+    result = decide([Sample("{}", -1.0), Sample("{}", -1.0), Sample('{"a": 1}', -1.0)], "json")
+    assert result.answer == '{"a": 1}'
+    assert decide([Sample("{}", -1.0), Sample("{}", -0.5)], "auto").method == "best"  # empty objects are no vote

@@ -469,6 +469,28 @@ JSON_ASKS = [
 ]
 
 
+# a brand or a set is not a key list, and "fields" and "keys" live in word problems too
+NOT_JSON = [
+    "How many burgers can you get at McDonald's for $20 if each costs $4?",
+    "I want to buy 3 iPads at $329 each. What is the total?",
+    "How much money do you need to buy a PlayStation at $499 after saving $120?",
+    "Give me the iPhone price if it costs $999 with 8% tax.",
+    "The sample space is {H, T}. What is P(H)?",
+    "How many elements are in {x, y, z} with {y, w} added?",
+    "Lily has 4 fields: 2 of corn and 2 of wheat. How many acres if each is 3 acres?",
+    "A locksmith cuts keys: 12 keys per hour. How many in 6 hours?",
+    "Ana wants to fill 4 fields with seeds, 30 kg each. How much seed?",
+    "A robot must capture 5 keys and 3 fields in a game; each is worth 10 points. Total?",
+    "I need a dictionary definition of 'ephemeral'.",
+    "Give one object that is red.",
+]
+
+
+@pytest.mark.parametrize("request_text", NOT_JSON)
+def test_look_alikes_are_not_requests_for_json(request_text):
+    assert code_requests.kept_notice(build_messages(request_text)) is None
+
+
 @pytest.mark.parametrize("request_text", JSON_ASKS)
 def test_requests_for_json_are_recognised(request_text):
     assert code_requests.kept_notice(build_messages(request_text)) == JSON_REQUEST_NOTICE
@@ -499,11 +521,21 @@ def test_a_short_follow_up_continues_the_request_before_it():
     )
 
 
-def test_a_follow_up_to_a_word_problem_still_runs_and_a_new_long_request_decides_alone():
-    word_problem = QUESTION[0]["content"]
+def test_a_follow_up_to_a_word_problem_still_runs_and_a_new_request_decides_alone():
+    word_problem, code = QUESTION[0]["content"], CLAMP_REQUEST[0]["content"]
     assert code_requests.kept_notice(_conversation(word_problem, "The answer is 58.", "and with 5 bags?")) is None
     new_problem = "Ben buys 12 pencils at 35 cents each and pays with a 5 dollar bill. " * 3 + "What change?"
-    assert code_requests.kept_notice(_conversation(CLAMP_REQUEST[0]["content"], CLAMP, new_problem)) is None
+    assert code_requests.kept_notice(_conversation(code, CLAMP, new_problem)) is None
+    # short new questions have numbers of their own, or nothing that points back
+    assert code_requests.kept_notice(_conversation(code, CLAMP, word_problem)) is None
+    assert code_requests.kept_notice(_conversation(JSON_ASKS[0], '{"name": "Maria"}', "What is 15% of 80?")) is None
+    assert code_requests.kept_notice(_conversation(code, CLAMP, "")) is None  # nothing asked: as before
+
+
+def test_follow_ups_chain_back_to_the_request():
+    code = CLAMP_REQUEST[0]["content"]
+    turns = _conversation(code, CLAMP, "make it recursive", "def clamp...", "now add type hints")
+    assert code_requests.kept_notice(turns) == CODE_REQUEST_NOTICE
 
 
 def test_a_huge_request_is_read_for_json_in_bounded_time():

@@ -58,19 +58,34 @@ def _commonest(items: list[str]) -> str:
     return max(counts, key=lambda item: (counts[item], -items.index(item)))  # a tie goes to the one seen first
 
 
-def _json_vote(samples: list[Sample], objects: list[dict | None]) -> VoteResult:
+def _same(value):
+    """A field's value as its vote counts it: 1 and 1.0 are one answer, as the json_fields scorer says."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _same(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_same(v) for v in value]
+    return value
+
+
+def _json_vote(samples: list[Sample], objects: list[dict | None]) -> VoteResult | None:
     """Field by field: the commonest key list (in its order), then each key's commonest value among
-    the objects that have it. The reply is the first sample that says exactly that, else the object."""
-    parsed = [o for o in objects if o is not None]
+    the objects that have it, as the first of them wrote it. The reply is the first sample that says
+    exactly that, else the object. None when no sample holds a non-empty object."""
+    parsed = [o for o in objects if o]
+    if not parsed:
+        return None
     keys = json.loads(_commonest([json.dumps(list(o)) for o in parsed]))
     voted, distribution = {}, []
     for key in keys:
-        values = [json.dumps(o[key], sort_keys=True, ensure_ascii=False) for o in parsed if key in o]
-        winner = _commonest(values)
-        voted[key] = json.loads(winner)
-        distribution.append((f"{key}: {winner}", values.count(winner)))
+        written = [o[key] for o in parsed if key in o]
+        counted = [json.dumps(_same(v), sort_keys=True, ensure_ascii=False) for v in written]
+        winner = _commonest(counted)
+        voted[key] = written[counted.index(winner)]
+        distribution.append((f"{key}: {winner}", counted.count(winner)))
     answer = json.dumps(voted, ensure_ascii=False)
-    said = [s.text for s, o in zip(samples, objects) if o is not None and json.dumps(o, ensure_ascii=False) == answer]
+    said = [s.text for s, o in zip(samples, objects) if o and json.dumps(o, ensure_ascii=False) == answer]
     return VoteResult(said[0] if said else answer, answer, "json", distribution, samples)
 
 
@@ -88,13 +103,14 @@ def decide(samples: list[Sample], method: str = "auto", code_request: bool = Fal
         numbers = [answer_of(s.text, "numeric") for s in samples]
         if code_request:
             method = "best"
-        elif sum(o is not None for o in objects) * 2 > len(samples):
+        elif sum(bool(o) for o in objects) * 2 > len(samples):
             method = "json"
         else:
             method = "numeric" if sum(a is not None for a in numbers) * 2 > len(samples) else "best"
     if method == "json":
-        if any(o is not None for o in objects):
-            return _json_vote(samples, objects)
+        voted = _json_vote(samples, objects)
+        if voted is not None:
+            return voted
         method = "best"  # no sample holds an object: the model's own preference
     if method == "best":
         best = max(samples, key=lambda s: s.mean_logprob)
