@@ -18,10 +18,15 @@ from loco_mlx.ranges import at_least, check_settings, within
 Message = dict  # {"role": "system" | "user" | "assistant", "content": str}
 
 
+def user_messages(messages: list[Message]) -> list[str]:
+    """The text of each user message, in order ("" for one whose content is not text)."""
+    return [c if isinstance(c := m.get("content"), str) else "" for m in messages if m.get("role") == "user"]
+
+
 def last_user_message(messages: list[Message]) -> str:
-    """The text of the last user message ("" when there is none): what routing and the code-request rule read."""
-    users = [m.get("content") for m in messages if m.get("role") == "user"]
-    return users[-1] if users and isinstance(users[-1], str) else ""
+    """The text of the last user message ("" when there is none): what routing reads."""
+    users = user_messages(messages)
+    return users[-1] if users else ""
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 
-from loco_mlx.inference.backend import Message
+from loco_mlx.inference.backend import Message, user_messages
 
 CODE_REQUEST_NOTICE = "(the request asks for code: the program is the reply, not run)"
 JSON_REQUEST_NOTICE = "(the request asks for JSON: the reply is given as written, not run)"
@@ -155,9 +155,7 @@ def kept_notice(messages: list[Message]) -> str | None:
 
     The last user message decides; a short follow-up that asks for nothing itself and points back
     ("make it recursive") continues the user message before it, through up to three follow-ups."""
-    users = [m.get("content") for m in messages if m.get("role") == "user"]
-    users = [u if isinstance(u, str) else "" for u in users]
-    for request in reversed(users[-4:]):
+    for request in reversed(user_messages(messages)[-4:]):
         notice = _kept_request(request)
         if notice is not None or not _follows_up(request):
             return notice
