@@ -53,7 +53,7 @@ def answer_of(text: str, method: str) -> str | None:
     return normalise_text(text) or None
 
 
-def _commonest(items: list[str]) -> str:
+def _commonest(items: list):
     counts = Counter(items)
     return max(counts, key=lambda item: (counts[item], -items.index(item)))  # a tie goes to the one seen first
 
@@ -76,7 +76,7 @@ def _json_vote(samples: list[Sample], objects: list[dict | None]) -> VoteResult 
     parsed = [o for o in objects if o]
     if not parsed:
         return None
-    keys = json.loads(_commonest([json.dumps(list(o)) for o in parsed]))
+    keys = _commonest([tuple(o) for o in parsed])
     voted, distribution = {}, []
     for key in keys:
         written = [o[key] for o in parsed if key in o]
@@ -100,12 +100,12 @@ def decide(samples: list[Sample], method: str = "auto", code_request: bool = Fal
         raise LocoError("no samples to vote over")
     objects = [find_json(s.text) for s in samples] if method in ("auto", "json") else []
     if method == "auto":
-        numbers = [answer_of(s.text, "numeric") for s in samples]
         if code_request:
             method = "best"
         elif sum(bool(o) for o in objects) * 2 > len(samples):
             method = "json"
         else:
+            numbers = [answer_of(s.text, "numeric") for s in samples]
             method = "numeric" if sum(a is not None for a in numbers) * 2 > len(samples) else "best"
     if method == "json":
         voted = _json_vote(samples, objects)
