@@ -17,11 +17,11 @@ import pytest
 
 from loco_mlx.errors import LocoError
 from loco_mlx.evaluation import sandbox
-from loco_mlx.inference import code_requests, tools
+from loco_mlx.inference import tools, unrun_requests
 from loco_mlx.inference.backend import SamplingConfig
-from loco_mlx.inference.code_requests import CODE_REQUEST_NOTICE, JSON_REQUEST_NOTICE
 from loco_mlx.inference.engine import InferenceConfig, build_messages
 from loco_mlx.inference.tools import ToolSettings, answer_from_output, extract_program
+from loco_mlx.inference.unrun_requests import CODE_REQUEST_NOTICE, JSON_REQUEST_NOTICE
 from tests.fake_backend import PLAIN, tool_engine
 
 GREEDY = SamplingConfig(max_tokens=400, temperature=0.0)
@@ -438,16 +438,16 @@ WORD_PROBLEMS = [
 
 @pytest.mark.parametrize("request_text", CODE_ASKS)
 def test_requests_for_code_are_recognised(request_text):
-    assert code_requests.wants_code(build_messages(request_text))
+    assert unrun_requests.wants_code(build_messages(request_text))
 
 
 @pytest.mark.parametrize("request_text", WORD_PROBLEMS)
 def test_word_problems_are_not_requests_for_code(request_text):
-    assert not code_requests.wants_code(build_messages(request_text))
+    assert not unrun_requests.wants_code(build_messages(request_text))
 
 
 def test_a_huge_request_is_read_in_bounded_time():
-    from loco_mlx.inference.code_requests import asks_for_code
+    from loco_mlx.inference.unrun_requests import asks_for_code
 
     # a regex that backtracks over a megabyte would stall the server's model thread for minutes
     assert not asks_for_code("\n" * 500_000) and not asks_for_code("-" * 500_000 + "x")
@@ -488,22 +488,22 @@ NOT_JSON = [
 
 @pytest.mark.parametrize("request_text", NOT_JSON)
 def test_look_alikes_are_not_requests_for_json(request_text):
-    assert code_requests.kept_notice(build_messages(request_text)) is None
+    assert unrun_requests.kept_notice(build_messages(request_text)) is None
 
 
 @pytest.mark.parametrize("request_text", JSON_ASKS)
 def test_requests_for_json_are_recognised(request_text):
-    assert code_requests.kept_notice(build_messages(request_text)) == JSON_REQUEST_NOTICE
+    assert unrun_requests.kept_notice(build_messages(request_text)) == JSON_REQUEST_NOTICE
 
 
 @pytest.mark.parametrize("request_text", WORD_PROBLEMS)
 def test_word_problems_are_not_requests_for_json(request_text):
-    assert code_requests.kept_notice(build_messages(request_text)) is None
+    assert unrun_requests.kept_notice(build_messages(request_text)) is None
 
 
 def test_a_request_for_code_that_mentions_json_is_a_request_for_code():
     request = build_messages("Write a function parse_kv(s) that returns a dict with the keys of s, like JSON.")
-    assert code_requests.kept_notice(request) == CODE_REQUEST_NOTICE
+    assert unrun_requests.kept_notice(request) == CODE_REQUEST_NOTICE
 
 
 def _conversation(*turns: str) -> list[dict]:
@@ -512,36 +512,36 @@ def _conversation(*turns: str) -> list[dict]:
 
 
 def test_a_short_follow_up_continues_the_request_before_it():
-    assert code_requests.kept_notice(_conversation(CLAMP_REQUEST[0]["content"], CLAMP, "make it recursive")) == (
+    assert unrun_requests.kept_notice(_conversation(CLAMP_REQUEST[0]["content"], CLAMP, "make it recursive")) == (
         CODE_REQUEST_NOTICE
     )
-    assert code_requests.wants_code(_conversation(CLAMP_REQUEST[0]["content"], CLAMP, "now without min and max"))
-    assert code_requests.kept_notice(_conversation(JSON_ASKS[0], '{"name": "Maria"}', "add the age too")) == (
+    assert unrun_requests.wants_code(_conversation(CLAMP_REQUEST[0]["content"], CLAMP, "now without min and max"))
+    assert unrun_requests.kept_notice(_conversation(JSON_ASKS[0], '{"name": "Maria"}', "add the age too")) == (
         JSON_REQUEST_NOTICE
     )
 
 
 def test_a_follow_up_to_a_word_problem_still_runs_and_a_new_request_decides_alone():
     word_problem, code = QUESTION[0]["content"], CLAMP_REQUEST[0]["content"]
-    assert code_requests.kept_notice(_conversation(word_problem, "The answer is 58.", "and with 5 bags?")) is None
+    assert unrun_requests.kept_notice(_conversation(word_problem, "The answer is 58.", "and with 5 bags?")) is None
     new_problem = "Ben buys 12 pencils at 35 cents each and pays with a 5 dollar bill. " * 3 + "What change?"
-    assert code_requests.kept_notice(_conversation(code, CLAMP, new_problem)) is None
+    assert unrun_requests.kept_notice(_conversation(code, CLAMP, new_problem)) is None
     # short new questions have numbers of their own, or nothing that points back
-    assert code_requests.kept_notice(_conversation(code, CLAMP, word_problem)) is None
-    assert code_requests.kept_notice(_conversation(JSON_ASKS[0], '{"name": "Maria"}', "What is 15% of 80?")) is None
-    assert code_requests.kept_notice(_conversation(code, CLAMP, "")) is None  # nothing asked: as before
+    assert unrun_requests.kept_notice(_conversation(code, CLAMP, word_problem)) is None
+    assert unrun_requests.kept_notice(_conversation(JSON_ASKS[0], '{"name": "Maria"}', "What is 15% of 80?")) is None
+    assert unrun_requests.kept_notice(_conversation(code, CLAMP, "")) is None  # nothing asked: as before
 
 
 def test_follow_ups_chain_back_to_the_request():
     code = CLAMP_REQUEST[0]["content"]
     turns = _conversation(code, CLAMP, "make it recursive", "def clamp...", "now add type hints")
-    assert code_requests.kept_notice(turns) == CODE_REQUEST_NOTICE
+    assert unrun_requests.kept_notice(turns) == CODE_REQUEST_NOTICE
 
 
 def test_a_huge_request_is_read_for_json_in_bounded_time():
     import time
 
-    from loco_mlx.inference.code_requests import asks_for_json
+    from loco_mlx.inference.unrun_requests import asks_for_json
 
     # "^\\s*" under MULTILINE backtracks quadratically over blank lines; each pattern reads spaces and tabs only
     started = time.perf_counter()

@@ -29,8 +29,8 @@ from loco_mlx.inference.backend import (
     StreamEvent,
     eos_token_ids,
 )
-from loco_mlx.inference.code_requests import kept_notice, wants_code
 from loco_mlx.inference.tools import ToolRun, ToolSettings, answer_with_tool, stream_with_tool
+from loco_mlx.inference.unrun_requests import kept_notice, wants_code
 from loco_mlx.inference.voting import VOTE_METHODS, Sample, VoteResult, decide
 from loco_mlx.ranges import at_least, check_settings, one_of
 
@@ -177,7 +177,7 @@ class Engine:
         return tool if tool and kept_notice(messages) is None else None
 
     def kept_notice(self, name: str | None, messages: list[Message]) -> str | None:
-        """Why tool adapter `name`'s reply to `messages` is given as written, unrun (code_requests.py);
+        """Why tool adapter `name`'s reply to `messages` is given as written, unrun (unrun_requests.py);
         None when nothing is kept: it runs its program, or it declares no tool."""
         return kept_notice(messages) if self.answers_with_tool(name) is not None else None
 

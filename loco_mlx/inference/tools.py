@@ -6,7 +6,7 @@ its own directory, unprivileged, CPU, memory, process and wall-clock limits). It
 becomes the answer ("The answer is 61."). When the program fails (an error, a timeout, no output)
 the model is shown the error and writes one more; when that fails too, the plain base answers
 without the tool and the answer says so. A program never runs without real isolation unless the
-user passed --allow-unsandboxed-tools. A request that asks for code (code_requests.py) is not
+user passed --allow-unsandboxed-tools. A request that asks for code or JSON (unrun_requests.py) is not
 answered through here: the tool adapter's program is then the reply, as written, never run.
 
 Two drivers share the steps: `stream_with_tool` for one streamed reply (generate, chat, serve)
