@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from loco_mlx.cli.options import AllowUnsandboxedFlag, ToolsFlag
+from loco_mlx.cli.options import AllowUnsandboxedFlag, JsonGuideFlag, ToolsFlag, check_json_guide
 from loco_mlx.errors import LocoError
 
 if TYPE_CHECKING:  # the evaluation modules load only when the command runs
@@ -32,6 +32,7 @@ def eval_cmd(
     max_tokens: int = typer.Option(256, "--max-tokens"),
     batch_size: int = typer.Option(8, "--batch-size", help="Items generated together."),
     reread: bool = typer.Option(True, "--reread/--no-reread", help="RE2 re-reading, as in generate."),
+    json_guide: str = JsonGuideFlag,
     out: Optional[Path] = typer.Option(
         None, "--out", help="results.json path (default: inside the adapter directory)."
     ),
@@ -57,6 +58,7 @@ def eval_cmd(
     if votes < 1:
         raise LocoError(f"--votes must be at least 1, got {votes}")
     settings = EvalSettings(max_tokens=max_tokens, batch_size=batch_size, reread=reread, votes=votes, tools=tools,
+                            json_guide=check_json_guide(json_guide),
                             allow_unsandboxed_tools=allow_unsandboxed_tools)  # fmt: skip
     if out is not None:  # before the run, not after it: a missing folder must not cost the answers
         _ensure_folder(out)

@@ -16,6 +16,7 @@ from loco_mlx.cli.options import (
     BaseOption,
     ComputeOption,
     ConfigOption,
+    JsonGuideOption,
     MaxTokensOption,
     RereadOption,
     SeedOption,
@@ -64,6 +65,7 @@ def generate(
     votes: Optional[int] = VotesOption,
     vote_temp: Optional[float] = VoteTempOption,
     vote_method: Optional[str] = VoteMethodOption,
+    json_guide: Optional[str] = JsonGuideOption,
     compute: Optional[str] = ComputeOption,
     backend: Optional[str] = BackendOption,
     tools: Optional[bool] = ToolsOption,
@@ -76,7 +78,7 @@ def generate(
     cfg = generate_config(
         config, base=base, adapter=adapter, system=system, compute=compute, max_tokens=max_tokens, temp=temp,
         top_p=top_p, seed=seed, reread=reread, votes=votes, vote_temp=vote_temp, vote_method=vote_method,
-        backend=backend, tools=tools, allow_unsandboxed_tools=allow_unsandboxed_tools or None,
+        json_guide=json_guide, backend=backend, tools=tools, allow_unsandboxed_tools=allow_unsandboxed_tools or None,
     )  # fmt: skip
     answer_once(_engine(cfg, adapter_path), prompt, cfg, out=sys.stdout.write, err=err, styled=sys.stdout.isatty())
 
@@ -94,6 +96,7 @@ def chat(
     votes: Optional[int] = VotesOption,
     vote_temp: Optional[float] = VoteTempOption,
     vote_method: Optional[str] = VoteMethodOption,
+    json_guide: Optional[str] = JsonGuideOption,
     compute: Optional[str] = ComputeOption,
     backend: Optional[str] = BackendOption,
     tools: Optional[bool] = ToolsOption,
@@ -114,7 +117,7 @@ def chat(
     cfg = generate_config(
         config, base=base, adapter=adapter, system=system, compute=compute, max_tokens=max_tokens, temp=temp,
         top_p=top_p, seed=seed, reread=reread, votes=votes, vote_temp=vote_temp, vote_method=vote_method,
-        backend=backend, tools=tools, allow_unsandboxed_tools=allow_unsandboxed_tools or None,
+        json_guide=json_guide, backend=backend, tools=tools, allow_unsandboxed_tools=allow_unsandboxed_tools or None,
     )  # fmt: skip
     session = ChatSession(_engine(cfg, adapter_path), cfg.sampling, cfg.system, inference=cfg.inference)
     run_repl(session, styled=sys.stdout.isatty())

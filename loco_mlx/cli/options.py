@@ -34,6 +34,23 @@ VoteTempOption = typer.Option(None, "--vote-temp", help="Temperature of the voti
 VoteMethodOption = typer.Option(
     None, "--vote-method", help="auto | numeric | exact | json | best.", show_default="auto"
 )
+_JSON_GUIDE_HELP = (
+    "off | keys (a request that names its JSON keys gets exactly them) | copy (keys, and string "
+    "values copied from the request)."
+)
+JsonGuideOption = typer.Option(None, "--json-guide", help=_JSON_GUIDE_HELP, show_default="keys")
+JsonGuideFlag = typer.Option("keys", "--json-guide", help=_JSON_GUIDE_HELP)
+
+
+def check_json_guide(value: str) -> str:
+    from loco_mlx.errors import LocoError
+    from loco_mlx.inference.engine import JSON_GUIDES
+
+    if value not in JSON_GUIDES:
+        raise LocoError(f"--json-guide must be one of {', '.join(JSON_GUIDES)}, got {value!r}")
+    return value
+
+
 SystemOption = typer.Option(None, "--system", help="System prompt.")
 MaxTokensOption = typer.Option(None, "--max-tokens", help="Most tokens per reply.", show_default="512")
 TempOption = typer.Option(None, "--temp", help="Sampling temperature; 0 is greedy.", show_default="0.7")
@@ -69,6 +86,7 @@ GENERATE_OPTIONS = {
     "votes": ("inference.votes", "--votes"),
     "vote_temp": ("inference.vote_temperature", "--vote-temp"),
     "vote_method": ("inference.vote_method", "--vote-method"),
+    "json_guide": ("inference.json_guide", "--json-guide"),
     "tools": ("tools.enabled", "--tools"),
     "allow_unsandboxed_tools": ("tools.allow_unsandboxed", "--allow-unsandboxed-tools"),
 }

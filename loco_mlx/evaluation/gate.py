@@ -51,6 +51,7 @@ class EvalSettings:
     batch_size: int = 8
     seed: int = 0
     votes: int = 1  # self-consistency: each item's answer is the majority of this many samples
+    json_guide: str = "keys"  # off | keys | copy: requests that name JSON keys get exactly them (json_guide.py)
     tools: bool = True  # run a tool adapter's programs (off: score its replies as text)
     allow_unsandboxed_tools: bool = False
 
@@ -58,7 +59,7 @@ class EvalSettings:
         return SamplingConfig(max_tokens=self.max_tokens, temperature=self.temperature, seed=self.seed)
 
     def inference(self) -> InferenceConfig:
-        return InferenceConfig(reread=self.reread, votes=self.votes)
+        return InferenceConfig(reread=self.reread, votes=self.votes, json_guide=self.json_guide)
 
     def tool_settings(self):
         from loco_mlx.inference.tools import ToolSettings
@@ -193,10 +194,13 @@ def both_sides(
     """(base results, adapter results, seconds for both): the base's from the cache when it has them; else,
     when `mixed` and the engine can, both sides decoded in one batch (evaluation/mixed.py), else in turn."""
     from loco_mlx.evaluation.mixed import can_mix, mixed_answers
+    from loco_mlx.inference.backend import last_user_message
+    from loco_mlx.inference.json_guide import guided_keys
 
     path = base_cache.cache_path(engine, benchmark, settings)
     cached = _read_base_cache(path)
-    if cached is None and mixed and can_mix(engine, adapter, settings.votes):
+    guided = settings.json_guide != "off" and any(guided_keys(last_user_message(i.messages())) for i in benchmark.items)
+    if cached is None and mixed and not guided and can_mix(engine, adapter, settings.votes):  # guided: one by one
         start = time.perf_counter()
         base_answers, adapter_answers = _with_progress(
             f"base + {label}", len(benchmark.items), quiet,

@@ -28,11 +28,15 @@ from loco_mlx.inference.backend import (
     SamplingConfig,
     StreamEvent,
     eos_token_ids,
+    last_user_message,
 )
+from loco_mlx.inference.json_guide import JsonGuide, guided_keys, make_guide
 from loco_mlx.inference.tools import ToolRun, ToolSettings, answer_with_tool, stream_with_tool
 from loco_mlx.inference.unrun_requests import kept_notice, wants_code
 from loco_mlx.inference.voting import VOTE_METHODS, Sample, VoteResult, decide
 from loco_mlx.ranges import at_least, check_settings, one_of
+
+JSON_GUIDES = ("off", "keys", "copy")
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,8 @@ class InferenceConfig:
     votes: int = at_least(1, 1)  # self-consistency: sample this many replies and take the majority answer
     vote_temperature: float = at_least(0.7, 0)
     vote_method: str = one_of("auto", VOTE_METHODS, "vote method")  # auto | numeric | exact | json | best
+    # a request that names its JSON keys gets exactly them (json_guide.py); "copy" also copies string values
+    json_guide: str = one_of("keys", JSON_GUIDES, "JSON guide")  # off | keys | copy
 
     def __post_init__(self):
         check_settings(self)  # built in code; load_config checks first and names the file or flag
@@ -234,9 +240,30 @@ class Engine:
 
     # --- generation ----------------------------------------------------------------------------
 
-    def stream(self, prompt_ids: list[int], sampling: SamplingConfig) -> Iterator[StreamEvent]:
+    def stream(
+        self, prompt_ids: list[int], sampling: SamplingConfig, guide: JsonGuide | None = None
+    ) -> Iterator[StreamEvent]:
         """The reply to prepared prompt ids, piece by piece; the last event carries the stats."""
-        yield from self.backend.stream(prompt_ids, sampling)
+        if guide is None:
+            yield from self.backend.stream(prompt_ids, sampling)
+        else:
+            yield from self.backend.stream(prompt_ids, sampling, guide)
+
+    def json_guide(
+        self, messages: list[Message], inference: InferenceConfig | None, keys: list[str] | None = None
+    ) -> JsonGuide | None:
+        """The guide for a reply to `messages` (json_guide.py): when the last request names the JSON keys it
+        wants and guiding is on; None otherwise. `keys`, where given (the API's response_format), are used
+        as they are, [] for any one JSON object. Each reply needs its own: a guide follows one reply."""
+        source = None
+        if keys is None:
+            mode = inference.json_guide if inference is not None else "off"
+            request = last_user_message(messages) if mode != "off" else ""
+            keys = guided_keys(request) if request else None
+            if not keys:
+                return None
+            source = request if mode == "copy" else None
+        return make_guide(self.tokenizer, keys, self.eos_token_ids(), source)
 
     def chat(
         self, messages: list[Message], sampling: SamplingConfig, inference: InferenceConfig | None = None
@@ -250,7 +277,7 @@ class Engine:
         if notice:
             yield StreamEvent("", notice=notice)
         prompt_ids, sampling = self.prepare_prompt(messages, sampling, inference)
-        yield from self.stream(prompt_ids, sampling)
+        yield from self.stream(prompt_ids, sampling, self.json_guide(messages, inference))
 
     def answer_batch(
         self, conversations: list[list[Message]], sampling: SamplingConfig, inference: InferenceConfig | None,
@@ -272,16 +299,23 @@ class Engine:
 
     def _answer_plain(self, conversations, sampling, inference, batch_size, progress) -> list[Answer]:
         prompts = [self.prepare_prompt(c, sampling, inference)[0] for c in conversations]
+        guides = [self.json_guide(c, inference) for c in conversations]
         answers: list[Answer] = []
         for start in range(0, len(prompts), batch_size):
             batch = prompts[start : start + batch_size]
-            answers += [Answer(s.text) for s in self.generate_batch(batch, sampling)]
+            answers += [
+                Answer(s.text) for s in self.generate_batch(batch, sampling, guides[start : start + batch_size])
+            ]
             if progress is not None:
                 progress(len(batch))
         return answers
 
-    def generate_batch(self, prompts: list[list[int]], sampling: SamplingConfig) -> list[Sample]:
-        """Several prepared prompts completed together (MLX: one batched decode)."""
+    def generate_batch(
+        self, prompts: list[list[int]], sampling: SamplingConfig, guides: list[JsonGuide | None] | None = None
+    ) -> list[Sample]:
+        """Several prepared prompts completed together (MLX: one batched decode; guided ones one by one)."""
+        if guides and any(g is not None for g in guides):
+            return self.backend.generate_batch(prompts, sampling, guides)
         return self.backend.generate_batch(prompts, sampling)
 
     def vote(self, messages: list[Message], sampling: SamplingConfig, inference: InferenceConfig) -> VoteResult:
@@ -304,7 +338,8 @@ class Engine:
 
     def _vote_plain(self, messages: list[Message], hot: SamplingConfig, inference: InferenceConfig) -> VoteResult:
         prompt_ids, hot = self.prepare_prompt(messages, hot, inference)
-        samples = self.generate_batch([prompt_ids] * inference.votes, hot)
+        guides = [self.json_guide(messages, inference) for _ in range(inference.votes)]
+        samples = self.generate_batch([prompt_ids] * inference.votes, hot, guides)
         return decide(samples, inference.vote_method, code_request=wants_code(messages))
 
     def generate(

@@ -226,8 +226,11 @@ class LlamaCppBackend:
     def _logits(self) -> np.ndarray:
         return last_logits(self.llm).astype(np.float64)
 
-    def _decode(self, prompt_ids, sampling: SamplingConfig, rng, logprobs: list | None) -> Iterator[StreamEvent]:
-        """Events as MLXBackend.stream gives them: one per token, the last with the stats."""
+    def _decode(
+        self, prompt_ids, sampling: SamplingConfig, rng, logprobs: list | None, guide=None
+    ) -> Iterator[StreamEvent]:
+        """Events as MLXBackend.stream gives them: one per token, the last with the stats. A `guide`
+        (inference/json_guide.py) picks each token among those that keep the reply in its shape."""
         detokenizer = self.tokenizer.detokenizer
         start = time.perf_counter()
         self._fresh(list(prompt_ids))
@@ -235,7 +238,11 @@ class LlamaCppBackend:
         start, count, token = time.perf_counter(), 0, None
         while True:
             logits = self._logits()
-            token = sample_token(logits, sampling, rng)
+            if guide is None:
+                token = sample_token(logits, sampling, rng)
+            else:
+                token = guide.pick(logits, sampling.temperature, rng)
+                guide.advance(token)
             if logprobs is not None:
                 logprobs.append(float(logits[token] - logsumexp(logits)))
             count += 1
@@ -256,15 +263,16 @@ class LlamaCppBackend:
         )
         yield StreamEvent(detokenizer.last_segment, stats)
 
-    def stream(self, prompt_ids: list[int], sampling: SamplingConfig) -> Iterator[StreamEvent]:
-        yield from self._decode(prompt_ids, sampling, np.random.default_rng(sampling.seed), None)
+    def stream(self, prompt_ids: list[int], sampling: SamplingConfig, guide=None) -> Iterator[StreamEvent]:
+        yield from self._decode(prompt_ids, sampling, np.random.default_rng(sampling.seed), None, guide)
 
-    def generate_batch(self, prompts: list[list[int]], sampling: SamplingConfig) -> list[Sample]:
-        """Several prompts one after another (one random stream, so votes differ); mean log-probabilities."""
+    def generate_batch(self, prompts: list[list[int]], sampling: SamplingConfig, guides=None) -> list[Sample]:
+        """Several prompts one after another (one random stream, so votes differ); mean log-probabilities.
+        `guides`, where given, guide the prompt at the same place (None: unguided)."""
         rng, samples = np.random.default_rng(sampling.seed), []
-        for prompt_ids in prompts:
+        for prompt_ids, guide in zip(prompts, guides or [None] * len(prompts)):
             logprobs: list[float] = []
-            text = "".join(event.text for event in self._decode(prompt_ids, sampling, rng, logprobs))
+            text = "".join(event.text for event in self._decode(prompt_ids, sampling, rng, logprobs, guide))
             samples.append(Sample(text, sum(logprobs) / max(len(logprobs), 1), len(logprobs)))
         return samples
 

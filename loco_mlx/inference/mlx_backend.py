@@ -33,6 +33,26 @@ def mlx_sampler(sampling: SamplingConfig):
     return make_sampler(temp=sampling.temperature, top_p=sampling.top_p if sampling.top_p < 1 else 0.0)
 
 
+def guided_processor(guide, sampling: SamplingConfig):
+    """An mlx-lm logits processor that hands each step to `guide`: every logit but its pick becomes -inf."""
+    import mlx.core as mx
+
+    rng = np.random.default_rng(sampling.seed)
+    first = [True]
+
+    def process(tokens, logits):
+        if not first[0]:  # each later call follows one sampled token: the guide's last pick
+            guide.advance(int(tokens[-1]))
+        first[0] = False
+        row = np.array(logits.astype(mx.float32)).reshape(-1)
+        token = guide.pick(row, sampling.temperature, rng)
+        masked = np.full(row.shape, -np.inf, dtype=np.float32)
+        masked[token] = 0.0
+        return mx.array(masked).reshape(logits.shape)
+
+    return process
+
+
 class MLXBackend:
     name = "mlx"
 
@@ -47,13 +67,17 @@ class MLXBackend:
     def encode_chat(self, messages: list[Message]) -> list[int]:
         return chat_token_ids(self.tokenizer, messages, add_generation_prompt=True)
 
-    def stream(self, prompt_ids: list[int], sampling: SamplingConfig) -> Iterator[StreamEvent]:
+    def stream(self, prompt_ids: list[int], sampling: SamplingConfig, guide=None) -> Iterator[StreamEvent]:
+        """The reply, a token at a time. A `guide` (inference/json_guide.py) picks each token among those that
+        keep the reply in its shape: a logits processor leaves only its pick for the sampler to take."""
         from mlx_lm.generate import stream_generate
 
+        processors = [guided_processor(guide, sampling)] if guide is not None else None
         last = None
         for response in stream_generate(
-            self._model, self.tokenizer, prompt_ids, max_tokens=sampling.max_tokens, sampler=mlx_sampler(sampling)
-        ):
+            self._model, self.tokenizer, prompt_ids, max_tokens=sampling.max_tokens, sampler=mlx_sampler(sampling),
+            logits_processors=processors,
+        ):  # fmt: skip
             last = response
             if response.finish_reason is None:
                 yield StreamEvent(response.text)
@@ -68,10 +92,13 @@ class MLXBackend:
         )
         yield StreamEvent(last.text, stats)
 
-    def generate_batch(self, prompts: list[list[int]], sampling: SamplingConfig) -> list[Sample]:
-        """Complete several prompts at once (one batched decode); each with its mean log-probability."""
+    def generate_batch(self, prompts: list[list[int]], sampling: SamplingConfig, guides=None) -> list[Sample]:
+        """Complete several prompts at once (one batched decode); each with its mean log-probability.
+        Guided prompts (`guides`) are decoded one at a time, since each token is picked on the host."""
         from mlx_lm.generate import batch_generate
 
+        if guides and any(g is not None for g in guides):
+            return [self._guided_sample(p, sampling, g) for p, g in zip(prompts, guides)]
         response = batch_generate(
             self._model,
             self.tokenizer,
@@ -84,6 +111,11 @@ class MLXBackend:
             Sample(text, sum(logprobs) / max(len(logprobs), 1), len(logprobs))
             for text, logprobs in zip(response.texts, response.logprobs)
         ]
+
+    def _guided_sample(self, prompt_ids: list[int], sampling: SamplingConfig, guide) -> Sample:
+        events = list(self.stream(prompt_ids, sampling, guide))
+        tokens = events[-1].stats.generated_tokens if events and events[-1].stats else 0
+        return Sample("".join(e.text for e in events), 0.0, tokens)  # log-probabilities are not kept here
 
     def greedy_tokens(self, prompt_ids: list[int], max_tokens: int) -> list[int]:
         """The greedy continuation's token ids, up to (not including) an end-of-turn token."""
