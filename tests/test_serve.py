@@ -195,6 +195,47 @@ def test_streaming_chat_equals_the_plain_reply(served):
     assert last.model_extra["loco"]["adapter"] == "beta"
 
 
+def test_response_format_promises_json_objects_and_schemas(served):
+    """response_format is decoded by the JSON guide (inference/json_guide.py), on both server paths."""
+    prompt = "Describe Ana Silva, 31, from Lima."
+    schema = {"type": "object", "properties": {"full_name": {"type": "string"}, "years": {"type": "integer"}}}
+    reply = ask(
+        served,
+        "base",
+        prompt,
+        max_tokens=40,
+        response_format={"type": "json_schema", "json_schema": {"name": "person", "schema": schema}},
+    )
+    assert list(json.loads(reply.choices[0].message.content)) == ["full_name", "years"]
+    anything = ask(served, "base", prompt, max_tokens=MAX_TOKENS_LIMIT, response_format={"type": "json_object"})
+    if anything.choices[0].finish_reason == "stop":  # a whole object, or cut at max_tokens
+        assert isinstance(json.loads(anything.choices[0].message.content), dict)
+    else:
+        assert anything.choices[0].message.content.startswith("{")
+    streamed = list(
+        ask(
+            served,
+            "base",
+            prompt,
+            max_tokens=40,
+            stream=True,
+            response_format={"type": "json_schema", "json_schema": {"name": "p", "schema": schema}},
+        )
+    )
+    assert "".join(c.choices[0].delta.content or "" for c in streamed) == reply.choices[0].message.content
+    bad = httpx.post(
+        served.url + "/v1/chat/completions",
+        timeout=30,
+        json={
+            "model": "base",
+            "messages": [{"role": "user", "content": prompt}],
+            "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "array"}}},
+        },
+    )
+    assert_openai_error(bad, 400, "properties")
+    assert_healthy(served)
+
+
 def test_completions_use_the_raw_prompt(served, default_engine):
     from loco_mlx.inference.backend import SamplingConfig
 

@@ -32,6 +32,7 @@ from loco_mlx.serve.worker import (
     Started,
     first_event,
     job_channel,
+    job_guide,
     kept_request_notice,
     metered,
     prepare,
@@ -77,7 +78,7 @@ def choose(engine: Engine, job: Job) -> Started:
 
 def uses_tool(engine: Engine, job: Job, adapter: str | None) -> bool:
     """A chat answered by a tool adapter: a program to run, not plain decoding (unless it asks for code)."""
-    return job.messages is not None and engine.tool_for(adapter, job.messages) is not None
+    return job.messages is not None and job.json_keys is None and engine.tool_for(adapter, job.messages) is not None
 
 
 @contextlib.contextmanager
@@ -168,7 +169,8 @@ class BatchWorker:
             return None  # the client left while the request waited
         try:
             started = choose(self.engine, ticket.job)
-            if uses_tool(self.engine, ticket.job, started.adapter):
+            # a tool adapter's program, or a reply guided token by token on the host (JSON)
+            if uses_tool(self.engine, ticket.job, started.adapter) or job_guide(self.engine, ticket.job):
                 self._run_alone(ticket, started)
                 return None
             started.notice = kept_request_notice(self.engine, ticket.job, started.adapter)
@@ -184,7 +186,8 @@ class BatchWorker:
         return LiveRow(ticket, handle)
 
     def _run_alone(self, ticket: Ticket, started: Started) -> None:
-        """A tool adapter's reply on the one-at-a-time path (the batch waits: one model, one thread)."""
+        """A tool adapter's reply, or a guided one, on the one-at-a-time path (the batch waits: one model, one
+        thread)."""
         emit = metered(ticket.emit, self.metrics)
         try:
             self.engine.use_adapter(started.adapter)

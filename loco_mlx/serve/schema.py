@@ -41,8 +41,23 @@ class ChatMessage(BaseModel):
         return self.content or ""
 
 
+class JsonSchemaFormat(BaseModel):
+    model_config = ConfigDict(extra="ignore")  # name, strict, description: accepted, not needed
+
+    schema_: dict = Field(..., alias="schema")
+
+
+class ResponseFormat(BaseModel):
+    """OpenAI's response_format: "json_object" promises one JSON object, "json_schema" an object with
+    exactly the schema's properties, in its order (inference/json_guide.py decodes either)."""
+
+    type: Literal["text", "json_object", "json_schema"]
+    json_schema: JsonSchemaFormat | None = None
+
+
 class ChatRequest(_Request):
     messages: list[ChatMessage] = Field(..., min_length=1)
+    response_format: ResponseFormat | None = None
 
 
 class CompletionRequest(_Request):

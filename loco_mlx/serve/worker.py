@@ -31,6 +31,7 @@ class Job:
     messages: list[Message] | None = None
     inference: InferenceConfig | None = None
     text: str | None = None
+    json_keys: list[str] | None = None  # response_format: the object's keys ([]: any one JSON object)
 
 
 @dataclass
@@ -107,7 +108,8 @@ def kept_request_notice(engine: Engine, job: Job, adapter: str | None) -> str | 
 def run_selected(engine: Engine, job: Job, started: Started, emit: Callable[[object], None], cancelled) -> None:
     """The job on the model `started` names, already active in the engine; raises its failures."""
     prompt_ids, sampling = prepare(engine, job)
-    tool = job.messages is not None and engine.tool_for(engine.adapter, job.messages)
+    # a reply in a response_format is JSON: a tool adapter's program is not run for it
+    tool = job.messages is not None and job.json_keys is None and engine.tool_for(engine.adapter, job.messages)
     if tool:
         require_isolation(engine.tools)  # refused before anything is sent
     started.notice = kept_request_notice(engine, job, engine.adapter)
@@ -115,8 +117,13 @@ def run_selected(engine: Engine, job: Job, started: Started, emit: Callable[[obj
     if tool:  # the program, its run, then the answer (inference/tools.py)
         source = engine.chat(job.messages, job.sampling, job.inference)
     else:
-        source = engine.stream(prompt_ids, sampling)
+        source = engine.stream(prompt_ids, sampling, job_guide(engine, job))
     emit(generate(source, len(prompt_ids), job.stops, emit, cancelled))
+
+
+def job_guide(engine: Engine, job: Job):
+    """The JSON guide of a chat job: its response_format's keys, or the keys its request names."""
+    return engine.json_guide(job.messages, job.inference, job.json_keys) if job.messages is not None else None
 
 
 def generate(source, prompt_tokens: int, stops, emit, cancelled) -> Finished:
