@@ -14,7 +14,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from loco_mlx.inference.json_guide import JsonGuide, guided_keys, requested_keys, scan_value
+from loco_mlx.inference.json_guide import (
+    BOOLEAN,
+    NUMBER,
+    TEXT,
+    JsonGuide,
+    guided_keys,
+    requested_keys,
+    scan_value,
+    schema_kinds,
+    stated_kinds,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,6 +98,54 @@ def test_on_our_training_data_the_keys_read_are_never_wrong_and_mostly_found():
 
 
 @pytest.mark.parametrize(
+    "request_text,key,kinds",
+    [("total (number), paid (true/false)", "total", NUMBER), ("total (number), paid (true/false)", "paid", BOOLEAN),
+     ("price (number), firm_price (bool)", "price", NUMBER), ("due (YYYY-MM-DD) and amount", "due", TEXT),
+     ("give me the start_time in 24h", "start_time", TEXT), ("give me seats as a number", "seats", NUMBER),
+     ("give me guest_name, nights", "guest_name", TEXT), ("give me capacity, nights", "capacity", None),
+     ("give me runtime_minutes", "runtime_minutes", None)],
+)  # fmt: skip
+def test_a_request_states_what_kind_of_value_a_key_takes(request_text, key, kinds):
+    assert stated_kinds(request_text, key) == kinds
+
+
+def test_on_our_training_data_the_kinds_read_always_admit_the_reference_value():
+    kind = {str: "string", int: "number", float: "number", bool: "boolean", list: "array", dict: "object"}
+    checked = 0
+    for line in (ROOT / "data/json-written/written.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        for key, value in row["json"].items():
+            kinds = stated_kinds(row["request"], key)
+            if kinds is not None:
+                checked += 1
+                assert ("null" if value is None else kind[type(value)]) in kinds, (key, value, row["request"])
+    assert checked > 300
+
+
+def test_schema_kinds_read_json_schema_types():
+    assert schema_kinds({"type": "integer"}) == frozenset({"number"})
+    assert schema_kinds({"type": ["string", "null"]}) == frozenset({"string", "null"})
+    assert schema_kinds({"description": "anything"}) is None
+
+
+def test_a_key_that_takes_text_never_gets_a_number():
+    guide = JsonGuide(["time"], CHARS, {EOS}, {SPECIAL}, kinds=[TEXT])
+    reply = ""
+    for step in range(40):
+        logits = np.zeros(len(CHARS))
+        wants = '{"time": 13}'
+        logits[CHARS.index('"')], logits[CHARS.index("}")], logits[EOS] = 4.5, 4.4, 3.0
+        if step < len(wants):
+            logits[CHARS.index(wants[step])] = 5.0
+        token = guide.pick(logits)
+        if token == EOS:
+            break
+        guide.advance(token)
+        reply += CHARS[token]
+    assert isinstance(json.loads(reply)["time"], str)
+
+
+@pytest.mark.parametrize(
     "text,state",
     [('"ab', (True, False)), ('"ab"', (True, True)), ("12", (True, True)), ("12.", (True, False)),
      ("tr", (True, False)), ("null", (True, True)), ("[1, 2", (True, False)), ('[1, "x"]', (True, True)),
@@ -153,6 +211,20 @@ def test_values_are_the_models_and_the_reply_ends_only_when_closed():
 def test_copy_mode_keeps_string_values_to_pieces_of_the_request():
     reply = guided(["web"], '{"web": "www.quaysidearchats.com"}', source="site: www.quaysidearchitects.com")
     assert json.loads(reply)["web"] in "site: www.quaysidearchitects.com"
+
+
+def test_a_string_value_that_runs_on_is_closed():
+    guide = JsonGuide(["a"], CHARS, {EOS}, {SPECIAL}, max_text=10)
+    reply = ""
+    for _ in range(60):
+        logits = np.zeros(len(CHARS))
+        logits[CHARS.index("x")], logits[CHARS.index('"')], logits[EOS] = 5.0, 4.0, 3.0
+        token = guide.pick(logits)
+        if token == EOS:
+            break
+        guide.advance(token)
+        reply += CHARS[token]
+    assert len(json.loads(reply)["a"]) <= 11
 
 
 def test_a_guide_never_takes_a_special_token():

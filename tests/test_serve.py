@@ -206,7 +206,9 @@ def test_response_format_promises_json_objects_and_schemas(served):
         max_tokens=40,
         response_format={"type": "json_schema", "json_schema": {"name": "person", "schema": schema}},
     )
-    assert list(json.loads(reply.choices[0].message.content)) == ["full_name", "years"]
+    person = json.loads(reply.choices[0].message.content)
+    assert list(person) == ["full_name", "years"]
+    assert isinstance(person["full_name"], str) and isinstance(person["years"], (int, float))  # the schema's types
     anything = ask(served, "base", prompt, max_tokens=MAX_TOKENS_LIMIT, response_format={"type": "json_object"})
     if anything.choices[0].finish_reason == "stop":  # a whole object, or cut at max_tokens
         assert isinstance(json.loads(anything.choices[0].message.content), dict)

@@ -30,7 +30,7 @@ from loco_mlx.inference.backend import (
     eos_token_ids,
     last_user_message,
 )
-from loco_mlx.inference.json_guide import JsonGuide, guided_keys, make_guide
+from loco_mlx.inference.json_guide import JsonGuide, guided_keys, make_guide, stated_kinds
 from loco_mlx.inference.tools import ToolRun, ToolSettings, answer_with_tool, stream_with_tool
 from loco_mlx.inference.unrun_requests import kept_notice, wants_code
 from loco_mlx.inference.voting import VOTE_METHODS, Sample, VoteResult, decide
@@ -250,11 +250,11 @@ class Engine:
             yield from self.backend.stream(prompt_ids, sampling, guide)
 
     def json_guide(
-        self, messages: list[Message], inference: InferenceConfig | None, keys: list[str] | None = None
+        self, messages: list[Message], inference: InferenceConfig | None, keys: list[str] | None = None, kinds=None
     ) -> JsonGuide | None:
         """The guide for a reply to `messages` (json_guide.py): when the last request names the JSON keys it
-        wants and guiding is on; None otherwise. `keys`, where given (the API's response_format), are used
-        as they are, [] for any one JSON object. Each reply needs its own: a guide follows one reply."""
+        wants and guiding is on; None otherwise. `keys` and their `kinds`, where given (the API's
+        response_format), are used as they are, [] for any one JSON object. Each reply needs its own guide."""
         source = None
         if keys is None:
             mode = inference.json_guide if inference is not None else "off"
@@ -263,7 +263,8 @@ class Engine:
             if not keys:
                 return None
             source = request if mode == "copy" else None
-        return make_guide(self.tokenizer, keys, self.eos_token_ids(), source)
+            kinds = [stated_kinds(request, key) for key in keys]
+        return make_guide(self.tokenizer, keys, self.eos_token_ids(), source, kinds)
 
     def chat(
         self, messages: list[Message], sampling: SamplingConfig, inference: InferenceConfig | None = None

@@ -160,6 +160,47 @@ def requested_keys(request: str) -> list[str] | None:
     return keys
 
 
+# --- what kind of value each key takes --------------------------------------------------------------------
+
+KINDS = ("string", "number", "boolean", "null", "array", "object")
+_FIRST_CHARS = {"string": '"', "number": "-0123456789", "boolean": "tf", "null": "n", "array": "[", "object": "{"}
+TEXT, NUMBER, BOOLEAN = frozenset({"string", "null"}), frozenset({"number", "null"}), frozenset({"boolean", "null"})
+# a key whose last word is one of these holds text: in our training data 1,559 such values are strings,
+# 67 null and none anything else ("capacity" ends in "capacity", not "city"; "runtime_minutes" in "minutes")
+_TEXT_WORDS = frozenset(
+    "name surname forename firstname lastname date dob phone email mail city town country address street website "
+    "title currency".split()
+)
+# what a request says of a key's value: "total (number)", "paid (true/false)", "due (YYYY-MM-DD)", "id as text"
+_HINTS = (
+    (BOOLEAN, r"bool(?:ean)?|true\s*/\s*false|yes\s*/\s*no"),
+    (NUMBER, r"(?:plain\s+|whole\s+)?numbers?|numeric|int(?:eger)?s?|decimal|float|count"),
+    (TEXT, r"text|string|str|as\s+written|yyyy[^)]*|hh:mm[^)]*|24h[^)]*|iso[^)]*|date|time|title\s+case"),
+)
+
+
+def _last_word(key: str) -> str:
+    return re.split(r"[_\-\s]+|(?<=[a-z0-9])(?=[A-Z])", key)[-1].lower()
+
+
+def stated_kinds(request: str, key: str) -> frozenset | None:
+    """The kinds of JSON value `request` allows for `key` (null always among them); None: any."""
+    quoted = rf"(?<![\w-])[\"'`]?{re.escape(key)}[\"'`]?(?![\w-])"
+    for kinds, hint in _HINTS:
+        said = rf"{quoted}\s*(?:\((?:as\s+)?(?:a\s+|an\s+)?(?:{hint})\s*[,;)]|(?:as|in)\s+(?:a\s+|an\s+)?(?:{hint})\b)"
+        if re.search(said, request, re.IGNORECASE):
+            return kinds
+    return TEXT if _last_word(key) in _TEXT_WORDS else None
+
+
+def schema_kinds(schema: object) -> frozenset | None:
+    """The kinds a JSON Schema property allows ("type": a name or a list; "integer" is a number); None: any."""
+    types = schema.get("type") if isinstance(schema, dict) else None
+    names = [types] if isinstance(types, str) else types if isinstance(types, list) else []
+    kinds = frozenset("number" if t == "integer" else t for t in names if t in (*KINDS, "integer"))
+    return kinds or None
+
+
 def guided_keys(request: str) -> list[str] | None:
     """The keys to guide a reply to `request` with: named unmistakably, and asked for as data (the request
     asks for JSON, or names keys as code does: order_id, firstName); never for a request for code."""
@@ -293,8 +334,10 @@ class JsonGuide:
     stop_ids: set[int]
     banned: set[int] = field(default_factory=set)
     source: str | None = None
+    kinds: list[frozenset | None] | None = None  # per key, the kinds of value it may take (None: any)
     state: _State = field(default_factory=_State)
     candidates: int = 40  # sampling draws from the allowed ones among this many likeliest tokens
+    max_text: int = 160  # a string value this long is closed: a small model pushed off course can loop in one
 
     def __post_init__(self):
         # no keys: any one JSON object (the API's response_format json_object), written whole by the model
@@ -322,6 +365,11 @@ class JsonGuide:
                 state.value += c
                 state.done = whole
                 continue
+            if not state.value and not self._may_start(state.index, c):
+                return None
+            long_text = len(state.value) > self.max_text and state.value[0] == '"'
+            if long_text and c != '"' and not scan_value(state.value)[1]:
+                return None  # past max_text, an open string takes only its closing quote
             ok, _ = scan_value(state.value + c, self.source)
             if ok:
                 state.value += c
@@ -336,6 +384,11 @@ class JsonGuide:
             state.forced = state.forced[1:]
             state.done = not state.forced and state.index >= len(self.keys)
         return state
+
+    def _may_start(self, index: int, c: str) -> bool:
+        """Whether key `index`'s value may begin with `c` (its kinds, where they are known)."""
+        kinds = self.kinds[index] if self.kinds else None
+        return kinds is None or any(c in _FIRST_CHARS[kind] for kind in kinds)
 
     def allows(self, token: int) -> bool:
         if token in self.banned:
@@ -389,7 +442,8 @@ def token_texts(tokenizer) -> tuple[list[str], set[int]]:
     return _TOKEN_TEXTS[key]
 
 
-def make_guide(tokenizer, keys: list[str], stop_ids, source: str | None = None) -> JsonGuide:
+def make_guide(tokenizer, keys: list[str], stop_ids, source: str | None = None, kinds=None) -> JsonGuide:
+    """A guide over `tokenizer`'s vocabulary: `kinds` per key, as stated_kinds or schema_kinds give them."""
     texts, special = token_texts(tokenizer)
     stops = {int(i) for i in stop_ids}
-    return JsonGuide(list(keys), texts, stops, special - stops, source)
+    return JsonGuide(list(keys), texts, stops, special - stops, source, kinds)

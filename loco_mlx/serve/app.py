@@ -136,7 +136,7 @@ def v1_routes(app: FastAPI) -> APIRouter:
         messages = [{"role": _role(m.role), "content": m.text()} for m in body.messages]
         inference = InferenceConfig(reread=settings.reread)
         job = make_job(body, catalog, settings, last_user_message(messages), messages=messages, inference=inference,
-                       json_keys=response_keys(body.response_format))  # fmt: skip
+                       json_format=response_keys(body.response_format))  # fmt: skip
         started, queue, cancelled = await worker.start(job)
         if body.stream:
             stream = chat_stream(body, started, events(queue, cancelled))
@@ -190,19 +190,22 @@ async def parse_body(request: Request, model: type[RequestModel]) -> RequestMode
         raise validation_error(exc) from None
 
 
-def response_keys(response_format: ResponseFormat | None) -> list[str] | None:
-    """The keys a response_format promises: None for text, [] for any JSON object, else the json_schema's
-    properties in order. A schema that is not a flat object with properties is refused (400), never ignored."""
+def response_keys(response_format: ResponseFormat | None) -> tuple[list[str] | None, list | None]:
+    """The keys a response_format promises, and the kinds of value each takes: None for text, [] for any
+    JSON object, else the json_schema's properties in order with their types. A schema that is not an
+    object with properties is refused (400), never ignored."""
+    from loco_mlx.inference.json_guide import schema_kinds
+
     if response_format is None or response_format.type == "text":
-        return None
+        return None, None
     if response_format.type == "json_object":
-        return []
+        return [], None
     schema = response_format.json_schema.schema_ if response_format.json_schema else None
     properties = schema.get("properties") if isinstance(schema, dict) else None
     if schema is None or schema.get("type", "object") != "object" or not isinstance(properties, dict) or not properties:
         raise ApiError(400, "response_format json_schema: give an object schema with 'properties' "
                        "(or use type json_object)", "response_format", "invalid_value")  # fmt: skip
-    return [str(key) for key in properties]
+    return [str(key) for key in properties], [schema_kinds(p) for p in properties.values()]
 
 
 def _role(role: str) -> str:

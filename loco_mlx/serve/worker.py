@@ -31,7 +31,12 @@ class Job:
     messages: list[Message] | None = None
     inference: InferenceConfig | None = None
     text: str | None = None
-    json_keys: list[str] | None = None  # response_format: the object's keys ([]: any one JSON object)
+    # response_format: the object's keys ([]: any one JSON object; None: text) and each key's kinds of value
+    json_format: tuple[list[str] | None, list | None] = (None, None)
+
+    @property
+    def json_keys(self) -> list[str] | None:
+        return self.json_format[0]
 
 
 @dataclass
@@ -123,7 +128,7 @@ def run_selected(engine: Engine, job: Job, started: Started, emit: Callable[[obj
 
 def job_guide(engine: Engine, job: Job):
     """The JSON guide of a chat job: its response_format's keys, or the keys its request names."""
-    return engine.json_guide(job.messages, job.inference, job.json_keys) if job.messages is not None else None
+    return engine.json_guide(job.messages, job.inference, *job.json_format) if job.messages is not None else None
 
 
 def generate(source, prompt_tokens: int, stops, emit, cancelled) -> Finished:
