@@ -144,10 +144,18 @@ def recorded_rows(app):
         del decoder.submit  # the class's own again
 
 
-def alone_tokens(engine, adapter_path: Path | None, prompt_ids: list[int], max_tokens: int) -> list[int]:
-    """The one-at-a-time path's greedy tokens for prepared prompt ids, with the adapter at `adapter_path`."""
+def alone_tokens(engine, adapter_path: Path | None, prompt_ids: list[int], max_tokens: int, guide=None) -> list[int]:
+    """The one-at-a-time path's greedy tokens for prepared prompt ids, with the adapter at `adapter_path`;
+    guided by a fresh copy of `guide` where a JSON guide picked the batched row's tokens."""
+    from loco_mlx.inference.backend import SamplingConfig
+
     with solo(engine, adapter_path):
-        return engine.greedy_tokens(list(prompt_ids), max_tokens)
+        if guide is None:
+            return engine.greedy_tokens(list(prompt_ids), max_tokens)
+        alone = guide.fresh()
+        for _ in engine.stream(list(prompt_ids), SamplingConfig(max_tokens=max_tokens, temperature=0), alone):
+            pass
+        return alone.taken
 
 
 def alone_first_choices(engine, adapter_path: Path | None, prompt_ids: list[int], tie: float = 1.5) -> set[int]:

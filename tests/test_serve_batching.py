@@ -105,13 +105,16 @@ def test_forty_concurrent_requests_equal_the_same_requests_alone(served, default
     identical, parted = 0, []
     for handle in handles:
         path = served.paths.get(handle.request.adapter)
-        alone = alone_tokens(default_engine, path, handle.request.prompt_ids, handle.request.sampling.max_tokens)
+        request = handle.request
+        alone = alone_tokens(default_engine, path, request.prompt_ids, request.sampling.max_tokens, request.guide)
         if handle.tokens == alone:
             identical += 1
             continue
         at = first_difference(handle.tokens, alone)
         parted.append((handle.request.adapter, at, margin_where_parted(default_engine, path, handle.request.prompt_ids,
                                                                        alone, at)))  # fmt: skip
+    guided = [h for h in handles if h.request.guide is not None]  # the two JSON questions name their keys
+    assert len(guided) == 2 * len(MODELS) and all(h.text.startswith('{"' + h.request.guide.keys[0]) for h in guided)
     summary = f"{identical}/{len(handles)} identical to the request alone; parted (adapter, token, margin): {parted}"
     assert len(handles) == len(requests), summary
     assert identical >= 0.95 * len(handles), summary

@@ -8,7 +8,9 @@ decodes with the others. A finished row leaves at the end of the step that finis
 cancelled one at the start of the next step. Steps overlap as in mlx-lm's generate_step: the
 next step is queued from this step's tokens before they are read, so that on Metal the GPU
 computes while Python builds the next graph (on a 2-core CPU it measured no faster).
-Each row keeps its own sampling settings (temperature, top_p, seed, max_tokens, stop strings).
+Each row keeps its own sampling settings (temperature, top_p, seed, max_tokens, stop strings), and may
+carry a JSON guide (json_guide.py) that picks its tokens on the host; while a guided row decodes, steps
+do not overlap, since its next input is known only once its logits are read.
 
 Rows at different positions share one KV cache per layer (row_cache.py), and a newcomer
 prefills only what follows the start it shares with a recent prompt (row_cache.PrefixCache);
@@ -28,9 +30,10 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Any, Iterator
 
 import mlx.core as mx
+import numpy as np
 
 from loco_mlx.errors import LocoError
 from loco_mlx.inference.backend import ContextOverflow, GenerationStats, SamplingConfig, eos_token_ids
@@ -60,6 +63,7 @@ class BatchRequest:
     adapter: str | None = None
     sampling: SamplingConfig = field(default_factory=SamplingConfig)
     stop: tuple[str, ...] = ()  # the reply ends before the first of these strings
+    guide: Any = field(default=None, compare=False)  # a json_guide.JsonGuide picking this row's tokens
 
     def __post_init__(self):
         object.__setattr__(self, "prompt_ids", tuple(int(i) for i in self.prompt_ids))
@@ -103,6 +107,16 @@ def sample_rows(logits: mx.array, rows: list[Row]) -> mx.array:
     if sampled:
         order = sorted(sampled)
         picks[mx.array(order)] = mx.stack([sampled[i] for i in order]).astype(picks.dtype)
+    guided = [i for i, row in enumerate(rows) if row.request.guide is not None]
+    if guided:  # the guide picks on the host, from the row's logits, and takes its pick at once
+        host = np.array(logits[mx.array(guided)].astype(mx.float32))
+        chosen = []
+        for i, row_logits in zip(guided, host):
+            row = rows[i]
+            token = row.request.guide.pick(row_logits, row.request.sampling.temperature, row.rng)
+            row.request.guide.advance(token)
+            chosen.append(token)
+        picks[mx.array(guided)] = mx.array(chosen).astype(picks.dtype)
     return picks
 
 
@@ -193,6 +207,7 @@ class Row:
     generated: int = 0
     prefill_seconds: float = 0.0
     decode_started: float = 0.0
+    rng: Any = None  # numpy's, for a guided row's sampling
 
     @property
     def request(self) -> BatchRequest:
@@ -353,6 +368,7 @@ class BatchDecoder:
             next_input=request.prompt_ids[-1],
             prefill_seconds=now - start,
             decode_started=now,
+            rng=np.random.default_rng(seed),
         )
         self.rows.append(row)
 
@@ -376,7 +392,8 @@ class BatchDecoder:
             tokens, self._ahead = self._ahead, None
         else:
             tokens = self._forward(mx.array([row.next_input for row in self.rows]))
-        if not self._joining():
+        guided = any(row.request.guide is not None for row in self.rows)
+        if not self._joining() and not guided:  # a guided row's next input is known only once it is read
             self._ahead = self._forward(tokens)
         self._take(tokens)
 

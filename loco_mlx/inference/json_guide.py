@@ -338,6 +338,7 @@ class JsonGuide:
     state: _State = field(default_factory=_State)
     candidates: int = 40  # sampling draws from the allowed ones among this many likeliest tokens
     max_text: int = 160  # a string value this long is closed: a small model pushed off course can loop in one
+    taken: list[int] = field(default_factory=list)  # the reply's tokens so far (its end-of-turn token not among them)
 
     def __post_init__(self):
         # no keys: any one JSON object (the API's response_format json_object), written whole by the model
@@ -421,6 +422,12 @@ class JsonGuide:
         if state is None:
             raise ValueError(f"token {token} ({self.token_texts[token]!r}) breaks the guided reply")
         self.state = state
+        self.taken.append(token)
+
+    def fresh(self) -> JsonGuide:
+        """The same guide at the start of a reply."""
+        return JsonGuide(self.keys, self.token_texts, self.stop_ids, self.banned, self.source, self.kinds,
+                         candidates=self.candidates, max_text=self.max_text)  # fmt: skip
 
     @property
     def done(self) -> bool:

@@ -169,15 +169,15 @@ class BatchWorker:
             return None  # the client left while the request waited
         try:
             started = choose(self.engine, ticket.job)
-            # a tool adapter's program, or a reply guided token by token on the host (JSON)
-            if uses_tool(self.engine, ticket.job, started.adapter) or job_guide(self.engine, ticket.job):
+            if uses_tool(self.engine, ticket.job, started.adapter):
                 self._run_alone(ticket, started)
                 return None
             started.notice = kept_request_notice(self.engine, ticket.job, started.adapter)
             prompt_ids, sampling = prepare(self.engine, ticket.job)  # a prompt over the context: a 400
             stops = tuple(s for s in ticket.job.stops if s)
             with loaded(self.engine, started.adapter):
-                handle = self.decoder.submit(BatchRequest(tuple(prompt_ids), started.adapter, sampling, stops))
+                guide = job_guide(self.engine, ticket.job)  # a JSON reply's tokens are picked by its guide
+                handle = self.decoder.submit(BatchRequest(tuple(prompt_ids), started.adapter, sampling, stops, guide))
         except BaseException as exc:  # noqa: BLE001 - every failure is answered, none stops the thread
             ticket.emit(Failed(exc))
             return None
@@ -186,8 +186,7 @@ class BatchWorker:
         return LiveRow(ticket, handle)
 
     def _run_alone(self, ticket: Ticket, started: Started) -> None:
-        """A tool adapter's reply, or a guided one, on the one-at-a-time path (the batch waits: one model, one
-        thread)."""
+        """A tool adapter's reply on the one-at-a-time path (the batch waits: one model, one thread)."""
         emit = metered(ticket.emit, self.metrics)
         try:
             self.engine.use_adapter(started.adapter)
