@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from loco_mlx.inference.unrun_requests import asks_for_code, asks_for_json
+
 # --- which keys a request names ----------------------------------------------------------------------
 
 _IDENT = r"[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*"  # snake_case, camelCase, kebab-case
@@ -204,8 +206,6 @@ def schema_kinds(schema: object) -> frozenset | None:
 def guided_keys(request: str) -> list[str] | None:
     """The keys to guide a reply to `request` with: named unmistakably, and asked for as data (the request
     asks for JSON, or names keys as code does: order_id, firstName); never for a request for code."""
-    from loco_mlx.inference.unrun_requests import asks_for_code, asks_for_json
-
     keys = requested_keys(request)
     if not keys or asks_for_code(request):
         return None
