@@ -122,7 +122,9 @@ def test_on_our_training_data_the_kinds_read_always_admit_the_reference_value():
     assert checked > 300
 
 
-def test_schema_kinds_read_json_schema_types():
+def test_schema_kinds_read_json_schema_types_and_enums():
+    assert schema_kinds({"type": "string", "enum": ["low", "high"]}) == ('"low"', '"high"')
+    assert schema_kinds({"const": 3}) == ("3",)
     assert schema_kinds({"type": "integer"}) == frozenset({"number"})
     assert schema_kinds({"type": ["string", "null"]}) == frozenset({"string", "null"})
     assert schema_kinds({"description": "anything"}) is None
@@ -211,6 +213,28 @@ def test_values_are_the_models_and_the_reply_ends_only_when_closed():
 def test_copy_mode_keeps_string_values_to_pieces_of_the_request():
     reply = guided(["web"], '{"web": "www.quaysidearchats.com"}', source="site: www.quaysidearchitects.com")
     assert json.loads(reply)["web"] in "site: www.quaysidearchitects.com"
+
+
+def test_an_enum_value_is_one_of_its_values():
+    reply = guided(
+        ["priority", "n"],
+        '{"priority": "urgent", "n": 2}',
+    )
+    assert json.loads(reply)["priority"] == "urgent"  # no rule: the model's own value
+    guide_kinds = [('"low"', '"high"', "null"), None]
+    guide = JsonGuide(["priority", "n"], CHARS, {EOS}, {SPECIAL}, kinds=guide_kinds)
+    out, wants = "", '{"priority": "urgent", "n": 2}'
+    for step in range(60):
+        logits = np.zeros(len(CHARS))
+        logits[CHARS.index('"')], logits[CHARS.index("}")], logits[EOS] = 4.5, 4.4, 3.0
+        if step < len(wants):
+            logits[CHARS.index(wants[step])] = 5.0
+        token = guide.pick(logits)
+        if token == EOS:
+            break
+        guide.advance(token)
+        out += CHARS[token]
+    assert json.loads(out)["priority"] in ("low", "high", None)
 
 
 def test_a_string_value_that_runs_on_is_closed():

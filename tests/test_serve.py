@@ -206,17 +206,19 @@ def test_streaming_chat_equals_the_plain_reply(served):
 def test_response_format_promises_json_objects_and_schemas(served):
     """response_format is decoded by the JSON guide (inference/json_guide.py), on both server paths."""
     prompt = "Describe Ana Silva, 31, from Lima."
-    schema = {"type": "object", "properties": {"full_name": {"type": "string"}, "years": {"type": "integer"}}}
+    properties = {"full_name": {"type": "string"}, "years": {"type": "integer"}, "mood": {"enum": ["happy", "sad"]}}
+    schema = {"type": "object", "properties": properties}
     reply = ask(
         served,
         "base",
         prompt,
-        max_tokens=40,
+        max_tokens=60,
         response_format={"type": "json_schema", "json_schema": {"name": "person", "schema": schema}},
     )
     person = json.loads(reply.choices[0].message.content)
-    assert list(person) == ["full_name", "years"]
+    assert list(person) == ["full_name", "years", "mood"]
     assert isinstance(person["full_name"], str) and isinstance(person["years"], (int, float))  # the schema's types
+    assert person["mood"] in ("happy", "sad")  # and its enum
     anything = ask(served, "base", prompt, max_tokens=MAX_TOKENS_LIMIT, response_format={"type": "json_object"})
     if anything.choices[0].finish_reason == "stop":  # a whole object, or cut at max_tokens
         assert isinstance(json.loads(anything.choices[0].message.content), dict)
@@ -227,7 +229,7 @@ def test_response_format_promises_json_objects_and_schemas(served):
             served,
             "base",
             prompt,
-            max_tokens=40,
+            max_tokens=60,
             stream=True,
             response_format={"type": "json_schema", "json_schema": {"name": "p", "schema": schema}},
         )

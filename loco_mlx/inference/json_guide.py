@@ -195,8 +195,13 @@ def stated_kinds(request: str, key: str) -> frozenset | None:
     return TEXT if _last_word(key) in _TEXT_WORDS else None
 
 
-def schema_kinds(schema: object) -> frozenset | None:
-    """The kinds a JSON Schema property allows ("type": a name or a list; "integer" is a number); None: any."""
+def schema_kinds(schema: object) -> frozenset | tuple | None:
+    """What a JSON Schema property allows: its "enum" (or "const") as a tuple of the values' JSON texts;
+    else the kinds its "type" names (a name or a list; "integer" is a number); None: any."""
+    if isinstance(schema, dict) and isinstance(schema.get("enum"), list) and schema["enum"]:
+        return tuple(json.dumps(value) for value in schema["enum"])
+    if isinstance(schema, dict) and "const" in schema:
+        return (json.dumps(schema["const"]),)
     types = schema.get("type") if isinstance(schema, dict) else None
     names = [types] if isinstance(types, str) else types if isinstance(types, list) else []
     kinds = frozenset("number" if t == "integer" else t for t in names if t in (*KINDS, "integer"))
@@ -334,7 +339,9 @@ class JsonGuide:
     stop_ids: set[int]
     banned: set[int] = field(default_factory=set)
     source: str | None = None
-    kinds: list[frozenset | None] | None = None  # per key, the kinds of value it may take (None: any)
+    # per key, what its value may be: a frozenset of kinds, a tuple of the only JSON texts allowed (an
+    # enum), or None (anything)
+    kinds: list[frozenset | tuple | None] | None = None
     state: _State = field(default_factory=_State)
     candidates: int = 40  # sampling draws from the allowed ones among this many likeliest tokens
     max_text: int = 160  # a string value this long is closed: a small model pushed off course can loop in one
@@ -371,11 +378,11 @@ class JsonGuide:
             long_text = len(state.value) > self.max_text and state.value[0] == '"'
             if long_text and c != '"' and not scan_value(state.value)[1]:
                 return None  # past max_text, an open string takes only its closing quote
-            ok, _ = scan_value(state.value + c, self.source)
+            ok, _ = self._scan(state.index, state.value + c)
             if ok:
                 state.value += c
                 continue
-            if not scan_value(state.value, self.source)[1]:
+            if not self._scan(state.index, state.value)[1]:
                 return None
             # the value is whole: `c` begins the scaffold after it
             state.forced = self._scaffold_after(state.index)
@@ -389,7 +396,16 @@ class JsonGuide:
     def _may_start(self, index: int, c: str) -> bool:
         """Whether key `index`'s value may begin with `c` (its kinds, where they are known)."""
         kinds = self.kinds[index] if self.kinds else None
+        if isinstance(kinds, tuple):
+            return any(choice.startswith(c) for choice in kinds)
         return kinds is None or any(c in _FIRST_CHARS[kind] for kind in kinds)
+
+    def _scan(self, index: int, value: str) -> tuple[bool, bool]:
+        """scan_value for key `index`'s value, or, for an enum, whether it begins or is one of its values."""
+        rule = self.kinds[index] if self.kinds else None
+        if isinstance(rule, tuple):
+            return any(choice.startswith(value) for choice in rule), value in rule
+        return scan_value(value, self.source)
 
     def allows(self, token: int) -> bool:
         if token in self.banned:
