@@ -1,4 +1,5 @@
-"""Guided JSON (inference/json_guide.py): reading the requested keys, and decoding exactly that object.
+"""Guided JSON: reading the requested keys (inference/json_request.py), and decoding exactly that object
+(inference/json_guide.py).
 
 The key reader is checked against the reference replies of our JSON training data (generated and
 written), where a wrong key list would force wrong keys: it must never be wrong there. The guide is
@@ -14,14 +15,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from loco_mlx.inference.json_guide import (
+from loco_mlx.inference.json_guide import JsonGuide, scan_value
+from loco_mlx.inference.json_request import (
     BOOLEAN,
     NUMBER,
     TEXT,
-    JsonGuide,
     guided_keys,
     requested_keys,
-    scan_value,
     schema_kinds,
     stated_kinds,
 )

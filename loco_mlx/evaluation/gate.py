@@ -195,7 +195,7 @@ def both_sides(
     when `mixed` and the engine can, both sides decoded in one batch (evaluation/mixed.py), else in turn."""
     from loco_mlx.evaluation.mixed import can_mix, mixed_answers
     from loco_mlx.inference.backend import last_user_message
-    from loco_mlx.inference.json_guide import guided_keys
+    from loco_mlx.inference.json_request import guided_keys
 
     path = base_cache.cache_path(engine, benchmark, settings)
     cached = _read_base_cache(path)

@@ -30,7 +30,8 @@ from loco_mlx.inference.backend import (
     eos_token_ids,
     last_user_message,
 )
-from loco_mlx.inference.json_guide import JsonGuide, guided_keys, make_guide, stated_kinds
+from loco_mlx.inference.json_guide import JsonGuide, make_guide
+from loco_mlx.inference.json_request import guided_keys, stated_kinds
 from loco_mlx.inference.tools import ToolRun, ToolSettings, answer_with_tool, stream_with_tool
 from loco_mlx.inference.unrun_requests import kept_notice, wants_code
 from loco_mlx.inference.voting import VOTE_METHODS, Sample, VoteResult, decide

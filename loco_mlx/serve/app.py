@@ -194,7 +194,7 @@ def response_keys(response_format: ResponseFormat | None) -> tuple[list[str] | N
     """The keys a response_format promises, and the kinds of value each takes: None for text, [] for any
     JSON object, else the json_schema's properties in order with their types. A schema that is not an
     object with properties is refused (400), never ignored."""
-    from loco_mlx.inference.json_guide import schema_kinds
+    from loco_mlx.inference.json_request import schema_kinds
 
     if response_format is None or response_format.type == "text":
         return None, None

@@ -1,0 +1,206 @@
+"""What a request for JSON asks for: the keys it names, and what kind of value each key takes.
+
+`requested_keys` reads the keys from the request: a template to fill (`{"name": "", "age": 0}`,
+`{name, age}`), a list of keys (`Keys: name, age, city`; `give me order_id, total (number) and
+paid`; one key per line), or keys in backticks. It answers only when the list is unmistakable: a
+wrong key list would force wrong keys (json_guide.py decodes exactly the keys it is given), so a
+request it cannot read is decoded as before. `stated_kinds` reads what the request says of a key's
+value ("total (number)", "due (YYYY-MM-DD)"), `schema_kinds` what a response_format schema says.
+Both were written on the generated and the written JSON training data (`data/json/train.jsonl`,
+`data/json-written/written.jsonl`), where their answers are checked against the reference replies
+(tests/test_json_guide.py); never on the independent benchmark.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from loco_mlx.inference.unrun_requests import asks_for_code, asks_for_json
+
+# --- which keys a request names ----------------------------------------------------------------------
+
+_IDENT = r"[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*"  # snake_case, camelCase, kebab-case
+_QUOTED_KEY = re.compile(r"[\"'`]([^\"'`\n]{1,40})[\"'`]\s*:")
+# where a list may end before the words about it: "... from the email below", "— null if missing", ". Dates as"
+_TAIL = re.compile(
+    r"\s+(?:->|→|=>)\s*json\b|\s(?:from|out\s+of|for|in|of|as|into)\s+(?:the|this|that|these|those|my|our|it|json|a|an|"
+    r"below|above|each|every)\b|\s+[—–-]\s|[.!?;]\s|[.!?;:]?\s*$|\?",
+    re.IGNORECASE,
+)
+_NUMBERED = re.compile(rf"^\s*(?:[-*•]|\d+[.)])\s*[\"'`]?({_IDENT})[\"'`]?(?:\s*(?:[:(–—-].*)?)?$")
+# words that are never keys: a "list" of them is English, not a schema
+_ENGLISH = frozenset(
+    "the a an and or of to is it as in me my your this that please pls with for from all each any not no also too "
+    "then them json keys fields number numbers null text string strings".split()
+)
+
+
+def _key_like(word: str) -> bool:
+    """A key written as code names are: snake_case, camelCase or PascalCase with an inner capital."""
+    return "_" in word or bool(re.search(r"[a-z][A-Z]", word))
+
+
+def _template_keys(text: str) -> list[str] | None:
+    """The keys of a template to fill: {"name": "", "age": 0} or {name, age, city}; flat only."""
+    for match in re.finditer(r"\{[^{}]{2,600}\}", text):
+        body = match.group(0)
+        keys = _QUOTED_KEY.findall(body)
+        if len(keys) >= 1 and body.count(":") >= len(keys):
+            return keys if len(set(keys)) == len(keys) else None
+        bare = re.fullmatch(rf"\{{\s*({_IDENT}(?:\s*,\s*{_IDENT})+)\s*\}}", body)
+        if bare:
+            keys = [k.strip() for k in bare.group(1).split(",")]
+            if len(keys) >= 2 and len(set(keys)) == len(keys):
+                return keys
+    return None
+
+
+_SEP = r"(?:\s*,\s*(?:and|&|plus)\s+|\s*,\s*|\s*;\s*|\s+and\s+|\s*&\s*|\s+plus\s+)"
+_WORD = r"(?!(?:with|using|and|or|json|holding|containing|keys|fields)\b)[\w./:-]+"
+# what may follow a key inside a list: "as written", "in 24h", "as a plain number"
+_AS = rf"(?:\s+(?:as|in)\s+(?:a\s+|an\s+|the\s+)?{_WORD}(?:\s+{_WORD})?)?"
+_RUN = re.compile(rf"[\"'`]?({_IDENT})[\"'`]?{_AS}(?:{_SEP}[\"'`]?(?:{_IDENT})[\"'`]?{_AS})+\s*$", re.IGNORECASE)
+_RUN_ITEM = re.compile(rf"[\"'`]?({_IDENT})[\"'`]?{_AS}(?={_SEP}|\s*$)", re.IGNORECASE)
+# what a list of keys follows: a verb that asks, a word that names keys, or punctuation that introduces
+_BEFORE = re.compile(
+    r"(?:^|[:\u2014\u2013\u2192>=-]|\b(?:give|me|get|extract|return|returns|after|with|keys?|fields?|properties|json|"
+    r"want|need|pull|out|gimme|find|using|holding|containing|include|including|provide|list|capture|grab|show|"
+    r"map|into|to|order|only|record|output|are|fill|send|please|pls|just|use|has|have|needs|of\s+the)|w/"
+    r"|\bthe)\s*$",
+    re.IGNORECASE,
+)
+
+
+def _line_list(line: str) -> tuple[list[str], bool] | None:
+    """The keys that end a clause ("... give me order_id, total (number) and paid"), and whether
+    the clause names them as keys or JSON; else None."""
+    if re.search(r"[,;]\S", line) and not re.search(r"[,;]\s", line):
+        return None  # a CSV header ("ref,Status,Item"): what the text holds, not what is asked
+    plain = re.sub(r"\s*\([^()]*\)", "", line)  # "(number)", "(YYYY-MM-DD)", "(null if none)"
+    best = None  # the longest list that ends where the clause, or one of its tails, begins
+    for end in sorted({m.start() for m in _TAIL.finditer(plain)}):
+        head = plain[:end].rstrip().rstrip("}]").rstrip()
+        run = _RUN.search(head)
+        if run is not None and (best is None or run.end() - run.start() > best[1].end() - best[1].start()):
+            best = head, run
+    if best is None:
+        return None
+    plain, run = best
+    before = plain[: run.start()].rstrip(" {[")
+    if not _BEFORE.search(before):
+        return None
+    if re.search(r"\b(?:of|for|about|from|in|at|on|by)\s+the\s*$", before, re.IGNORECASE):
+        return None  # "the name of the person, age and city": descriptions, not keys
+    keys = [m.group(1) for m in _RUN_ITEM.finditer(plain, run.start())]
+    named = bool(re.search(r"\b(?:keys|fields|properties|schema|json)\b|[\u2192]|->|=>", before, re.IGNORECASE))
+    asked = re.search(r"[a-z]\s*$", before, re.IGNORECASE)  # "give me name, age": a word asks for them
+    plain_words = not (named or asked or any(_key_like(k) for k in keys))
+    if plain_words and (len(keys) < 3 or all(k[0].isupper() for k in keys)):
+        return None  # "Nikhil: Okay, noted.", "Duarte, Felipe — IT": plain words after punctuation ask for nothing
+    if len(keys) < 2 or min(map(len, keys)) < 2 or len(set(keys)) != len(keys):
+        return None
+    if any(k.lower() in _ENGLISH for k in keys):
+        return None
+    return keys, named
+
+
+def _numbered_keys(lines: list[str]) -> list[str] | None:
+    """Keys one per line after a line that introduces them ("with these keys:", "Fields:")."""
+    for i, line in enumerate(lines):
+        if not re.search(r"\b(?:keys|fields|properties|schema|json)\b[^.\n]*:\s*$", line, re.I):
+            continue
+        keys = []
+        for below in lines[i + 1 :]:
+            match = _NUMBERED.match(below)
+            if match is None:
+                break
+            keys.append(match.group(1))
+        if len(keys) >= 2 and len(set(keys)) == len(keys):
+            return keys
+    return None
+
+
+def requested_keys(request: str) -> list[str] | None:
+    """The keys `request` asks for, in its order; None when it names none unmistakably."""
+    text = request[-3000:]  # the instruction is near the end or is short; a long text is what it is about
+    keys = _template_keys(text)
+    if keys:
+        return keys
+    lines = [line.strip() for line in text.splitlines()]
+    keys = _numbered_keys(lines)
+    if keys:
+        return keys
+    ticked = re.findall(rf"`({_IDENT})`", text)
+    if len(ticked) >= 2 and len(set(ticked)) == len(ticked):
+        return ticked
+    found = []
+    for line in lines:
+        for clause in re.split(r"(?<=[.!?])\s+(?=[A-Z])", line):
+            listed = _line_list(clause)
+            if listed is None:
+                continue
+            found.append(listed[::-1])
+    if not found:
+        return None
+    named = [keys for is_named, keys in found if is_named]
+    keys = (named or [keys for _, keys in found])[-1]
+    # "... and due_date. Also item_count as a number.": a key added in a sentence of its own
+    for extra in re.findall(rf"\b(?:and\s+)?also\s+[\"'`]?({_IDENT})", text, re.IGNORECASE):
+        if _key_like(extra) and extra not in keys:
+            keys.append(extra)
+    return keys
+
+
+# --- what kind of value each key takes --------------------------------------------------------------------
+
+KINDS = ("string", "number", "boolean", "null", "array", "object")
+TEXT, NUMBER, BOOLEAN = frozenset({"string", "null"}), frozenset({"number", "null"}), frozenset({"boolean", "null"})
+# a key whose last word is one of these holds text: in our training data 1,559 such values are strings,
+# 67 null and none anything else ("capacity" ends in "capacity", not "city"; "runtime_minutes" in "minutes")
+_TEXT_WORDS = frozenset(
+    "name surname forename firstname lastname date dob phone email mail city town country address street website "
+    "title currency".split()
+)
+# what a request says of a key's value: "total (number)", "paid (true/false)", "due (YYYY-MM-DD)", "id as text"
+_HINTS = (
+    (BOOLEAN, r"bool(?:ean)?|true\s*/\s*false|yes\s*/\s*no"),
+    (NUMBER, r"(?:plain\s+|whole\s+)?numbers?|numeric|int(?:eger)?s?|decimal|float|count"),
+    (TEXT, r"text|string|str|as\s+written|yyyy[^)]*|hh:mm[^)]*|24h[^)]*|iso[^)]*|date|time|title\s+case"),
+)
+
+
+def _last_word(key: str) -> str:
+    return re.split(r"[_\-\s]+|(?<=[a-z0-9])(?=[A-Z])", key)[-1].lower()
+
+
+def stated_kinds(request: str, key: str) -> frozenset | None:
+    """The kinds of JSON value `request` allows for `key` (null always among them); None: any."""
+    quoted = rf"(?<![\w-])[\"'`]?{re.escape(key)}[\"'`]?(?![\w-])"
+    for kinds, hint in _HINTS:
+        said = rf"{quoted}\s*(?:\((?:as\s+)?(?:a\s+|an\s+)?(?:{hint})\s*[,;)]|(?:as|in)\s+(?:a\s+|an\s+)?(?:{hint})\b)"
+        if re.search(said, request, re.IGNORECASE):
+            return kinds
+    return TEXT if _last_word(key) in _TEXT_WORDS else None
+
+
+def schema_kinds(schema: object) -> frozenset | tuple | None:
+    """What a JSON Schema property allows: its "enum" (or "const") as a tuple of the values' JSON texts;
+    else the kinds its "type" names (a name or a list; "integer" is a number); None: any."""
+    if isinstance(schema, dict) and isinstance(schema.get("enum"), list) and schema["enum"]:
+        return tuple(json.dumps(value) for value in schema["enum"])
+    if isinstance(schema, dict) and "const" in schema:
+        return (json.dumps(schema["const"]),)
+    types = schema.get("type") if isinstance(schema, dict) else None
+    names = [types] if isinstance(types, str) else types if isinstance(types, list) else []
+    kinds = frozenset("number" if t == "integer" else t for t in names if t in (*KINDS, "integer"))
+    return kinds or None
+
+
+def guided_keys(request: str) -> list[str] | None:
+    """The keys to guide a reply to `request` with: named unmistakably, and asked for as data (the request
+    asks for JSON, or names keys as code does: order_id, firstName); never for a request for code."""
+    keys = requested_keys(request)
+    if not keys or asks_for_code(request):
+        return None
+    return keys if asks_for_json(request) or any(_key_like(k) for k in keys) else None
