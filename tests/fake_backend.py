@@ -36,6 +36,13 @@ SAMPLED = ("It is 7.", "I think 7.", "Maybe 9.")
 FAIL = "boom"
 
 
+def refuse_guide(*guides) -> None:
+    """A fake has no logits for a JSON guide to pick from: guided replies are tested on the real base
+    (tests/test_json_guide.py), so a test that guides here has gone wrong."""
+    if any(g is not None for g in guides):
+        raise AssertionError("the fake backend cannot guide a reply (json_guide.py needs real logits)")
+
+
 class ByteTokenizer:
     eos_token_ids = [EOS]
     eos_token_id = EOS
@@ -115,7 +122,8 @@ class FakeBackend:
         text = REPLY if sampling.temperature == 0 else rng.choice(SAMPLED)
         return f"{self.adapters.applied}: {text}" if self.adapters.applied else text
 
-    def stream(self, prompt_ids, sampling: SamplingConfig):
+    def stream(self, prompt_ids, sampling: SamplingConfig, guide=None):
+        refuse_guide(guide)
         self.pulled = 0
         full = self.tokenizer.encode(self.reply(sampling, random.Random(sampling.seed)))
         ids = full[: sampling.max_tokens]
@@ -130,7 +138,8 @@ class FakeBackend:
                 reason = "length" if len(ids) < len(full) else "stop"
                 yield StreamEvent(chr(i), GenerationStats(len(prompt_ids), len(ids), 1000.0, 100.0, reason))
 
-    def generate_batch(self, prompts, sampling: SamplingConfig) -> list[Sample]:
+    def generate_batch(self, prompts, sampling: SamplingConfig, guides=None) -> list[Sample]:
+        refuse_guide(*(guides or []))
         self.batches.append((len(prompts), sampling))
         rng = random.Random(sampling.seed)
         out = []
@@ -222,13 +231,15 @@ class ScriptedBackend(FakeBackend):
             raise AssertionError("the scripted backend ran out of replies")
         return self.script.pop(0)
 
-    def stream(self, prompt_ids, sampling: SamplingConfig):
+    def stream(self, prompt_ids, sampling: SamplingConfig, guide=None):
+        refuse_guide(guide)
         text = self._next(prompt_ids)[: sampling.max_tokens]
         for n, char in enumerate(text, 1):
             stats = GenerationStats(len(prompt_ids), len(text), 1000.0, 100.0, "stop") if n == len(text) else None
             yield StreamEvent(char, stats)
 
-    def generate_batch(self, prompts, sampling: SamplingConfig) -> list[Sample]:
+    def generate_batch(self, prompts, sampling: SamplingConfig, guides=None) -> list[Sample]:
+        refuse_guide(*(guides or []))
         self.batches.append((len(prompts), sampling))
         return [Sample(text, -0.1, len(text)) for text in (self._next(p) for p in prompts)]
 

@@ -245,10 +245,7 @@ class Engine:
         self, prompt_ids: list[int], sampling: SamplingConfig, guide: JsonGuide | None = None
     ) -> Iterator[StreamEvent]:
         """The reply to prepared prompt ids, piece by piece; the last event carries the stats."""
-        if guide is None:
-            yield from self.backend.stream(prompt_ids, sampling)
-        else:
-            yield from self.backend.stream(prompt_ids, sampling, guide)
+        yield from self.backend.stream(prompt_ids, sampling, guide)
 
     def json_guide(
         self, messages: list[Message], inference: InferenceConfig | None, keys: list[str] | None = None, kinds=None
@@ -316,9 +313,7 @@ class Engine:
         self, prompts: list[list[int]], sampling: SamplingConfig, guides: list[JsonGuide | None] | None = None
     ) -> list[Sample]:
         """Several prepared prompts completed together (MLX: one batched decode; guided ones one by one)."""
-        if guides and any(g is not None for g in guides):
-            return self.backend.generate_batch(prompts, sampling, guides)
-        return self.backend.generate_batch(prompts, sampling)
+        return self.backend.generate_batch(prompts, sampling, guides)
 
     def vote(self, messages: list[Message], sampling: SamplingConfig, inference: InferenceConfig) -> VoteResult:
         """Self-consistency: `inference.votes` samples in one batch, then the majority answer."""
