@@ -321,7 +321,8 @@ def test_eval_answers_base_and_adapter_in_one_mixed_batch_as_each_answers_alone(
 
     questions = [q for q, _ in QUESTIONS[:4]]
     items = [BenchmarkItem(str(i), q, "", "contains") for i, q in enumerate(questions)]
-    settings = EvalSettings(max_tokens=GREEDY.max_tokens, reread=False, batch_size=2)  # 4 rows; 4 more queue
+    # unguided, to compare with greedy_tokens (guided rows: the test below)
+    settings = EvalSettings(max_tokens=GREEDY.max_tokens, reread=False, batch_size=2, json_guide="off")  # 4 rows
     assert can_mix(engine, "batch-json", votes=1) and not can_mix(engine, "batch-json", votes=3)
 
     base, adapted = mixed_answers(engine, "batch-json", items, settings)
@@ -332,3 +333,19 @@ def test_eval_answers_base_and_adapter_in_one_mixed_batch_as_each_answers_alone(
     got = [answer.text for answer in base + adapted]
     assert sum(g == w for g, w in zip(got, want)) >= len(want) - 1, list(zip(got, want))  # one near-tie allowed
     assert got[:4] != got[4:]  # the adapter's rows answered with the adapter
+
+
+@pytest.mark.integration
+def test_the_mixed_batch_guides_a_json_request_on_each_side_as_it_is_guided_alone(engine):
+    from loco_mlx.evaluation.benchmarks import BenchmarkItem
+    from loco_mlx.evaluation.gate import EvalSettings
+    from loco_mlx.evaluation.mixed import mixed_answers
+
+    item = BenchmarkItem("json", QUESTIONS[2][0], "", "contains")  # names its keys: name, age
+    settings = EvalSettings(max_tokens=GREEDY.max_tokens, reread=False, batch_size=1)
+    base, adapted = mixed_answers(engine, "batch-json", [item], settings)
+    for side, got in ((None, base[0]), ("batch-json", adapted[0])):
+        engine.use_adapter(side)
+        alone_answer = engine.answer_batch([item.messages()], settings.sampling(), settings.inference())[0]
+        assert got.text == alone_answer.text and got.text.startswith('{"name": '), (side, got.text)
+    engine.use_adapter(None)

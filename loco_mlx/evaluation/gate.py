@@ -194,13 +194,10 @@ def both_sides(
     """(base results, adapter results, seconds for both): the base's from the cache when it has them; else,
     when `mixed` and the engine can, both sides decoded in one batch (evaluation/mixed.py), else in turn."""
     from loco_mlx.evaluation.mixed import can_mix, mixed_answers
-    from loco_mlx.inference.backend import last_user_message
-    from loco_mlx.inference.json_request import guided_keys
 
     path = base_cache.cache_path(engine, benchmark, settings)
     cached = _read_base_cache(path)
-    guided = settings.json_guide != "off" and any(guided_keys(last_user_message(i.messages())) for i in benchmark.items)
-    if cached is None and mixed and not guided and can_mix(engine, adapter, settings.votes):  # guided: one by one
+    if cached is None and mixed and can_mix(engine, adapter, settings.votes):
         start = time.perf_counter()
         base_answers, adapter_answers = _with_progress(
             f"base + {label}", len(benchmark.items), quiet,

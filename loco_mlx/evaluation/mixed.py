@@ -43,8 +43,11 @@ def mixed_answers(engine: Engine, adapter: str, items: list[BenchmarkItem], sett
     try:
         decoder = engine.backend.batch_decoder(BatchSettings(max_batch=2 * settings.batch_size))
         # each item's two rows side by side, so both sides of the first items finish first
+        # a JSON request that names its keys is guided on each side, by a guide of its own
         handles = [
-            decoder.submit(BatchRequest(ids, side, fitted)) for ids, fitted in prompts for side in (None, adapter)
+            decoder.submit(BatchRequest(ids, side, fitted, guide=engine.json_guide(item.messages(), inference)))
+            for item, (ids, fitted) in zip(items, prompts)
+            for side in (None, adapter)
         ]
         texts = []
         for handle in handles:
