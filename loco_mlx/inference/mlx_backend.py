@@ -33,8 +33,9 @@ def mlx_sampler(sampling: SamplingConfig):
     return make_sampler(temp=sampling.temperature, top_p=sampling.top_p if sampling.top_p < 1 else 0.0)
 
 
-def guided_processor(guide, sampling: SamplingConfig):
-    """An mlx-lm logits processor that hands each step to `guide`: every logit but its pick becomes -inf."""
+def guided_processor(guide, sampling: SamplingConfig, logprobs: list[float] | None = None):
+    """An mlx-lm logits processor that hands each step to `guide`: every logit but its pick becomes -inf.
+    The pick's log-probability under the model (before the mask) goes to `logprobs`, where given."""
     import mlx.core as mx
 
     rng = np.random.default_rng(sampling.seed)
@@ -46,6 +47,9 @@ def guided_processor(guide, sampling: SamplingConfig):
         first[0] = False
         row = np.array(logits.astype(mx.float32)).reshape(-1)
         token = guide.pick(row, sampling.temperature, rng)
+        if logprobs is not None:
+            top = row.max()
+            logprobs.append(float(row[token] - top - np.log(np.exp(row - top).sum())))
         masked = np.full(row.shape, -np.inf, dtype=np.float32)
         masked[token] = 0.0
         return mx.array(masked).reshape(logits.shape)
@@ -70,9 +74,12 @@ class MLXBackend:
     def stream(self, prompt_ids: list[int], sampling: SamplingConfig, guide=None) -> Iterator[StreamEvent]:
         """The reply, a token at a time. A `guide` (inference/json_guide.py) picks each token among those that
         keep the reply in its shape: a logits processor leaves only its pick for the sampler to take."""
+        yield from self._stream(prompt_ids, sampling, guide, None)
+
+    def _stream(self, prompt_ids, sampling: SamplingConfig, guide, logprobs: list | None) -> Iterator[StreamEvent]:
         from mlx_lm.generate import stream_generate
 
-        processors = [guided_processor(guide, sampling)] if guide is not None else None
+        processors = [guided_processor(guide, sampling, logprobs)] if guide is not None else None
         last = None
         for response in stream_generate(
             self._model, self.tokenizer, prompt_ids, max_tokens=sampling.max_tokens, sampler=mlx_sampler(sampling),
@@ -94,11 +101,23 @@ class MLXBackend:
 
     def generate_batch(self, prompts: list[list[int]], sampling: SamplingConfig, guides=None) -> list[Sample]:
         """Complete several prompts at once (one batched decode); each with its mean log-probability.
-        Guided prompts (`guides`) are decoded one at a time, since each token is picked on the host."""
+        Guided prompts (`guides`) are decoded one at a time, since each of their tokens is picked on the
+        host; the others still in one batch."""
+        guides = list(guides or [None] * len(prompts))
+        plain = [i for i, g in enumerate(guides) if g is None]
+        samples: dict[int, Sample] = dict(zip(plain, self._batch([prompts[i] for i in plain], sampling)))
+        for i, guide in enumerate(guides):
+            if guide is not None:
+                logprobs: list[float] = []
+                text = "".join(e.text for e in self._stream(prompts[i], sampling, guide, logprobs))
+                samples[i] = Sample(text, sum(logprobs) / max(len(logprobs), 1), len(logprobs))
+        return [samples[i] for i in range(len(prompts))]
+
+    def _batch(self, prompts: list[list[int]], sampling: SamplingConfig) -> list[Sample]:
         from mlx_lm.generate import batch_generate
 
-        if guides and any(g is not None for g in guides):
-            return [self._guided_sample(p, sampling, g) for p, g in zip(prompts, guides)]
+        if not prompts:
+            return []
         response = batch_generate(
             self._model,
             self.tokenizer,
@@ -111,11 +130,6 @@ class MLXBackend:
             Sample(text, sum(logprobs) / max(len(logprobs), 1), len(logprobs))
             for text, logprobs in zip(response.texts, response.logprobs)
         ]
-
-    def _guided_sample(self, prompt_ids: list[int], sampling: SamplingConfig, guide) -> Sample:
-        events = list(self.stream(prompt_ids, sampling, guide))
-        tokens = events[-1].stats.generated_tokens if events and events[-1].stats else 0
-        return Sample("".join(e.text for e in events), 0.0, tokens)  # log-probabilities are not kept here
 
     def greedy_tokens(self, prompt_ids: list[int], max_tokens: int) -> list[int]:
         """The greedy continuation's token ids, up to (not including) an end-of-turn token."""
