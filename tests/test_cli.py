@@ -47,6 +47,8 @@ def test_bad_flag_values_are_user_errors(loco_home):
     assert_user_error(loco("generate", "hi", "--top-p", "3"), "--top-p")
     assert_user_error(loco("generate", "hi", "--compute", "turbo"), "unknown compute mode 'turbo'")
     assert_user_error(loco("base", "info", "nothing-here"), "no base 'nothing-here'")
+    # eval checks its settings before it loads a model or reads a file
+    assert_user_error(loco("eval", "x", "--benchmark", "y", "--json-guide", "zz"), "--json-guide names an unknown")
 
 
 def test_base_lifecycle(tmp_path, loco_home):

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from loco_mlx.cli.options import AllowUnsandboxedFlag, JsonGuideFlag, ToolsFlag, check_json_guide
+from loco_mlx.cli.options import AllowUnsandboxedFlag, JsonGuideFlag, ToolsFlag, check_flag
 from loco_mlx.errors import LocoError
 
 if TYPE_CHECKING:  # the evaluation modules load only when the command runs
@@ -52,13 +52,14 @@ def eval_cmd(
     """Benchmark an adapter against its base; exit 0 only for SHIP (ITERATE 2, REJECT 3)."""
     from loco_mlx.evaluation.gate import EvalRequest, EvalSettings, compare_adapters, evaluate
     from loco_mlx.evaluation.stats import VERDICT_EXIT_CODES
+    from loco_mlx.inference.engine import InferenceConfig
     from loco_mlx.inference.open import check_backend
 
     check_backend(backend)
     if votes < 1:
         raise LocoError(f"--votes must be at least 1, got {votes}")
     settings = EvalSettings(max_tokens=max_tokens, batch_size=batch_size, reread=reread, votes=votes, tools=tools,
-                            json_guide=check_json_guide(json_guide),
+                            json_guide=check_flag(InferenceConfig, "json_guide", json_guide, "--json-guide"),
                             allow_unsandboxed_tools=allow_unsandboxed_tools)  # fmt: skip
     if out is not None:  # before the run, not after it: a missing folder must not cost the answers
         _ensure_folder(out)

@@ -42,12 +42,17 @@ JsonGuideOption = typer.Option(None, "--json-guide", help=_JSON_GUIDE_HELP, show
 JsonGuideFlag = typer.Option("keys", "--json-guide", help=_JSON_GUIDE_HELP)
 
 
-def check_json_guide(value: str) -> str:
-    from loco_mlx.errors import LocoError
-    from loco_mlx.inference.engine import JSON_GUIDES
+def check_flag(settings: type, name: str, value, flag: str):
+    """`value` for the setting `name` of the dataclass `settings`, checked by that field's own rule
+    (ranges.py) and named by its flag: for commands that check before loading a model."""
+    import dataclasses
 
-    if value not in JSON_GUIDES:
-        raise LocoError(f"--json-guide must be one of {', '.join(JSON_GUIDES)}, got {value!r}")
+    from loco_mlx.errors import LocoError
+    from loco_mlx.ranges import setting_problem
+
+    field = next(f for f in dataclasses.fields(settings) if f.name == name)
+    if (problem := setting_problem(field, value)) is not None:
+        raise LocoError(f"{flag} {problem}")
     return value
 
 
