@@ -50,3 +50,25 @@ def test_good_items_keep_their_lines_and_defaults(tmp_path):
         ("a", 1, "medium", [], {}),
         ("2", 3, "hard", ["t"], {}),
     ]
+
+
+def test_the_math_dev_set_recomputes_and_shares_nothing_with_the_math_training_data():
+    """data/math-dev chooses settings and compares rounds: its answers must be right, and no training
+    row may be a near copy of one of its problems (the 8-gram check `loco eval` runs)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from loco_mlx.data.contamination import check_contamination
+    from loco_mlx.data.datasets import load_dataset
+
+    root = Path(__file__).resolve().parents[1]
+    checked = subprocess.run([sys.executable, str(root / "data/math-dev/check.py")], capture_output=True, text=True)
+    assert checked.returncode == 0 and "all 120 answers verified" in checked.stdout, checked.stdout + checked.stderr
+    dev = read_benchmark(root / "data/math-dev/dev.jsonl")
+    assert len(dev.items) == 120
+    examples = []
+    for path in ("data/math", "data/math-written/train.jsonl"):
+        dataset = load_dataset(root / path)
+        examples += dataset.train + dataset.valid
+    assert check_contamination(examples, dev.items) == []
