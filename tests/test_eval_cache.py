@@ -61,6 +61,21 @@ def test_anything_the_answers_depend_on_misses_the_cache(generated, change):
     assert len(generated) == 2
 
 
+def test_a_change_to_the_answering_code_misses_the_cache(generated, monkeypatch, tmp_path):
+    """Not only the scorers: a JSON guide, a backend or the engine change the answers without a new version."""
+    from loco_mlx.evaluation import base_cache
+
+    package = tmp_path / "loco_mlx"
+    for name in ("inference/json_guide.py", "evaluation/scorers/numeric.py"):
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
+        (package / name).write_text("# one version\n")
+    monkeypatch.setattr(base_cache, "PACKAGE", package)
+    base_side(engine(), bench("1" * 64), EvalSettings(), "base", quiet=True)
+    (package / "inference/json_guide.py").write_text("# the guide, changed\n")
+    base_side(engine(), bench("1" * 64), EvalSettings(), "base", quiet=True)
+    assert len(generated) == 2
+
+
 def test_sampled_answers_are_never_cached(generated):
     for _ in range(2):
         base_side(engine(), bench("1" * 64), EvalSettings(temperature=0.7), "base", quiet=True)

@@ -3,7 +3,8 @@
 The base's greedy answers do not depend on the adapter under test, so a gate over several
 benchmarks, or over a second adapter, need not regenerate them. The key holds everything they
 depend on: the base's fingerprint, how it computes, the benchmark's bytes, the settings, the
-package versions and the scoring code (the cached results hold scores too).
+package versions, and the code that answers and scores (inference/ and evaluation/: the cached results
+hold scores too).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def cache_path(engine: Engine, benchmark: Benchmark, settings: EvalSettings) -> 
         return None  # sampled answers are not reproducible enough to reuse
     key = json.dumps(
         [engine.base.record.fingerprint, engine.base.compute_mode, benchmark.sha256, asdict(settings),
-         package_versions(), scoring_code_digest()],
+         package_versions(), answer_code_digest()],
         sort_keys=True,
     )  # fmt: skip
     return loco_home() / "cache" / "eval-base" / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
@@ -56,11 +57,11 @@ def write(path: Path | None, results: list[dict], seconds: float) -> None:
         write_atomic(path, json.dumps({"results": results, "seconds": seconds}))
 
 
-def scoring_code_digest() -> str:
-    """A change to a scorer (same version number while developing) must not be answered from the cache."""
+def answer_code_digest() -> str:
+    """A change to how answers are decoded or scored (same version number while developing: a JSON guide, a
+    backend, a scorer) must not be answered from the cache: every module of inference/ and evaluation/ counts
+    (the key once covered only the scorers and engine.py, so a change to the JSON guide alone was not seen)."""
     digest = hashlib.sha256()
-    scoring = [*PACKAGE.glob("evaluation/scorers/*.py"), PACKAGE / "inference" / "answers.py"]
-    scoring.append(PACKAGE / "inference" / "engine.py")
-    for file in sorted(scoring):
-        digest.update(file.read_bytes())
+    for file in sorted([*PACKAGE.glob("inference/**/*.py"), *PACKAGE.glob("evaluation/**/*.py")]):
+        digest.update(str(file.relative_to(PACKAGE)).encode() + b"\0" + file.read_bytes())
     return digest.hexdigest()
