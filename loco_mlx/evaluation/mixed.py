@@ -43,10 +43,11 @@ def mixed_answers(engine: Engine, adapter: str, items: list[BenchmarkItem], sett
     try:
         decoder = engine.backend.batch_decoder(BatchSettings(max_batch=2 * settings.batch_size))
         # each item's two rows side by side, so both sides of the first items finish first
-        # a JSON request that names its keys is guided on each side, by a guide of its own
+        # a JSON request that names its keys is guided on each side: the request read once, a copy per side
+        guides = [engine.json_guide(item.messages(), inference) for item in items]
         handles = [
-            decoder.submit(BatchRequest(ids, side, fitted, guide=engine.json_guide(item.messages(), inference)))
-            for item, (ids, fitted) in zip(items, prompts)
+            decoder.submit(BatchRequest(ids, side, fitted, guide=guide.fresh() if guide else None))
+            for guide, (ids, fitted) in zip(guides, prompts)
             for side in (None, adapter)
         ]
         texts = []

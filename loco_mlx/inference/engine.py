@@ -335,7 +335,8 @@ class Engine:
 
     def _vote_plain(self, messages: list[Message], hot: SamplingConfig, inference: InferenceConfig) -> VoteResult:
         prompt_ids, hot = self.prepare_prompt(messages, hot, inference)
-        guides = [self.json_guide(messages, inference) for _ in range(inference.votes)]
+        guide = self.json_guide(messages, inference)  # the request read once; each sample decodes with its own copy
+        guides = [guide.fresh() if guide else None for _ in range(inference.votes)]
         samples = self.generate_batch([prompt_ids] * inference.votes, hot, guides)
         return decide(samples, inference.vote_method, code_request=wants_code(messages))
 
