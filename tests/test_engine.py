@@ -201,3 +201,15 @@ def test_json_vote_never_elects_an_empty_object():
     result = decide([Sample("{}", -1.0), Sample("{}", -1.0), Sample('{"a": 1}', -1.0)], "json")
     assert result.answer == '{"a": 1}'
     assert decide([Sample("{}", -1.0), Sample("{}", -0.5)], "auto").method == "best"  # empty objects are no vote
+
+
+def test_votes_on_a_code_request_that_states_examples_check_the_greedy_reply_and_each_sample(engine):
+    """On a real backend: the greedy candidate is the reply `answer` gives, and every candidate is checked."""
+    from loco_mlx.inference.engine import InferenceConfig
+
+    messages = [{"role": "user", "content": "Write a function double(n) in Python, e.g. double(2) -> 4."}]
+    result = engine.vote(messages, SamplingConfig(max_tokens=6, seed=1), InferenceConfig(votes=3, reread=False))
+    greedy = engine.answer(messages, SamplingConfig(max_tokens=6, temperature=0), InferenceConfig(reread=False))
+    assert result.method == "examples" and len(result.samples) == 4
+    assert result.samples[0].text == greedy.text
+    assert result.distribution == [("0 of 0 right", 4)]  # random weights write no function to run

@@ -32,7 +32,11 @@ RereadOption = typer.Option(None, "--reread/--no-reread", help="RE2: repeat the 
 VotesOption = typer.Option(None, "--votes", help="Self-consistency: sample N replies, answer by majority.")
 VoteTempOption = typer.Option(None, "--vote-temp", help="Temperature of the voting samples.", show_default="0.7")
 VoteMethodOption = typer.Option(
-    None, "--vote-method", help="auto | numeric | exact | json | best.", show_default="auto"
+    None,
+    "--vote-method",
+    help="auto | numeric | exact | json | best | examples (code: the function that gets most of the "
+    "request's stated examples right).",
+    show_default="auto",
 )
 _JSON_GUIDE_HELP = (
     "off | keys (a request that names its JSON keys gets exactly them) | copy (keys, and string "

@@ -30,11 +30,12 @@ from loco_mlx.inference.backend import (
     eos_token_ids,
     last_user_message,
 )
+from loco_mlx.inference.code_examples import checkable_examples, run_examples
 from loco_mlx.inference.json_guide import JsonGuide, make_guide
 from loco_mlx.inference.json_request import guided_keys, stated_kinds
 from loco_mlx.inference.tools import ToolRun, ToolSettings, answer_with_tool, stream_with_tool
 from loco_mlx.inference.unrun_requests import kept_notice, wants_code
-from loco_mlx.inference.voting import VOTE_METHODS, Sample, VoteResult, decide
+from loco_mlx.inference.voting import VOTE_METHODS, Sample, VoteResult, by_examples, decide
 from loco_mlx.ranges import at_least, check_settings, one_of
 
 JSON_GUIDES = ("off", "keys", "copy")
@@ -47,7 +48,7 @@ class InferenceConfig:
     reread: bool = True  # RE2: repeat the question once ("Read the question again: ...")
     votes: int = at_least(1, 1)  # self-consistency: sample this many replies and take the majority answer
     vote_temperature: float = at_least(0.7, 0)
-    vote_method: str = one_of("auto", VOTE_METHODS, "vote method")  # auto | numeric | exact | json | best
+    vote_method: str = one_of("auto", VOTE_METHODS, "vote method")  # auto | numeric | exact | json | best | examples
     # a request that names its JSON keys gets exactly them (json_guide.py); "copy" also copies string values
     json_guide: str = one_of("keys", JSON_GUIDES, "JSON guide")  # off | keys | copy
 
@@ -338,7 +339,16 @@ class Engine:
         guide = self.json_guide(messages, inference)  # the request read once; each sample decodes with its own copy
         guides = [guide.fresh() if guide else None for _ in range(inference.votes)]
         samples = self.generate_batch([prompt_ids] * inference.votes, hot, guides)
-        return decide(samples, inference.vote_method, code_request=wants_code(messages))
+        code_request, method, examples = wants_code(messages), inference.vote_method, []
+        if method == "examples" or (method == "auto" and code_request):
+            examples = checkable_examples(last_user_message(messages), self.tools)
+        if examples:  # each function runs on the stated examples; the greedy one competes too (it is often the best)
+            greedy = self.generate_batch(
+                [prompt_ids], replace(hot, temperature=0.0), [guide.fresh() if guide else None]
+            )
+            samples = greedy + samples
+            return by_examples(samples, run_examples([s.text for s in samples], examples, self.tools))
+        return decide(samples, method, code_request=code_request)
 
     def generate(
         self,

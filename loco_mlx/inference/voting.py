@@ -6,8 +6,11 @@ to the answer reached first). `json` votes field by field: the commonest list of
 then each key's commonest value, so five extractions that each get one field wrong can
 still agree on all of them. `best` returns the sample the model itself found
 most likely (highest mean token log-probability): best-of-N for open-ended
-replies. `auto` votes on JSON objects when most samples hold one, else on numbers when
-most samples contain one, else best-of-N.
+replies. `examples` (`by_examples`) returns the function, sampled or greedy, that gets most of the
+request's stated example calls right in the sandbox (code_examples.py; the engine runs them), the
+likeliest among equals.
+`auto` does that for a request for code that states examples, votes on JSON objects when most
+samples hold one, else on numbers when most samples contain one, else best-of-N.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from dataclasses import dataclass, field
 from loco_mlx.errors import LocoError
 from loco_mlx.inference.answers import extract_number, find_json, format_number, normalise_text
 
-VOTE_METHODS = ("auto", "numeric", "exact", "json", "best")
+VOTE_METHODS = ("auto", "numeric", "exact", "json", "best", "examples")
 
 
 @dataclass
@@ -42,6 +45,9 @@ class VoteResult:
         n = len(self.samples)
         if self.method == "best":
             return f"best of {n} by mean log-probability"
+        if self.method == "examples":
+            shown = ", ".join(f"{answer}: {count}" for answer, count in self.distribution)
+            return f"best of {n} on the request's stated examples ({shown})"
         shown = ", ".join(f"{answer} x{count}" for answer, count in self.distribution)
         return f"{self.method} vote over {n}: {shown}"
 
@@ -89,15 +95,27 @@ def _json_vote(samples: list[Sample], objects: list[dict | None]) -> VoteResult 
     return VoteResult(said[0] if said else answer, answer, "json", distribution, samples)
 
 
+def by_examples(samples: list[Sample], checked: list[tuple[int, int]]) -> VoteResult:
+    """The sample whose function gets most stated examples right (`checked`: (right, checked) per
+    sample), the likeliest among equals."""
+    best = max(range(len(samples)), key=lambda i: (checked[i][0], samples[i].mean_logprob))
+    counts = Counter(f"{right} of {total} right" for right, total in checked)
+    ranked = sorted(counts.items(), key=lambda item: (-int(item[0].split()[0]), -item[1]))
+    return VoteResult(samples[best].text, None, "examples", ranked, samples)
+
+
 def decide(samples: list[Sample], method: str = "auto", code_request: bool = False) -> VoteResult:
     """The majority answer of `samples` by `method`. "auto" votes field by field when most samples
     hold a JSON object, else counts numbers when most samples hold one, unless the request asked for
     code (a number in code is an example call, not an answer): then, as when nothing can be
-    counted, the sample the model is surest of."""
+    counted, the sample the model is surest of. (A request for code that states examples is
+    decided by `by_examples` before this: the engine runs them.)"""
     if method not in VOTE_METHODS:
         raise LocoError(f"unknown vote method '{method}'; choose one of: {', '.join(VOTE_METHODS)}")
     if not samples:
         raise LocoError("no samples to vote over")
+    if method == "examples":
+        method = "best"  # no example could be checked: the model's own preference
     objects = [find_json(s.text) for s in samples] if method in ("auto", "json") else []
     if method == "auto":
         if code_request:

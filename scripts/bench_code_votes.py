@@ -1,0 +1,93 @@
+"""What checking sampled functions against a request's stated examples adds: greedy, best-of-N by
+likelihood, and best-of-N by stated examples, on a code benchmark.
+
+For every item the adapter answers once greedily and samples `--votes` functions at `--vote-temp`
+(0.7, as votes do); each is scored against the item's tests (`code_exec`, as `loco eval` scores it). Then the
+reply each way of choosing would return: the greedy one; the likeliest sample (what votes on code
+returned before examples were checked); the sample that gets most of the request's stated examples
+right in the sandbox (code_examples.py); and the same with the greedy reply among the candidates,
+which is what `--votes N` on a code request does. "Any sample right" is the ceiling every choice is under. Items
+whose request states no example are reported apart: there the vote falls back to likelihood.
+
+    python scripts/bench_code_votes.py --adapter adapters/code --benchmark data/code/benchmark.jsonl --votes 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import loco_mlx  # noqa: F401  (loads the system OpenBLAS before mlx)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--adapter", type=Path, required=True)
+    parser.add_argument("--benchmark", type=Path, required=True)
+    parser.add_argument("--votes", type=int, default=5)
+    parser.add_argument("--vote-temp", type=float, default=0.7)
+    parser.add_argument("--max-tokens", type=int, default=160)
+    parser.add_argument("--items", type=int, default=0, help="the first N items only (0: all)")
+    parser.add_argument("--backend", default="mlx", help="mlx | llamacpp")
+    args = parser.parse_args()
+
+    from loco_mlx.evaluation.benchmarks import read_benchmark
+    from loco_mlx.evaluation.scorers import code_exec
+    from loco_mlx.inference.backend import SamplingConfig
+    from loco_mlx.inference.code_examples import checkable_examples, run_examples
+    from loco_mlx.inference.engine import InferenceConfig
+    from loco_mlx.inference.open import EngineSettings, open_engine
+    from loco_mlx.inference.voting import Sample, by_examples
+
+    items = read_benchmark(args.benchmark).items
+    items = items[: args.items] if args.items else items
+    engine = open_engine(EngineSettings(adapter_path=args.adapter, registered=False, backend=args.backend))
+    engine.use_adapter(args.adapter.name)
+    greedy_sampling = SamplingConfig(max_tokens=args.max_tokens, temperature=0)
+    inference = InferenceConfig()
+
+    def right(item, sample: Sample) -> bool:
+        return code_exec.score(sample.text, item.expected, {**code_exec.DEFAULTS, **item.options}).passed
+
+    rows = {"greedy": [], "likeliest sample": [], "stated examples": [], "stated examples, greedy included": []}
+    ceiling, stated, start = [], [], time.perf_counter()
+    for item in items:
+        messages = [{"role": "user", "content": item.input}]
+        prompt_ids, sampling = engine.prepare_prompt(messages, greedy_sampling, inference)
+        greedy = engine.generate_batch([prompt_ids], sampling)[0]
+        hot = engine.generate_batch([prompt_ids] * args.votes, replace(sampling, temperature=args.vote_temp))
+        passed = {id(s): right(item, s) for s in [greedy, *hot]}
+        examples = checkable_examples(item.input, engine.tools)
+        stated.append(bool(examples))
+        ceiling.append(any(passed.values()))
+        rows["greedy"].append(passed[id(greedy)])
+        rows["likeliest sample"].append(passed[id(max(hot, key=lambda s: s.mean_logprob))])
+        for name, pool in (("stated examples", hot), ("stated examples, greedy included", [greedy, *hot])):
+            if examples:
+                chosen = by_examples(pool, run_examples([s.text for s in pool], examples, engine.tools)).text
+            else:
+                chosen = max(pool, key=lambda s: s.mean_logprob).text
+            rows[name].append(passed[id(next(s for s in pool if s.text == chosen))])
+    seconds = time.perf_counter() - start
+
+    with_examples = [i for i, s in enumerate(stated) if s]
+    without = [i for i, s in enumerate(stated) if not s]
+    print(f"{args.adapter} on {args.benchmark.name}, {len(items)} items ({len(with_examples)} state examples); "
+          f"{platform.machine()}, {engine.backend_name}, {args.votes} samples at {args.vote_temp}, "
+          f"up to {args.max_tokens} tokens, {seconds / len(items):.1f} s/item")  # fmt: skip
+    print("| reply returned | all items | items stating examples | items stating none |")
+    print("|---|---:|---:|---:|")
+
+    def share(flags: list[bool], subset: list[int]) -> str:
+        return f"{sum(flags[i] for i in subset) / len(subset):.3f}" if subset else "-"
+
+    everything = list(range(len(items)))
+    for name, flags in [*rows.items(), (f"any of the {args.votes + 1} right (ceiling)", ceiling)]:
+        print(f"| {name} | {share(flags, everything)} | {share(flags, with_examples)} | {share(flags, without)} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""Votes on a request for code: the examples a request states, read and run against sampled functions.
+
+The parsing tests are pure; the checks run real functions in the real sandbox (as test_tools.py
+does); the engine test runs the vote on the fake backend (tests/fake_backend.py), whose sampled
+replies are set to functions here.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from loco_mlx.evaluation import sandbox
+from loco_mlx.inference.backend import SamplingConfig
+from loco_mlx.inference.code_examples import Example, checkable_examples, checks_for, run_examples, stated_examples
+from loco_mlx.inference.engine import InferenceConfig
+from loco_mlx.inference.tools import ToolSettings
+from loco_mlx.inference.voting import Sample, by_examples, decide
+from tests import fake_backend
+
+
+@pytest.mark.parametrize(
+    "request_text,expected",
+    [
+        (
+            "e.g. count_vowels('hello') should give 2 and count_vowels('AEIOU xyz') gives 5.",
+            [Example("count_vowels('hello')", "2", True), Example("count_vowels('AEIOU xyz')", "5", True)],
+        ),
+        (
+            "For example are_anagrams('Dormitory', 'dirty room') -> True.",
+            [Example("are_anagrams('Dormitory', 'dirty room')", "True", True)],
+        ),
+        ('Write `rle_encode(s)`. So "aaabcc" -> "a3b1c2".', [Example('"aaabcc"', '"a3b1c2"', False)]),
+        (
+            "join_with_and(items): [] -> '', ['a', 'b'] -> 'a and b', and so on",
+            [Example("[]", "''", False), Example("['a', 'b']", "'a and b'", False)],
+        ),
+        ("Example: uppercase_count('') == 0", [Example("uppercase_count('')", "0", True)]),
+        (">>> slugify('Hi there')\n'hi-there'\n", [Example("slugify('Hi there')", "'hi-there'", True)]),
+        ("median([1, 3, 2]) returns 2.0, not 2", [Example("median([1, 3, 2])", "2.0", True)]),
+        ("f(-3) -> -3.5", [Example("f(-3)", "-3.5", True)]),
+    ],
+)
+def test_stated_examples_are_read_in_the_forms_people_write_them(request_text, expected):
+    assert stated_examples(request_text) == expected
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    [
+        "count_uppercase(s) -> int: the number of uppercase letters",  # a signature, not an example
+        "each letter moves forward, wrapping z -> a",  # prose around an arrow
+        "rgb_to_hex(r, g, b): three ints -> '#RRGGBB' in uppercase hex",
+        "clamp(x, lo, hi) returns x limited to the range",  # the arguments are names, not values
+        "Write a function that reverses a list.",
+    ],
+)
+def test_signatures_and_prose_are_not_taken_for_examples(request_text):
+    assert stated_examples(request_text) == []
+
+
+def test_an_example_without_the_call_only_checks_a_one_parameter_function():
+    examples = [Example('"abc"', '"cba"', False), Example("rev('ab')", "'ba'", True)]
+    assert len(checks_for("def rev(s):\n    return s[::-1]", examples)) == 2
+    assert len(checks_for("def rev(s, n):\n    return s[::-1]", examples)) == 1  # whose argument would it be?
+    assert len(checks_for("def a(s):\n    pass\ndef b(s):\n    pass", examples)) == 1
+    assert checks_for("this is not python (", examples) == []  # nothing to call: nothing runs
+
+
+def test_sampled_functions_are_run_against_the_examples_in_the_sandbox():
+    request = 'Write double_letters(s): every character twice, so "abc" -> "aabbcc" and double_letters("") == "".'
+    replies = [
+        "```python\ndef double_letters(s):\n    return ''.join(c * 2 for c in s)\n```",  # right
+        "```python\ndef double_letters(s):\n    return s * 2\n```",  # right only on ""
+        "```python\ndef double_letters(s):\n    raise ValueError(s)\n```",  # an error counts as wrong
+        "```python\ndef double_letters(s):\n    while True:\n        pass\n```",  # killed on time
+        "I am not sure how to do that.",
+    ]
+    tools = ToolSettings(timeout=2.0)
+    examples = checkable_examples(request, tools)
+    assert run_examples(replies, examples, tools) == [(2, 2), (1, 2), (0, 2), (0, 2), (0, 0)]
+    assert checkable_examples(request, ToolSettings(enabled=False)) == []  # --no-tools: nothing runs
+
+
+def test_model_code_is_not_checked_without_isolation_unless_allowed(monkeypatch):
+    """Mocked: this host has isolation, so its absence is simulated the way test_tools.py does."""
+    monkeypatch.setattr(sandbox, "isolation", lambda: "none")
+    assert checkable_examples("so f(2) -> 4", ToolSettings()) == []
+    monkeypatch.setattr(sandbox, "isolation_available", lambda: False)  # run as the rlimits-only fallback would
+    allowed = ToolSettings(allow_unsandboxed=True)
+    examples = checkable_examples("so f(2) -> 4", allowed)
+    assert run_examples(["def f(x):\n    return x * 2"], examples, allowed) == [(1, 1)]
+
+
+def test_the_vote_returns_the_function_most_examples_agree_with_and_the_likeliest_among_equals():
+    samples = [Sample("a", -0.2), Sample("b", -0.9), Sample("c", -0.1), Sample("d", -0.5)]
+    result = by_examples(samples, [(1, 2), (2, 2), (1, 2), (2, 2)])
+    assert result.text == "d" and result.method == "examples"
+    assert result.distribution == [("2 of 2 right", 2), ("1 of 2 right", 2)]
+    assert result.describe() == "best of 4 on the request's stated examples (2 of 2 right: 2, 1 of 2 right: 2)"
+    assert by_examples(samples, [(0, 1)] * 4).text == "c"  # no help from the examples: the likeliest
+    assert decide(samples, "examples").method == "best"  # nothing was checked
+
+
+def test_engine_votes_on_a_code_request_pick_the_function_that_passes_its_examples(tmp_path, monkeypatch):
+    right = "```python\ndef square(n):\n    return n * n\n```"
+    wrong = "```python\ndef square(n):\n    return n + n\n```"  # likelier, and right on 2 -> 4 only
+    monkeypatch.setattr(fake_backend, "SAMPLED", (wrong, right))
+    engine = fake_backend.fake_engine(tmp_path)
+    messages = [{"role": "user", "content": "Write a function square(n), e.g. square(2) -> 4 and square(3) -> 9."}]
+    sampling = SamplingConfig(max_tokens=200, seed=4)
+    voted = engine.vote(messages, sampling, InferenceConfig(votes=6, reread=False))
+    assert voted.samples[0].text == fake_backend.REPLY  # the greedy reply competes (it defines no function)
+    assert {s.text for s in voted.samples[1:]} == {wrong, right} and len(voted.samples) == 7
+    assert voted.method == "examples" and voted.text == right
+    plain = engine.vote(messages, sampling, InferenceConfig(votes=6, reread=False, vote_method="best"))
+    assert plain.method == "best" and plain.text == wrong
+    engine.tools = ToolSettings(enabled=False)
+    assert engine.vote(messages, sampling, InferenceConfig(votes=6, reread=False)).text == wrong
