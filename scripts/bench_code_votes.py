@@ -14,37 +14,22 @@ whose request states no example are reported apart: there the vote falls back to
 
 from __future__ import annotations
 
-import argparse
 import platform
 import time
 from dataclasses import replace
-from pathlib import Path
 
-import loco_mlx  # noqa: F401  (loads the system OpenBLAS before mlx)
+from bench_votes import open_bench  # scripts/ is on the path when a script in it runs
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--adapter", type=Path, required=True)
-    parser.add_argument("--benchmark", type=Path, required=True)
-    parser.add_argument("--votes", type=int, default=5)
-    parser.add_argument("--vote-temp", type=float, default=0.7)
-    parser.add_argument("--max-tokens", type=int, default=160)
-    parser.add_argument("--items", type=int, default=0, help="the first N items only (0: all)")
-    parser.add_argument("--backend", default="mlx", help="mlx | llamacpp")
-    args = parser.parse_args()
+    args, items, engine = open_bench(__doc__.splitlines()[0], vote_temperature=True)
 
-    from loco_mlx.evaluation.benchmarks import read_benchmark
     from loco_mlx.evaluation.scorers import code_exec
     from loco_mlx.inference.backend import SamplingConfig
     from loco_mlx.inference.code_examples import checkable_examples, run_examples
     from loco_mlx.inference.engine import InferenceConfig
-    from loco_mlx.inference.open import EngineSettings, open_engine
     from loco_mlx.inference.voting import Sample, by_examples
 
-    items = read_benchmark(args.benchmark).items
-    items = items[: args.items] if args.items else items
-    engine = open_engine(EngineSettings(adapter_path=args.adapter, registered=False, backend=args.backend))
     engine.use_adapter(args.adapter.name)
     greedy_sampling = SamplingConfig(max_tokens=args.max_tokens, temperature=0)
     inference = InferenceConfig()

@@ -22,23 +22,34 @@ from pathlib import Path
 import loco_mlx  # noqa: F401  (loads the system OpenBLAS before mlx)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def open_bench(description: str, vote_temperature: bool = False):
+    """The arguments every voting bench takes, its benchmark's items and the engine with the adapter
+    (shared with bench_code_votes.py)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--adapter", type=Path, required=True)
     parser.add_argument("--benchmark", type=Path, required=True)
     parser.add_argument("--votes", type=int, default=5)
+    if vote_temperature:
+        parser.add_argument("--vote-temp", type=float, default=0.7)
     parser.add_argument("--max-tokens", type=int, default=160)
     parser.add_argument("--items", type=int, default=0, help="the first N items only (0: all)")
     parser.add_argument("--backend", default="mlx", help="mlx | llamacpp")
     args = parser.parse_args()
 
     from loco_mlx.evaluation.benchmarks import read_benchmark
-    from loco_mlx.evaluation.gate import EvalSettings, answer_items, score_items
     from loco_mlx.inference.open import EngineSettings, open_engine
 
     items = read_benchmark(args.benchmark).items
     items = items[: args.items] if args.items else items
     engine = open_engine(EngineSettings(adapter_path=args.adapter, registered=False, backend=args.backend))
+    return args, items, engine
+
+
+def main() -> None:
+    args, items, engine = open_bench(__doc__.splitlines()[0])
+
+    from loco_mlx.evaluation.gate import EvalSettings, answer_items, score_items
+
     runs = {}
     for votes in (1, args.votes):
         settings = EvalSettings(max_tokens=args.max_tokens, votes=votes)
