@@ -10,19 +10,39 @@ which is what `--votes N` on a code request does. "Any sample right" is the ceil
 whose request states no example are reported apart: there the vote falls back to likelihood.
 
     python scripts/bench_code_votes.py --adapter adapters/code --benchmark data/code/benchmark.jsonl --votes 5
+
+`--benchmark` may also be a file of written code requests (`request`, `solution`, `tests`, as in
+data/code-written/written.jsonl): its requests that state an example are the items, scored on their
+tests. That is the development set the vote's settings were chosen on:
+
+    python scripts/bench_code_votes.py --adapter adapters/code --benchmark data/code-written/written.jsonl
 """
 
 from __future__ import annotations
 
+import json
 import platform
 import time
 from dataclasses import replace
+from pathlib import Path
 
 from bench_votes import open_bench  # scripts/ is on the path when a script in it runs
 
 
+def read_items(path: Path) -> list:
+    """A benchmark's items, or a written file's requests that state an example, as benchmark items."""
+    from loco_mlx.evaluation.benchmarks import BenchmarkItem, read_benchmark
+    from loco_mlx.inference.code_examples import stated_examples
+
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not rows or "request" not in rows[0]:
+        return read_benchmark(path).items
+    stating = [row for row in rows if stated_examples(row["request"])]
+    return [BenchmarkItem(f"written-{i}", row["request"], row["tests"], "code_exec") for i, row in enumerate(stating)]
+
+
 def main() -> None:
-    args, items, engine = open_bench(__doc__.splitlines()[0], vote_temperature=True)
+    args, items, engine = open_bench(__doc__.splitlines()[0], vote_temperature=True, read=read_items)
 
     from loco_mlx.evaluation.scorers import code_exec
     from loco_mlx.inference.backend import SamplingConfig

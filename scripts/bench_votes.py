@@ -22,9 +22,9 @@ from pathlib import Path
 import loco_mlx  # noqa: F401  (loads the system OpenBLAS before mlx)
 
 
-def open_bench(description: str, vote_temperature: bool = False):
-    """The arguments every voting bench takes, its benchmark's items and the engine with the adapter
-    (shared with bench_code_votes.py)."""
+def open_bench(description: str, vote_temperature: bool = False, read=None):
+    """The arguments every voting bench takes, its benchmark's items (`read(path)`, by default a
+    benchmark file's) and the engine with the adapter (shared with bench_code_votes.py)."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--adapter", type=Path, required=True)
     parser.add_argument("--benchmark", type=Path, required=True)
@@ -39,7 +39,7 @@ def open_bench(description: str, vote_temperature: bool = False):
     from loco_mlx.evaluation.benchmarks import read_benchmark
     from loco_mlx.inference.open import EngineSettings, open_engine
 
-    items = read_benchmark(args.benchmark).items
+    items = read(args.benchmark) if read else read_benchmark(args.benchmark).items
     items = items[: args.items] if args.items else items
     engine = open_engine(EngineSettings(adapter_path=args.adapter, registered=False, backend=args.backend))
     return args, items, engine
