@@ -116,3 +116,12 @@ def test_engine_votes_on_a_code_request_pick_the_function_that_passes_its_exampl
     assert plain.method == "best" and plain.text == wrong
     engine.tools = ToolSettings(enabled=False)
     assert engine.vote(messages, sampling, InferenceConfig(votes=6, reread=False)).text == wrong
+
+
+def test_only_the_first_arrows_of_a_request_are_read_and_at_most_a_dozen_examples_kept():
+    from loco_mlx.inference.code_examples import MAX_ARROWS, MAX_EXAMPLES
+
+    examples = " ".join(f"f({i}) -> {i * 2}," for i in range(100))
+    assert len(stated_examples(f"Write f(x). {examples}")) == MAX_EXAMPLES
+    prose = " ".join("step a -> step b," for _ in range(MAX_ARROWS))  # a pasted log: each arrow costs parses
+    assert stated_examples(f"Write f(x). {prose} {examples}") == []

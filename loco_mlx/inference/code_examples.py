@@ -16,6 +16,7 @@ for one. `"abc" -> "aabbcc"`, with no call, is an example for a function of one 
 from __future__ import annotations
 
 import ast
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ _MAX_SIDE = 160  # characters looked at on each side of an arrow
 _STARTS = set(" \t\n(:;,`'\"[{-")  # where an example's left side may begin (after one of these)
 _RESULT_ENDS = set(" \t\n,.;:)`]}'\"")  # where a literal result may end (before one of these)
 MAX_EXAMPLES = 12
+MAX_ARROWS = 64  # arrows looked at: each costs up to _MAX_SIDE parses, and a pasted log may hold thousands
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,7 @@ def stated_examples(request: str) -> list[Example]:
         left, right = _left_side(" " + match.group(1).strip()), _right_side(match.group(2).strip())
         if left and right:
             found.append(Example(left[0], right, left[1]))
-    for match in _ARROW.finditer(request):
+    for match in itertools.islice(_ARROW.finditer(request), MAX_ARROWS):
         left, right = _left_side(request[: match.start()]), _right_side(request[match.end() :])
         if left and right:
             found.append(Example(left[0], right, left[1]))
