@@ -184,9 +184,14 @@ def checkable_examples(request: str, tools: ToolSettings) -> list[Example]:
     """The request's stated examples, when they may be run: none when tools are off (--no-tools) or
     this host has no isolation and --allow-unsandboxed-tools was not given (model code never runs
     unisolated unasked)."""
-    from loco_mlx.evaluation.sandbox import isolation
+    from loco_mlx.errors import LocoError
+    from loco_mlx.inference.tools import require_isolation
 
-    if not tools.enabled or (isolation() == "none" and not tools.allow_unsandboxed):
+    if not tools.enabled:
+        return []
+    try:
+        require_isolation(tools)  # the rule every program from a model runs under
+    except LocoError:
         return []
     return stated_examples(request)
 
@@ -194,15 +199,13 @@ def checkable_examples(request: str, tools: ToolSettings) -> list[Example]:
 def run_examples(replies: list[str], examples: list[Example], tools: ToolSettings) -> list[tuple[int, int]]:
     """(examples right, examples checked) for each reply's function, run in the sandbox with the tool
     limits; (0, 0) for a reply that defines no function."""
-    from loco_mlx.evaluation.sandbox import SandboxLimits, run_python
-    from loco_mlx.evaluation.scorers.code_exec import extract_code
+    from loco_mlx.evaluation.scorers.code_exec import extract_code  # the code a reply is scored on
+    from loco_mlx.inference.tools import run_program
 
-    limits = SandboxLimits(wall_seconds=tools.timeout, cpu_seconds=max(1, round(tools.timeout)),
-                           memory_bytes=tools.memory_mb * 2**20)  # fmt: skip
     checked = []
     for reply in replies:
         code = extract_code(reply)
         checks = checks_for(code, examples)
-        result = run_python(code, harness(checks), limits) if checks else None
+        result = run_program(code, tools, harness(checks)) if checks else None
         checked.append((count_passed(result.stdout) if result else 0, len(checks)))
     return checked

@@ -103,13 +103,14 @@ def require_isolation(settings: ToolSettings) -> str:
     return level
 
 
-def run_program(program: str, settings: ToolSettings):
-    """The program's SandboxResult (evaluation/sandbox.py)."""
+def run_program(program: str, settings: ToolSettings, after: str = ""):
+    """The program's SandboxResult (evaluation/sandbox.py) under the tool limits; `after` is code run
+    after it in the same process (code_examples.py's checks)."""
     from loco_mlx.evaluation.sandbox import SandboxLimits, run_python
 
     limits = SandboxLimits(wall_seconds=settings.timeout, cpu_seconds=max(1, round(settings.timeout)),
                            memory_bytes=settings.memory_mb * 2**20)  # fmt: skip
-    return run_python(program, "", limits)
+    return run_python(program, after, limits)
 
 
 def failure(result) -> str:
