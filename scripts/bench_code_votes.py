@@ -7,7 +7,10 @@ reply each way of choosing would return: the greedy one; the likeliest sample (w
 returned before examples were checked); the sample that gets most of the request's stated examples
 right in the sandbox (code_examples.py); and the same with the greedy reply among the candidates,
 which is what `--votes N` on a code request does. "Any sample right" is the ceiling every choice is under. Items
-whose request states no example are reported apart: there the vote falls back to likelihood.
+whose request states no example are reported apart: there the vote falls back to likelihood. A second table
+says how far the line `loco generate` prints under a greedy reply ("checked on the 2 examples the request
+states: all right") can be trusted: the greedy reply's tests passed, by what that check said. `--votes 0`
+prints only that table.
 
     python scripts/bench_code_votes.py --adapter adapters/code --benchmark data/code/benchmark.jsonl --votes 5
 
@@ -58,17 +61,22 @@ def main() -> None:
         return code_exec.score(sample.text, item.expected, {**code_exec.DEFAULTS, **item.options}).passed
 
     rows = {"greedy": [], "likeliest sample": [], "stated examples": [], "stated examples, greedy included": []}
-    ceiling, stated, start = [], [], time.perf_counter()
+    ceiling, stated, said, start = [], [], [], time.perf_counter()
     for item in items:
         messages = [{"role": "user", "content": item.input}]
         prompt_ids, sampling = engine.prepare_prompt(messages, greedy_sampling, inference)
         greedy = engine.generate_batch([prompt_ids], sampling)[0]
+        check = engine.check_examples(messages, greedy.text)
+        said.append("nothing checked" if check is None else "all right" if check.right == len(check.outcomes)
+                    else "some wrong")  # fmt: skip
         hot = engine.generate_batch([prompt_ids] * args.votes, replace(sampling, temperature=args.vote_temp))
         passed = {id(s): right(item, s) for s in [greedy, *hot]}
         examples = checkable_examples(item.input, engine.tools)
         stated.append(bool(examples))
         ceiling.append(any(passed.values()))
         rows["greedy"].append(passed[id(greedy)])
+        if not hot:
+            continue
         rows["likeliest sample"].append(passed[id(max(hot, key=lambda s: s.mean_logprob))])
         for name, pool in (("stated examples", hot), ("stated examples, greedy included", [greedy, *hot])):
             if examples:
@@ -83,15 +91,21 @@ def main() -> None:
     print(f"{args.adapter} on {args.benchmark.name}, {len(items)} items ({len(with_examples)} state examples); "
           f"{platform.machine()}, {engine.backend_name}, {args.votes} samples at {args.vote_temp}, "
           f"up to {args.max_tokens} tokens, {seconds / len(items):.1f} s/item")  # fmt: skip
-    print("| reply returned | all items | items stating examples | items stating none |")
-    print("|---|---:|---:|---:|")
 
     def share(flags: list[bool], subset: list[int]) -> str:
         return f"{sum(flags[i] for i in subset) / len(subset):.3f}" if subset else "-"
 
     everything = list(range(len(items)))
-    for name, flags in [*rows.items(), (f"any of the {args.votes + 1} right (ceiling)", ceiling)]:
-        print(f"| {name} | {share(flags, everything)} | {share(flags, with_examples)} | {share(flags, without)} |")
+    if args.votes:
+        print("| reply returned | all items | items stating examples | items stating none |")
+        print("|---|---:|---:|---:|")
+        for name, flags in [*rows.items(), (f"any of the {args.votes + 1} right (ceiling)", ceiling)]:
+            print(f"| {name} | {share(flags, everything)} | {share(flags, with_examples)} | {share(flags, without)} |")
+    print("\n| the check under the greedy reply said | items | its tests passed |")
+    print("|---|---:|---:|")
+    for verdict in ("all right", "some wrong", "nothing checked"):
+        subset = [i for i, v in enumerate(said) if v == verdict]
+        print(f"| {verdict} | {len(subset)} | {share(rows['greedy'], subset)} |")
 
 
 if __name__ == "__main__":

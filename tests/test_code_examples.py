@@ -11,11 +11,21 @@ import pytest
 
 from loco_mlx.evaluation import sandbox
 from loco_mlx.inference.backend import SamplingConfig
-from loco_mlx.inference.code_examples import Example, checkable_examples, checks_for, run_examples, stated_examples
-from loco_mlx.inference.engine import InferenceConfig
+from loco_mlx.inference.code_examples import (
+    Example,
+    check_reply,
+    checkable_examples,
+    checked_examples,
+    run_examples,
+    stated_examples,
+)
+from loco_mlx.inference.engine import InferenceConfig, build_messages
 from loco_mlx.inference.tools import ToolSettings
 from loco_mlx.inference.voting import Sample, by_examples, decide
 from tests import fake_backend
+from tests.fake_backend import tool_engine
+
+GREEDY = SamplingConfig(max_tokens=400, temperature=0.0)
 
 
 @pytest.mark.parametrize(
@@ -60,10 +70,10 @@ def test_signatures_and_prose_are_not_taken_for_examples(request_text):
 
 def test_an_example_without_the_call_only_checks_a_one_parameter_function():
     examples = [Example('"abc"', '"cba"', False), Example("rev('ab')", "'ba'", True)]
-    assert len(checks_for("def rev(s):\n    return s[::-1]", examples)) == 2
-    assert len(checks_for("def rev(s, n):\n    return s[::-1]", examples)) == 1  # whose argument would it be?
-    assert len(checks_for("def a(s):\n    pass\ndef b(s):\n    pass", examples)) == 1
-    assert checks_for("this is not python (", examples) == []  # nothing to call: nothing runs
+    assert len(checked_examples("def rev(s):\n    return s[::-1]", examples)) == 2
+    assert len(checked_examples("def rev(s, n):\n    return s[::-1]", examples)) == 1  # whose argument would it be?
+    assert len(checked_examples("def a(s):\n    pass\ndef b(s):\n    pass", examples)) == 1
+    assert checked_examples("this is not python (", examples) == []  # nothing to call: nothing runs
 
 
 def test_sampled_functions_are_run_against_the_examples_in_the_sandbox():
@@ -125,3 +135,82 @@ def test_only_the_first_arrows_of_a_request_are_read_and_at_most_a_dozen_example
     assert len(stated_examples(f"Write f(x). {examples}")) == MAX_EXAMPLES
     prose = " ".join("step a -> step b," for _ in range(MAX_ARROWS))  # a pasted log: each arrow costs parses
     assert stated_examples(f"Write f(x). {prose} {examples}") == []
+
+
+HALF_REQUEST = "Write half(n) that halves an even number: half(4) -> 2, half(10) -> 5 and half(3) -> 1."
+# right on 4, wrong on 10, raises on 3; it prints without a newline, which must not hide the harness's lines
+HALF = (
+    "```python\ndef half(n):\n    print('working', end='')\n    if n % 2:\n        raise ValueError(n)\n"
+    "    return n // 2 + (n > 5)\n```"
+)
+
+
+def test_a_reply_is_checked_on_the_stated_examples_with_what_each_call_gave():
+    check = check_reply(HALF_REQUEST, HALF, ToolSettings(timeout=2.0))
+    assert [(o.call, o.expected, o.got, o.right) for o in check.outcomes] == [
+        ("half(4)", "2", "2", True),
+        ("half(10)", "5", "6", False),
+        ("half(3)", "1", "raised ValueError", False),
+    ]
+    assert check.right == 1 and check.to_dict()["checked"] == 3
+    assert check.notice() == (
+        "checked on the 3 examples the request states: 1 right; half(10) gave 6, not 5; "
+        "half(3) raised ValueError, not 1"
+    )
+    assert check.notice(shown=1).endswith("half(10) gave 6, not 5; 1 more wrong")
+    right = "```python\ndef half(n):\n    return n // 2\n```"
+    assert check_reply("Write half(n): half(4) -> 2.", right, ToolSettings()).notice() == (
+        "checked on the 1 example the request states: right"
+    )
+
+
+def test_a_function_that_never_gets_to_the_examples_gave_nothing():
+    stuck = "```python\ndef half(n):\n    return n // 2\n\nwhile True:\n    pass\n```"  # killed before the checks
+    check = check_reply(HALF_REQUEST, stuck, ToolSettings(timeout=1.0))
+    assert [o.got for o in check.outcomes] == ["", "", ""] and check.right == 0
+    assert "half(4): no result (the code stopped before it)" in check.notice()
+
+
+def test_nothing_is_checked_without_examples_a_function_or_tools():
+    assert check_reply("Write half(n) that halves a number.", HALF, ToolSettings()) is None
+    assert check_reply(HALF_REQUEST, "Divide it by two.", ToolSettings()) is None
+    assert check_reply(HALF_REQUEST, HALF, ToolSettings(enabled=False)) is None  # --no-tools
+
+
+def test_the_engine_checks_a_reply_to_a_code_request_after_streaming_it(tmp_path):
+    """Any adapter, tool or not: the check is the request's, not the adapter's."""
+    engine = tool_engine(tmp_path, [HALF, HALF, "They have 14.", HALF])
+    engine.use_adapter("math")  # a text adapter
+    events = list(engine.chat(build_messages(HALF_REQUEST), GREEDY, InferenceConfig(reread=False)))
+    assert events[-1].check is not None and events[-1].check.right == 1 and not events[-1].text
+    assert "".join(e.text for e in events) == HALF  # the reply itself is untouched
+    assert engine.answer(build_messages(HALF_REQUEST), GREEDY).check.right == 1
+    question = build_messages("Ana has 4 apples and buys 10 more: half(4) -> 2. How many now?")  # no request for code
+    assert engine.answer(question, GREEDY).check is None
+    engine.tools = ToolSettings(enabled=False)
+    assert engine.answer(build_messages(HALF_REQUEST), GREEDY).check is None
+
+
+def test_generate_prints_the_check_under_the_reply(tmp_path):
+    from loco_mlx.config import GenerateConfig
+    from loco_mlx.inference.chat import answer_once
+
+    engine = tool_engine(tmp_path, [HALF])
+    engine.use_adapter("math")
+    out, err = [], []
+    answer_once(engine, HALF_REQUEST, GenerateConfig(sampling=GREEDY, inference=InferenceConfig(reread=False)),
+                out=out.append, err=err.append)  # fmt: skip
+    assert "".join(out) == HALF + "\n"
+    assert err[0].startswith("checked on the 3 examples the request states: 1 right;") and "--votes" in err[0]
+
+
+def test_chat_shows_the_check_on_a_line_of_its_own_after_the_reply(tmp_path):
+    from loco_mlx.inference.chat import ChatSession, run_repl
+
+    engine = tool_engine(tmp_path, [HALF])
+    engine.use_adapter("math")
+    session = ChatSession(engine, GREEDY, inference=InferenceConfig(reread=False))
+    inputs, out = iter([HALF_REQUEST, "/quit"]), []
+    run_repl(session, read=lambda _: next(inputs), write=lambda *p, end="\n", flush=False: out.append("".join(p) + end))
+    assert f"{HALF}\nchecked on the 3 examples the request states: 1 right; half(10) gave 6" in "".join(out)
+    assert session.history[-1] == {"role": "assistant", "content": HALF}

@@ -61,6 +61,7 @@ class StreamEvent:
     notice: str | None = None  # e.g. an unsure routing (shown before the reply)
     part: str = "answer"  # tool adapters: "program" (written by the model), "output" (its run), "answer"
     tool: Any = None  # tool adapters, on the last event: the inference.tools.ToolRun
+    check: Any = None  # a request for code: its function run on the request's examples (code_examples.ExampleCheck)
 
 
 @dataclass(frozen=True)

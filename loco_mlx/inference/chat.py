@@ -171,13 +171,15 @@ def answer_once(engine: Engine, prompt: str, cfg, out: Callable[[str], object], 
         out(result.text + "\n")
         err(f"[{label(engine)} | {result.describe()}]")
         return
-    stats, show = None, ReplyPrinter(out, styled)
+    stats, check, show = None, None, ReplyPrinter(out, styled)
     for event in engine.chat(messages, cfg.sampling, cfg.inference):
         if event.notice:
             err(event.notice)
         show(event)
-        stats = event.stats or stats
+        stats, check = event.stats or stats, event.check or check
     out("\n")
+    if check is not None:  # votes run more functions on the same examples and keep the best
+        err(check.notice() + ("" if check.right == len(check.outcomes) else "; --votes 10 tries more"))
     err(stats_line(stats, label(engine)))
 
 
@@ -297,14 +299,14 @@ def run_repl(session: ChatSession, read: Callable[[str], str] = input, write=pri
             if not _command(session, text, write):
                 return
             continue
-        note = None
+        note, check = None, None
         show = ReplyPrinter(lambda t: write(t, end="", flush=True), styled, folded=not session.show_programs)
         try:
             for event in session.send(text):
                 if event.notice:
                     write(event.notice)
                 show(event)
-                note = event.note or note
+                note, check = event.note or note, event.check or check
         except LocoError as exc:
             write(f"error: {exc}")
             continue
@@ -312,6 +314,8 @@ def run_repl(session: ChatSession, read: Callable[[str], str] = input, write=pri
             write("\n(interrupted)")
             continue
         write("")
+        if check is not None:
+            write(check.notice())
         if session.dropped_turns:
             write(f"(dropped {session.dropped_turns} oldest turn(s) to fit the context window)")
             session.dropped_turns = 0

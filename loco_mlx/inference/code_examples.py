@@ -19,7 +19,7 @@ import ast
 import itertools
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -135,25 +135,23 @@ def defined_functions(code: str) -> list[tuple[str, int]]:
     ]
 
 
-def checks_for(code: str, examples: list[Example]) -> list[str]:
-    """The expressions to check `code` against: none when it defines no function; named examples as
-    written; unnamed ones only when it defines exactly one function, of one parameter (whose argument
-    they are)."""
+def checked_examples(code: str, examples: list[Example]) -> list[tuple[Example, str]]:
+    """The examples `code` can be checked on, each with its call expression: none when it defines no
+    function; named examples as written; unnamed ones only when it defines exactly one function, of
+    one parameter (whose argument they are)."""
     functions = defined_functions(code)
     if not functions:
         return []
     single = functions[0][0] if len(functions) == 1 and functions[0][1] == 1 else None
-    checks = []
-    for example in examples:
-        if example.named or single:
-            checks.append(json.dumps([example.expression(single or ""), example.result]))
-    return checks
+    return [(example, example.expression(single or "")) for example in examples if example.named or single]
 
 
 MARK = "__loco_example__"
+_SHOWN = 60  # characters of a wrong result kept for the notice
 
 # Appended after the sampled code in the sandbox: one line per example, 1 when the call gives the
-# stated result (floats within 1e-9), else 0; an exception counts as wrong.
+# stated result (floats within 1e-9), else 0, then what it gave (its repr, or the exception's name). Each
+# line starts a line of its own and carries its check's index, so what the function prints cannot shift them.
 _HARNESS = """
 import json as __json, math as __math
 def __same(a, b):
@@ -163,21 +161,38 @@ def __same(a, b):
         except TypeError:
             return False
     return a == b
-for __call, __want in [__json.loads(c) for c in {checks!r}]:
+for __i, (__call, __want) in enumerate(__json.loads(c) for c in {checks!r}):
     try:
-        __ok = __same(eval(__call), eval(__want))
-    except BaseException:
-        __ok = False
-    print({mark!r}, int(bool(__ok)))
+        __got = eval(__call)
+        __ok, __shown = __same(__got, eval(__want)), repr(__got)
+    except BaseException as __error:
+        __ok, __shown = False, "raised " + type(__error).__name__
+    print("\\n" + {mark!r}, __i, int(bool(__ok)), __json.dumps(__shown[:{shown}]))
 """
 
 
 def harness(checks: list[str]) -> str:
-    return _HARNESS.format(checks=checks, mark=MARK)
+    """The checks (each a JSON [call, stated result]) as code to run after the function."""
+    return _HARNESS.format(checks=checks, mark=MARK, shown=_SHOWN)
 
 
-def count_passed(stdout: str) -> int:
-    return sum(line.split()[-1] == "1" for line in stdout.splitlines() if line.startswith(MARK + " "))
+def outcomes(stdout: str, count: int) -> list[tuple[bool, str]]:
+    """(right, what the call gave) for each of `count` checks; a check with no line of its own (the
+    run was killed first) is wrong, and gave nothing."""
+    found: dict[int, tuple[bool, str]] = {}
+    for line in stdout.splitlines():
+        parts = line.split(" ", 3)
+        if len(parts) == 4 and parts[0] == MARK and parts[1].isdigit():
+            try:
+                shown = json.loads(parts[3])
+            except json.JSONDecodeError:
+                continue
+            found.setdefault(int(parts[1]), (parts[2] == "1", str(shown)))
+    return [found.get(i, (False, "")) for i in range(count)]
+
+
+def count_passed(stdout: str, count: int) -> int:
+    return sum(right for right, _ in outcomes(stdout, count))
 
 
 def checkable_examples(request: str, tools: ToolSettings) -> list[Example]:
@@ -196,16 +211,72 @@ def checkable_examples(request: str, tools: ToolSettings) -> list[Example]:
     return stated_examples(request)
 
 
-def run_examples(replies: list[str], examples: list[Example], tools: ToolSettings) -> list[tuple[int, int]]:
-    """(examples right, examples checked) for each reply's function, run in the sandbox with the tool
-    limits; (0, 0) for a reply that defines no function."""
+@dataclass(frozen=True)
+class ExampleOutcome:
+    call: str  # what ran: `count_vowels('hello')`
+    expected: str  # the result the request states
+    got: str  # what it gave (a repr, "raised ValueError"; "" when the run ended before it)
+    right: bool
+
+    def told(self) -> str:
+        if not self.got:
+            return f"{self.call}: no result (the code stopped before it)"
+        did = self.got if self.got.startswith("raised ") else f"gave {self.got}"  # a repr never starts so
+        return f"{self.call} {did}, not {self.expected}"
+
+
+@dataclass(frozen=True)
+class ExampleCheck:
+    """A reply's function run on the examples its request states."""
+
+    outcomes: list[ExampleOutcome]
+
+    @property
+    def right(self) -> int:
+        return sum(outcome.right for outcome in self.outcomes)
+
+    def notice(self, shown: int = 2) -> str:
+        """One line for under the reply: how many examples it gets right, and the first wrong ones."""
+        n = len(self.outcomes)
+        line = f"checked on the {n} example{'s' if n > 1 else ''} the request states: "
+        if self.right == n:
+            return line + ("right" if n == 1 else "all right")
+        wrong = [o for o in self.outcomes if not o.right]
+        told = "; ".join(o.told() for o in wrong[:shown])
+        more = f"; {len(wrong) - shown} more wrong" if len(wrong) > shown else ""
+        return line + f"{self.right} right; {told}{more}"
+
+    def to_dict(self) -> dict:
+        return {"checked": len(self.outcomes), "right": self.right, "notice": self.notice(),
+                "outcomes": [asdict(outcome) for outcome in self.outcomes]}  # fmt: skip
+
+
+def check_function(reply: str, examples: list[Example], tools: ToolSettings) -> ExampleCheck:
+    """The reply's function run on `examples` in the sandbox with the tool limits; no outcomes when
+    it defines no function the examples can call."""
     from loco_mlx.evaluation.scorers.code_exec import extract_code  # the code a reply is scored on
     from loco_mlx.inference.tools import run_program
 
-    checked = []
-    for reply in replies:
-        code = extract_code(reply)
-        checks = checks_for(code, examples)
-        result = run_program(code, tools, harness(checks)) if checks else None
-        checked.append((count_passed(result.stdout) if result else 0, len(checks)))
-    return checked
+    code = extract_code(reply)
+    checked = checked_examples(code, examples)
+    if not checked:
+        return ExampleCheck([])
+    checks = [json.dumps([call, example.result]) for example, call in checked]
+    result = run_program(code, tools, harness(checks))
+    return ExampleCheck([
+        ExampleOutcome(call, example.result, got, right)
+        for (example, call), (right, got) in zip(checked, outcomes(result.stdout, len(checked)))
+    ])  # fmt: skip
+
+
+def run_examples(replies: list[str], examples: list[Example], tools: ToolSettings) -> list[tuple[int, int]]:
+    """(examples right, examples checked) for each reply's function; (0, 0) for a reply that defines none."""
+    return [(check.right, len(check.outcomes)) for check in (check_function(r, examples, tools) for r in replies)]
+
+
+def check_reply(request: str, reply: str, tools: ToolSettings) -> ExampleCheck | None:
+    """The reply to a request for code checked on the examples the request states, where they may run;
+    None when there is nothing to check (no stated example, no function to call, tools off)."""
+    examples = checkable_examples(request, tools)
+    check = check_function(reply, examples, tools) if examples else None
+    return check if check is not None and check.outcomes else None

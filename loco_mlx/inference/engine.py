@@ -30,7 +30,7 @@ from loco_mlx.inference.backend import (
     eos_token_ids,
     last_user_message,
 )
-from loco_mlx.inference.code_examples import checkable_examples, run_examples
+from loco_mlx.inference.code_examples import ExampleCheck, check_reply, checkable_examples, run_examples
 from loco_mlx.inference.json_guide import JsonGuide, make_guide
 from loco_mlx.inference.json_request import guided_keys, stated_kinds
 from loco_mlx.inference.tools import ToolRun, ToolSettings, answer_with_tool, stream_with_tool
@@ -51,6 +51,9 @@ class InferenceConfig:
     vote_method: str = one_of("auto", VOTE_METHODS, "vote method")  # auto | numeric | exact | json | best | examples
     # a request that names its JSON keys gets exactly them (json_guide.py); "copy" also copies string values
     json_guide: str = one_of("keys", JSON_GUIDES, "JSON guide")  # off | keys | copy
+    # a reply for code is run on the examples its request states (votes choose by them; one reply gets a
+    # notice): the server turns it off, since it runs model code only for adapters that declare a tool
+    check_examples: bool = True
 
     def __post_init__(self):
         check_settings(self)  # built in code; load_config checks first and names the file or flag
@@ -82,6 +85,7 @@ class Answer:
     stats: GenerationStats | None = None
     tool: ToolRun | None = None
     notices: list[str] = field(default_factory=list)
+    check: ExampleCheck | None = None  # a request for code: the reply's function on the request's examples
 
 
 class Engine:
@@ -277,7 +281,25 @@ class Engine:
         if notice:
             yield StreamEvent("", notice=notice)
         prompt_ids, sampling = self.prepare_prompt(messages, sampling, inference)
-        yield from self.stream(prompt_ids, sampling, self.json_guide(messages, inference))
+        events = self.stream(prompt_ids, sampling, self.json_guide(messages, inference))
+        if not wants_code(messages) or (inference is not None and not inference.check_examples):
+            yield from events
+            return
+        parts = []
+        for event in events:
+            parts.append(event.text)
+            yield event
+        check = self.check_examples(messages, "".join(parts))
+        if check is not None:  # after the reply: one sandbox run, tens of milliseconds
+            yield StreamEvent("", check=check)
+
+    def check_examples(self, messages: list[Message], reply: str) -> ExampleCheck | None:
+        """A reply to a request for code, its function run on the examples the request states
+        (`f(2) -> 4`, a `>>>` line) in the sandbox; None when there is nothing to check, tools are off
+        or this host cannot isolate it (code_examples.py)."""
+        if not wants_code(messages):
+            return None
+        return check_reply(last_user_message(messages), reply, self.tools)
 
     def answer_batch(
         self, conversations: list[list[Message]], sampling: SamplingConfig, inference: InferenceConfig | None,
@@ -316,10 +338,13 @@ class Engine:
         """Several prepared prompts completed together (MLX: one batched decode; guided ones one by one)."""
         return self.backend.generate_batch(prompts, sampling, guides)
 
-    def vote(self, messages: list[Message], sampling: SamplingConfig, inference: InferenceConfig) -> VoteResult:
-        """Self-consistency: `inference.votes` samples in one batch, then the majority answer."""
+    def vote(
+        self, messages: list[Message], sampling: SamplingConfig, inference: InferenceConfig, json_format=(None, None)
+    ) -> VoteResult:
+        """Self-consistency: `inference.votes` samples in one batch, then the majority answer. `json_format`:
+        the keys and kinds of an API response_format (each sample decoded as that object; no program runs)."""
         hot = replace(sampling, temperature=inference.vote_temperature)
-        if self.tool_for(self.adapter, messages):  # many programs, each run; the vote is over what they printed
+        if json_format[0] is None and self.tool_for(self.adapter, messages):  # many programs, each run
             n = inference.votes
             done = answer_with_tool(self, [messages] * n, hot, inference, self.tools, n, fallback=False)
             if any(a.text for a in done):  # a failed program has no vote
@@ -332,15 +357,17 @@ class Engine:
                 result = self._vote_plain(messages, hot, inference)
             result.tools = [replace(a.tool, fallback=True) for a in done]
             return result
-        return self._vote_plain(messages, hot, inference)
+        return self._vote_plain(messages, hot, inference, json_format)
 
-    def _vote_plain(self, messages: list[Message], hot: SamplingConfig, inference: InferenceConfig) -> VoteResult:
+    def _vote_plain(
+        self, messages: list[Message], hot: SamplingConfig, inference: InferenceConfig, json_format=(None, None)
+    ) -> VoteResult:
         prompt_ids, hot = self.prepare_prompt(messages, hot, inference)
-        guide = self.json_guide(messages, inference)  # the request read once; each sample decodes with its own copy
+        guide = self.json_guide(messages, inference, *json_format)  # read once; each sample decodes a fresh copy
         guides = [guide.fresh() if guide else None for _ in range(inference.votes)]
         samples = self.generate_batch([prompt_ids] * inference.votes, hot, guides)
         code_request, method, examples = wants_code(messages), inference.vote_method, []
-        if method == "examples" or (method == "auto" and code_request):
+        if inference.check_examples and (method == "examples" or (method == "auto" and code_request)):
             examples = checkable_examples(last_user_message(messages), self.tools)
         if examples:  # each function runs on the stated examples; the greedy one competes too (it is often the best)
             greedy = self.generate_batch(
@@ -383,6 +410,7 @@ class Engine:
             answer.tool = event.tool or answer.tool
             if event.notice:
                 answer.notices.append(event.notice)
+            answer.check = event.check or answer.check
         answer.text = "".join(parts)
         return answer
 
