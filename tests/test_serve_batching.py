@@ -134,6 +134,20 @@ def test_auto_routes_each_request_on_its_own_message_without_switching_the_engin
     assert served.engine.adapter == before  # routed rows carry their adapter; the engine's active one is untouched
 
 
+def test_a_request_with_votes_decodes_alone_beside_the_batch(served):
+    """Votes go down the one-at-a-time path (many samples, one reply) while other requests still batch."""
+    with ThreadPoolExecutor(3) as pool:
+        voted = pool.submit(chat, served.url, "math", "Tom reads 15 pages a day for 6 days. How many pages?",
+                            max_tokens=24, votes=3, temperature=0.8)  # fmt: skip
+        others = [pool.submit(chat, served.url, "base", q, max_tokens=6) for q in QUESTIONS[:2]]
+        reply = voted.result().json()
+        assert all(other.result().status_code == 200 for other in others)
+    vote = reply["loco"]["vote"]
+    assert vote["samples"] == 3 and sum(count for _, count in vote["distribution"]) <= 3
+    assert reply["choices"][0]["message"]["content"] and reply["loco"]["adapter"] == "math"
+    assert health(served.url)["status"] == "ok"
+
+
 # --- leaving, overload and refusals ----------------------------------------------------------------------
 
 

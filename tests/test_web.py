@@ -385,3 +385,17 @@ def test_a_close_routing_call_shows_the_low_margin_notice(browser, page):
     reply.find_element("css selector", ".badge").click()
     why = reply.find_element("css selector", ".why").text.splitlines()
     assert why == ["why: classifier", "keywords: math: how many", "probability: math 0.510, base 0.430, json 0.060"]
+
+
+def test_votes_in_the_settings_answer_with_the_majority_and_say_how_it_went(browser, page):
+    load(browser, page)
+    pick(browser, "math")
+    set_max_tokens(browser, 40)
+    browser.execute_script("document.getElementById('votes').value = '3'")
+    send(browser, MATH)
+    wait_idle(browser)
+    reply = last_reply(browser)
+    vote = reply.find_element("css selector", ".vote").text
+    assert " over 3:" in vote or vote.startswith("best of 3"), vote  # "numeric vote over 3: 15 x2, ..."
+    assert reply.find_element("css selector", ".content").text
+    assert console_errors(browser) == []

@@ -33,10 +33,12 @@ from loco_mlx.serve.schema import (
     LocoInfo,
     LocoPart,
     LocoToolInfo,
+    LocoVoteInfo,
     ModelList,
     ResponseFormat,
     ToolInfo,
     Usage,
+    VoteInfo,
     _Request,
 )
 from loco_mlx.serve.settings import ServeSettings, bind_socket, check_bind, make_server
@@ -134,7 +136,8 @@ def v1_routes(app: FastAPI) -> APIRouter:
     async def chat_completions(request: Request):
         body = await parse_body(request, ChatRequest)
         messages = [{"role": _role(m.role), "content": m.text()} for m in body.messages]
-        inference = InferenceConfig(reread=settings.reread)
+        # no example checks: the server runs model code only for an adapter that declares a tool
+        inference = InferenceConfig(reread=settings.reread, check_examples=False, **vote_settings(body))
         job = make_job(body, catalog, settings, last_user_message(messages), messages=messages, inference=inference,
                        json_format=response_keys(body.response_format))  # fmt: skip
         started, queue, cancelled = await worker.start(job)
@@ -255,9 +258,22 @@ def usage(finished: Finished) -> Usage:
     return Usage(prompt_tokens=finished.prompt_tokens, completion_tokens=finished.completion_tokens, total_tokens=total)
 
 
+def vote_settings(body: ChatRequest) -> dict:
+    """InferenceConfig fields for a request's `votes`: its samples are drawn at its temperature when above 0
+    (otherwise every sample would be the greedy reply), else at the default."""
+    if body.votes == 1:
+        return {}
+    hot = {"vote_temperature": body.temperature} if body.temperature else {}
+    return {"votes": body.votes, **hot}
+
+
 def loco_info(started: Started, finished: Finished | None = None) -> LocoInfo:
     info = {"adapter": started.adapter, "route_confidence": started.route_confidence, "route": started.route,
             "notice": started.notice}  # fmt: skip
+    if finished is not None and finished.vote is not None:
+        vote = finished.vote
+        return LocoVoteInfo(**info, vote=VoteInfo(method=vote.method, samples=len(vote.samples), answer=vote.answer,
+                                                  distribution=vote.distribution, summary=vote.describe()))  # fmt: skip
     if finished is not None and finished.tool is not None:
         return LocoToolInfo(**info, tool=ToolInfo(**finished.tool.to_dict()))
     return LocoInfo(**info)

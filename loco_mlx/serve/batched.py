@@ -7,8 +7,8 @@ batch has a free row: "auto" is routed on the request's own last user message, t
 into the pool (the row holds it; the engine's active adapter is left as it was), the prompt is
 tokenized and submitted. Then it steps the batch, one token for every row, and sends each row's new
 text to its client. A client that leaves is cancelled before the next step, which frees its row.
-Tool adapters (their replies are programs run in the sandbox) take the one-at-a-time path on this
-same thread; the batch waits meanwhile.
+Tool adapters (their replies are programs run in the sandbox) and requests with votes take the
+one-at-a-time path on this same thread; the batch waits meanwhile.
 """
 
 from __future__ import annotations
@@ -169,7 +169,7 @@ class BatchWorker:
             return None  # the client left while the request waited
         try:
             started = choose(self.engine, ticket.job)
-            if uses_tool(self.engine, ticket.job, started.adapter):
+            if ticket.job.votes or uses_tool(self.engine, ticket.job, started.adapter):
                 self._run_alone(ticket, started)
                 return None
             started.notice = kept_request_notice(self.engine, ticket.job, started.adapter)
@@ -186,7 +186,7 @@ class BatchWorker:
         return LiveRow(ticket, handle)
 
     def _run_alone(self, ticket: Ticket, started: Started) -> None:
-        """A tool adapter's reply on the one-at-a-time path (the batch waits: one model, one thread)."""
+        """A tool adapter's reply, or votes, on the one-at-a-time path (the batch waits: one model, one thread)."""
         emit = metered(ticket.emit, self.metrics)
         try:
             self.engine.use_adapter(started.adapter)

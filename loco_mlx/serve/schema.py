@@ -55,9 +55,14 @@ class ResponseFormat(BaseModel):
     json_schema: JsonSchemaFormat | None = None
 
 
+MAX_VOTES = 16  # samples one request may ask for: each is a whole reply decoded
+
+
 class ChatRequest(_Request):
     messages: list[ChatMessage] = Field(..., min_length=1)
     response_format: ResponseFormat | None = None
+    # loco's own: self-consistency over this many samples (at `temperature` when above 0, else 0.7), as --votes
+    votes: int = Field(1, ge=1, le=MAX_VOTES)
 
 
 class CompletionRequest(_Request):
@@ -90,6 +95,22 @@ class ToolInfo(BaseModel):
     isolation: str
     answer: str | None
     fallback: bool
+
+
+class VoteInfo(BaseModel):
+    """How a request with `votes` was decided (inference/voting.py VoteResult)."""
+
+    method: str  # numeric | exact | json | best | examples
+    samples: int  # replies decoded (a code request's greedy reply counts: it competes too)
+    answer: str | None  # the winning answer (None: best of N)
+    distribution: list[tuple[str, int]]  # (answer, votes), most first
+    summary: str  # as `loco generate --votes` prints it
+
+
+class LocoVoteInfo(LocoInfo):
+    """`loco` of a reply decided by votes."""
+
+    vote: VoteInfo
 
 
 class LocoToolInfo(LocoInfo):

@@ -10,10 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import AsyncIterator, Callable
 
-from loco_mlx.inference.backend import ContextOverflow, Message, SamplingConfig
+from loco_mlx.inference.backend import ContextOverflow, GenerationStats, Message, SamplingConfig, StreamEvent
 from loco_mlx.inference.engine import Engine, InferenceConfig
 from loco_mlx.inference.stops import StopScanner
 from loco_mlx.inference.tools import ToolRun, require_isolation
+from loco_mlx.inference.voting import VoteResult
 from loco_mlx.serve.catalog import Target
 from loco_mlx.serve.errors import ApiError, as_api_error
 from loco_mlx.serve.metrics import ServeMetrics
@@ -38,6 +39,11 @@ class Job:
     def json_keys(self) -> list[str] | None:
         return self.json_format[0]
 
+    @property
+    def votes(self) -> bool:
+        """A chat that asked for votes: many samples, one reply (decoded alone, never in the batch)."""
+        return self.messages is not None and self.inference is not None and self.inference.votes > 1
+
 
 @dataclass
 class Started:
@@ -60,6 +66,7 @@ class Finished:
     prompt_tokens: int
     completion_tokens: int
     tool: ToolRun | None = None  # a tool adapter's program and its run
+    vote: VoteResult | None = None  # a request with votes: how the reply was chosen
 
 
 @dataclass
@@ -119,11 +126,24 @@ def run_selected(engine: Engine, job: Job, started: Started, emit: Callable[[obj
         require_isolation(engine.tools)  # refused before anything is sent
     started.notice = kept_request_notice(engine, job, engine.adapter)
     emit(started)  # only now: a prompt too long is still a plain 400, also when streaming
+    if job.votes:
+        emit(voted(engine, job, len(prompt_ids), sampling, emit, cancelled))
+        return
     if tool:  # the program, its run, then the answer (inference/tools.py)
         source = engine.chat(job.messages, job.sampling, job.inference)
     else:
         source = engine.stream(prompt_ids, sampling, job_guide(engine, job))
     emit(generate(source, len(prompt_ids), job.stops, emit, cancelled))
+
+
+def voted(engine: Engine, job: Job, prompt_tokens: int, sampling: SamplingConfig, emit, cancelled) -> Finished:
+    """The reply `engine.vote` chose, sent whole once all samples are in; usage counts every sample's tokens."""
+    result = engine.vote(job.messages, sampling, job.inference, json_format=job.json_format)
+    spent = sum(sample.tokens for sample in result.samples)
+    stats = GenerationStats(prompt_tokens, spent, 0.0, 0.0, "stop")
+    finished = generate(iter([StreamEvent(result.text, stats)]), prompt_tokens, job.stops, emit, cancelled)
+    finished.vote = result
+    return finished
 
 
 def job_guide(engine: Engine, job: Job):

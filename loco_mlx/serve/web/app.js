@@ -136,6 +136,7 @@ function fillAssistant(view, message) {
   const content = element("div", "content");
   content.append(renderMarkdown(message.content || ""));
   parts.push(content);
+  if (meta.vote) parts.push(element("p", "vote", meta.vote)); // how the votes went: "numeric vote over 5: 7 x3, 9 x2"
   if (meta.error) parts.push(element("p", "error", meta.error));
   const stats = statsLine(meta);
   if (stats) parts.push(element("div", "stats", stats));
@@ -220,6 +221,8 @@ async function send(text) {
     max_tokens: Number($("max-tokens").value) || 512,
     temperature: Number($("temperature").value) || 0,
   };
+  const votes = Math.round(Number($("votes").value) || 1);
+  if (votes > 1) body.votes = Math.min(votes, 16); // the server's own field: many samples, one reply
   state.messages.push(reply);
   save();
   render();
@@ -262,6 +265,7 @@ async function send(text) {
         if (choice && choice.finish_reason) {
           if (chunk.usage) reply.meta.tokens = chunk.usage.completion_tokens;
           if (loco && loco.tool) reply.meta.tool = loco.tool;
+          if (loco && loco.vote) reply.meta.vote = loco.vote.summary;
         }
         if (!frame) frame = requestAnimationFrame(redraw);
       },
