@@ -176,6 +176,8 @@ class Demo:
         return decisions
 
     def answer(self, engine, items, decisions) -> None:
+        from rich.markup import escape
+
         from loco_mlx.evaluation.gate import score_items
         from loco_mlx.inference.backend import SamplingConfig
         from loco_mlx.inference.engine import InferenceConfig
@@ -197,6 +199,8 @@ class Demo:
                 if answer.tool is not None:
                     self.show_program(label, answer.tool)
                 self.console.print(f"[cyan]{label}[/cyan] ({seconds:.1f} s){verdict}: {answer.text.strip()}")
+                if answer.check is not None:  # a request for code that states examples: what the function gave
+                    self.console.print(f"[dim]{escape(answer.check.notice())}[/dim]", highlight=False)
         engine.use_adapter(None)
 
     def program_answer(self, engine, name: str, path: Path, items) -> None:

@@ -256,3 +256,26 @@ def tool_engine(tmp_path: Path, script: list[str], tools=None) -> Engine:
         (tmp_path / name / "loco_adapter.json").write_text(json.dumps(manifest))
     paths = {name: tmp_path / name for name in ("calc", "math")}
     return Engine(ScriptedBackend(script), paths, tools or ToolSettings(timeout=2.0))
+
+
+def tool_registry(tmp_path: Path) -> Path:
+    """A registry holding tool_engine's adapters, "calc" (tool: python) and "math", for the server's catalog."""
+    import json
+
+    entries = [{"name": name, "version": "0.1.0", "active": True, "path": str(tmp_path / name), "base_id": "fake-base",
+                "base_fingerprint": "f" * 64, **({"tool": "python"} if name == "calc" else {})}
+               for name in ("calc", "math")]  # fmt: skip
+    path = tmp_path / "registry.yaml"
+    path.write_text(json.dumps({"format": 1, "adapters": entries}))  # JSON is YAML
+    return path
+
+
+def serve_fake(engine: Engine, tmp_path: Path):
+    """The real app over a fake engine, on a free loopback port (a context manager yielding its URL): greedy,
+    no re-reading, the adapters of tool_registry."""
+    from loco_mlx.serve import ServeSettings, create_app
+    from tests.helpers import running
+
+    greedy = SamplingConfig(max_tokens=400, temperature=0.0)
+    return running(create_app(engine, ServeSettings(registry_path=tool_registry(tmp_path), reread=False,
+                                                    sampling=greedy)))  # fmt: skip

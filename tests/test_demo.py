@@ -84,6 +84,7 @@ def test_the_demo_runs_end_to_end_with_a_retrained_adapter(default_env, tmp_path
     assert all(verdict in text for verdict in verdicts)
     assert "not evaluated" in text  # the json just retrained has no gate yet, and the table says so
     assert " right" in text or " wrong" in text  # answers are scored by the benchmark's scorer
+    assert "example the request states: " in text  # most_frequent('jumpslazy') == 'j': the reply's function checked
     assert "parity with MLX" in text and "llama.cpp, json-f16.gguf" in text and "done in" in text
     # llama.cpp's greedy answer follows MLX's (its logits were once read from an unfilled buffer)
     agreement = re.search(r"llama\.cpp, json-f16\.gguf \(\d+ tok/s; (.*?)\):", text)

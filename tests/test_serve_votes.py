@@ -14,27 +14,10 @@ import httpx
 import pytest
 
 from loco_mlx.inference import tools
-from loco_mlx.inference.backend import SamplingConfig
-from loco_mlx.serve import ServeSettings, create_app
-from tests.fake_backend import fake_engine, tool_engine
-from tests.helpers import running
+from tests.fake_backend import fake_engine, serve_fake, tool_engine
 
-GREEDY = SamplingConfig(max_tokens=400, temperature=0.0)
 GOOD = "```python\nbags = 3\napples_per_bag = 20\neaten = 2\nleft = bags * apples_per_bag - eaten\nprint(left)\n```"
 OTHER = "```python\nprint(3 * 20)\n```"
-
-
-def _registry(tmp_path) -> str:
-    entries = [{"name": name, "version": "0.1.0", "active": True, "path": str(tmp_path / name), "base_id": "fake-base",
-                "base_fingerprint": "f" * 64, **({"tool": "python"} if name == "calc" else {})}
-               for name in ("calc", "math")]  # fmt: skip
-    path = tmp_path / "registry.yaml"
-    path.write_text(json.dumps({"format": 1, "adapters": entries}))  # JSON is YAML
-    return path
-
-
-def _serve(engine, tmp_path):
-    return running(create_app(engine, ServeSettings(registry_path=_registry(tmp_path), reread=False, sampling=GREEDY)))
 
 
 def _ask(url: str, **body) -> dict:
@@ -51,7 +34,7 @@ QUESTION = [{"role": "user", "content": "Ana has 3 bags of 20 apples and eats 2.
 
 def test_votes_return_the_majority_answer_and_how_it_was_chosen(tmp_path):
     engine = fake_engine(tmp_path)
-    with _serve(engine, tmp_path) as url:
+    with serve_fake(engine, tmp_path) as url:
         reply = _ask(url, model="base", messages=QUESTION, votes=8, seed=3)
         chunks = _streamed(url, model="base", messages=QUESTION, votes=8, seed=3)
         plain = _ask(url, model="base", messages=QUESTION)
@@ -71,7 +54,7 @@ def test_votes_return_the_majority_answer_and_how_it_was_chosen(tmp_path):
 
 def test_votes_sample_at_the_requests_temperature(tmp_path):
     engine = fake_engine(tmp_path)
-    with _serve(engine, tmp_path) as url:
+    with serve_fake(engine, tmp_path) as url:
         _ask(url, model="base", messages=QUESTION, votes=3, temperature=1.2)
     assert engine.backend.batches[-1] == (3, engine.backend.batches[-1][1])
     assert engine.backend.batches[-1][1].temperature == 1.2
@@ -79,7 +62,7 @@ def test_votes_sample_at_the_requests_temperature(tmp_path):
 
 @pytest.mark.parametrize("votes", [0, 17, "five"])
 def test_votes_out_of_range_are_400(tmp_path, votes):
-    with _serve(fake_engine(tmp_path), tmp_path) as url:
+    with serve_fake(fake_engine(tmp_path), tmp_path) as url:
         response = httpx.post(
             f"{url}/v1/chat/completions", json={"model": "base", "messages": QUESTION, "votes": votes}
         )
@@ -88,7 +71,7 @@ def test_votes_out_of_range_are_400(tmp_path, votes):
 
 def test_votes_over_a_tool_adapters_programs_take_what_most_printed(tmp_path):
     engine = tool_engine(tmp_path, [GOOD, OTHER, GOOD])
-    with _serve(engine, tmp_path) as url:
+    with serve_fake(engine, tmp_path) as url:
         reply = _ask(url, model="calc", messages=QUESTION, votes=3)
     assert reply["choices"][0]["message"]["content"] == "The answer is 58."
     assert reply["loco"]["vote"]["distribution"] == [["58", 2], ["60", 1]]
@@ -105,6 +88,6 @@ def test_votes_on_a_code_request_run_no_model_code_on_the_server(tmp_path, monke
     square = "```python\ndef square(n):\n    return n * n\n```"
     engine = tool_engine(tmp_path, [square] * 3)
     request = [{"role": "user", "content": "Write a function square(n), e.g. square(2) -> 4 and square(3) -> 9."}]
-    with _serve(engine, tmp_path) as url:
+    with serve_fake(engine, tmp_path) as url:
         reply = _ask(url, model="math", messages=request, votes=3)
     assert reply["choices"][0]["message"]["content"] == square and reply["loco"]["vote"]["method"] == "best"

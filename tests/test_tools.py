@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-from pathlib import Path
 
 import httpx
 import pytest
@@ -22,7 +21,7 @@ from loco_mlx.inference.backend import SamplingConfig
 from loco_mlx.inference.engine import InferenceConfig, build_messages
 from loco_mlx.inference.tools import ToolSettings, answer_from_output, extract_program
 from loco_mlx.inference.unrun_requests import CODE_REQUEST_NOTICE, JSON_REQUEST_NOTICE
-from tests.fake_backend import PLAIN, tool_engine
+from tests.fake_backend import PLAIN, serve_fake, tool_engine
 
 GREEDY = SamplingConfig(max_tokens=400, temperature=0.0)
 PLAINLY = InferenceConfig(reread=False)
@@ -269,26 +268,9 @@ def test_isolation_names_what_this_host_gives(monkeypatch):
 # --- the server -----------------------------------------------------------------------------------
 
 
-def _registry(tmp_path: Path) -> Path:
-    entries = [{"name": name, "version": "0.1.0", "active": True, "path": str(tmp_path / name), "base_id": "fake-base",
-                "base_fingerprint": "f" * 64, **({"tool": "python"} if name == "calc" else {})}
-               for name in ("calc", "math")]  # fmt: skip
-    path = tmp_path / "registry.yaml"
-    path.write_text(json.dumps({"format": 1, "adapters": entries}))  # JSON is YAML
-    return path
-
-
-def _serve(engine, tmp_path):
-    from loco_mlx.serve import ServeSettings, create_app
-    from tests.helpers import running
-
-    settings = ServeSettings(registry_path=_registry(tmp_path), reread=False, sampling=GREEDY)
-    return running(create_app(engine, settings))
-
-
 def test_the_server_answers_with_the_result_and_reports_the_program(tmp_path):
     engine = tool_engine(tmp_path, [GOOD, GOOD])
-    with _serve(engine, tmp_path) as url:
+    with serve_fake(engine, tmp_path) as url:
         body = {"model": "calc", "messages": QUESTION}
         reply = httpx.post(f"{url}/v1/chat/completions", json=body, timeout=60).json()
         assert reply["choices"][0]["message"]["content"] == "The answer is 58."
@@ -309,7 +291,7 @@ def test_the_server_answers_with_the_result_and_reports_the_program(tmp_path):
 
 def test_a_server_started_with_tools_off_never_runs_a_program(tmp_path, no_runs):
     engine = tool_engine(tmp_path, [GOOD], ToolSettings(enabled=False))
-    with _serve(engine, tmp_path) as url:
+    with serve_fake(engine, tmp_path) as url:
         reply = httpx.post(f"{url}/v1/chat/completions", json={"model": "calc", "messages": QUESTION}, timeout=60)
     body = reply.json()
     assert body["choices"][0]["message"]["content"] == GOOD and "tool" not in body["loco"]
@@ -318,7 +300,7 @@ def test_a_server_started_with_tools_off_never_runs_a_program(tmp_path, no_runs)
 def test_the_server_refuses_tools_without_isolation_with_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr(sandbox, "isolation", lambda: "none")
     engine = tool_engine(tmp_path, [GOOD])
-    with _serve(engine, tmp_path) as url:
+    with serve_fake(engine, tmp_path) as url:
         reply = httpx.post(f"{url}/v1/chat/completions", json={"model": "calc", "messages": QUESTION}, timeout=60)
         later = httpx.post(f"{url}/v1/chat/completions", json={"model": "base", "messages": QUESTION}, timeout=60)
     assert reply.status_code >= 400 and "--allow-unsandboxed-tools" in reply.json()["error"]["message"]
@@ -632,7 +614,7 @@ def test_generate_prints_requested_code_once(tmp_path, no_runs):
 
 def test_the_server_returns_requested_code_once_streamed_or_not(tmp_path, no_runs):
     engine = tool_engine(tmp_path, [CLAMP, CLAMP])
-    with _serve(engine, tmp_path) as url:
+    with serve_fake(engine, tmp_path) as url:
         body = {"model": "calc", "messages": CLAMP_REQUEST}
         reply = httpx.post(f"{url}/v1/chat/completions", json=body, timeout=60).json()
         with httpx.stream("POST", f"{url}/v1/chat/completions", json={**body, "stream": True}, timeout=60) as r:
