@@ -66,7 +66,7 @@ def main() -> None:
         messages = [{"role": "user", "content": item.input}]
         prompt_ids, sampling = engine.prepare_prompt(messages, greedy_sampling, inference)
         greedy = engine.generate_batch([prompt_ids], sampling)[0]
-        check = engine.check_examples(messages, greedy.text)
+        check = engine.example_check(messages, greedy.text)
         said.append("nothing checked" if check is None else "all right" if check.right == len(check.outcomes)
                     else "some wrong")  # fmt: skip
         hot = engine.generate_batch([prompt_ids] * args.votes, replace(sampling, temperature=args.vote_temp))

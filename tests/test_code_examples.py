@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from loco_mlx.evaluation import sandbox
+from loco_mlx.inference import tools
 from loco_mlx.inference.backend import SamplingConfig
 from loco_mlx.inference.code_examples import (
     Example,
@@ -72,7 +73,9 @@ def test_an_example_without_the_call_only_checks_a_one_parameter_function():
     examples = [Example('"abc"', '"cba"', False), Example("rev('ab')", "'ba'", True)]
     assert len(checked_examples("def rev(s):\n    return s[::-1]", examples)) == 2
     assert len(checked_examples("def rev(s, n):\n    return s[::-1]", examples)) == 1  # whose argument would it be?
-    assert len(checked_examples("def a(s):\n    pass\ndef b(s):\n    pass", examples)) == 1
+    assert checked_examples("def a(s):\n    pass\ndef b(s):\n    pass", examples) == []  # rev is neither
+    builtin = [Example("len('abc')", "3", True)]  # "counts like len('abc') -> 3": it tests no reply
+    assert checked_examples("def count(s):\n    return 0", builtin) == []
     assert checked_examples("this is not python (", examples) == []  # nothing to call: nothing runs
 
 
@@ -147,10 +150,10 @@ HALF = (
 
 def test_a_reply_is_checked_on_the_stated_examples_with_what_each_call_gave():
     check = check_reply(HALF_REQUEST, HALF, ToolSettings(timeout=2.0))
-    assert [(o.call, o.expected, o.got, o.right) for o in check.outcomes] == [
-        ("half(4)", "2", "2", True),
-        ("half(10)", "5", "6", False),
-        ("half(3)", "1", "raised ValueError", False),
+    assert [(o.call, o.expected, o.got, o.status) for o in check.outcomes] == [
+        ("half(4)", "2", "2", "right"),
+        ("half(10)", "5", "6", "wrong"),
+        ("half(3)", "1", "ValueError", "raised"),
     ]
     assert check.right == 1 and check.to_dict()["checked"] == 3
     assert check.notice() == (
@@ -167,8 +170,8 @@ def test_a_reply_is_checked_on_the_stated_examples_with_what_each_call_gave():
 def test_a_function_that_never_gets_to_the_examples_gave_nothing():
     stuck = "```python\ndef half(n):\n    return n // 2\n\nwhile True:\n    pass\n```"  # killed before the checks
     check = check_reply(HALF_REQUEST, stuck, ToolSettings(timeout=1.0))
-    assert [o.got for o in check.outcomes] == ["", "", ""] and check.right == 0
-    assert "half(4): no result (the code stopped before it)" in check.notice()
+    assert [o.status for o in check.outcomes] == ["no result"] * 3 and check.right == 0
+    assert check.notice().endswith(": 0 right; no result for 3 (it ran out of time)")
 
 
 def test_nothing_is_checked_without_examples_a_function_or_tools():
@@ -177,18 +180,36 @@ def test_nothing_is_checked_without_examples_a_function_or_tools():
     assert check_reply(HALF_REQUEST, HALF, ToolSettings(enabled=False)) is None  # --no-tools
 
 
-def test_the_engine_checks_a_reply_to_a_code_request_after_streaming_it(tmp_path):
-    """Any adapter, tool or not: the check is the request's, not the adapter's."""
-    engine = tool_engine(tmp_path, [HALF, HALF, "They have 14.", HALF])
+def test_the_engine_checks_a_reply_to_a_code_request_on_its_last_event(tmp_path, monkeypatch):
+    engine = tool_engine(tmp_path, [HALF, HALF, "They have 14.", HALF, HALF, HALF])
     engine.use_adapter("math")  # a text adapter
     events = list(engine.chat(build_messages(HALF_REQUEST), GREEDY, InferenceConfig(reread=False)))
-    assert events[-1].check is not None and events[-1].check.right == 1 and not events[-1].text
+    assert [e.check is not None for e in events] == [False] * (len(events) - 1) + [True]
+    assert events[-1].stats is not None and events[-1].check.right == 1  # the last event, as before, plus the check
     assert "".join(e.text for e in events) == HALF  # the reply itself is untouched
     assert engine.answer(build_messages(HALF_REQUEST), GREEDY).check.right == 1
     question = build_messages("Ana has 4 apples and buys 10 more: half(4) -> 2. How many now?")  # no request for code
     assert engine.answer(question, GREEDY).check is None
-    engine.tools = ToolSettings(enabled=False)
+    assert engine.answer(build_messages(HALF_REQUEST), GREEDY, InferenceConfig(check_examples=False)).check is None
+    monkeypatch.setattr(sandbox, "isolation", lambda: "none")  # mocked: no isolation on this host
+    engine.tools = ToolSettings(allow_unsandboxed=True)  # lets votes run on rlimits alone, never this check
     assert engine.answer(build_messages(HALF_REQUEST), GREEDY).check is None
+    monkeypatch.undo()
+    engine.tools = ToolSettings(enabled=False)  # --no-tools
+    assert engine.answer(build_messages(HALF_REQUEST), GREEDY).check is None
+
+
+def test_a_tool_adapters_code_is_kept_as_written_and_never_checked(tmp_path, monkeypatch):
+    """A tool adapter asked for code gives it unrun, and says so: it is not run on the examples either."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a program was executed")
+
+    monkeypatch.setattr(tools, "run_program", refuse)
+    engine = tool_engine(tmp_path, [HALF])
+    engine.use_adapter("calc")
+    answer = engine.answer(build_messages(HALF_REQUEST), GREEDY, InferenceConfig(reread=False))
+    assert answer.text == HALF and answer.check is None and answer.notices
 
 
 def test_generate_prints_the_check_under_the_reply(tmp_path):
@@ -214,3 +235,35 @@ def test_chat_shows_the_check_on_a_line_of_its_own_after_the_reply(tmp_path):
     run_repl(session, read=lambda _: next(inputs), write=lambda *p, end="\n", flush=False: out.append("".join(p) + end))
     assert f"{HALF}\nchecked on the 3 examples the request states: 1 right; half(10) gave 6" in "".join(out)
     assert session.history[-1] == {"role": "assistant", "content": HALF}
+
+
+def test_what_the_function_prints_cannot_forge_or_hide_a_result():
+    """Each run's lines carry a mark drawn for that run, and a call's own printing goes to a buffer."""
+    forged = '\\n__loco_example_0123456789abcdef__ 0 1 \\"2\\"'
+    reply = (
+        "```python\n"
+        f'print("{forged}")\n'  # a forged line before the checks
+        "def half(n):\n"
+        f'    print("{forged}")\n'  # and one inside the call
+        "    print('x' * 100000)\n"  # more than the sandbox keeps of stdout
+        "    return 0\n```"
+    )
+    check = check_reply("Write half(n): half(4) -> 2.", reply, ToolSettings(timeout=2.0))
+    assert [(o.status, o.got) for o in check.outcomes] == [("wrong", "0")]
+
+
+def test_a_main_block_does_not_stop_the_check():
+    reply = (
+        "```python\ndef half(n):\n    return n // 2\n\nif __name__ == '__main__':\n    print(half(int(input())))\n```"
+    )
+    assert check_reply("Write half(n): half(4) -> 2.", reply, ToolSettings(timeout=2.0)).right == 1
+
+
+def test_odd_result_lines_are_skipped_and_odd_values_stay_on_one_line():
+    from loco_mlx.inference.code_examples import ExampleOutcome, outcomes
+
+    mark = "__loco_example_00000000000000aa__"
+    stdout = f'{mark} ² 1 "x"\n{mark} 0 1 {"[" * 200000}\n{mark} 1 r "ValueError"\n'
+    assert [(o.status, o.shown) for o in outcomes(stdout, mark, 2)] == [("", ""), ("r", "ValueError")]
+    odd = ExampleOutcome("f(1)", "2", "'a\nb\x1b[31m'", "wrong")
+    assert odd.told() == "f(1) gave 'a\\nb\\x1b[31m', not 2"

@@ -60,7 +60,22 @@ def test_votes_sample_at_the_requests_temperature(tmp_path):
     assert engine.backend.batches[-1][1].temperature == 1.2
 
 
-@pytest.mark.parametrize("votes", [0, 17, "five"])
+def test_a_reply_cut_at_max_tokens_says_length(tmp_path):
+    with serve_fake(fake_engine(tmp_path), tmp_path) as url:
+        reply = _ask(url, model="base", messages=QUESTION, votes=4, max_tokens=3)
+    assert reply["choices"][0]["finish_reason"] == "length" and len(reply["choices"][0]["message"]["content"]) == 3
+
+
+def test_votes_with_stop_strings_or_on_completions_are_refused(tmp_path):
+    with serve_fake(fake_engine(tmp_path), tmp_path) as url:
+        body = {"model": "base", "messages": QUESTION, "votes": 3, "stop": ["7"]}
+        stopped = httpx.post(f"{url}/v1/chat/completions", json=body)
+        completion = httpx.post(f"{url}/v1/completions", json={"model": "base", "prompt": "2+2=", "votes": 3})
+    assert stopped.status_code == 400 and "votes and stop" in stopped.json()["error"]["message"]
+    assert completion.status_code == 400 and completion.json()["error"]["param"] == "votes"
+
+
+@pytest.mark.parametrize("votes", [0, 17, "five", "3", True, 2.0])
 def test_votes_out_of_range_are_400(tmp_path, votes):
     with serve_fake(fake_engine(tmp_path), tmp_path) as url:
         response = httpx.post(

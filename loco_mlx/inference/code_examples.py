@@ -19,6 +19,7 @@ import ast
 import itertools
 import json
 import re
+import secrets
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
@@ -135,64 +136,106 @@ def defined_functions(code: str) -> list[tuple[str, int]]:
     ]
 
 
+def _called_name(example: Example) -> str | None:
+    node = _parse(example.call)
+    return node.func.id if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) else None
+
+
 def checked_examples(code: str, examples: list[Example]) -> list[tuple[Example, str]]:
     """The examples `code` can be checked on, each with its call expression: none when it defines no
-    function; named examples as written; unnamed ones only when it defines exactly one function, of
-    one parameter (whose argument they are)."""
+    function; a named example only when it calls a function the code defines (`len('abc') -> 3` tests
+    no reply); unnamed ones only when it defines exactly one function, of one parameter (whose argument
+    they are)."""
     functions = defined_functions(code)
     if not functions:
         return []
+    names = {name for name, _ in functions}
     single = functions[0][0] if len(functions) == 1 and functions[0][1] == 1 else None
-    return [(example, example.expression(single or "")) for example in examples if example.named or single]
+    return [
+        (example, example.expression(single or ""))
+        for example in examples
+        if (_called_name(example) in names if example.named else single)
+    ]
 
 
-MARK = "__loco_example__"
-_SHOWN = 60  # characters of a wrong result kept for the notice
+def without_main_block(code: str) -> str:
+    """`code` less its top-level `if __name__ == "__main__":` blocks: the sandbox runs the file as the main
+    module, and a block that reads input() or exits would end the run before any example is checked."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return code
+    lines = code.splitlines(keepends=True)
+    for node in reversed(tree.body):
+        test = node.test if isinstance(node, ast.If) else None
+        if isinstance(test, ast.Compare) and ast.unparse(test).replace("'", '"') == '__name__ == "__main__"':
+            del lines[node.lineno - 1 : node.end_lineno]
+    return "".join(lines)
 
-# Appended after the sampled code in the sandbox: one line per example, 1 when the call gives the
-# stated result (floats within 1e-9), else 0, then what it gave (its repr, or the exception's name). Each
-# line starts a line of its own and carries its check's index, so what the function prints cannot shift them.
+
+_SHOWN = 60  # characters of a result kept for the notice
+
+# Appended after the sampled code in the sandbox. Each call runs with stdout swapped for a buffer, so what
+# the function prints goes nowhere; then one line per example goes to the real stdout: a mark drawn for
+# this run (the code cannot know it), the check's index, its status (1 right, 0 wrong, r raised) and what
+# it gave (a repr, or the exception's name), as JSON.
 _HARNESS = """
-import json as __json, math as __math
+import io as __io, json as __json, math as __math, sys as __sys
+__out = __sys.stdout
 def __same(a, b):
     if isinstance(a, float) or isinstance(b, float):
-        try:
-            return __math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
-        except TypeError:
-            return False
-    return a == b
+        return __math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+    return bool(a == b)
+def __shown(value):
+    try:
+        return repr(value)
+    except BaseException:
+        return "<a value whose repr failed>"
 for __i, (__call, __want) in enumerate(__json.loads(c) for c in {checks!r}):
+    __sys.stdout = __io.StringIO()
     try:
         __got = eval(__call)
-        __ok, __shown = __same(__got, eval(__want)), repr(__got)
+        try:
+            __status = "1" if __same(__got, eval(__want)) else "0"
+        except BaseException:
+            __status = "0"
+        __text = __shown(__got)
     except BaseException as __error:
-        __ok, __shown = False, "raised " + type(__error).__name__
-    print("\\n" + {mark!r}, __i, int(bool(__ok)), __json.dumps(__shown[:{shown}]))
+        __status, __text = "r", type(__error).__name__
+    finally:
+        __sys.stdout = __out
+    __out.write("\\n{mark} %d %s %s\\n" % (__i, __status, __json.dumps(__text[:{shown}])))
+    __out.flush()
 """
+_LINE = re.compile(r"^(__loco_example_[0-9a-f]{16}__) ([0-9]{1,3}) ([10r]) (\".*\")$")
 
 
-def harness(checks: list[str]) -> str:
-    """The checks (each a JSON [call, stated result]) as code to run after the function."""
-    return _HARNESS.format(checks=checks, mark=MARK, shown=_SHOWN)
+def harness(checks: list[str]) -> tuple[str, str]:
+    """The checks (each a JSON [call, stated result]) as code to run after the function, and the mark
+    its result lines carry (new for every run)."""
+    mark = f"__loco_example_{secrets.token_hex(8)}__"
+    return _HARNESS.format(checks=checks, mark=mark, shown=_SHOWN), mark
 
 
-def outcomes(stdout: str, count: int) -> list[tuple[bool, str]]:
-    """(right, what the call gave) for each of `count` checks; a check with no line of its own (the
-    run was killed first) is wrong, and gave nothing."""
-    found: dict[int, tuple[bool, str]] = {}
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # "1" right, "0" wrong, "r" raised, "" no result (the run ended before it)
+    shown: str  # the repr it returned, or the exception's name
+
+
+def outcomes(stdout: str, mark: str, count: int) -> list[Outcome]:
+    """What each of `count` checks gave, read from the lines carrying this run's mark."""
+    found: dict[int, Outcome] = {}
     for line in stdout.splitlines():
-        parts = line.split(" ", 3)
-        if len(parts) == 4 and parts[0] == MARK and parts[1].isdigit():
-            try:
-                shown = json.loads(parts[3])
-            except json.JSONDecodeError:
-                continue
-            found.setdefault(int(parts[1]), (parts[2] == "1", str(shown)))
-    return [found.get(i, (False, "")) for i in range(count)]
-
-
-def count_passed(stdout: str, count: int) -> int:
-    return sum(right for right, _ in outcomes(stdout, count))
+        match = _LINE.match(line)
+        if match is None or match.group(1) != mark:
+            continue
+        try:
+            shown = json.loads(match.group(4))
+        except (ValueError, RecursionError):
+            continue
+        found.setdefault(int(match.group(2)), Outcome(match.group(3), str(shown)))
+    return [found.get(i, Outcome("", "")) for i in range(count)]
 
 
 def checkable_examples(request: str, tools: ToolSettings) -> list[Example]:
@@ -211,17 +254,29 @@ def checkable_examples(request: str, tools: ToolSettings) -> list[Example]:
     return stated_examples(request)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _one_line(text: str) -> str:
+    """Model-made text for the notice: control characters (a newline, a terminal escape) shown escaped."""
+    return _CONTROL.sub(lambda m: repr(m.group(0))[1:-1], text)
+
+
 @dataclass(frozen=True)
 class ExampleOutcome:
     call: str  # what ran: `count_vowels('hello')`
     expected: str  # the result the request states
-    got: str  # what it gave (a repr, "raised ValueError"; "" when the run ended before it)
-    right: bool
+    got: str  # the repr it returned (at most 60 characters), or the exception's name; "" with no result
+    status: str  # "right", "wrong", "raised" or "no result" (the run ended before it)
+
+    @property
+    def right(self) -> bool:
+        return self.status == "right"
 
     def told(self) -> str:
-        if not self.got:
-            return f"{self.call}: no result (the code stopped before it)"
-        did = self.got if self.got.startswith("raised ") else f"gave {self.got}"  # a repr never starts so
+        """What a wrong or raising call did: `half(10) gave 6, not 5`."""
+        got = _one_line(self.got) + ("…" if len(self.got) >= _SHOWN else "")
+        did = f"raised {got}" if self.status == "raised" else f"gave {got}"
         return f"{self.call} {did}, not {self.expected}"
 
 
@@ -230,6 +285,7 @@ class ExampleCheck:
     """A reply's function run on the examples its request states."""
 
     outcomes: list[ExampleOutcome]
+    stopped: str = ""  # why the run ended before some example ("it ran out of time", an error line)
 
     @property
     def right(self) -> int:
@@ -241,32 +297,43 @@ class ExampleCheck:
         line = f"checked on the {n} example{'s' if n > 1 else ''} the request states: "
         if self.right == n:
             return line + ("right" if n == 1 else "all right")
-        wrong = [o for o in self.outcomes if not o.right]
-        told = "; ".join(o.told() for o in wrong[:shown])
-        more = f"; {len(wrong) - shown} more wrong" if len(wrong) > shown else ""
-        return line + f"{self.right} right; {told}{more}"
+        wrong = [o for o in self.outcomes if o.status in ("wrong", "raised")]
+        parts = [o.told() for o in wrong[:shown]]
+        if len(wrong) > shown:
+            parts.append(f"{len(wrong) - shown} more wrong")
+        unrun = sum(o.status == "no result" for o in self.outcomes)
+        if unrun:
+            parts.append(f"no result for {unrun} ({self.stopped or 'the run ended first'})")
+        return line + f"{self.right} right; " + "; ".join(parts)
 
     def to_dict(self) -> dict:
         return {"checked": len(self.outcomes), "right": self.right, "notice": self.notice(),
                 "outcomes": [asdict(outcome) for outcome in self.outcomes]}  # fmt: skip
 
 
+_STATUS = {"1": "right", "0": "wrong", "r": "raised", "": "no result"}
+
+
 def check_function(reply: str, examples: list[Example], tools: ToolSettings) -> ExampleCheck:
     """The reply's function run on `examples` in the sandbox with the tool limits; no outcomes when
     it defines no function the examples can call."""
     from loco_mlx.evaluation.scorers.code_exec import extract_code  # the code a reply is scored on
-    from loco_mlx.inference.tools import run_program
+    from loco_mlx.inference.tools import failure, run_program
 
-    code = extract_code(reply)
+    code = without_main_block(extract_code(reply))
     checked = checked_examples(code, examples)
     if not checked:
         return ExampleCheck([])
-    checks = [json.dumps([call, example.result]) for example, call in checked]
-    result = run_program(code, tools, harness(checks))
-    return ExampleCheck([
-        ExampleOutcome(call, example.result, got, right)
-        for (example, call), (right, got) in zip(checked, outcomes(result.stdout, len(checked)))
-    ])  # fmt: skip
+    after, mark = harness([json.dumps([call, example.result]) for example, call in checked])
+    result = run_program(code, tools, after)
+    found = outcomes(result.stdout, mark, len(checked))
+    stopped = ""
+    if any(not o.status for o in found):  # the run ended before some example: say why
+        stopped = "the code ended the run first" if result.passed else failure(result)
+    pairs = zip(checked, found)
+    return ExampleCheck(
+        [ExampleOutcome(call, ex.result, o.shown, _STATUS[o.status]) for (ex, call), o in pairs], stopped
+    )
 
 
 def run_examples(replies: list[str], examples: list[Example], tools: ToolSettings) -> list[tuple[int, int]]:

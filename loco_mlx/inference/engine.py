@@ -273,7 +273,9 @@ class Engine:
         self, messages: list[Message], sampling: SamplingConfig, inference: InferenceConfig | None = None
     ) -> Iterator[StreamEvent]:
         """The reply to `messages`: streamed as it is decoded, or, when the active adapter writes
-        programs, the program, its output and the answer (events' `part`; the last carries the ToolRun)."""
+        programs, the program, its output and the answer (events' `part`; the last carries the ToolRun).
+        A reply to a request for code that states examples has its function run on them: the last event
+        carries that check (`example_check`)."""
         if self.tool_for(self.adapter, messages):
             yield from stream_with_tool(self, messages, sampling, inference, self.tools)
             return
@@ -282,22 +284,30 @@ class Engine:
             yield StreamEvent("", notice=notice)
         prompt_ids, sampling = self.prepare_prompt(messages, sampling, inference)
         events = self.stream(prompt_ids, sampling, self.json_guide(messages, inference))
-        if not wants_code(messages) or (inference is not None and not inference.check_examples):
-            yield from events
+        if notice or not wants_code(messages) or (inference is not None and not inference.check_examples):
+            yield from events  # a tool adapter's code is kept as written: never run, so never checked
             return
-        parts = []
+        parts, last = [], None
         for event in events:
             parts.append(event.text)
-            yield event
-        check = self.check_examples(messages, "".join(parts))
-        if check is not None:  # after the reply: one sandbox run, tens of milliseconds
-            yield StreamEvent("", check=check)
+            if event.stats is not None:
+                last = event  # held back: the check rides on the last event, after one sandbox run
+            else:
+                yield event
+        if last is not None:
+            yield replace(last, check=self.example_check(messages, "".join(parts), inference))
 
-    def check_examples(self, messages: list[Message], reply: str) -> ExampleCheck | None:
-        """A reply to a request for code, its function run on the examples the request states
-        (`f(2) -> 4`, a `>>>` line) in the sandbox; None when there is nothing to check, tools are off
-        or this host cannot isolate it (code_examples.py)."""
-        if not wants_code(messages):
+    def example_check(
+        self, messages: list[Message], reply: str, inference: InferenceConfig | None = None
+    ) -> ExampleCheck | None:
+        """A reply to a request for code, its function run on the examples the request states (`f(2) -> 4`,
+        a `>>>` line) in the sandbox; None when there is nothing to check, `check_examples` or tools are
+        off, or this host has no isolation (unlike votes, this unasked check never runs on rlimits alone)."""
+        from loco_mlx.evaluation.sandbox import isolation
+
+        if not wants_code(messages) or (inference is not None and not inference.check_examples):
+            return None
+        if isolation() == "none":
             return None
         return check_reply(last_user_message(messages), reply, self.tools)
 

@@ -157,6 +157,8 @@ def v1_routes(app: FastAPI) -> APIRouter:
     @routes.post("/completions")
     async def completions(request: Request):
         body = await parse_body(request, CompletionRequest)
+        if body.votes is not None:
+            raise ApiError(400, "votes: only /v1/chat/completions votes", "votes", "unsupported_value")
         job = make_job(body, catalog, settings, body.prompt, text=body.prompt)  # raw text: no chat template
         started, queue, cancelled = await worker.start(job)
         if body.stream:
@@ -260,9 +262,13 @@ def usage(finished: Finished) -> Usage:
 
 def vote_settings(body: ChatRequest) -> dict:
     """InferenceConfig fields for a request's `votes`: its samples are drawn at its temperature when above 0
-    (otherwise every sample would be the greedy reply), else at the default."""
+    (otherwise every sample would be the greedy reply), else at the default. Stop strings would cut the
+    chosen reply after the vote counted it whole, so the two are not combined."""
     if body.votes == 1:
         return {}
+    if body.stop:
+        raise ApiError(400, "votes and stop cannot be combined: the vote counts whole replies", "stop",
+                       "unsupported_value")  # fmt: skip
     hot = {"vote_temperature": body.temperature} if body.temperature else {}
     return {"votes": body.votes, **hot}
 

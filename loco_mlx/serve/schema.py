@@ -62,11 +62,12 @@ class ChatRequest(_Request):
     messages: list[ChatMessage] = Field(..., min_length=1)
     response_format: ResponseFormat | None = None
     # loco's own: self-consistency over this many samples (at `temperature` when above 0, else 0.7), as --votes
-    votes: int = Field(1, ge=1, le=MAX_VOTES)
+    votes: int = Field(1, ge=1, le=MAX_VOTES, strict=True)
 
 
 class CompletionRequest(_Request):
     prompt: str
+    votes: object = None  # chat only: refused here rather than ignored (app.py)
 
 
 class Usage(BaseModel):
@@ -101,7 +102,7 @@ class VoteInfo(BaseModel):
     """How a request with `votes` was decided (inference/voting.py VoteResult)."""
 
     method: str  # numeric | exact | json | best | examples
-    samples: int  # replies decoded (a code request's greedy reply counts: it competes too)
+    samples: int  # the replies voted on (a tool adapter's failed programs have no vote)
     answer: str | None  # the winning answer (None: best of N)
     distribution: list[tuple[str, int]]  # (answer, votes), most first
     summary: str  # as `loco generate --votes` prints it

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import AsyncIterator, Callable
 
-from loco_mlx.inference.backend import ContextOverflow, GenerationStats, Message, SamplingConfig, StreamEvent
+from loco_mlx.inference.backend import ContextOverflow, Message, SamplingConfig
 from loco_mlx.inference.engine import Engine, InferenceConfig
 from loco_mlx.inference.stops import StopScanner
 from loco_mlx.inference.tools import ToolRun, require_isolation
@@ -137,13 +137,18 @@ def run_selected(engine: Engine, job: Job, started: Started, emit: Callable[[obj
 
 
 def voted(engine: Engine, job: Job, prompt_tokens: int, sampling: SamplingConfig, emit, cancelled) -> Finished:
-    """The reply `engine.vote` chose, sent whole once all samples are in; usage counts every sample's tokens."""
+    """The reply `engine.vote` chose, sent whole once all samples are in (a vote is not interrupted: a client
+    that leaves meanwhile is noticed after it). Usage counts the tokens of every sample voted on; the finish
+    reason is the chosen sample's ("length" when it used all of max_tokens)."""
+    if cancelled.is_set():
+        return Finished("stop", prompt_tokens, 0)
     result = engine.vote(job.messages, sampling, job.inference, json_format=job.json_format)
+    chosen = next((s for s in result.samples if s.text == result.text), None)
+    reason = "length" if chosen is not None and chosen.tokens >= sampling.max_tokens else "stop"
+    if result.text:
+        emit(Piece(result.text))
     spent = sum(sample.tokens for sample in result.samples)
-    stats = GenerationStats(prompt_tokens, spent, 0.0, 0.0, "stop")
-    finished = generate(iter([StreamEvent(result.text, stats)]), prompt_tokens, job.stops, emit, cancelled)
-    finished.vote = result
-    return finished
+    return Finished(reason, prompt_tokens, spent, vote=result)
 
 
 def job_guide(engine: Engine, job: Job):

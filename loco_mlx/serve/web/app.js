@@ -195,7 +195,7 @@ function statsLine(meta) {
   if (meta.tokens === undefined) return "";
   const parts = [`${meta.tokens} tokens`];
   if (meta.tps) parts.push(`${meta.tps.toFixed(1)} tok/s`);
-  if (meta.ttft !== undefined) parts.push(`first token ${meta.ttft.toFixed(2)} s`);
+  if (meta.ttft !== undefined) parts.push(`${meta.vote ? "voted in" : "first token"} ${meta.ttft.toFixed(2)} s`);
   if (meta.stopped) parts.push("stopped");
   return parts.join(" · ");
 }
@@ -282,7 +282,8 @@ async function send(text) {
     if (first !== null) {
       reply.meta.ttft = (first - started) / 1000;
       const decoding = (ended - first) / 1000;
-      if (decoding > 0 && reply.meta.tokens > 1) reply.meta.tps = (reply.meta.tokens - 1) / decoding;
+      // a vote's reply arrives whole at the end: its tokens are every sample's, so no rate is shown
+      if (decoding > 0 && reply.meta.tokens > 1 && !reply.meta.vote) reply.meta.tps = (reply.meta.tokens - 1) / decoding;
     }
     delete reply.meta.streamingTool;
     reply.content = parts.answer.replace(/^\n/, "");
