@@ -46,13 +46,15 @@ def mixed_answers(engine: Engine, adapter: str, items: list[BenchmarkItem], sett
         # a JSON request that names its keys is guided on each side: the request read once, a copy per side
         guides = [engine.json_guide(item.messages(), inference) for item in items]
         handles = [
-            decoder.submit(BatchRequest(ids, side, fitted, guide=guide.fresh() if guide else None))
+            (decoder.submit(BatchRequest(ids, side, fitted, guide=guide.fresh() if guide else None)), guide)
             for guide, (ids, fitted) in zip(guides, prompts)
             for side in (None, adapter)
         ]
         texts = []
-        for handle in handles:
-            texts.append(handle.result())  # drives the decoder until this row is done
+        for handle, guide in handles:
+            text = handle.result()  # drives the decoder until this row is done
+            rewriter = guide.rewriter() if guide else None  # dates and times as the request asks (json_formats.py)
+            texts.append(rewriter.rewrite(text) if rewriter else text)
             if progress is not None and len(texts) % 2 == 0:
                 progress(1)
     finally:

@@ -32,7 +32,7 @@ from loco_mlx.inference.backend import (
 )
 from loco_mlx.inference.code_examples import ExampleCheck, check_reply, checkable_examples, run_examples
 from loco_mlx.inference.json_guide import JsonGuide, make_guide
-from loco_mlx.inference.json_request import guided_keys, stated_kinds
+from loco_mlx.inference.json_request import guided_keys, stated_format, stated_kinds
 from loco_mlx.inference.tools import ToolRun, ToolSettings, answer_with_tool, stream_with_tool
 from loco_mlx.inference.unrun_requests import kept_notice, wants_code
 from loco_mlx.inference.voting import VOTE_METHODS, Sample, VoteResult, by_examples, decide
@@ -249,8 +249,15 @@ class Engine:
     def stream(
         self, prompt_ids: list[int], sampling: SamplingConfig, guide: JsonGuide | None = None
     ) -> Iterator[StreamEvent]:
-        """The reply to prepared prompt ids, piece by piece; the last event carries the stats."""
-        yield from self.backend.stream(prompt_ids, sampling, guide)
+        """The reply to prepared prompt ids, piece by piece; the last event carries the stats. A guided reply
+        whose request wants a date or time in a fixed format has those values rewritten (json_formats.py)."""
+        rewriter = guide.rewriter() if guide is not None else None
+        if rewriter is None:
+            yield from self.backend.stream(prompt_ids, sampling, guide)
+            return
+        for event in self.backend.stream(prompt_ids, sampling, guide):
+            text = rewriter.feed(event.text) + (rewriter.flush() if event.stats is not None else "")
+            yield replace(event, text=text)
 
     def json_guide(
         self, messages: list[Message], inference: InferenceConfig | None, keys: list[str] | None = None, kinds=None
@@ -258,7 +265,7 @@ class Engine:
         """The guide for a reply to `messages` (json_guide.py): when the last request names the JSON keys it
         wants and guiding is on; None otherwise. `keys` and their `kinds`, where given (the API's
         response_format), are used as they are, [] for any one JSON object. Each reply needs its own guide."""
-        source = None
+        source, formats, request = None, None, ""
         if keys is None:
             mode = inference.json_guide if inference is not None else "off"
             request = last_user_message(messages) if mode != "off" else ""
@@ -267,7 +274,8 @@ class Engine:
                 return None
             source = request if mode == "copy" else None
             kinds = [stated_kinds(request, key) for key in keys]
-        return make_guide(self.tokenizer, keys, self.eos_token_ids(), source, kinds)
+            formats = [stated_format(request, key) for key in keys]  # dates and times are rewritten by code
+        return make_guide(self.tokenizer, keys, self.eos_token_ids(), source, kinds, formats, request)
 
     def chat(
         self, messages: list[Message], sampling: SamplingConfig, inference: InferenceConfig | None = None
@@ -346,7 +354,9 @@ class Engine:
         self, prompts: list[list[int]], sampling: SamplingConfig, guides: list[JsonGuide | None] | None = None
     ) -> list[Sample]:
         """Several prepared prompts completed together (MLX: one batched decode; guided ones one by one)."""
-        return self.backend.generate_batch(prompts, sampling, guides)
+        samples = self.backend.generate_batch(prompts, sampling, guides)
+        rewriters = [g.rewriter() if g is not None else None for g in guides or [None] * len(prompts)]
+        return [replace(s, text=r.rewrite(s.text)) if r else s for s, r in zip(samples, rewriters)]
 
     def vote(
         self, messages: list[Message], sampling: SamplingConfig, inference: InferenceConfig, json_format=(None, None)

@@ -150,6 +150,10 @@ class JsonGuide:
     # enum), or None (anything)
     kinds: list[frozenset | tuple | None] | None = None
     state: _State = field(default_factory=_State)
+    # per key, a fixed format its string value is rewritten into as it streams ("date", "time": json_formats.py),
+    # and the request, which may hold a date's year
+    formats: list[str | None] | None = None
+    context: str = ""
     candidates: int = 40  # sampling draws from the allowed ones among this many likeliest tokens
     max_text: int = 160  # a string value this long is closed: a small model pushed off course can loop in one
     taken: list[int] = field(default_factory=list)  # the reply's tokens so far (its end-of-turn token not among them)
@@ -250,7 +254,16 @@ class JsonGuide:
     def fresh(self) -> JsonGuide:
         """The same guide at the start of a reply."""
         return JsonGuide(self.keys, self.token_texts, self.stop_ids, self.banned, self.source, self.kinds,
-                         candidates=self.candidates, max_text=self.max_text)  # fmt: skip
+                         formats=self.formats, context=self.context, candidates=self.candidates,
+                         max_text=self.max_text)  # fmt: skip
+
+    def rewriter(self):
+        """A json_formats.FormatRewriter for a reply under this guide, or None when no key has a format."""
+        from loco_mlx.inference.json_formats import FormatRewriter
+
+        if not self.formats or not any(self.formats):
+            return None
+        return FormatRewriter(self.keys, self.formats, self.context)
 
     @property
     def done(self) -> bool:
@@ -272,8 +285,11 @@ def token_texts(tokenizer) -> tuple[list[str], set[int]]:
     return _TOKEN_TEXTS[tokenizer]
 
 
-def make_guide(tokenizer, keys: list[str], stop_ids, source: str | None = None, kinds=None) -> JsonGuide:
-    """A guide over `tokenizer`'s vocabulary: `kinds` per key, as stated_kinds or schema_kinds give them."""
+def make_guide(
+    tokenizer, keys: list[str], stop_ids, source: str | None = None, kinds=None, formats=None, context: str = ""
+) -> JsonGuide:
+    """A guide over `tokenizer`'s vocabulary: `kinds` per key, as stated_kinds or schema_kinds give them, and
+    `formats` per key, as stated_format gives them."""
     texts, special = token_texts(tokenizer)
     stops = {int(i) for i in stop_ids}
-    return JsonGuide(list(keys), texts, stops, special - stops, source, kinds)
+    return JsonGuide(list(keys), texts, stops, special - stops, source, kinds, formats=formats, context=context)

@@ -57,6 +57,7 @@ class LiveRow:
     handle: RequestHandle
     shown: int = 0  # characters of the handle's text sent
     counted: int = 0  # tokens of the handle counted in the metrics
+    rewriter: object = None  # a guided reply's json_formats.FormatRewriter (dates and times written by code)
 
 
 def choose(engine: Engine, job: Job) -> Started:
@@ -178,12 +179,13 @@ class BatchWorker:
             with loaded(self.engine, started.adapter):
                 guide = job_guide(self.engine, ticket.job)  # a JSON reply's tokens are picked by its guide
                 handle = self.decoder.submit(BatchRequest(tuple(prompt_ids), started.adapter, sampling, stops, guide))
+            rewriter = guide.rewriter() if guide is not None else None
         except BaseException as exc:  # noqa: BLE001 - every failure is answered, none stops the thread
             ticket.emit(Failed(exc))
             return None
         self.metrics.started(started.adapter)
         ticket.emit(started)
-        return LiveRow(ticket, handle)
+        return LiveRow(ticket, handle, rewriter=rewriter)
 
     def _run_alone(self, ticket: Ticket, started: Started) -> None:
         """A tool adapter's reply, or votes, on the one-at-a-time path (the batch waits: one model, one thread)."""
@@ -213,9 +215,12 @@ class BatchWorker:
     def _forward(self, row: LiveRow) -> int:
         """Send the row's new text (and its end); returns the tokens it decoded in this step."""
         handle, emit = row.handle, row.ticket.emit
-        if len(handle.text) > row.shown:
-            emit(Piece(handle.text[row.shown :]))
-            row.shown = len(handle.text)
+        new = handle.text[row.shown :]
+        row.shown = len(handle.text)
+        if row.rewriter is not None:
+            new = row.rewriter.feed(new) + (row.rewriter.flush() if handle.done else "")
+        if new:
+            emit(Piece(new))
         new_tokens, row.counted = len(handle.tokens) - row.counted, len(handle.tokens)
         if handle.done:
             self.metrics.count_pending(-1)

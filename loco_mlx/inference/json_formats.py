@@ -1,0 +1,178 @@
+"""Values in the format a request asks for, written by code: a date as YYYY-MM-DD, a time as HH:MM.
+
+A 135M extractor finds the right span ("March 3, 2024", "3:30 PM") but cannot rewrite it: held to
+digits by the guide, it wrote "2231-01-01" for "22/11/2024". So the model copies and code converts, as
+tool adapters let the sandbox do the arithmetic. When a request wants a key's value as YYYY-MM-DD or
+HH:MM (`json_request.stated_format`), the guided reply's string value is read as a date or a time and
+written in that format; a value that cannot be read unambiguously ("03/04/2025", "Thursday the 17th")
+is left as the model wrote it.
+
+`FormatRewriter` applies this to a reply as it streams: text passes through as it comes, except a
+formatted key's value, held until it is whole (the guide guarantees the scaffold around it).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            "jan january",
+            "feb february",
+            "mar march",
+            "apr april",
+            "may",
+            "jun june",
+            "jul july",
+            "aug august",
+            "sep sept september",
+            "oct october",
+            "nov november",
+            "dec december",
+        ],
+        1,
+    )  # fmt: skip
+    for name in names.split()
+}
+_MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
+_YEAR = r"(?P<year>\d{4})"
+_WEEKDAY = r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+(?:the\s+)?)?"
+_DATES = [
+    re.compile(rf"^{_YEAR}[-/.](?P<month>\d{{1,2}})[-/.](?P<day>\d{{1,2}})\b"),  # 2024-10-03, 2024.10.03 14:22
+    re.compile(rf"^{_WEEKDAY}{_DAY}(?:\s+of)?\s+{_MONTH},?(?:\s+{_YEAR})?\b", re.IGNORECASE),  # (Wed) 21 May 2025
+    re.compile(rf"^{_WEEKDAY}{_MONTH}\s+{_DAY},?(?:\s+{_YEAR})?\b", re.IGNORECASE),  # (Sat) August 16(,) 2025
+    re.compile(r"^(?P<first>\d{1,2})[/.](?P<second>\d{1,2})[/.](?P<year>\d{4})\b"),  # 22/11/2024
+]
+_YEARS = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
+_TIME = re.compile(
+    r"^(?P<hour>\d{1,2})(?:[:.h](?P<minute>\d{2}))?\s*(?P<half>[ap]\.?\s?m\.?)?(?:\s*(?:hrs?|hours|h))?\b",
+    re.IGNORECASE,
+)
+_PACKED_TIME = re.compile(r"^(?P<hour>[01]\d|2[0-3])(?P<minute>[0-5]\d)$")  # a boarding pass's 2240
+
+
+def _valid(year: int, month: int, day: int) -> bool:
+    import datetime
+
+    try:
+        datetime.date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def to_date(text: str, context: str = "") -> str | None:
+    """`text` as YYYY-MM-DD, or None. A date without its year takes the one year `context` (the request)
+    mentions; day/month/year in digits is read only when one reading is possible (22/11/2024)."""
+    text = text.strip()
+    for pattern in _DATES:
+        match = pattern.match(text)
+        if match is None:
+            continue
+        parts = match.groupdict()
+        if parts.get("first"):  # d/m/y or m/d/y: only the reading that is a date
+            first, second, year = int(parts["first"]), int(parts["second"]), int(parts["year"])
+            readings = {(year, m, d) for m, d in ((second, first), (first, second)) if _valid(year, m, d)}
+            if len(readings) != 1:
+                return None
+            year, month, day = readings.pop()
+        else:
+            month_text = parts["month"].lower().rstrip(".")
+            month = int(month_text) if month_text.isdigit() else _MONTHS[month_text]
+            day = int(parts["day"])
+            if parts.get("year"):
+                year = int(parts["year"])
+            else:
+                years = set(_YEARS.findall(context))
+                if len(years) != 1:
+                    return None
+                year = int(years.pop())
+        return f"{year:04d}-{month:02d}-{day:02d}" if _valid(year, month, day) else None
+    return None
+
+
+def to_time(text: str) -> str | None:
+    """`text` as a 24-hour HH:MM, or None: "3:30 PM" -> 15:30, "8 PM" -> 20:00, "8:00" -> 08:00, "2240"
+    -> 22:40, "4.45pm" -> 16:45, noon and midnight. A time with neither minutes nor am/pm is not read."""
+    text = text.strip().lower()
+    if text in ("noon", "midday"):
+        return "12:00"
+    if text == "midnight":
+        return "00:00"
+    packed = _PACKED_TIME.match(text)
+    match = _TIME.match(text)
+    if packed is None and (match is None or not (match.group("minute") or match.group("half"))):
+        return None
+    hour, minute = (
+        (int(packed["hour"]), int(packed["minute"])) if packed else (int(match["hour"]), int(match["minute"] or 0))
+    )
+    half = match.group("half") if match and not packed else None
+    if half:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if half.startswith("p") else 0)
+    return f"{hour:02d}:{minute:02d}" if hour < 24 and minute < 60 else None
+
+
+def convert(value: str, fmt: str, context: str = "") -> str | None:
+    """`value` in format `fmt` ("date": YYYY-MM-DD, "time": HH:MM), or None when it cannot be read as one.
+    A date and time together give the part asked for ("2024.10.03 14:22")."""
+    if fmt == "date":
+        return to_date(value, context)
+    times = [to_time(piece) for piece in re.split(r"[,\s]+(?:at\s+)?", value) if piece] if fmt == "time" else []
+    whole = to_time(value) if fmt == "time" else None
+    return whole or next((t for t in times if t), None)
+
+
+class FormatRewriter:
+    """A guided reply `{"k1": v1, ...}` with each formatted key's string value converted (`convert`),
+    fed a piece at a time: `feed` returns the text that may be shown now, `flush` the rest at the end."""
+
+    def __init__(self, keys: list[str], formats: list[str | None], context: str = ""):
+        self.prefixes = [("{" if i == 0 else ", ") + json.dumps(key) + ": " for i, key in enumerate(keys)]
+        self.formats, self.context = formats, context
+        self.text, self.shown = "", 0
+
+    def _rewritten(self) -> tuple[str, int]:
+        """The reply so far with its whole formatted values converted, and how much of that may be shown
+        (up to the start of a formatted value still being written)."""
+        decoder, out, pos = json.JSONDecoder(), [], 0
+        for prefix, fmt in zip(self.prefixes, self.formats):
+            if not self.text.startswith(prefix, pos):
+                break  # the scaffold is not all there yet (or the reply is not guided as expected)
+            out.append(prefix)
+            pos += len(prefix)
+            try:
+                value, end = decoder.raw_decode(self.text, pos)
+            except json.JSONDecodeError:
+                if fmt is not None:  # held until whole
+                    shown = len("".join(out))
+                    return "".join(out) + self.text[pos:], shown
+                break
+            converted = convert(value, fmt, self.context) if fmt is not None and isinstance(value, str) else None
+            out.append(json.dumps(converted, ensure_ascii=False) if converted else self.text[pos:end])
+            pos = end
+        whole = "".join(out) + self.text[pos:]
+        return whole, len(whole)
+
+    def feed(self, text: str) -> str:
+        self.text += text
+        whole, safe = self._rewritten()
+        if safe <= self.shown:
+            return ""
+        piece, self.shown = whole[self.shown : safe], safe
+        return piece
+
+    def flush(self) -> str:
+        """What is left to show once the reply has ended (a value cut short is shown as written)."""
+        whole, _ = self._rewritten()
+        piece, self.shown = whole[self.shown :], len(whole)
+        return piece
+
+    def rewrite(self, text: str) -> str:
+        """A whole reply, converted."""
+        return self.feed(text) + self.flush()

@@ -1,0 +1,176 @@
+"""Dates and times in the format a request asks for, written by code (inference/json_formats.py).
+
+Pure tests of the reading, the conversion and the streaming rewriter; the engine's wiring is tested on
+a stand-in backend that replays a fixed guided reply (a fake has no logits for a guide to pick from, so
+the model's part is mocked there and the test says so); the real base runs it in test_json_guide.py.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from loco_mlx.inference.backend import GenerationStats, SamplingConfig, StreamEvent
+from loco_mlx.inference.json_formats import FormatRewriter, convert, to_date, to_time
+from loco_mlx.inference.json_request import guided_keys, stated_format
+from loco_mlx.inference.voting import Sample
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(
+    "text,date",
+    [("March 3, 2024", "2024-03-03"), ("14 March 2025", "2025-03-14"), ("22/11/2024", "2024-11-22"),
+     ("2 Sept 2025", "2025-09-02"), ("Wednesday, 21 May 2025", "2025-05-21"), ("Saturday August 16 2025", "2025-08-16"),
+     ("Aug. 16th, 2025", "2025-08-16"), ("2024.10.03 14:22", "2024-10-03"), ("2024-7-3", "2024-07-03"),
+     ("Mon 14 Apr", "2025-04-14"),  # the year from the request
+     ("03/04/2025", None), ("31 Feb 2024", None), ("2025-13-01", None), ("next Tuesday", None), ("", None)],
+)  # fmt: skip
+def test_dates_are_read_only_when_one_reading_is_possible(text, date):
+    assert to_date(text, "Dates as YYYY-MM-DD, the year is 2025.") == date
+
+
+def test_a_date_without_its_year_needs_exactly_one_year_in_the_request():
+    assert to_date("14 Apr", "no year here") is None
+    assert to_date("14 Apr", "from 2024 to 2025") is None
+
+
+@pytest.mark.parametrize(
+    "text,time",
+    [("3:30 PM", "15:30"), ("8 PM", "20:00"), ("8:00", "08:00"), ("2240", "22:40"), ("4.45pm", "16:45"),
+     ("12 am", "00:00"), ("noon", "12:00"), ("Wed 19 Mar, 4.45pm", "16:45"), ("2024.10.03 14:22", "14:22"),
+     ("21NOV", None), ("13", None), ("24h HH:MM", None), ("13 pm", None), ("25:10", None)],
+)  # fmt: skip
+def test_times_become_24_hour(text, time):
+    assert convert(text, "time") == time
+    if time and " " not in text:
+        assert to_time(text) == time
+
+
+@pytest.mark.parametrize(
+    "request_text,key,fmt",
+    [("order_number, order_date (as YYYY-MM-DD), quantity", "order_date", "date"),
+     ("return start_date, end_date. Dates as YYYY-MM-DD, the year is 2025.", "end_date", "date"),
+     ("Keys: passenger, boarding_time. boarding_time as HH:MM.", "boarding_time", "time"),
+     ("candidate, time_24h (HH:MM), meeting_link", "time_24h", "time"),
+     ("give me show_time in 24-hour time", "show_time", "time"),
+     ("return start_date, end_date. Dates as YYYY-MM-DD.", "venue", None),  # no date in its name
+     ("order_date, total", "order_date", None),  # no format asked for
+     ("window_start, window_end (HH:MM)", "window_start", None)],  # said of another key only
+)  # fmt: skip
+def test_a_request_says_which_values_take_a_format(request_text, key, fmt):
+    assert stated_format(request_text, key) == fmt
+
+
+def _training_rows():
+    for line in (ROOT / "data/json-written/written.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        yield row["request"], row["json"]
+    for line in (ROOT / "data/json/train.jsonl").read_text().splitlines():
+        messages = json.loads(line)["messages"]
+        yield messages[0]["content"], json.loads(messages[-1]["content"])
+
+
+def test_on_our_training_data_every_value_marked_is_in_its_format():
+    """A wrong mark would have the code rewrite a value nobody asked to be rewritten."""
+    import re
+
+    patterns = {"date": r"\d{4}-\d\d-\d\d", "time": r"\d\d:\d\d"}
+    marked = 0
+    for request, answer in _training_rows():
+        for key in guided_keys(request) or []:
+            fmt = stated_format(request, key)
+            if fmt is not None:
+                marked += 1
+                value = answer.get(key)
+                assert value is None or re.fullmatch(patterns[fmt], str(value)), (key, value, request)
+    assert marked > 150
+
+
+def test_the_rewriter_holds_a_formatted_value_until_it_is_whole_then_converts_it():
+    reply = '{"order_date": "March 3, 2024", "qty": 2, "note": "3 PM"}'
+    rewriter = FormatRewriter(["order_date", "qty", "note"], ["date", None, None])
+    shown = [rewriter.feed(c) for c in reply]
+    assert "".join(shown) + rewriter.flush() == '{"order_date": "2024-03-03", "qty": 2, "note": "3 PM"}'
+    assert "".join(shown[: len('{"order_date": "Mar')]) == '{"order_date": '  # held: nothing of it shown yet
+    assert FormatRewriter(["t"], ["time"]).rewrite('{"t": "3:30 PM"}') == '{"t": "15:30"}'
+
+
+def test_what_cannot_be_read_is_left_as_the_model_wrote_it():
+    rewriter = FormatRewriter(["d", "t"], ["date", "time"])
+    assert rewriter.rewrite('{"d": "next Tuesday", "t": null}') == '{"d": "next Tuesday", "t": null}'
+    cut = FormatRewriter(["a", "d"], [None, "date"])  # cut off at max_tokens inside the value
+    assert cut.rewrite('{"a": "x", "d": "14 Mar') == '{"a": "x", "d": "14 Mar'
+    other = FormatRewriter(["d"], ["date"])  # not the scaffold it expects: passed through
+    assert other.rewrite("I cannot help with that.") == "I cannot help with that."
+
+
+class _Replay:
+    """Mocked model: replays `text` for any guided prompt, a character per event (the engine's rewriting
+    is what is tested, not the model)."""
+
+    name = "replay"
+
+    def __init__(self, text: str):
+        from tests.fake_backend import FakeBackend
+
+        self.fake, self.text = FakeBackend(), text
+        self.tokenizer, self.adapters, self.info = self.fake.tokenizer, self.fake.adapters, self.fake.info
+
+    def encode_chat(self, messages):
+        return self.fake.encode_chat(messages)
+
+    def stream(self, prompt_ids, sampling, guide=None):
+        for i, char in enumerate(self.text, 1):
+            last = i == len(self.text)
+            yield StreamEvent(char, GenerationStats(len(prompt_ids), i, 1.0, 1.0, "stop") if last else None)
+
+    def generate_batch(self, prompts, sampling, guides=None):
+        return [Sample(self.text, -0.1, len(self.text)) for _ in prompts]
+
+
+def test_the_engine_rewrites_guided_dates_when_streaming_and_in_batches(monkeypatch):
+    from loco_mlx.inference import engine as engine_module
+    from loco_mlx.inference.engine import Engine, InferenceConfig, build_messages
+
+    reply = '{"order_id": "A-5", "order_date": "March 3, 2024"}'
+    engine = Engine(_Replay(reply))
+
+    # mocked: a guide needs the real tokenizer's vocabulary; this one only carries the keys and formats
+    def stand_in(tokenizer, keys, stops, source, kinds, formats, context):
+        return SimpleNamespace(keys=keys, rewriter=lambda: FormatRewriter(keys, formats, context))
+
+    monkeypatch.setattr(engine_module, "make_guide", stand_in)
+    messages = build_messages("Extract order_id, order_date (YYYY-MM-DD) as JSON: order A-5, placed March 3, 2024.")
+    greedy = SamplingConfig(max_tokens=200, temperature=0.0)
+    events = list(engine.chat(messages, greedy, InferenceConfig(reread=False)))
+    want = '{"order_id": "A-5", "order_date": "2024-03-03"}'
+    assert "".join(e.text for e in events) == want and events[-1].stats is not None
+    assert engine.answer_batch([messages], greedy, InferenceConfig(reread=False))[0].text == want
+    off = engine.answer_batch([messages], greedy, InferenceConfig(reread=False, json_guide="off"))
+    assert off[0].text == reply  # unguided: nothing is rewritten
+
+
+def test_the_batched_server_sends_the_rewritten_text():
+    from loco_mlx.serve.batched import BatchWorker, LiveRow
+    from loco_mlx.serve.worker import Piece
+
+    sent = []
+    handle = SimpleNamespace(text="", tokens=[], done=False, finish_reason="stop", stats=None)
+    row = LiveRow(SimpleNamespace(emit=sent.append), handle, rewriter=FormatRewriter(["d"], ["date"]))
+    worker = SimpleNamespace(metrics=SimpleNamespace(count_pending=lambda n: None))
+    for piece in ('{"d": "14 Ma', 'rch 2025"}'):
+        handle.text += piece
+        BatchWorker._forward(worker, row)
+    assert "".join(p.text for p in sent if isinstance(p, Piece)) == '{"d": "2025-03-14"}'
+
+
+def test_a_fresh_guide_keeps_its_formats():
+    from loco_mlx.inference.json_guide import JsonGuide
+
+    guide = JsonGuide(["d", "n"], ["a", "b"], {1}, formats=["date", None], context="in 2025")
+    assert guide.fresh().rewriter().rewrite('{"d": "14 Apr", "n": 1}') == '{"d": "2025-04-14", "n": 1}'
+    assert JsonGuide(["d"], ["a"], {0}).rewriter() is None  # no format: nothing to rewrite
