@@ -255,6 +255,18 @@ def test_a_chat_turn_with_votes_answers_the_majority_and_notes_the_distribution(
     assert session.history[-1] == {"role": "assistant", "content": "It is 7."}
 
 
+def test_slash_votes_turns_votes_on_and_off_in_a_chat(engine):
+    session = ChatSession(engine, SamplingConfig(seed=3), inference=InferenceConfig(vote_method="numeric"))
+    text = transcript(session, "/votes", "/votes 5", "What is 3 + 4?", "/votes 17", "/votes x", "/votes 1")
+    assert "(votes: 1; /votes N sets them, /votes 1 turns them off)" in text
+    assert (
+        "(votes on: 5 samples at 0.7)\nIt is 7.\n[fake-base + base (cpu, fake) | numeric vote over 5: 7 x3, 9 x2]"
+        in text
+    )
+    assert "/votes takes a whole number from 1 to 16, got '17'" in text and "got 'x'" in text
+    assert "(votes off)" in text and session.inference.votes == 1
+
+
 def transcript(session: ChatSession, *lines: str) -> str:
     """What the REPL prints for these input lines, with switch times shown as <t>."""
     inputs, out = iter([*lines, "/quit"]), []

@@ -9,7 +9,7 @@ output are shown dim before the answer (`/program` folds them to one line in cha
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator
 
 from loco_mlx.errors import LocoError
@@ -23,6 +23,7 @@ HELP = """commands:
   /adapters       list the adapters this base can use
   /stats          memory of loaded adapters, switch times, last turn
   /program        fold or unfold tool programs (/program last: show the last one)
+  /votes N        sample N replies and answer with the one the votes pick (/votes 1: off)
   /clear          forget the conversation so far
   /system TEXT    set the system prompt (empty: remove it) and clear
   /help           show this help
@@ -196,6 +197,24 @@ def _clear(session: ChatSession, arg: str, write) -> None:
     write("(conversation cleared)")
 
 
+MAX_VOTES = 16  # as the server allows: each vote is a whole reply decoded
+
+
+def _votes(session: ChatSession, arg: str, write) -> None:
+    if not arg.strip():
+        write(f"(votes: {session.inference.votes}; /votes N sets them, /votes 1 turns them off)")
+        return
+    try:
+        votes = int(arg)
+    except ValueError:
+        votes = 0
+    if not 1 <= votes <= MAX_VOTES:
+        write(f"/votes takes a whole number from 1 to {MAX_VOTES}, got {arg.strip()!r}")
+        return
+    session.inference = replace(session.inference, votes=votes)
+    write(f"(votes {'off' if votes == 1 else f'on: {votes} samples at {session.inference.vote_temperature}'})")
+
+
 def _system(session: ChatSession, arg: str, write) -> None:
     session.system = arg or None
     session.clear()
@@ -258,6 +277,7 @@ COMMANDS = {
     "/help": lambda session, arg, write: write(HELP),
     "/clear": _clear,
     "/system": _system,
+    "/votes": _votes,
     "/adapter": _adapter,
     "/why": _why,
     "/adapters": _adapters,
