@@ -33,16 +33,26 @@ def test_dates_are_read_only_when_one_reading_is_possible(text, date):
     assert to_date(text, "Dates as YYYY-MM-DD, the year is 2025.") == date
 
 
-def test_a_date_without_its_year_needs_exactly_one_year_in_the_request():
+def test_a_date_without_its_year_needs_exactly_one_year_stated_in_the_request():
     assert to_date("14 Apr", "no year here") is None
-    assert to_date("14 Apr", "from 2024 to 2025") is None
+    assert to_date("14 Apr", "in 2024, then in 2025") is None
+    assert to_date("14 Apr", "Invoice total 2000 EUR, due 14 Apr") is None  # an amount is no year
+    assert to_date("14 Apr", "all dates are in 2025") == "2025-04-14"
+
+
+def test_a_year_the_reading_did_not_take_leaves_the_date_as_written():
+    assert to_date("May 1-3, 2024", "in 2023") is None
+    assert to_date("March 3, '24", "in 2023") is None
+    assert to_date("\u017fep 3, 2024") is None  # not an ASCII month name
 
 
 @pytest.mark.parametrize(
     "text,time",
     [("3:30 PM", "15:30"), ("8 PM", "20:00"), ("8:00", "08:00"), ("2240", "22:40"), ("4.45pm", "16:45"),
      ("12 am", "00:00"), ("noon", "12:00"), ("Wed 19 Mar, 4.45pm", "16:45"), ("2024.10.03 14:22", "14:22"),
-     ("21NOV", None), ("13", None), ("24h HH:MM", None), ("13 pm", None), ("25:10", None)],
+     ("21NOV", None), ("13", None), ("24h HH:MM", None), ("13 pm", None), ("25:10", None),
+     ("at 3:30 PM", "15:30"), ("Fri 9:45 pm", "21:45"), ("March 3, 2024 at 3:30 PM", "15:30"),
+     ("June 3, 2024 at 1430", None), ("19.03.2025 16:45", "16:45"), ("9:00 or 10:30", None)],
 )  # fmt: skip
 def test_times_become_24_hour(text, time):
     assert convert(text, "time") == time
@@ -59,7 +69,13 @@ def test_times_become_24_hour(text, time):
      ("give me show_time in 24-hour time", "show_time", "time"),
      ("return start_date, end_date. Dates as YYYY-MM-DD.", "venue", None),  # no date in its name
      ("order_date, total", "order_date", None),  # no format asked for
-     ("window_start, window_end (HH:MM)", "window_start", None)],  # said of another key only
+     ("window_start, window_end (HH:MM)", "window_start", None),  # said of another key only
+     ("created_at (YYYY-MM-DD HH:MM)", "created_at", None),  # a longer format is not ours
+     ("split_time (HH:MM:SS)", "split_time", None),
+     ("start_date (YYYY-MM-DD), end_date (DD/MM/YYYY)", "end_date", None),  # its own format wins
+     ("start_time (HH:MM), end_time (h:mm AM/PM)", "end_time", None),
+     ("We reply within 24 hours. Keys: created_time, note", "created_time", None),  # a span, not a format
+     ("Keys: created_time, time_zone. Times as HH:MM.", "time_zone", None)],  # its last word is not time
 )  # fmt: skip
 def test_a_request_says_which_values_take_a_format(request_text, key, fmt):
     assert stated_format(request_text, key) == fmt
@@ -174,3 +190,35 @@ def test_a_fresh_guide_keeps_its_formats():
     guide = JsonGuide(["d", "n"], ["a", "b"], {1}, formats=["date", None], context="in 2025")
     assert guide.fresh().rewriter().rewrite('{"d": "14 Apr", "n": 1}') == '{"d": "2025-04-14", "n": 1}'
     assert JsonGuide(["d"], ["a"], {0}).rewriter() is None  # no format: nothing to rewrite
+
+
+def test_streamed_pieces_of_any_size_give_the_whole_reply_rewritten():
+    import random
+
+    rng = random.Random(5)
+    keys, formats = ["d\u00e9but", "t", "note"], ["date", "time", None]
+    reply = '{"d\\u00e9but": "2 Sept 2025", "t": "4.45pm", "note": "say \\"hi\\" at 3 PM"}'
+    whole = FormatRewriter(keys, formats).rewrite(reply)
+    assert whole == '{"d\\u00e9but": "2025-09-02", "t": "16:45", "note": "say \\"hi\\" at 3 PM"}'
+    for _ in range(200):
+        rewriter, cuts = FormatRewriter(keys, formats), sorted(rng.sample(range(1, len(reply)), 6))
+        pieces = [reply[a:b] for a, b in zip([0, *cuts], [*cuts, len(reply)])]
+        assert "".join(rewriter.feed(p) for p in pieces) + rewriter.flush() == whole
+
+
+def test_a_number_past_pythons_digit_limit_does_not_break_the_reply():
+    reply = '{"n": ' + "9" * 5000 + ', "d": "14 March 2025"}'
+    assert FormatRewriter(["n", "d"], [None, "date"]).rewrite(reply) == reply  # passed through as written
+
+
+def test_the_server_cuts_at_stop_strings_before_rewriting_as_its_batch_does():
+    import threading
+
+    from loco_mlx.serve.worker import generate
+
+    reply = '{"t": "3:30 PM", "d": "March 3, 2024"}'
+    events = [StreamEvent(c) for c in reply]
+    for stop, want in (("PM", '{"t": "3:30 '), ("-", '{"t": "15:30", "d": "2024-03-03"}')):
+        sent = []
+        generate(iter(events), 5, [stop], sent.append, threading.Event(), FormatRewriter(["t", "d"], ["time", "date"]))
+        assert "".join(p.text for p in sent) == want, stop

@@ -15,6 +15,7 @@ from typing import Callable, Iterator
 from loco_mlx.errors import LocoError
 from loco_mlx.inference.backend import GenerationStats, Message, SamplingConfig, StreamEvent
 from loco_mlx.inference.engine import Engine, InferenceConfig, build_messages, reread
+from loco_mlx.inference.voting import MAX_VOTES
 
 HELP = """commands:
   /adapter NAME   switch to a registered adapter (/adapter none: the plain base;
@@ -195,9 +196,6 @@ def _program(session: ChatSession, arg: str, write) -> None:
 def _clear(session: ChatSession, arg: str, write) -> None:
     session.clear()
     write("(conversation cleared)")
-
-
-MAX_VOTES = 16  # as the server allows: each vote is a whole reply decoded
 
 
 def _votes(session: ChatSession, arg: str, write) -> None:

@@ -247,11 +247,12 @@ class Engine:
     # --- generation ----------------------------------------------------------------------------
 
     def stream(
-        self, prompt_ids: list[int], sampling: SamplingConfig, guide: JsonGuide | None = None
+        self, prompt_ids: list[int], sampling: SamplingConfig, guide: JsonGuide | None = None, rewrite: bool = True
     ) -> Iterator[StreamEvent]:
         """The reply to prepared prompt ids, piece by piece; the last event carries the stats. A guided reply
-        whose request wants a date or time in a fixed format has those values rewritten (json_formats.py)."""
-        rewriter = guide.rewriter() if guide is not None else None
+        whose request wants a date or time in a fixed format has those values rewritten (json_formats.py),
+        unless `rewrite` is off (the server rewrites after its stop strings, as its batch does)."""
+        rewriter = guide.rewriter() if guide is not None and rewrite else None
         if rewriter is None:
             yield from self.backend.stream(prompt_ids, sampling, guide)
             return

@@ -41,18 +41,28 @@ _MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\
 _DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
 _YEAR = r"(?P<year>\d{4})"
 _WEEKDAY = r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+(?:the\s+)?)?"
+_FLAGS = re.IGNORECASE | re.ASCII  # ASCII: "ſep" must not pass for "sep"
 _DATES = [
     re.compile(rf"^{_YEAR}[-/.](?P<month>\d{{1,2}})[-/.](?P<day>\d{{1,2}})\b"),  # 2024-10-03, 2024.10.03 14:22
-    re.compile(rf"^{_WEEKDAY}{_DAY}(?:\s+of)?\s+{_MONTH},?(?:\s+{_YEAR})?\b", re.IGNORECASE),  # (Wed) 21 May 2025
-    re.compile(rf"^{_WEEKDAY}{_MONTH}\s+{_DAY},?(?:\s+{_YEAR})?\b", re.IGNORECASE),  # (Sat) August 16(,) 2025
+    re.compile(rf"^{_WEEKDAY}{_DAY}(?:\s+of)?\s+{_MONTH},?(?:\s+{_YEAR})?\b", _FLAGS),  # (Wed) 21 May 2025
+    re.compile(rf"^{_WEEKDAY}{_MONTH}\s+{_DAY},?(?:\s+{_YEAR})?\b", _FLAGS),  # (Sat) August 16(,) 2025
     re.compile(r"^(?P<first>\d{1,2})[/.](?P<second>\d{1,2})[/.](?P<year>\d{4})\b"),  # 22/11/2024
 ]
-_YEARS = re.compile(r"(?<!\d)(19\d\d|20\d\d)(?!\d)")
-_TIME = re.compile(
-    r"^(?P<hour>\d{1,2})(?:[:.h](?P<minute>\d{2}))?\s*(?P<half>[ap]\.?\s?m\.?)?(?:\s*(?:hrs?|hours|h))?\b",
-    re.IGNORECASE,
+_ANY_YEAR = re.compile(r"(?<!\d)(?:\d{4}|'\d\d)(?!\d)")  # a year left over after a date was read
+# a year a request states for its dates: "the year is 2025", "in 2025", "of 2025", or after a month name
+_STATED_YEAR = re.compile(
+    r"(?:\byear\s+(?:is\s+|was\s+|of\s+)?|\b(?:in|of)\s+|\b(?:" + "|".join(_MONTHS) + r")\.?\s+(?:\d{1,2},?\s+)?)"
+    r"((?:19|20)\d\d)(?!\d)",
+    _FLAGS,
 )
-_PACKED_TIME = re.compile(r"^(?P<hour>[01]\d|2[0-3])(?P<minute>[0-5]\d)$")  # a boarding pass's 2240
+# a time inside a longer value: minutes or am/pm needed, not part of a date or a longer number
+_TIME_IN_TEXT = re.compile(
+    r"(?<![\d./:-])(?P<hour>\d{1,2})(?:[:.h](?P<minute>\d{2}))?\s*(?P<half>[ap]\.?\s?m\.?)?(?![\d./:-]?\d)", _FLAGS
+)
+_TIME = re.compile(
+    r"^(?P<hour>\d{1,2})(?:[:.h](?P<minute>\d{2}))?\s*(?P<half>[ap]\.?\s?m\.?)?(?:\s*(?:hrs?|hours|h))?$", _FLAGS
+)
+_PACKED_TIME = re.compile(r"^(?P<hour>[01]\d|2[0-3])(?P<minute>[0-5]\d)(?:\s*hrs?)?$")  # a boarding pass's 2240
 
 
 def _valid(year: int, month: int, day: int) -> bool:
@@ -82,40 +92,55 @@ def to_date(text: str, context: str = "") -> str | None:
             year, month, day = readings.pop()
         else:
             month_text = parts["month"].lower().rstrip(".")
-            month = int(month_text) if month_text.isdigit() else _MONTHS[month_text]
+            month = int(month_text) if month_text.isdigit() else _MONTHS.get(month_text, 0)
             day = int(parts["day"])
             if parts.get("year"):
                 year = int(parts["year"])
             else:
-                years = set(_YEARS.findall(context))
+                years = set(_STATED_YEAR.findall(context))
                 if len(years) != 1:
                     return None
                 year = int(years.pop())
+        if _ANY_YEAR.search(text[match.end() :]):
+            return None  # "May 1-3, 2024", "March 3, '24": a year the reading did not take
         return f"{year:04d}-{month:02d}-{day:02d}" if _valid(year, month, day) else None
     return None
 
 
+def _clock(hour: int, minute: int, half: str | None) -> str | None:
+    if half:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if half.lower().startswith("p") else 0)
+    return f"{hour:02d}:{minute:02d}" if hour < 24 and minute < 60 else None
+
+
 def to_time(text: str) -> str | None:
-    """`text` as a 24-hour HH:MM, or None: "3:30 PM" -> 15:30, "8 PM" -> 20:00, "8:00" -> 08:00, "2240"
-    -> 22:40, "4.45pm" -> 16:45, noon and midnight. A time with neither minutes nor am/pm is not read."""
+    """`text`, a time alone, as a 24-hour HH:MM, or None: "3:30 PM" -> 15:30, "8 PM" -> 20:00, "8:00" ->
+    08:00, "2240" -> 22:40, "4.45pm" -> 16:45, noon and midnight. An hour with neither minutes nor am/pm
+    is not read."""
     text = text.strip().lower()
     if text in ("noon", "midday"):
         return "12:00"
     if text == "midnight":
         return "00:00"
     packed = _PACKED_TIME.match(text)
+    if packed:
+        return _clock(int(packed["hour"]), int(packed["minute"]), None)
     match = _TIME.match(text)
-    if packed is None and (match is None or not (match.group("minute") or match.group("half"))):
+    if match is None or not (match["minute"] or match["half"]):
         return None
-    hour, minute = (
-        (int(packed["hour"]), int(packed["minute"])) if packed else (int(match["hour"]), int(match["minute"] or 0))
-    )
-    half = match.group("half") if match and not packed else None
-    if half:
-        if not 1 <= hour <= 12:
-            return None
-        hour = hour % 12 + (12 if half.startswith("p") else 0)
-    return f"{hour:02d}:{minute:02d}" if hour < 24 and minute < 60 else None
+    return _clock(int(match["hour"]), int(match["minute"] or 0), match["half"])
+
+
+def find_time(text: str) -> str | None:
+    """The time in a longer value ("Friday, 3:30 PM", "March 3, 2024 at 14:30"), when there is exactly one."""
+    found = {
+        _clock(int(m["hour"]), int(m["minute"] or 0), m["half"])
+        for m in _TIME_IN_TEXT.finditer(text)
+        if m["minute"] or m["half"]
+    } - {None}
+    return found.pop() if len(found) == 1 else None
 
 
 def convert(value: str, fmt: str, context: str = "") -> str | None:
@@ -123,9 +148,9 @@ def convert(value: str, fmt: str, context: str = "") -> str | None:
     A date and time together give the part asked for ("2024.10.03 14:22")."""
     if fmt == "date":
         return to_date(value, context)
-    times = [to_time(piece) for piece in re.split(r"[,\s]+(?:at\s+)?", value) if piece] if fmt == "time" else []
-    whole = to_time(value) if fmt == "time" else None
-    return whole or next((t for t in times if t), None)
+    if fmt == "time":
+        return to_time(value) or find_time(value)
+    return None
 
 
 class FormatRewriter:
@@ -148,7 +173,7 @@ class FormatRewriter:
             pos += len(prefix)
             try:
                 value, end = decoder.raw_decode(self.text, pos)
-            except json.JSONDecodeError:
+            except ValueError:  # not whole yet (a JSONDecodeError), or a number past Python's digit limit
                 if fmt is not None:  # held until whole
                     shown = len("".join(out))
                     return "".join(out) + self.text[pos:], shown

@@ -184,22 +184,33 @@ def stated_kinds(request: str, key: str) -> frozenset | None:
     return TEXT if _last_word(key) in _TEXT_WORDS else None
 
 
-# the fixed formats a request may want a value in (json_formats.py writes them): how it says so, and the
-# key names that take a format said once for all ("Dates as YYYY-MM-DD" for start_date and end_date)
-_FORMATS = (("date", r"yyyy-mm-dd", r"date|dob|birthday|birthdate"), ("time", r"hh:mm|24[- ]?h(?:our)?", r"time"))
+# the fixed formats a request may want a value in (json_formats.py writes them): how it says so (the format
+# whole: "YYYY-MM-DD HH:MM" or "HH:MM:SS" is another format, and "24 hours" is a span), and the last word of
+# the keys that take a format said once for all ("Dates as YYYY-MM-DD" for start_date and end_date)
+_FORMATS = (
+    ("date", r"yyyy-mm-dd(?![\w:]|\s*t?\s*hh)", r"date|dob|birthday|birthdate|birth"),
+    ("time", r"hh:mm(?![\w:])|24[- ]?h(?:our)?(?![\w-])", r"time"),
+)
+# a key's own format in brackets, of any kind ("DD/MM/YYYY", "h:mm AM/PM"): it is not overridden
+_OWN_FORMAT = re.compile(r"\b(?:d{1,2}|m{1,2}|y{2,4}|h{1,2}|am|pm|iso)\b", re.IGNORECASE)
 
 
 def stated_format(request: str, key: str) -> str | None:
     """ "date" (YYYY-MM-DD) or "time" (24-hour HH:MM) when the request wants `key`'s value so: said next to
-    the key, or said once, for a key whose name says date or time. On our JSON data (360 written and 1,200
-    generated requests) every value it marks is in that format or null in the reference answer."""
+    the key, or said once, for a key whose last word says date or time and which states no format of its
+    own. On our JSON data (360 written and 1,200 generated requests) every value it marks is in that
+    format or null in the reference answer."""
     quoted = rf"(?<![\w-])[\"'`]?{re.escape(key)}[\"'`]?(?![\w-])"
-    words = re.split(r"[_\-\s]+|(?<=[a-z0-9])(?=[A-Z])", key)
-    for name, hint, keys in _FORMATS:
+    for name, hint, _ in _FORMATS:
         said = rf"{quoted}\s*(?:\((?:as\s+|in\s+)?(?:{hint})[^)]*\)|(?:as|in)\s+(?:{hint}))"
         if re.search(said, request, re.IGNORECASE):
             return name
-        if re.search(hint, request, re.IGNORECASE) and any(re.fullmatch(keys, w, re.IGNORECASE) for w in words):
+    own = re.search(rf"{quoted}\s*\(([^)]*)\)", request)
+    if own and _OWN_FORMAT.search(own.group(1)):
+        return None  # a format of its own that is not ours: left as the model writes it
+    last = _last_word(key)
+    for name, hint, names in _FORMATS:
+        if re.fullmatch(names, last) and re.search(hint, request, re.IGNORECASE):
             return name
     return None
 

@@ -25,6 +25,9 @@ from loco_mlx.inference.answers import extract_number, find_json, format_number,
 VOTE_METHODS = ("auto", "numeric", "exact", "json", "best", "examples")
 
 
+MAX_VOTES = 16  # samples one request may ask for, in chat and the server: each is a whole reply decoded
+
+
 @dataclass
 class Sample:
     text: str

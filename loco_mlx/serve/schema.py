@@ -6,6 +6,8 @@ from typing import Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny
 
+from loco_mlx.inference.voting import MAX_VOTES
+
 
 class StreamOptions(BaseModel):
     include_usage: bool = False
@@ -53,9 +55,6 @@ class ResponseFormat(BaseModel):
 
     type: Literal["text", "json_object", "json_schema"]
     json_schema: JsonSchemaFormat | None = None
-
-
-MAX_VOTES = 16  # samples one request may ask for: each is a whole reply decoded
 
 
 class ChatRequest(_Request):

@@ -131,8 +131,12 @@ def run_selected(engine: Engine, job: Job, started: Started, emit: Callable[[obj
         return
     if tool:  # the program, its run, then the answer (inference/tools.py)
         source = engine.chat(job.messages, job.sampling, job.inference)
-    else:
-        source = engine.stream(prompt_ids, sampling, job_guide(engine, job))
+    else:  # stop strings cut the model's own text, then dates and times are rewritten, as in the batch
+        guide = job_guide(engine, job)
+        source = engine.stream(prompt_ids, sampling, guide, rewrite=False)
+        rewriter = guide.rewriter() if guide is not None else None
+        emit(generate(source, len(prompt_ids), job.stops, emit, cancelled, rewriter))
+        return
     emit(generate(source, len(prompt_ids), job.stops, emit, cancelled))
 
 
@@ -156,8 +160,27 @@ def job_guide(engine: Engine, job: Job):
     return engine.json_guide(job.messages, job.inference, *job.json_format) if job.messages is not None else None
 
 
-def generate(source, prompt_tokens: int, stops, emit, cancelled) -> Finished:
-    """Emit the events of `source` as Pieces (stop strings cut the answer); then the Finished."""
+def generate(source, prompt_tokens: int, stops, emit, cancelled, rewriter=None) -> Finished:
+    """Emit the events of `source` as Pieces (stop strings cut the answer, then a guided reply's `rewriter`
+    writes its dates and times, json_formats.py); then the Finished."""
+    if rewriter is None:
+        return _cut_at_stops(source, prompt_tokens, stops, emit, cancelled)
+
+    def rewritten(item: object) -> None:
+        text = rewriter.feed(item.text) if isinstance(item, Piece) and item.part == "answer" else None
+        if text is None:
+            emit(item)
+        elif text:
+            emit(Piece(text))
+
+    finished = _cut_at_stops(source, prompt_tokens, stops, rewritten, cancelled)
+    tail = rewriter.flush()  # a value cut short (a stop, max_tokens) is shown as the model wrote it
+    if tail:
+        emit(Piece(tail))
+    return finished
+
+
+def _cut_at_stops(source, prompt_tokens: int, stops, emit, cancelled) -> Finished:
     scanner, tokens, stats, tool = StopScanner(stops), 0, None, None
     for event in source:
         stats, tool = event.stats or stats, event.tool or tool
