@@ -30,7 +30,13 @@ from loco_mlx.inference.backend import (
     eos_token_ids,
     last_user_message,
 )
-from loco_mlx.inference.code_examples import ExampleCheck, check_reply, checkable_examples, run_examples
+from loco_mlx.inference.code_examples import (
+    ExampleCheck,
+    check_reply,
+    checkable_examples,
+    run_examples,
+    stated_examples,
+)
 from loco_mlx.inference.json_guide import JsonGuide, make_guide
 from loco_mlx.inference.json_request import guided_keys, stated_format, stated_kinds
 from loco_mlx.inference.tools import ToolRun, ToolSettings, answer_with_tool, stream_with_tool
@@ -293,7 +299,7 @@ class Engine:
             yield StreamEvent("", notice=notice)
         prompt_ids, sampling = self.prepare_prompt(messages, sampling, inference)
         events = self.stream(prompt_ids, sampling, self.json_guide(messages, inference))
-        if notice or not wants_code(messages) or (inference is not None and not inference.check_examples):
+        if notice or not self._checks_reply(messages, inference):
             yield from events  # a tool adapter's code is kept as written: never run, so never checked
             return
         parts, last = [], None
@@ -306,19 +312,26 @@ class Engine:
         if last is not None:
             yield replace(last, check=self.example_check(messages, "".join(parts), inference))
 
+    def _checks_reply(self, messages: list[Message], inference: InferenceConfig | None) -> bool:
+        """Whether a reply to `messages` is run on the examples its request states once written: a request for
+        code that states some, `check_examples` and tools on, and a host that isolates (unlike votes, this
+        unasked check never runs on rlimits alone)."""
+        from loco_mlx.evaluation.sandbox import isolation
+
+        if not wants_code(messages) or (inference is not None and not inference.check_examples):
+            return False
+        return self.tools.enabled and isolation() != "none" and bool(stated_examples(last_user_message(messages)))
+
     def example_check(
         self, messages: list[Message], reply: str, inference: InferenceConfig | None = None
     ) -> ExampleCheck | None:
         """A reply to a request for code, its function run on the examples the request states (`f(2) -> 4`,
-        a `>>>` line) in the sandbox; None when there is nothing to check, `check_examples` or tools are
-        off, or this host has no isolation (unlike votes, this unasked check never runs on rlimits alone)."""
-        from loco_mlx.evaluation.sandbox import isolation
-
-        if not wants_code(messages) or (inference is not None and not inference.check_examples):
-            return None
-        if isolation() == "none":
-            return None
-        return check_reply(last_user_message(messages), reply, self.tools)
+        a `>>>` line) in the sandbox; None when there is nothing to check or it may not run (_checks_reply)."""
+        return (
+            check_reply(last_user_message(messages), reply, self.tools)
+            if self._checks_reply(messages, inference)
+            else None
+        )
 
     def answer_batch(
         self, conversations: list[list[Message]], sampling: SamplingConfig, inference: InferenceConfig | None,
