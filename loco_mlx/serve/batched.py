@@ -170,7 +170,7 @@ class BatchWorker:
             return None  # the client left while the request waited
         try:
             started = choose(self.engine, ticket.job)
-            if ticket.job.votes or uses_tool(self.engine, ticket.job, started.adapter):
+            if ticket.job.voting or uses_tool(self.engine, ticket.job, started.adapter):
                 self._run_alone(ticket, started)
                 return None
             started.notice = kept_request_notice(self.engine, ticket.job, started.adapter)

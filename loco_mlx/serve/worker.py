@@ -40,7 +40,7 @@ class Job:
         return self.json_format[0]
 
     @property
-    def votes(self) -> bool:
+    def voting(self) -> bool:
         """A chat that asked for votes: many samples, one reply (decoded alone, never in the batch)."""
         return self.messages is not None and self.inference is not None and self.inference.votes > 1
 
@@ -126,7 +126,7 @@ def run_selected(engine: Engine, job: Job, started: Started, emit: Callable[[obj
         require_isolation(engine.tools)  # refused before anything is sent
     started.notice = kept_request_notice(engine, job, engine.adapter)
     emit(started)  # only now: a prompt too long is still a plain 400, also when streaming
-    if job.votes:
+    if job.voting:
         emit(voted(engine, job, len(prompt_ids), sampling, emit, cancelled))
         return
     if tool:  # the program, its run, then the answer (inference/tools.py)
