@@ -1,4 +1,4 @@
-"""Dates and times in the format a request asks for, written by code (inference/json_formats.py).
+"""Dates, times and numbers in the form a request asks for, written by code (inference/json_formats.py).
 
 Pure tests of the reading, the conversion and the streaming rewriter; the engine's wiring is tested on
 a stand-in backend that replays a fixed guided reply (a fake has no logits for a guide to pick from, so
@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 
 from loco_mlx.inference.backend import GenerationStats, SamplingConfig, StreamEvent
-from loco_mlx.inference.json_formats import FormatRewriter, convert, to_date, to_time
+from loco_mlx.inference.json_formats import FormatRewriter, convert, scan_number, to_date, to_number, to_time
 from loco_mlx.inference.json_request import guided_keys, stated_format
 from loco_mlx.inference.voting import Sample
 
@@ -222,3 +222,78 @@ def test_the_server_cuts_at_stop_strings_before_rewriting_as_its_batch_does():
         sent = []
         generate(iter(events), 5, [stop], sent.append, threading.Event(), FormatRewriter(["t", "d"], ["time", "date"]))
         assert "".join(p.text for p in sent) == want, stop
+
+
+# --- numbers as the text writes them ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text,number",
+    [("48,650,000", "48650000"), ("1,380.00", "1380.00"), ("74k", "74000"), ("$1.1M", "1100000"),
+     ("$154.2 million", "154200000"), ("1.800,00", "1800.00"), ("342,00", "342.00"), ("1,5", "1.5"),
+     ("19%", "19"), ("-€12.50", "-12.50"), ("₩72,000,000", "72000000"), ("1380", "1380"), ("2.5e3", "2500"),
+     ("0.100", "0.100"), ("1.25k", "1250"),
+     ("12,34,5", None), ("1,2345", None), ("abc", None), ("", None), ("06", None), ("74 k", None)],
+)  # fmt: skip
+def test_a_number_as_the_text_writes_it_becomes_a_json_number(text, number):
+    assert to_number(text) == number
+    if number is not None:
+        assert isinstance(json.loads(number), (int, float))
+
+
+def test_a_number_json_would_not_write_must_be_written_so_in_the_request():
+    request = "Total IDR 48,650,000; subtotal 1.800,00; ages 2, 3; log at 06:00"
+    assert scan_number("48,", request) == (True, False)  # may go on as 48,650,000
+    assert scan_number("48,650,000", request) == (True, True)
+    assert scan_number("1.800,00", request) == (True, True)
+    assert scan_number("2,", request) == (False, False)  # a comma the request never follows with digits ends it
+    assert scan_number("12,3", request) == (False, False)
+    assert scan_number("06", request) == (False, False)  # the hour of 06:00 is no number
+    assert scan_number("1380.5", request) == (True, True)  # what JSON writes is always allowed
+    assert scan_number("74k", request) == (True, True)
+
+
+def test_numbers_are_rewritten_whole_whatever_the_pieces():
+    import random
+
+    rng = random.Random(7)
+    keys, formats = ["total_idr", "adults", "note", "price"], ["number", "number", "number", "number"]
+    reply = '{"total_idr": 48,650,000, "adults": 2, "note": "IDR 48,650,000", "price": $1.1M}'
+    whole = FormatRewriter(keys, formats).rewrite(reply)
+    assert json.loads(whole) == {"total_idr": 48650000, "adults": 2, "note": "IDR 48,650,000", "price": 1100000}
+    for _ in range(200):
+        rewriter, cuts = FormatRewriter(keys, formats), sorted(rng.sample(range(1, len(reply)), 8))
+        pieces = [reply[a:b] for a, b in zip([0, *cuts], [*cuts, len(reply)])]
+        assert "".join(rewriter.feed(p) for p in pieces) + rewriter.flush() == whole
+
+
+def test_a_number_is_held_only_until_the_scaffold_after_it_is_there():
+    rewriter = FormatRewriter(["a", "b"], ["number", "number"])
+    assert rewriter.feed('{"a": 48,') == '{"a": '  # "48," may still be 48,650
+    assert rewriter.feed("650") == ""
+    assert rewriter.feed(', "b": ') == '48650, "b": '
+    assert rewriter.feed('"a long') == '"a long'  # a string in a key that may take a number is not held
+    assert rewriter.feed(' text"}') == ' text"}'
+
+
+def test_a_number_cut_short_is_shown_as_written():
+    rewriter = FormatRewriter(["a", "b"], ["number", None])
+    assert rewriter.feed('{"a": 48,650') + rewriter.flush() == '{"a": 48,650'
+
+
+def test_a_schema_from_the_api_gets_numbers_as_the_text_writes_them(monkeypatch):
+    from loco_mlx.inference import engine as engine_module
+    from loco_mlx.inference.engine import Engine, build_messages
+
+    seen = {}
+
+    # mocked: a guide needs the real tokenizer's vocabulary; this records what the engine asks of it
+    def stand_in(tokenizer, keys, stops, source, kinds, formats, context):
+        seen.update(keys=keys, formats=formats, context=context)
+
+    monkeypatch.setattr(engine_module, "make_guide", stand_in)
+    engine = Engine(_Replay("{}"))
+    messages = build_messages("The villa costs IDR 48,650,000 for 2 adults.")
+    engine.json_guide(messages, None, keys=["total", "resort", "adults"], kinds=[None, frozenset({"string"}), None])
+    assert seen == {"keys": ["total", "resort", "adults"], "formats": ["number", None, "number"],
+                    "context": messages[-1]["content"]}  # fmt: skip

@@ -214,6 +214,36 @@ def test_a_string_value_that_runs_on_is_closed():
     assert set(json.loads(reply)["a"]) == {"x"} and len(json.loads(reply)["a"]) <= 11
 
 
+def test_a_number_is_written_as_the_request_writes_it_and_read_by_code():
+    request = "Villa for 2 adults, total IDR 48,650,000, 74k points"
+    options = dict(formats=["number", "number", "number"], context=request)
+    guide_reply = guided(["total_idr", "adults", "points"], '{"total_idr": 48,650,000, "adults": 2, "points": 74k}',
+                         **options)  # fmt: skip
+    assert guide_reply == '{"total_idr": 48,650,000, "adults": 2, "points": 74k}'
+    rewritten = JsonGuide(["total_idr", "adults", "points"], CHARS, {EOS}, **options).rewriter().rewrite(guide_reply)
+    assert json.loads(rewritten) == {"total_idr": 48650000, "adults": 2, "points": 74000}
+    # "2," the request never writes with digits after it: the comma ends the value, as without the format
+    reply = guided(["a", "b"], '{"a": 2,5, "b": 1}', **dict(options, formats=["number", "number"]))
+    assert json.loads(reply)["a"] == 2
+
+
+def test_a_text_value_the_model_begins_as_a_number_is_opened_as_a_string():
+    # the likeliest allowed token after the model's "1" is a junk token that merely starts with a quote
+    vocab = [*CHARS, '");']
+    guide = JsonGuide(["t"], vocab, {EOS}, {SPECIAL}, kinds=[TEXT], candidates=1)
+    out = ""
+    for want in '{"t": 116:15"}':  # the first "1" is the step the string is opened on
+        logits = np.zeros(len(vocab))
+        logits[vocab.index('");')], logits[vocab.index('"')] = 3.0, 1.0
+        logits[vocab.index(want)] = 5.0
+        token = guide.pick(logits)
+        guide.advance(token)
+        out += vocab[token]
+        if guide.done:
+            break
+    assert out == '{"t": "16:15"}'
+
+
 def test_a_guide_never_takes_a_special_token():
     guide = JsonGuide(["a"], CHARS, {EOS}, {SPECIAL})
     logits = np.zeros(len(CHARS))

@@ -38,7 +38,7 @@ from loco_mlx.inference.code_examples import (
     stated_examples,
 )
 from loco_mlx.inference.json_guide import JsonGuide, make_guide
-from loco_mlx.inference.json_request import guided_keys, stated_format, stated_kinds
+from loco_mlx.inference.json_request import guided_keys, number_format, stated_format, stated_kinds
 from loco_mlx.inference.tools import ToolRun, ToolSettings, answer_with_tool, stream_with_tool
 from loco_mlx.inference.unrun_requests import kept_notice, wants_code
 from loco_mlx.inference.voting import VOTE_METHODS, Sample, VoteResult, by_examples, decide
@@ -281,7 +281,11 @@ class Engine:
                 return None
             source = request if mode == "copy" else None
             kinds = [stated_kinds(request, key) for key in keys]
-            formats = [stated_format(request, key) for key in keys]  # dates and times are rewritten by code
+            # dates, times and numbers as the text writes them ("48,650,000") are rewritten by code
+            formats = [stated_format(request, key) or number_format(kind) for key, kind in zip(keys, kinds)]
+        elif keys:  # a response_format schema: its numbers may be written as the request writes them too
+            request = last_user_message(messages)
+            formats = [number_format(kind) for kind in kinds or [None] * len(keys)]
         return make_guide(self.tokenizer, keys, self.eos_token_ids(), source, kinds, formats, request)
 
     def chat(

@@ -7,14 +7,24 @@ HH:MM (`json_request.stated_format`), the guided reply's string value is read as
 written in that format; a value that cannot be read unambiguously ("03/04/2025", "Thursday the 17th")
 is left as the model wrote it.
 
+Numbers likewise: asked for "total_idr (plain number)", the model wrote 4865000 for "48,650,000" and 7400
+for "74k". So a key that may take a number has the format "number": the guide lets the model write the
+number as the text does ("48,650,000", "74k", "$1.1M", "1.800,00", "19%"), its separators copied from the
+request, and code writes the JSON number (`to_number`). Plain JSON numbers are among these forms, so
+nothing the model could write before is refused.
+
 `FormatRewriter` applies this to a reply as it streams: text passes through as it comes, except a
 formatted key's value, held until it is whole (the guide guarantees the scaffold around it).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from decimal import Decimal, InvalidOperation
+
+import regex  # partial matching: whether a number being written can still become one
 
 _MONTHS = {
     name: number
@@ -143,6 +153,70 @@ def find_time(text: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+# --- numbers as the text writes them -------------------------------------------------------------------
+
+NUMBER_START = "-0123456789$€£¥₩₦₪"  # how a number may begin when written as the text writes it
+_SCALES = {"k": 10**3, "K": 10**3, "M": 10**6, "bn": 10**9, " thousand": 10**3, " million": 10**6, " billion": 10**9}
+_LOOSE_NUMBER = regex.compile(
+    r"(?P<sign>-)?[$€£¥₩₦₪]?(?P<body>"
+    r"(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?"  # JSON's own: 1380, 1380.00, 2.5e3
+    r"|\d{1,3}(?:,\d{3})+(?:\.\d+)?"  # 48,650,000 and 1,380.00
+    r"|\d{1,3}(?:\.\d{3})+,\d+"  # 1.800,00
+    r"|\d+,\d{1,2})"  # 342,00 and 1,5: a decimal comma
+    r"(?P<scale>k|K|M|bn| thousand| million| billion|%)?"
+)
+_NUMBER_IN_TEXT = re.compile(r"\d[\d.,]*\d|\d")
+_JSON_NUMBER_PREFIX = re.compile(r"(?:0|[1-9]\d*)?(?:\.\d*)?")  # the digits of a JSON number, or their start
+
+
+@functools.lru_cache(maxsize=64)
+def _numbers_written(context: str) -> tuple[str, ...]:
+    """The numbers `context` writes that JSON would not and `to_number` can read ("48,650,000", "1.800,00")."""
+    found = _NUMBER_IN_TEXT.findall(context)
+    return tuple(n for n in found if not _JSON_NUMBER_PREFIX.fullmatch(n) and _LOOSE_NUMBER.fullmatch(n))
+
+
+def scan_number(text: str, context: str) -> tuple[bool, bool]:
+    """(whether `text` begins a number as the text writes it, whether it is one whole). A number that JSON
+    would not write ("48,650,000", "1.800,00") must be one the request writes so: this keeps a comma that
+    ends the value from passing for a thousands separator, and a model from looping in "0.000.000..."."""
+    if not _LOOSE_NUMBER.fullmatch(text, partial=True):
+        return False, False
+    body = re.sub(r"^-?[$€£¥₩₦₪]?", "", text)
+    body = re.match(r"[\d.,]*", body).group(0)
+    if not _JSON_NUMBER_PREFIX.fullmatch(body):
+        written = _numbers_written(context)
+        if not any(number.startswith(body) for number in written):
+            return False, False
+        if body not in written:
+            return True, False
+    return True, _LOOSE_NUMBER.fullmatch(text) is not None
+
+
+def to_number(text: str) -> str | None:
+    """A number as the text writes it, as a JSON number: "48,650,000" -> 48650000, "74k" -> 74000, "$1.1M"
+    -> 1100000, "1.800,00" -> 1800.00, "342,00" -> 342.00, "19%" -> 19; None when it is not one."""
+    match = _LOOSE_NUMBER.fullmatch(text)
+    if match is None:
+        return None
+    body, scale = match["body"], match["scale"]
+    if re.fullmatch(r"\d{1,3}(?:\.\d{3})+,\d+", body):
+        body = body.replace(".", "").replace(",", ".")
+    elif re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", body):
+        body = body.replace(",", "")
+    else:
+        body = body.replace(",", ".")
+    try:
+        number = Decimal(body) * _SCALES.get(scale, 1)
+    except InvalidOperation:
+        return None
+    if match["sign"]:
+        number = -number
+    if scale in _SCALES and number == number.to_integral_value():
+        number = number.to_integral_value()  # 1.1M is 1100000, not 1100000.0
+    return format(number, "f")
+
+
 def convert(value: str, fmt: str, context: str = "") -> str | None:
     """`value` in format `fmt` ("date": YYYY-MM-DD, "time": HH:MM), or None when it cannot be read as one.
     A date and time together give the part asked for ("2024.10.03 14:22")."""
@@ -166,19 +240,30 @@ class FormatRewriter:
         """The reply so far with its whole formatted values converted, and how much of that may be shown
         (up to the start of a formatted value still being written)."""
         decoder, out, pos = json.JSONDecoder(), [], 0
-        for prefix, fmt in zip(self.prefixes, self.formats):
+        for index, (prefix, fmt) in enumerate(zip(self.prefixes, self.formats)):
             if not self.text.startswith(prefix, pos):
                 break  # the scaffold is not all there yet (or the reply is not guided as expected)
             out.append(prefix)
             pos += len(prefix)
+            if fmt == "number" and self.text[pos : pos + 1] and self.text[pos] in NUMBER_START:
+                # a number as the text writes it is whole once the scaffold after it is all there
+                after = self.prefixes[index + 1] if index + 1 < len(self.prefixes) else "}"
+                end = self.text.find(after, pos)
+                if end < 0:
+                    shown = len("".join(out))
+                    return "".join(out) + self.text[pos:], shown
+                out.append(to_number(self.text[pos:end]) or self.text[pos:end])
+                pos = end
+                continue
             try:
                 value, end = decoder.raw_decode(self.text, pos)
             except ValueError:  # not whole yet (a JSONDecodeError), or a number past Python's digit limit
-                if fmt is not None:  # held until whole
+                if fmt in ("date", "time"):  # held until whole
                     shown = len("".join(out))
                     return "".join(out) + self.text[pos:], shown
                 break
-            converted = convert(value, fmt, self.context) if fmt is not None and isinstance(value, str) else None
+            dated = fmt in ("date", "time") and isinstance(value, str)
+            converted = convert(value, fmt, self.context) if dated else None
             out.append(json.dumps(converted, ensure_ascii=False) if converted else self.text[pos:end])
             pos = end
         whole = "".join(out) + self.text[pos:]

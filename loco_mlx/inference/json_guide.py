@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from loco_mlx.inference.json_formats import NUMBER_START, scan_number
+
 # how a value of each kind (json_request.KINDS) begins
 _FIRST_CHARS = {"string": '"', "number": "-0123456789", "boolean": "tf", "null": "n", "array": "[", "object": "{"}
 
@@ -157,6 +159,7 @@ class JsonGuide:
     candidates: int = 40  # sampling draws from the allowed ones among this many likeliest tokens
     max_text: int = 160  # a string value this long is closed: a small model pushed off course can loop in one
     taken: list[int] = field(default_factory=list)  # the reply's tokens so far (its end-of-turn token not among them)
+    _quote: int | None = field(default=None, repr=False)  # the lone '"' token's id (-1: none), found when first needed
 
     def __post_init__(self):
         # no keys: any one JSON object (the API's response_format json_object), written whole by the model
@@ -193,10 +196,14 @@ class JsonGuide:
             if ok:
                 state.value += c
                 continue
-            if not self._scan(state.index, state.value)[1]:
+            after = self._scaffold_after(state.index)
+            if state.value.endswith(",") and after[0] == "," and self._scan(state.index, state.value[:-1])[1]:
+                # "48," was a number going on ("48,650"); `c` shows the comma began the scaffold instead
+                state.value, after = state.value[:-1], after[1:]
+            elif not self._scan(state.index, state.value)[1]:
                 return None
             # the value is whole: `c` begins the scaffold after it
-            state.forced = self._scaffold_after(state.index)
+            state.forced = after
             state.index, state.value = state.index + 1, ""
             if c != state.forced[0]:
                 return None
@@ -204,11 +211,17 @@ class JsonGuide:
             state.done = not state.forced and state.index >= len(self.keys)
         return state
 
+    def _loose_number(self, index: int) -> bool:
+        """Whether key `index`'s number may be written as the text writes it (json_formats.to_number)."""
+        return bool(self.formats) and self.formats[index] == "number"
+
     def _may_start(self, index: int, c: str) -> bool:
         """Whether key `index`'s value may begin with `c` (its kinds, where they are known)."""
         kinds = self.kinds[index] if self.kinds else None
         if isinstance(kinds, tuple):
             return any(choice.startswith(c) for choice in kinds)
+        if self._loose_number(index) and c in NUMBER_START:
+            return True
         return kinds is None or any(c in _FIRST_CHARS[kind] for kind in kinds)
 
     def _scan(self, index: int, value: str) -> tuple[bool, bool]:
@@ -216,6 +229,8 @@ class JsonGuide:
         rule = self.kinds[index] if self.kinds else None
         if isinstance(rule, tuple):
             return any(choice.startswith(value) for choice in rule), value in rule
+        if value[:1] in NUMBER_START and value and self._loose_number(index):
+            return scan_number(value, self.context)
         return scan_value(value, self.source)
 
     def allows(self, token: int) -> bool:
@@ -232,6 +247,11 @@ class JsonGuide:
         top = np.argpartition(-logits, self.candidates)[: self.candidates]
         order = top[np.argsort(-logits[top], kind="stable")]
         allowed = [int(t) for t in order if self.allows(int(t))]
+        if not allowed and self._opens_string():
+            # the model wants a kind of value this key does not take (16:15 unquoted for a text key): open the
+            # string and let it write that inside, rather than take the likeliest token that merely starts
+            # with a quote (`");` led a 135M model into junk)
+            allowed = [self._quote]
         if not allowed:  # the scaffold wants a token the model ranks low: look further down
             rest = np.argsort(-logits, kind="stable")
             allowed = [next((int(t) for t in rest if self.allows(int(t))), next(iter(self.stop_ids)))]
@@ -240,6 +260,18 @@ class JsonGuide:
         scaled = logits[allowed] / temperature
         p = np.exp(scaled - scaled.max())
         return allowed[int(rng.choice(len(allowed), p=p / p.sum()))]
+
+    def _opens_string(self) -> bool:
+        """Whether the next value is yet to begin and may be a string, and the vocabulary has a lone quote."""
+        if self._quote is None:
+            self._quote = next((i for i, t in enumerate(self.token_texts) if t == '"'), -1)
+        return (
+            self._quote >= 0
+            and not self.state.forced
+            and not self.state.value
+            and not self.state.done
+            and self.allows(self._quote)
+        )
 
     def advance(self, token: int) -> None:
         """Take `token` (one `pick` chose) into the reply."""

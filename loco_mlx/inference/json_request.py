@@ -215,6 +215,14 @@ def stated_format(request: str, key: str) -> str | None:
     return None
 
 
+def number_format(kinds: frozenset | tuple | None) -> str | None:
+    """ "number" for a key that may take a number: the model may write it as the text does ("48,650,000",
+    "74k") and code writes the JSON number (json_formats.to_number)."""
+    if kinds is None or (isinstance(kinds, frozenset) and "number" in kinds):
+        return "number"
+    return None
+
+
 def schema_kinds(schema: object) -> frozenset | tuple | None:
     """What a JSON Schema property allows: its "enum" (or "const") as a tuple of the values' JSON texts;
     else the kinds its "type" names (a name or a list; "integer" is a number); None: any."""
