@@ -74,6 +74,36 @@ def test_names_no_keys_where_there_are_none(request_text):
     assert requested_keys(request_text) is None
 
 
+def test_a_json_adapter_guides_a_key_list_that_does_not_say_json():
+    request = "London Symphony Orchestra, Barbican Hall, 23 Jan 2025\n\norchestra, conductor, venue, date (YYYY-MM-DD)"
+    assert guided_keys(request) is None  # the base (or another adapter) may be asked anything: plain words
+    assert guided_keys(request, json_replies=True) == ["orchestra", "conductor", "venue", "date"]
+    code = "Write a Python function that returns a dict with keys name, age and city."
+    assert guided_keys(code, json_replies=True) is None  # never a request for code
+
+
+def test_the_engine_guides_so_for_an_adapter_whose_manifest_says_json(tmp_path, monkeypatch):
+    from loco_mlx.inference import engine as engine_module
+    from loco_mlx.inference.engine import Engine, InferenceConfig, build_messages
+    from tests.fake_backend import FakeBackend
+
+    for name, domain in (("json", "json"), ("math", "math")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "loco_adapter.json").write_text(json.dumps({"name": name, "domain": domain}))
+    engine = Engine(FakeBackend(), {name: tmp_path / name for name in ("json", "math")})
+    # mocked: a guide needs a real tokenizer's vocabulary; this records the keys the engine guides
+    monkeypatch.setattr(engine_module, "make_guide", lambda tokenizer, keys, *rest: keys)
+    messages = build_messages("Ana Silva, 31, Lima.\n\nname, age, city")
+    keys = InferenceConfig()
+    assert engine.json_guide(messages, keys, adapter="json") == ["name", "age", "city"]
+    assert engine.json_guide(messages, keys, adapter="math") is None
+    assert engine.json_guide(messages, keys, adapter=None) is None
+    assert engine.json_guide(messages, keys) is None  # the active adapter: the base
+    engine.use_adapter("json")
+    assert engine.json_guide(messages, keys) == ["name", "age", "city"]
+    assert engine.json_guide(messages, InferenceConfig(json_guide="off")) is None
+
+
 def test_no_guide_for_a_request_for_code():
     assert guided_keys("Write a function that returns a dict with keys: name, age") is None
     assert guided_keys("Return JSON with keys: name, age\n\nAna is 31.") == ["name", "age"]

@@ -27,6 +27,7 @@ def test_the_shipped_manifests_read_as_they_are(name):
     assert list(manifest.data_files)[0] == f"data/{name}/train.jsonl"
     assert manifest.to_dict() == raw  # nothing the file holds is lost
     assert manifest.tool is None  # these answer in text; math-program declares its tool (below)
+    assert manifest.domain == name  # what their data's manifest.json says
 
 
 @pytest.mark.parametrize("name", ["math", "json", "code"])
@@ -124,3 +125,18 @@ def test_the_shipped_program_style_math_adapter_declares_its_tool():
     manifest = read_manifest(ROOT / "adapters" / "math-program")
     assert manifest.tool == "python" and manifest.train_data == "data/math"
     assert manifest.to_dict() == json.loads((ROOT / "adapters" / "math-program" / "loco_adapter.json").read_text())
+
+
+def test_training_records_the_task_its_data_manifest_names(tmp_path):
+    from loco_mlx.train.config import TrainConfig
+
+    assert TrainConfig(data=str(tmp_path), out="x").data_domain() is None  # no manifest.json
+    (tmp_path / "manifest.json").write_text(json.dumps({"generator": "loco data synth", "domain": "json"}))
+    assert TrainConfig(data=str(tmp_path), out="x").data_domain() == "json"
+    (tmp_path / "manifest.json").write_text("[1, 2]")  # not a synth manifest: it says nothing
+    assert TrainConfig(data=str(tmp_path), out="x").data_domain() is None
+    (tmp_path / "loco_adapter.json").write_text(json.dumps({"name": "j", "domain": "json"}))
+    assert read_manifest(tmp_path).domain == "json" and read_manifest(tmp_path).to_dict()["domain"] == "json"
+    (tmp_path / "loco_adapter.json").write_text(json.dumps({"name": "j", "domain": 3}))
+    with pytest.raises(LocoError, match="'domain' must be a string, got 3"):
+        read_manifest(tmp_path)

@@ -43,6 +43,8 @@ class AdapterManifest:
     config: dict  # the training config (TrainConfig as written)
     data_files: dict[str, str]  # training file -> SHA-256, the training file first
     tool: str | None = None  # "python": replies are programs the engine runs in the sandbox (inference/tools.py)
+    # the task it was trained for, as its data's manifest.json says ("json": it answers with the keys a request lists)
+    domain: str | None = None
     raw: dict = field(default_factory=dict, compare=False)
 
     @property
@@ -67,7 +69,7 @@ class AdapterManifest:
         binding = BaseBinding(**{key: _text(base, key, where, "base.") for key in ("id", "fingerprint", "source")})
         tool = check_tool(_text(data, "tool", where), f"{where}: 'tool'")
         return cls(_text(data, "name", where), _text(data, "version", where), binding,
-                   _section(data, "config", where), files, tool, data)  # fmt: skip
+                   _section(data, "config", where), files, tool, _text(data, "domain", where), data)  # fmt: skip
 
     def to_dict(self) -> dict:
         """The file's content: the typed fields over everything else it holds, in the file's key order
@@ -81,6 +83,7 @@ class AdapterManifest:
         _put(out, "base", base)
         _put(out, "config", self.config)
         _put(out, "tool", self.tool)
+        _put(out, "domain", self.domain)
         data = dict(out.get("data") or {})
         _put(data, "files", self.data_files)
         _put(out, "data", data)

@@ -44,10 +44,12 @@ def mixed_answers(engine: Engine, adapter: str, items: list[BenchmarkItem], sett
         decoder = engine.backend.batch_decoder(BatchSettings(max_batch=2 * settings.batch_size))
         # each item's two rows side by side, so both sides of the first items finish first
         # a JSON request that names its keys is guided on each side: the request read once, a copy per side
-        guides = [engine.json_guide(item.messages(), inference) for item in items]
+        # (a JSON adapter guides more requests than the base: each side's own guide)
+        guides = [{side: engine.json_guide(item.messages(), inference, adapter=side) for side in (None, adapter)}
+                  for item in items]  # fmt: skip
         handles = [
-            (decoder.submit(BatchRequest(ids, side, fitted, guide=guide.fresh() if guide else None)), guide)
-            for guide, (ids, fitted) in zip(guides, prompts)
+            (decoder.submit(BatchRequest(ids, side, fitted, guide=sides[side])), sides[side])
+            for sides, (ids, fitted) in zip(guides, prompts)
             for side in (None, adapter)
         ]
         texts = []

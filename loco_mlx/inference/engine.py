@@ -45,6 +45,7 @@ from loco_mlx.inference.voting import VOTE_METHODS, Sample, VoteResult, by_examp
 from loco_mlx.ranges import at_least, check_settings, one_of
 
 JSON_GUIDES = ("off", "keys", "copy")
+ACTIVE = "\0active"  # Engine.json_guide's default: the reply is the active adapter's
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ class Engine:
         self.router = None  # a router.hybrid.Router: --adapter auto
         self.routing = True  # chat's /adapter NAME pauses routing, /adapter auto resumes it
         self.tools = tools or ToolSettings()  # --no-tools, --allow-unsandboxed-tools
-        self._declared: dict[Path, str | None] = {}  # adapter directory -> the tool its manifest declares
+        self._manifests: dict[Path, object] = {}  # adapter directory -> its AdapterManifest (None: it has none)
 
     # --- the base ------------------------------------------------------------------------------
 
@@ -166,18 +167,27 @@ class Engine:
     def switch_seconds(self) -> list[float]:
         return list(self.backend.adapters.switch_seconds)
 
-    def tool_of(self, name: str | None) -> str | None:
-        """The tool adapter `name` declares in its manifest (None: it answers in text)."""
+    def _manifest(self, name: str | None):
+        """Adapter `name`'s manifest, read once (None: the base, or an adapter without one)."""
         from loco_mlx.adapters.directory import read_manifest
 
         path = self.adapter_paths.get(name) if name else None
         if path is None:
             return None
         key = Path(path).resolve()
-        if key not in self._declared:
-            manifest = read_manifest(key)
-            self._declared[key] = manifest.tool if manifest is not None else None
-        return self._declared[key]
+        if key not in self._manifests:
+            self._manifests[key] = read_manifest(key)
+        return self._manifests[key]
+
+    def tool_of(self, name: str | None) -> str | None:
+        """The tool adapter `name` declares in its manifest (None: it answers in text)."""
+        manifest = self._manifest(name)
+        return manifest.tool if manifest is not None else None
+
+    def domain_of(self, name: str | None) -> str | None:
+        """The task adapter `name` was trained for, as its manifest records it ("json", "math", ...)."""
+        manifest = self._manifest(name)
+        return manifest.domain if manifest is not None else None
 
     def answers_with_tool(self, name: str | None) -> str | None:
         """The tool adapter `name`'s replies need, when tools are on (None: its replies are answers as they are)."""
@@ -267,16 +277,24 @@ class Engine:
             yield replace(event, text=text)
 
     def json_guide(
-        self, messages: list[Message], inference: InferenceConfig | None, keys: list[str] | None = None, kinds=None
+        self,
+        messages: list[Message],
+        inference: InferenceConfig | None,
+        keys: list[str] | None = None,
+        kinds=None,
+        adapter: str | None = ACTIVE,
     ) -> JsonGuide | None:
         """The guide for a reply to `messages` (json_guide.py): when the last request names the JSON keys it
         wants and guiding is on; None otherwise. `keys` and their `kinds`, where given (the API's
-        response_format), are used as they are, [] for any one JSON object. Each reply needs its own guide."""
+        response_format), are used as they are, [] for any one JSON object. Each reply needs its own guide.
+        The reply is `adapter`'s (by default the active one's): a JSON adapter's reply is guided to the keys a
+        request lists even when it does not say "JSON" ("orchestra, conductor, venue, date (YYYY-MM-DD)")."""
         source, formats, request = None, None, ""
         if keys is None:
             mode = inference.json_guide if inference is not None else "off"
             request = last_user_message(messages) if mode != "off" else ""
-            keys = guided_keys(request) if request else None
+            adapter = self.adapter if adapter == ACTIVE else adapter
+            keys = guided_keys(request, json_replies=self.domain_of(adapter) == "json") if request else None
             if not keys:
                 return None
             source = request if mode == "copy" else None

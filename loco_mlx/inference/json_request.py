@@ -236,10 +236,11 @@ def schema_kinds(schema: object) -> frozenset | tuple | None:
     return kinds or None
 
 
-def guided_keys(request: str) -> list[str] | None:
+def guided_keys(request: str, json_replies: bool = False) -> list[str] | None:
     """The keys to guide a reply to `request` with: named unmistakably, and asked for as data (the request
-    asks for JSON, or names keys as code does: order_id, firstName); never for a request for code."""
+    asks for JSON, names keys as code does: order_id, firstName, or goes to an adapter whose replies are
+    JSON: `json_replies`); never for a request for code."""
     keys = requested_keys(request)
     if not keys or asks_for_code(request):
         return None
-    return keys if asks_for_json(request) or any(_key_like(k) for k in keys) else None
+    return keys if json_replies or asks_for_json(request) or any(_key_like(k) for k in keys) else None

@@ -177,7 +177,8 @@ class BatchWorker:
             prompt_ids, sampling = prepare(self.engine, ticket.job)  # a prompt over the context: a 400
             stops = tuple(s for s in ticket.job.stops if s)
             with loaded(self.engine, started.adapter):
-                guide = job_guide(self.engine, ticket.job)  # a JSON reply's tokens are picked by its guide
+                # a JSON reply's tokens are picked by its guide
+                guide = job_guide(self.engine, ticket.job, started.adapter)
                 handle = self.decoder.submit(BatchRequest(tuple(prompt_ids), started.adapter, sampling, stops, guide))
             rewriter = guide.rewriter() if guide is not None else None
         except BaseException as exc:  # noqa: BLE001 - every failure is answered, none stops the thread

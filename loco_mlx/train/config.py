@@ -106,18 +106,28 @@ class TrainConfig:
 
     def declared_tool(self) -> str | None:
         """`tool`, or the one the data directory's manifest.json records (`loco data synth --style program`)."""
-        import json
-
         from loco_mlx.adapters.directory import check_tool
 
         if self.tool is not None:
             return check_tool(self.tool, "tool")
+        recorded = self._data_manifest().get("tool")
+        return check_tool(recorded, str(Path(self.data) / "manifest.json")) if isinstance(recorded, str) else None
+
+    def data_domain(self) -> str | None:
+        """The task the data's manifest.json records (`loco data synth json` writes "json"), or None."""
+        domain = self._data_manifest().get("domain")
+        return domain if isinstance(domain, str) and domain else None
+
+    def _data_manifest(self) -> dict:
+        """The data directory's manifest.json ({} when there is none, or it is not a synth manifest)."""
+        import json
+
         manifest = Path(self.data).expanduser() / "manifest.json"
         try:
-            recorded = json.loads(manifest.read_text()).get("tool") if manifest.is_file() else None
-        except (OSError, ValueError, AttributeError):
-            return None  # not a synth manifest: the data declares nothing
-        return check_tool(recorded, str(manifest)) if isinstance(recorded, str) else None
+            found = json.loads(manifest.read_text()) if manifest.is_file() else {}
+        except (OSError, ValueError):
+            return {}
+        return found if isinstance(found, dict) else {}
 
     def check(self) -> TrainConfig:
         """Raise a LocoError naming the setting when a value cannot work (ranges are checked again:

@@ -492,6 +492,7 @@ def build_manifest(finished: FinishedRun, facts: RunFacts, created: str, diagnos
         },
         "config": asdict(finished.cfg),
         "tool": finished.cfg.tool,
+        "domain": finished.cfg.data_domain(),
         "data": facts.data,
         "run": facts.run,
         "hardware": facts.hardware,
