@@ -14,7 +14,15 @@ from types import SimpleNamespace
 import pytest
 
 from loco_mlx.inference.backend import GenerationStats, SamplingConfig, StreamEvent
-from loco_mlx.inference.json_formats import FormatRewriter, convert, scan_number, to_date, to_number, to_time
+from loco_mlx.inference.json_formats import (
+    FormatRewriter,
+    convert,
+    scan_copied,
+    scan_number,
+    to_date,
+    to_number,
+    to_time,
+)
 from loco_mlx.inference.json_request import guided_keys, stated_format
 from loco_mlx.inference.voting import Sample
 
@@ -242,7 +250,7 @@ def test_a_number_as_the_text_writes_it_becomes_a_json_number(text, number):
 
 
 def test_a_number_json_would_not_write_must_be_written_so_in_the_request():
-    request = "Total IDR 48,650,000; subtotal 1.800,00; ages 2, 3; log at 06:00"
+    request = "Total IDR 48,650,000; subtotal 1.800,00; ages 2, 3; log at 06:00; 74k miles"
     assert scan_number("48,", request) == (True, False)  # may go on as 48,650,000
     assert scan_number("48,650,000", request) == (True, True)
     assert scan_number("1.800,00", request) == (True, True)
@@ -251,6 +259,9 @@ def test_a_number_json_would_not_write_must_be_written_so_in_the_request():
     assert scan_number("06", request) == (False, False)  # the hour of 06:00 is no number
     assert scan_number("1380.5", request) == (True, True)  # what JSON writes is always allowed
     assert scan_number("74k", request) == (True, True)
+    assert scan_number("19k", request) == (False, False)  # a suffix too is the request's
+    assert scan_number("13 ", request) == (False, False)  # a lone space cannot force " billion"
+    assert scan_number("2.5e3", request) == (True, True)  # JSON's exponent is no suffix
 
 
 def test_numbers_are_rewritten_whole_whatever_the_pieces():
@@ -295,5 +306,20 @@ def test_a_schema_from_the_api_gets_numbers_as_the_text_writes_them(monkeypatch)
     engine = Engine(_Replay("{}"))
     messages = build_messages("The villa costs IDR 48,650,000 for 2 adults.")
     engine.json_guide(messages, None, keys=["total", "resort", "adults"], kinds=[None, frozenset({"string"}), None])
-    assert seen == {"keys": ["total", "resort", "adults"], "formats": ["number", None, "number"],
+    assert seen == {"keys": ["total", "resort", "adults"], "formats": ["number-or-text", None, "number-or-text"],
                     "context": messages[-1]["content"]}  # fmt: skip
+
+
+def test_a_value_of_any_kind_begun_with_a_digit_may_go_on_as_text_the_request_writes():
+    request = "Screening at 13:00, ticket 2024-017, 2 adults, ships 28 February"
+    assert scan_copied("13:", request) == (True, False)
+    assert scan_copied("13:00", request) == (True, True)
+    assert scan_copied("28 ", request) == (True, False)  # a value does not end in a space
+    assert scan_copied("28 February", request) == (True, True)
+    assert scan_copied("13:00,", request) == (False, False)  # a comma ends the value
+    assert scan_copied("13:30", request) == (False, False)  # not the request's
+    assert scan_copied("February", request) == (False, False)  # text that begins with a letter is quoted
+    keys, formats = ["time", "ticket", "adults", "ships"], ["number-or-text"] * 3 + ["number"]
+    reply = '{"time": 13:00, "ticket": 2024-017, "adults": 2, "ships": 28}'
+    assert json.loads(FormatRewriter(keys, formats, request).rewrite(reply)) == {
+        "time": "13:00", "ticket": "2024-017", "adults": 2, "ships": 28}  # fmt: skip

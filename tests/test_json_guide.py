@@ -257,6 +257,18 @@ def test_a_number_is_written_as_the_request_writes_it_and_read_by_code():
     assert json.loads(reply)["a"] == 2
 
 
+def test_a_value_of_any_kind_may_be_copied_unquoted_but_a_number_is_cut_where_it_ends():
+    request = "Screening at 13:00, 2 adults"
+    wants = '{"time": 13:00, "adults": 2 adults}'
+    free = dict(formats=["number-or-text", "number-or-text"], context=request)
+    reply = guided(["time", "adults"], wants, **free)
+    assert reply.startswith('{"time": 13:00, "adults": 2')
+    rewritten = JsonGuide(["time", "adults"], CHARS, {EOS}, **free).rewriter().rewrite(reply)
+    assert json.loads(rewritten)["time"] == "13:00"
+    number = dict(formats=["number", "number"], context=request)  # a key that takes a number: cut at 13
+    assert json.loads(guided(["time", "adults"], wants, **number))["time"] == 13
+
+
 def test_a_text_value_the_model_begins_as_a_number_is_opened_as_a_string():
     # the likeliest allowed token after the model's "1" is a junk token that merely starts with a quote
     vocab = [*CHARS, '");']

@@ -178,12 +178,16 @@ def _numbers_written(context: str) -> tuple[str, ...]:
 
 def scan_number(text: str, context: str) -> tuple[bool, bool]:
     """(whether `text` begins a number as the text writes it, whether it is one whole). A number that JSON
-    would not write ("48,650,000", "1.800,00") must be one the request writes so: this keeps a comma that
-    ends the value from passing for a thousands separator, and a model from looping in "0.000.000..."."""
+    would not write ("48,650,000", "1.800,00", "74k") must be one the request writes so: this keeps a comma
+    that ends the value from passing for a thousands separator, a model from looping in "0.000.000...", and a
+    lone space from forcing " billion" after 13."""
     if not _LOOSE_NUMBER.fullmatch(text, partial=True):
         return False, False
-    body = re.sub(r"^-?[$€£¥₩₦₪]?", "", text)
-    body = re.match(r"[\d.,]*", body).group(0)
+    written_so = re.sub(r"^-?[$€£¥₩₦₪]?", "", text)
+    body = re.match(r"[\d.,]*", written_so).group(0)
+    suffix = written_so[len(body) :]
+    if suffix and not re.fullmatch(r"[eE][+-]?\d*", suffix) and written_so not in context:
+        return False, False
     if not _JSON_NUMBER_PREFIX.fullmatch(body):
         written = _numbers_written(context)
         if not any(number.startswith(body) for number in written):
@@ -191,6 +195,15 @@ def scan_number(text: str, context: str) -> tuple[bool, bool]:
         if body not in written:
             return True, False
     return True, _LOOSE_NUMBER.fullmatch(text) is not None
+
+
+def scan_copied(text: str, context: str) -> tuple[bool, bool]:
+    """(whether `text`, written unquoted, begins a piece of the request that starts with a digit, whether it
+    is one whole, ending where a word of the request ends): "13:00", "2024-017", "3B", "28 February", which a
+    number would cut at 13, 2024, 3, 28. It holds no comma, which ends a value."""
+    if not text[:1].isdigit() or any(c in text for c in ',"}\n') or text not in context:
+        return False, False
+    return True, text[-1].isalnum() and re.search(re.escape(text) + r"(?!\w)", context) is not None
 
 
 def to_number(text: str) -> str | None:
@@ -245,14 +258,18 @@ class FormatRewriter:
                 break  # the scaffold is not all there yet (or the reply is not guided as expected)
             out.append(prefix)
             pos += len(prefix)
-            if fmt == "number" and self.text[pos : pos + 1] and self.text[pos] in NUMBER_START:
+            if fmt in ("number", "number-or-text") and self.text[pos : pos + 1] and self.text[pos] in NUMBER_START:
                 # a number as the text writes it is whole once the scaffold after it is all there
                 after = self.prefixes[index + 1] if index + 1 < len(self.prefixes) else "}"
                 end = self.text.find(after, pos)
                 if end < 0:
                     shown = len("".join(out))
                     return "".join(out) + self.text[pos:], shown
-                out.append(to_number(self.text[pos:end]) or self.text[pos:end])
+                raw = self.text[pos:end]
+                number = to_number(raw)
+                if number is None and fmt == "number-or-text" and scan_copied(raw, self.context)[1]:
+                    number = json.dumps(raw, ensure_ascii=False)  # text copied unquoted: a string
+                out.append(number or raw)
                 pos = end
                 continue
             try:

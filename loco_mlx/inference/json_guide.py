@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from loco_mlx.inference.json_formats import NUMBER_START, scan_number
+from loco_mlx.inference.json_formats import NUMBER_START, scan_copied, scan_number
 
 # how a value of each kind (json_request.KINDS) begins
 _FIRST_CHARS = {"string": '"', "number": "-0123456789", "boolean": "tf", "null": "n", "array": "[", "object": "{"}
@@ -213,7 +213,7 @@ class JsonGuide:
 
     def _loose_number(self, index: int) -> bool:
         """Whether key `index`'s number may be written as the text writes it (json_formats.to_number)."""
-        return bool(self.formats) and self.formats[index] == "number"
+        return bool(self.formats) and self.formats[index] in ("number", "number-or-text")
 
     def _may_start(self, index: int, c: str) -> bool:
         """Whether key `index`'s value may begin with `c` (its kinds, where they are known)."""
@@ -230,7 +230,11 @@ class JsonGuide:
         if isinstance(rule, tuple):
             return any(choice.startswith(value) for choice in rule), value in rule
         if value[:1] in NUMBER_START and value and self._loose_number(index):
-            return scan_number(value, self.context)
+            ok, whole = scan_number(value, self.context)
+            if self.formats[index] == "number-or-text":
+                text_ok, text_whole = scan_copied(value, self.context)
+                ok, whole = ok or text_ok, whole or text_whole
+            return ok, whole
         return scan_value(value, self.source)
 
     def allows(self, token: int) -> bool:
