@@ -261,6 +261,8 @@ def test_a_number_json_would_not_write_must_be_written_so_in_the_request():
     assert scan_number("74k", request) == (True, True)
     assert scan_number("19k", request) == (False, False)  # a suffix too is the request's
     assert scan_number("13 ", request) == (False, False)  # a lone space cannot force " billion"
+    assert scan_number("2 ", "2 adults") == (False, False)  # nor " thousand" where the request goes on in words
+    assert scan_number("154.2 m", "$154.2 million") == (True, False)
     assert scan_number("2.5e3", request) == (True, True)  # JSON's exponent is no suffix
 
 
@@ -311,15 +313,14 @@ def test_a_schema_from_the_api_gets_numbers_as_the_text_writes_them(monkeypatch)
 
 
 def test_a_value_of_any_kind_begun_with_a_digit_may_go_on_as_text_the_request_writes():
-    request = "Screening at 13:00, ticket 2024-017, 2 adults, ships 28 February"
+    request = "Screening at 13:00, ticket 2024-017, 2 adults, 32 EUR"
     assert scan_copied("13:", request) == (True, False)
     assert scan_copied("13:00", request) == (True, True)
-    assert scan_copied("28 ", request) == (True, False)  # a value does not end in a space
-    assert scan_copied("28 February", request) == (True, True)
+    assert scan_copied("32 ", request) == (False, False)  # one word: "32 EUR" for a price is no text value
     assert scan_copied("13:00,", request) == (False, False)  # a comma ends the value
     assert scan_copied("13:30", request) == (False, False)  # not the request's
     assert scan_copied("February", request) == (False, False)  # text that begins with a letter is quoted
-    keys, formats = ["time", "ticket", "adults", "ships"], ["number-or-text"] * 3 + ["number"]
-    reply = '{"time": 13:00, "ticket": 2024-017, "adults": 2, "ships": 28}'
+    keys, formats = ["time", "ticket", "adults", "price"], ["number-or-text"] * 3 + ["number"]
+    reply = '{"time": 13:00, "ticket": 2024-017, "adults": 2, "price": 32}'
     assert json.loads(FormatRewriter(keys, formats, request).rewrite(reply)) == {
-        "time": "13:00", "ticket": "2024-017", "adults": 2, "ships": 28}  # fmt: skip
+        "time": "13:00", "ticket": "2024-017", "adults": 2, "price": 32}  # fmt: skip

@@ -176,6 +176,12 @@ def _numbers_written(context: str) -> tuple[str, ...]:
     return tuple(n for n in found if not _JSON_NUMBER_PREFIX.fullmatch(n) and _LOOSE_NUMBER.fullmatch(n))
 
 
+@functools.lru_cache(maxsize=64)
+def _suffixed_written(context: str) -> tuple[str, ...]:
+    """The numbers with a suffix `context` writes ("74k", "1.1M", "154.2 million", "19%")."""
+    return tuple(re.findall(r"\d[\d.,]*(?:k|K|M|bn| thousand| million| billion|%)(?!\w)", context))
+
+
 def scan_number(text: str, context: str) -> tuple[bool, bool]:
     """(whether `text` begins a number as the text writes it, whether it is one whole). A number that JSON
     would not write ("48,650,000", "1.800,00", "74k") must be one the request writes so: this keeps a comma
@@ -186,8 +192,9 @@ def scan_number(text: str, context: str) -> tuple[bool, bool]:
     written_so = re.sub(r"^-?[$€£¥₩₦₪]?", "", text)
     body = re.match(r"[\d.,]*", written_so).group(0)
     suffix = written_so[len(body) :]
-    if suffix and not re.fullmatch(r"[eE][+-]?\d*", suffix) and written_so not in context:
-        return False, False
+    if suffix and not re.fullmatch(r"[eE][+-]?\d*", suffix):
+        if not any(number.startswith(written_so) for number in _suffixed_written(context)):
+            return False, False
     if not _JSON_NUMBER_PREFIX.fullmatch(body):
         written = _numbers_written(context)
         if not any(number.startswith(body) for number in written):
@@ -198,10 +205,11 @@ def scan_number(text: str, context: str) -> tuple[bool, bool]:
 
 
 def scan_copied(text: str, context: str) -> tuple[bool, bool]:
-    """(whether `text`, written unquoted, begins a piece of the request that starts with a digit, whether it
-    is one whole, ending where a word of the request ends): "13:00", "2024-017", "3B", "28 February", which a
-    number would cut at 13, 2024, 3, 28. It holds no comma, which ends a value."""
-    if not text[:1].isdigit() or any(c in text for c in ',"}\n') or text not in context:
+    """(whether `text`, written unquoted, begins a word of the request that starts with a digit, whether it
+    is one whole, ending where that word ends): "13:00", "2024-017", "3B", which a number would cut at 13,
+    2024, 3. One word: "32 EUR" for a price is a number and its unit, not text; and no comma, which ends a
+    value."""
+    if not text[:1].isdigit() or any(c in text for c in ',"} \n\t') or text not in context:
         return False, False
     return True, text[-1].isalnum() and re.search(re.escape(text) + r"(?!\w)", context) is not None
 
