@@ -324,3 +324,39 @@ def test_a_value_of_any_kind_begun_with_a_digit_may_go_on_as_text_the_request_wr
     reply = '{"time": 13:00, "ticket": 2024-017, "adults": 2, "price": 32}'
     assert json.loads(FormatRewriter(keys, formats, request).rewrite(reply)) == {
         "time": "13:00", "ticket": "2024-017", "adults": 2, "price": 32}  # fmt: skip
+
+
+def test_a_json_schema_date_format_is_written_by_code_as_a_requests_would_be(monkeypatch):
+    from loco_mlx.inference import engine as engine_module
+    from loco_mlx.inference.engine import Engine, build_messages
+    from loco_mlx.inference.json_request import schema_format
+    from loco_mlx.serve.app import response_keys
+    from loco_mlx.serve.schema import ResponseFormat
+
+    properties = {"due": {"type": "string", "format": "date"}, "at": {"type": "string", "format": "time"},
+                  "total": {"type": "number"}, "note": {}}  # fmt: skip
+    wanted = ResponseFormat.model_validate(
+        {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object", "properties": properties}}}
+    )
+    keys, kinds, formats = response_keys(wanted)
+    assert keys == ["due", "at", "total", "note"] and formats == ["date", None, None, None]  # RFC 3339 time: not ours
+    assert kinds[0] == frozenset({"string"}) and schema_format("date") is None
+    assert response_keys(ResponseFormat(type="json_object")) == ([], None, None)
+    seen = {}
+
+    # mocked: a guide needs the real tokenizer's vocabulary; this records what the engine asks of it
+    def stand_in(tokenizer, keys, stops, source, kinds, formats, context):
+        seen.update(formats=formats)
+        return SimpleNamespace(keys=keys, rewriter=lambda: FormatRewriter(keys, formats, context))
+
+    monkeypatch.setattr(engine_module, "make_guide", stand_in)
+    messages = build_messages("Pay 1,380.00 by March 3, 2024.")
+    guide = Engine(_Replay("{}")).json_guide(messages, None, keys, kinds, formats)
+    assert seen["formats"] == ["date", None, "number", "number-or-text"]
+    reply = '{"due": "March 3, 2024", "at": "9 AM", "total": 1,380.00, "note": null}'
+    assert json.loads(guide.rewriter().rewrite(reply)) == {
+        "due": "2024-03-03",
+        "at": "9 AM",
+        "total": 1380,
+        "note": None,
+    }

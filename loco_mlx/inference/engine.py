@@ -282,14 +282,15 @@ class Engine:
         inference: InferenceConfig | None,
         keys: list[str] | None = None,
         kinds=None,
+        formats: list[str | None] | None = None,
         adapter: str | None = ACTIVE,
     ) -> JsonGuide | None:
         """The guide for a reply to `messages` (json_guide.py): when the last request names the JSON keys it
-        wants and guiding is on; None otherwise. `keys` and their `kinds`, where given (the API's
+        wants and guiding is on; None otherwise. `keys`, their `kinds` and `formats`, where given (the API's
         response_format), are used as they are, [] for any one JSON object. Each reply needs its own guide.
         The reply is `adapter`'s (by default the active one's): a JSON adapter's reply is guided to the keys a
         request lists even when it does not say "JSON" ("orchestra, conductor, venue, date (YYYY-MM-DD)")."""
-        source, formats, request = None, None, ""
+        source, request = None, ""
         if keys is None:
             mode = inference.json_guide if inference is not None else "off"
             request = last_user_message(messages) if mode != "off" else ""
@@ -301,9 +302,10 @@ class Engine:
             kinds = [stated_kinds(request, key) for key in keys]
             # dates, times and numbers as the text writes them ("48,650,000") are rewritten by code
             formats = [stated_format(request, key) or number_format(kind) for key, kind in zip(keys, kinds)]
-        elif keys:  # a response_format schema: its numbers may be written as the request writes them too
+        elif keys:  # a response_format schema: its dates are rewritten, and its numbers read, as for a request
             request = last_user_message(messages)
-            formats = [number_format(kind) for kind in kinds or [None] * len(keys)]
+            stated = formats or [None] * len(keys)
+            formats = [fmt or number_format(kind) for fmt, kind in zip(stated, kinds or [None] * len(keys))]
         return make_guide(self.tokenizer, keys, self.eos_token_ids(), source, kinds, formats, request)
 
     def chat(
@@ -395,10 +397,15 @@ class Engine:
         return [replace(s, text=r.rewrite(s.text)) if r else s for s, r in zip(samples, rewriters)]
 
     def vote(
-        self, messages: list[Message], sampling: SamplingConfig, inference: InferenceConfig, json_format=(None, None)
+        self,
+        messages: list[Message],
+        sampling: SamplingConfig,
+        inference: InferenceConfig,
+        json_format=(None, None, None),
     ) -> VoteResult:
         """Self-consistency: `inference.votes` samples in one batch, then the majority answer. `json_format`:
-        the keys and kinds of an API response_format (each sample decoded as that object; no program runs)."""
+        the keys, kinds and formats of an API response_format (each sample decoded as that object; no program
+        runs)."""
         hot = replace(sampling, temperature=inference.vote_temperature)
         if json_format[0] is None and self.tool_for(self.adapter, messages):  # many programs, each run
             n = inference.votes
@@ -416,7 +423,7 @@ class Engine:
         return self._vote_plain(messages, hot, inference, json_format)
 
     def _vote_plain(
-        self, messages: list[Message], hot: SamplingConfig, inference: InferenceConfig, json_format=(None, None)
+        self, messages: list[Message], hot: SamplingConfig, inference: InferenceConfig, json_format=(None, None, None)
     ) -> VoteResult:
         prompt_ids, hot = self.prepare_prompt(messages, hot, inference)
         guide = self.json_guide(messages, inference, *json_format)  # read once; each sample decodes a fresh copy

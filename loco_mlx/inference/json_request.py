@@ -223,6 +223,12 @@ def number_format(kinds: frozenset | tuple | None) -> str | None:
     return "number" if isinstance(kinds, frozenset) and "number" in kinds else None
 
 
+def schema_format(schema: object) -> str | None:
+    """ "date" for a JSON Schema property of "format": "date" (RFC 3339's full-date, YYYY-MM-DD): json_formats.py
+    writes it as for a request that asks for YYYY-MM-DD. (Its "time" has seconds and an offset: not ours.)"""
+    return "date" if isinstance(schema, dict) and schema.get("format") == "date" else None
+
+
 def schema_kinds(schema: object) -> frozenset | tuple | None:
     """What a JSON Schema property allows: its "enum" (or "const") as a tuple of the values' JSON texts;
     else the kinds its "type" names (a name or a list; "integer" is a number); None: any."""

@@ -195,22 +195,23 @@ async def parse_body(request: Request, model: type[RequestModel]) -> RequestMode
         raise validation_error(exc) from None
 
 
-def response_keys(response_format: ResponseFormat | None) -> tuple[list[str] | None, list | None]:
-    """The keys a response_format promises, and the kinds of value each takes: None for text, [] for any
-    JSON object, else the json_schema's properties in order with their types. A schema that is not an
-    object with properties is refused (400), never ignored."""
-    from loco_mlx.inference.json_request import schema_kinds
+def response_keys(response_format: ResponseFormat | None) -> tuple[list[str] | None, list | None, list | None]:
+    """The keys a response_format promises, the kinds of value each takes and the format of each: None for
+    text, [] for any JSON object, else the json_schema's properties in order with their types and "date"
+    formats. A schema that is not an object with properties is refused (400), never ignored."""
+    from loco_mlx.inference.json_request import schema_format, schema_kinds
 
     if response_format is None or response_format.type == "text":
-        return None, None
+        return None, None, None
     if response_format.type == "json_object":
-        return [], None
+        return [], None, None
     schema = response_format.json_schema.schema_ if response_format.json_schema else None
     properties = schema.get("properties") if isinstance(schema, dict) else None
     if schema is None or schema.get("type", "object") != "object" or not isinstance(properties, dict) or not properties:
         raise ApiError(400, "response_format json_schema: give an object schema with 'properties' "
                        "(or use type json_object)", "response_format", "invalid_value")  # fmt: skip
-    return [str(key) for key in properties], [schema_kinds(p) for p in properties.values()]
+    props = list(properties.values())
+    return [str(key) for key in properties], [schema_kinds(p) for p in props], [schema_format(p) for p in props]
 
 
 def _role(role: str) -> str:

@@ -32,8 +32,9 @@ class Job:
     messages: list[Message] | None = None
     inference: InferenceConfig | None = None
     text: str | None = None
-    # response_format: the object's keys ([]: any one JSON object; None: text) and each key's kinds of value
-    json_format: tuple[list[str] | None, list | None] = (None, None)
+    # response_format: the object's keys ([]: any one JSON object; None: text), each key's kinds of value, and
+    # each key's fixed format ("date": a JSON Schema's "format": "date")
+    json_format: tuple[list[str] | None, list | None, list | None] = (None, None, None)
 
     @property
     def json_keys(self) -> list[str] | None:
