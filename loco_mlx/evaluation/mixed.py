@@ -55,7 +55,7 @@ def mixed_answers(engine: Engine, adapter: str, items: list[BenchmarkItem], sett
         texts = []
         for handle, guide in handles:
             text = handle.result()  # drives the decoder until this row is done
-            rewriter = guide.rewriter() if guide else None  # dates and times as the request asks (json_formats.py)
+            rewriter = guide.rewriter() if guide else None  # dates, times, numbers (json_formats.py)
             texts.append(rewriter.rewrite(text) if rewriter else text)
             if progress is not None and len(texts) % 2 == 0:
                 progress(1)

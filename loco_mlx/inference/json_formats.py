@@ -249,8 +249,9 @@ def convert(value: str, fmt: str, context: str = "") -> str | None:
 
 
 class FormatRewriter:
-    """A guided reply `{"k1": v1, ...}` with each formatted key's string value converted (`convert`),
-    fed a piece at a time: `feed` returns the text that may be shown now, `flush` the rest at the end."""
+    """A guided reply `{"k1": v1, ...}` with each formatted key's value written by code (a date or time string
+    by `convert`, a number as the request writes it by `to_number`, a one-word copy as a string), fed a piece
+    at a time: `feed` returns the text that may be shown now, `flush` the rest at the end."""
 
     def __init__(self, keys: list[str], formats: list[str | None], context: str = ""):
         self.prefixes = [("{" if i == 0 else ", ") + json.dumps(key) + ": " for i, key in enumerate(keys)]

@@ -152,8 +152,9 @@ class JsonGuide:
     # enum), or None (anything)
     kinds: list[frozenset | tuple | None] | None = None
     state: _State = field(default_factory=_State)
-    # per key, a fixed format its string value is rewritten into as it streams ("date", "time": json_formats.py),
-    # and the request, which may hold a date's year
+    # per key, how its value is written by code as it streams (json_formats.py): "date" and "time" rewrite a
+    # string, "number" reads a number as the request writes it, "number-or-text" that or a one-word copy; and
+    # the request, which holds a date's year and the numbers and words a value may copy
     formats: list[str | None] | None = None
     context: str = ""
     candidates: int = 40  # sampling draws from the allowed ones among this many likeliest tokens

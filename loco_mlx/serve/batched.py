@@ -57,7 +57,7 @@ class LiveRow:
     handle: RequestHandle
     shown: int = 0  # characters of the handle's text sent
     counted: int = 0  # tokens of the handle counted in the metrics
-    rewriter: object = None  # a guided reply's json_formats.FormatRewriter (dates and times written by code)
+    rewriter: object = None  # a guided reply's json_formats.FormatRewriter (dates, times, numbers written by code)
 
 
 def choose(engine: Engine, job: Job) -> Started:

@@ -166,7 +166,7 @@ def job_guide(engine: Engine, job: Job, adapter: str | None = ACTIVE):
 
 def generate(source, prompt_tokens: int, stops, emit, cancelled, rewriter=None) -> Finished:
     """Emit the events of `source` as Pieces (stop strings cut the answer, then a guided reply's `rewriter`
-    writes its dates and times, json_formats.py); then the Finished."""
+    writes its dates, times and numbers, json_formats.py); then the Finished."""
     if rewriter is None:
         return _cut_at_stops(source, prompt_tokens, stops, emit, cancelled)
 
