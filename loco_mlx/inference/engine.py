@@ -300,12 +300,12 @@ class Engine:
                 return None
             source = request if mode == "copy" else None
             kinds = [stated_kinds(request, key) for key in keys]
-            # dates, times and numbers as the text writes them ("48,650,000") are rewritten by code
-            formats = [stated_format(request, key) or number_format(kind) for key, kind in zip(keys, kinds)]
-        elif keys:  # a response_format schema: its dates are rewritten, and its numbers read, as for a request
+            formats = [stated_format(request, key) for key in keys]
+        elif keys:  # a response_format schema: its dates and numbers are written by code, as a request's are
             request = last_user_message(messages)
-            stated = formats or [None] * len(keys)
-            formats = [fmt or number_format(kind) for fmt, kind in zip(stated, kinds or [None] * len(keys))]
+        if keys:  # dates, times, and numbers as the text writes them ("48,650,000") are written by code
+            stated, kinds_of = formats or [None] * len(keys), kinds or [None] * len(keys)
+            formats = [fmt or number_format(kind) for fmt, kind in zip(stated, kinds_of)]
         return make_guide(self.tokenizer, keys, self.eos_token_ids(), source, kinds, formats, request)
 
     def chat(
