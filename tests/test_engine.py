@@ -183,6 +183,18 @@ def test_json_vote_without_any_object_falls_back_to_best_of_n():
     assert numbers.method == "numeric" and numbers.answer == "14"  # a lone object is not the majority
 
 
+def test_a_guided_json_vote_counts_only_whole_objects():
+    """Under the JSON guide a sample without an object was cut at max_tokens: the one whole object wins,
+    though it is not the majority and the cut ones are likelier (the server's voted response_format)."""
+    from loco_mlx.inference.voting import Sample, decide
+
+    cut = ['{"name": "Ana Silva, 31. } Alejandra 2019', '{"name": "Ana", "age": 31, "city": "Li']
+    samples = [Sample(cut[0], -0.2), Sample('{"name": "Ana", "age": 31, "city": "Lima"}', -1.5), Sample(cut[1], -0.1)]
+    result = decide(samples, "auto", json_guided=True)
+    assert result.method == "json" and result.text == '{"name": "Ana", "age": 31, "city": "Lima"}'
+    assert decide(samples, "auto").method != "json"  # unguided, a lone object is not the majority
+
+
 def test_json_vote_counts_1_and_1_0_as_one_value_and_keeps_nested_objects_as_written():
     from loco_mlx.inference.voting import Sample, decide
 

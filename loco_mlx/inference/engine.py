@@ -438,7 +438,7 @@ class Engine:
             )
             samples = greedy + samples
             return by_examples(samples, run_examples([s.text for s in samples], examples, self.tools))
-        return decide(samples, method, code_request=code_request)
+        return decide(samples, method, code_request=code_request, json_guided=guide is not None)
 
     def generate(
         self,

@@ -107,12 +107,15 @@ def by_examples(samples: list[Sample], checked: list[tuple[int, int]]) -> VoteRe
     return VoteResult(samples[best].text, None, "examples", ranked, samples)
 
 
-def decide(samples: list[Sample], method: str = "auto", code_request: bool = False) -> VoteResult:
+def decide(
+    samples: list[Sample], method: str = "auto", code_request: bool = False, json_guided: bool = False
+) -> VoteResult:
     """The majority answer of `samples` by `method`. "auto" votes field by field when most samples
     hold a JSON object, else counts numbers when most samples hold one, unless the request asked for
     code (a number in code is an example call, not an answer): then, as when nothing can be
     counted, the sample the model is surest of. (A request for code that states examples is
-    decided by `by_examples` before this: the engine runs them.)"""
+    decided by `by_examples` before this: the engine runs them.) `json_guided`: every sample was
+    decoded by the JSON guide, so one that holds no object was cut at max_tokens and has no vote."""
     if method not in VOTE_METHODS:
         raise LocoError(f"unknown vote method '{method}'; choose one of: {', '.join(VOTE_METHODS)}")
     if not samples:
@@ -120,6 +123,8 @@ def decide(samples: list[Sample], method: str = "auto", code_request: bool = Fal
     if method == "examples":
         method = "best"  # no example could be checked: the model's own preference
     objects = [find_json(s.text) for s in samples] if method in ("auto", "json") else []
+    if method == "auto" and json_guided:
+        method = "json"
     if method == "auto":
         if code_request:
             method = "best"
