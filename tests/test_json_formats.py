@@ -360,3 +360,15 @@ def test_a_json_schema_date_format_is_written_by_code_as_a_requests_would_be(mon
         "total": 1380,
         "note": None,
     }
+
+
+def test_the_rewriter_reads_a_final_pair_once_so_a_long_reply_costs_linear_time(monkeypatch):
+    """Each piece re-reads only the value being written: a pair whose next scaffold arrived is final."""
+    keys = [f"k{i}" for i in range(40)]
+    reply = "{" + ", ".join(f'"{k}": "{k} value"' for k in keys) + "}"
+    rewriter, reads = FormatRewriter(keys, ["date"] + [None] * 39), []
+    converted = FormatRewriter._converted
+    monkeypatch.setattr(FormatRewriter, "_converted", lambda self, *a: reads.append(a) or converted(self, *a))
+    shown = "".join(rewriter.feed(c) for c in reply) + rewriter.flush()
+    assert shown == reply
+    assert len(reads) <= 2 * len(reply)  # re-reading every pair per piece would be ~40 times more

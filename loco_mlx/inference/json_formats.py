@@ -251,62 +251,81 @@ def convert(value: str, fmt: str, context: str = "") -> str | None:
 class FormatRewriter:
     """A guided reply `{"k1": v1, ...}` with each formatted key's value written by code (a date or time string
     by `convert`, a number as the request writes it by `to_number`, a one-word copy as a string), fed a piece
-    at a time: `feed` returns the text that may be shown now, `flush` the rest at the end."""
+    at a time: `feed` returns the text that may be shown now, `flush` the rest at the end. A pair whose next
+    scaffold (`, "k2": ` or `}`) has arrived is final: it is kept converted and never read again, so each
+    piece costs the length of the value being written, not of the whole reply."""
 
     def __init__(self, keys: list[str], formats: list[str | None], context: str = ""):
         self.prefixes = [("{" if i == 0 else ", ") + json.dumps(key) + ": " for i, key in enumerate(keys)]
         self.formats, self.context = formats, context
         self.text, self.shown = "", 0
+        self.done, self.pos, self.index = "", 0, 0  # the final pairs converted; where the next one starts in text
+
+    def _number_at(self, fmt: str | None, pos: int) -> bool:
+        """A number written as the text writes it begins at `pos` (read by `to_number`, not as JSON)."""
+        return fmt in ("number", "number-or-text") and pos < len(self.text) and self.text[pos] in NUMBER_START
+
+    def _converted(self, index: int, fmt: str | None, pos: int) -> tuple[str, int] | None:
+        """Key `index`'s value starting at `pos` as it will be shown, and where it ends in the text; None
+        while it is not whole (a formatted value is held until it is) or cannot be read."""
+        after = self.prefixes[index + 1] if index + 1 < len(self.prefixes) else "}"
+        if self._number_at(fmt, pos):
+            end = self.text.find(after, pos)  # a number as the text writes it is whole once the scaffold follows
+            if end < 0:
+                return None
+            raw = self.text[pos:end]
+            number = to_number(raw)
+            if number is None and fmt == "number-or-text" and scan_copied(raw, self.context)[1]:
+                number = json.dumps(raw, ensure_ascii=False)  # text copied unquoted: a string
+            return number or raw, end
+        try:
+            value, end = json.JSONDecoder().raw_decode(self.text, pos)
+        except ValueError:  # not whole yet (a JSONDecodeError), or a number past Python's digit limit
+            return None
+        converted = convert(value, fmt, self.context) if fmt in ("date", "time") and isinstance(value, str) else None
+        return (json.dumps(converted, ensure_ascii=False) if converted else self.text[pos:end]), end
 
     def _rewritten(self) -> tuple[str, int]:
-        """The reply so far with its whole formatted values converted, and how much of that may be shown
-        (up to the start of a formatted value still being written)."""
-        decoder, out, pos = json.JSONDecoder(), [], 0
-        for index, (prefix, fmt) in enumerate(zip(self.prefixes, self.formats)):
+        """The reply after the final pairs (`self.done`), converted, and how much of that may be shown (up to
+        the start of a formatted value still being written)."""
+        out, pos = [], self.pos
+        for index in range(self.index, len(self.prefixes)):
+            prefix, fmt = self.prefixes[index], self.formats[index]
             if not self.text.startswith(prefix, pos):
                 break  # the scaffold is not all there yet (or the reply is not guided as expected)
             out.append(prefix)
-            pos += len(prefix)
-            if fmt in ("number", "number-or-text") and self.text[pos : pos + 1] and self.text[pos] in NUMBER_START:
-                # a number as the text writes it is whole once the scaffold after it is all there
-                after = self.prefixes[index + 1] if index + 1 < len(self.prefixes) else "}"
-                end = self.text.find(after, pos)
-                if end < 0:
-                    shown = len("".join(out))
-                    return "".join(out) + self.text[pos:], shown
-                raw = self.text[pos:end]
-                number = to_number(raw)
-                if number is None and fmt == "number-or-text" and scan_copied(raw, self.context)[1]:
-                    number = json.dumps(raw, ensure_ascii=False)  # text copied unquoted: a string
-                out.append(number or raw)
-                pos = end
-                continue
-            try:
-                value, end = decoder.raw_decode(self.text, pos)
-            except ValueError:  # not whole yet (a JSONDecodeError), or a number past Python's digit limit
-                if fmt in ("date", "time"):  # held until whole
-                    shown = len("".join(out))
-                    return "".join(out) + self.text[pos:], shown
+            value = self._converted(index, fmt, pos + len(prefix))
+            if value is None:
+                if fmt in ("date", "time") or self._number_at(fmt, pos + len(prefix)):
+                    shown = len("".join(out))  # a formatted value still being written: held
+                    return "".join(out) + self.text[pos + len(prefix) :], shown
+                pos += len(prefix)
                 break
-            dated = fmt in ("date", "time") and isinstance(value, str)
-            converted = convert(value, fmt, self.context) if dated else None
-            out.append(json.dumps(converted, ensure_ascii=False) if converted else self.text[pos:end])
-            pos = end
-        whole = "".join(out) + self.text[pos:]
-        return whole, len(whole)
+            out.append(value[0])
+            pos = value[1]
+            after = self.prefixes[index + 1] if index + 1 < len(self.prefixes) else "}"
+            if self.text.startswith(after, pos):  # its scaffold followed: the pair is final
+                self.done += "".join(out)
+                self.pos, self.index, out = pos, index + 1, []
+        tail = "".join(out) + self.text[pos:]
+        return tail, len(tail)
 
     def feed(self, text: str) -> str:
         self.text += text
-        whole, safe = self._rewritten()
-        if safe <= self.shown:
+        tail, safe = self._rewritten()
+        done = len(self.done)
+        if done + safe <= self.shown:
             return ""
-        piece, self.shown = whole[self.shown : safe], safe
+        piece = self.done[self.shown :] + tail[max(0, self.shown - done) : safe]
+        self.shown = done + safe
         return piece
 
     def flush(self) -> str:
         """What is left to show once the reply has ended (a value cut short is shown as written)."""
-        whole, _ = self._rewritten()
-        piece, self.shown = whole[self.shown :], len(whole)
+        tail, _ = self._rewritten()
+        done = len(self.done)
+        piece = self.done[self.shown :] + tail[max(0, self.shown - done) :]
+        self.shown = done + len(tail)
         return piece
 
     def rewrite(self, text: str) -> str:
