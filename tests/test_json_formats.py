@@ -19,11 +19,12 @@ from loco_mlx.inference.json_formats import (
     convert,
     scan_copied,
     scan_number,
+    time_mentions,
     to_date,
     to_number,
     to_time,
 )
-from loco_mlx.inference.json_request import guided_keys, stated_format
+from loco_mlx.inference.json_request import format_choices, guided_keys, stated_format
 from loco_mlx.inference.voting import Sample
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,10 +84,57 @@ def test_times_become_24_hour(text, time):
      ("start_date (YYYY-MM-DD), end_date (DD/MM/YYYY)", "end_date", None),  # its own format wins
      ("start_time (HH:MM), end_time (h:mm AM/PM)", "end_time", None),
      ("We reply within 24 hours. Keys: created_time, note", "created_time", None),  # a span, not a format
-     ("Keys: created_time, time_zone. Times as HH:MM.", "time_zone", None)],  # its last word is not time
+     ("Keys: created_time, time_zone. Times as HH:MM.", "time_zone", None),  # its last word is not time
+     ("Get organizer_email, date (ISO, YYYY-MM-DD), duration", "date", "date"),
+     ("name, date (ISO), start_time", "date", "date"), ("dob as ISO 8601", "dob", "date"),
+     ("start_date as ISO datetime", "start_date", None), ("start_time (ISO)", "start_time", None),
+     ("window_start and window_end (both HH:MM), crew", "window_start", "time"),
+     ("window_start and window_end (both HH:MM), crew", "window_end", "time"),
+     ("order, new_ship_date, old_ship_date (both YYYY-MM-DD)", "order", None),  # "both": two keys, not three
+     ("from_date, to_date, note (all YYYY-MM-DD)", "from_date", "date"),
+     ("name, from_date (all YYYY-MM-DD)", "name", None)],  # "all" of the keys that say date
 )  # fmt: skip
 def test_a_request_says_which_values_take_a_format(request_text, key, fmt):
     assert stated_format(request_text, key) == fmt
+
+
+@pytest.mark.parametrize(
+    "text,times",
+    [("Garage sale Sat 8am-1pm, 14 Birch Ln. Kids bikes $15", ["8am", "1pm"]),
+     ("delivered on 2024/07/03 at 4:15 PM", ["4:15 PM"]),
+     ("moved to Wed 19 Mar, 4.45pm. Reply at 8 a.m.", ["4.45pm", "8 a.m."]),
+     ("BANANAS 1.29 / 03/08/24 5:52 PM", ["5:52 PM"]), ("departs 16:45 (was 15:10)", ["16:45", "15:10"]),
+     ("14:00–15:30 (CEST) at noon, not in the afternoon", ["14:00", "15:30", "noon"]),
+     ("Mondays 2:30–3:45 pm, hours 10–11 am, or 11-1 pm, 12–2 pm", ["2:30 pm", "3:45 pm", "10 am", "11 am",
+                                                                    "1 pm", "12 pm", "2 pm"]),
+     ("start_time (24h HH:MM), version 2.10, price 12.99, 25:10, 3 pm", ["3 pm"])],
+)  # fmt: skip
+def test_the_times_a_request_writes_are_found_as_it_writes_them(text, times):
+    assert time_mentions(text) == times
+
+
+def test_a_time_key_chooses_among_the_requests_own_times():
+    """ "start_time (24h HH:MM)" was answered "24h HH:MM" by the json adapter: the guide now offers the times."""
+    request = "Garage sale Sat 8am-1pm. I only want: start_time (24h HH:MM), end_time (24h HH:MM), price"
+    assert format_choices(request, "time") == ('"8am"', '"1pm"', "null")
+    assert format_choices("start_time (24h HH:MM), no time given", "time") is None  # none written: anything
+    assert format_choices(request, "date") is None
+
+
+def test_on_our_training_data_a_time_key_has_its_answer_among_its_choices():
+    """Choices that leave out the right time would make a right answer impossible: every one but a
+    voicemail's ("quarter to four", where the only time written is its length, 0:42) holds it."""
+    missed, offered = [], 0
+    for request, answer in _training_rows():
+        for key in guided_keys(request) or []:
+            choices = format_choices(request, stated_format(request, key))
+            if choices is None:
+                continue
+            offered += 1
+            readings = {convert(json.loads(choice), "time") for choice in choices if choice != "null"}
+            if answer.get(key) is not None and answer[key] not in readings:
+                missed.append((key, answer[key], choices))
+    assert offered > 50 and missed == [("appointment_time", "15:45", ('"0:42"', "null"))]
 
 
 def _training_rows():

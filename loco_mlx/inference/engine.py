@@ -38,7 +38,13 @@ from loco_mlx.inference.code_examples import (
     stated_examples,
 )
 from loco_mlx.inference.json_guide import JsonGuide, make_guide
-from loco_mlx.inference.json_request import guided_keys, number_format, stated_format, stated_kinds
+from loco_mlx.inference.json_request import (
+    format_choices,
+    guided_keys,
+    number_format,
+    stated_format,
+    stated_kinds,
+)
 from loco_mlx.inference.tools import ToolRun, ToolSettings, answer_with_tool, stream_with_tool
 from loco_mlx.inference.unrun_requests import kept_notice, wants_code
 from loco_mlx.inference.voting import VOTE_METHODS, Sample, VoteResult, by_examples, decide
@@ -301,6 +307,7 @@ class Engine:
             source = request if mode == "copy" else None
             kinds = [stated_kinds(request, key) for key in keys]
             formats = [stated_format(request, key) for key in keys]
+            kinds = [format_choices(request, fmt) or kind for kind, fmt in zip(kinds, formats)]
         elif keys:  # a response_format schema: its dates and numbers are written by code, as a request's are
             request = last_user_message(messages)
         if keys:  # dates, times, and numbers as the text writes them ("48,650,000") are written by code

@@ -153,6 +153,33 @@ def find_time(text: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+# a time as a request writes it, for the choices of a time key: minutes (":", "h", or "." before am/pm) or
+# am/pm needed ("a.m." keeps its dots, "1pm." loses the full stop); a range's ends count ("8am-1pm"); not
+# inside a date or a longer number ("1.29", "07/03")
+_TIME_MENTION = re.compile(
+    r"(?<![\w.:/,])\d{1,2}(?:[:h][0-5]\d|\.[0-5]\d(?=\s?[ap]\.?m))?(?:\s?[ap](?:\.m\.?|m))?(?![\w:/]|[.,]\d)"
+    r"|\b(?:noon|midnight)\b",
+    _FLAGS,
+)
+
+
+# a range whose am/pm is written once, at its end: "2:30–3:45 pm", "10-11 am"
+_SHARED_HALF = re.compile(r"(?<![\w.:/])(\d{1,2}(?::[0-5]\d)?)\s?[-–]\s?(\d{1,2})(?::[0-5]\d)?\s?([ap])\.?m\b", _FLAGS)
+
+
+def time_mentions(text: str) -> list[str]:
+    """Each distinct time `text` writes that `to_time` reads ("4:15 PM", "8am", "16:45", "4.45pm"), in order.
+    A range's first end takes the am/pm written after its second ("2:30–3:45 pm": "2:30 pm")."""
+    halves = {}
+    for match in _SHARED_HALF.finditer(text):
+        first, second, half = int(match[1].split(":")[0]), int(match[2]), match[3].lower()
+        if first == 12 or first > second:  # 11–1 pm begins in the morning; 12–2 pm at noon
+            half = half if first == 12 else "ap"[half == "a"]
+        halves[match.start(1)] = f"{match[1]} {half}m"
+    found = (halves.get(m.start(), m.group()) for m in _TIME_MENTION.finditer(text))
+    return list(dict.fromkeys(t for t in found if to_time(t)))
+
+
 # --- numbers as the text writes them -------------------------------------------------------------------
 
 NUMBER_START = "-0123456789$€£¥₩₦₪"  # how a number may begin when written as the text writes it

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 
+from loco_mlx.inference.json_formats import time_mentions
 from loco_mlx.inference.unrun_requests import asks_for_code, asks_for_json
 
 # --- which keys a request names ----------------------------------------------------------------------
@@ -191,6 +192,13 @@ _FORMATS = (
     ("date", r"yyyy-mm-dd(?![\w:]|\s*t?\s*hh)", r"date|dob|birthday|birthdate|birth"),
     ("time", r"hh:mm(?![\w:])|24[- ]?h(?:our)?(?![\w-])", r"time"),
 )
+# words a key's brackets may hold before the format: "(ISO, YYYY-MM-DD)", "(string, HH:MM)", "(as HH:MM)"
+_BEFORE_FORMAT = r"(?:(?:iso(?:[- ]?8601)?|both|all|each|string|text|formatted|format|as|in)[\s,;:]+)*"
+# "date (ISO)", "dob as ISO 8601": for a date, ISO is YYYY-MM-DD (not "as ISO datetime")
+_ISO_DATE = (
+    r"\s*(?:\(\s*iso(?:[- ]?8601)?(?:\s+date)?\s*[,;)]"
+    r"|(?:as|in)\s+iso(?:[- ]?8601)?(?![\w-]|\s*(?:date-?time|timestamp)))"
+)
 # a key's own format in brackets, of any kind ("DD/MM/YYYY", "h:mm AM/PM"): it is not overridden
 _OWN_FORMAT = re.compile(r"\b(?:d{1,2}|m{1,2}|y{2,4}|h{1,2}|am|pm|iso)\b", re.IGNORECASE)
 
@@ -201,10 +209,17 @@ def stated_format(request: str, key: str) -> str | None:
     own. On our JSON data (360 written and 1,200 generated requests) every value it marks is in that
     format or null in the reference answer."""
     quoted = rf"(?<![\w-])[\"'`]?{re.escape(key)}[\"'`]?(?![\w-])"
-    for name, hint, _ in _FORMATS:
-        said = rf"{quoted}\s*(?:\((?:as\s+|in\s+)?(?:{hint})[^)]*\)|(?:as|in)\s+(?:{hint}))"
-        if re.search(said, request, re.IGNORECASE):
+    for name, hint, names in _FORMATS:
+        alone = rf"{quoted}\s*(?:\({_BEFORE_FORMAT}(?:{hint})[^)]*\)|(?:as|in)\s+(?:{hint}))"
+        # or said once for this key and the next ("start and end (both HH:MM)"), or for a list of keys whose
+        # names say date or time ("from_date, to_date (all YYYY-MM-DD)")
+        both = rf"{quoted}\s*(?:,|and|&)\s*[\w\"'`-]+\s*\(both\s+{_BEFORE_FORMAT}(?:{hint})"
+        listed = rf"{quoted}(?:\s*(?:,|and|&)\s*[\w\"'`-]+)+\s*\((?:all|each)\s+{_BEFORE_FORMAT}(?:{hint})"
+        named = re.fullmatch(names, _last_word(key)) is not None
+        if any(re.search(said, request, re.IGNORECASE) for said in (alone, both) + ((listed,) if named else ())):
             return name
+    if re.fullmatch(_FORMATS[0][2], _last_word(key)) and re.search(quoted + _ISO_DATE, request, re.IGNORECASE):
+        return "date"
     own = re.search(rf"{quoted}\s*\(([^)]*)\)", request)
     if own and _OWN_FORMAT.search(own.group(1)):
         return None  # a format of its own that is not ours: left as the model writes it
@@ -213,6 +228,16 @@ def stated_format(request: str, key: str) -> str | None:
         if re.fullmatch(names, last) and re.search(hint, request, re.IGNORECASE):
             return name
     return None
+
+
+def format_choices(request: str, fmt: str | None) -> tuple | None:
+    """The values a key of format `fmt` may take: for a time, one of the times the request writes (as it writes
+    them; json_formats.py then writes HH:MM) or null. A 135M extractor asked for "start_time (24h HH:MM)"
+    copied "24h HH:MM"; among the request's own times it picks one. None (anything) when it writes none."""
+    if fmt != "time":
+        return None
+    times = time_mentions(request)
+    return tuple(json.dumps(t, ensure_ascii=False) for t in times) + ("null",) if times else None
 
 
 def number_format(kinds: frozenset | tuple | None) -> str | None:
