@@ -18,6 +18,7 @@ from loco_mlx.inference.json_formats import (
     FormatRewriter,
     convert,
     scan_copied,
+    scan_copied_number,
     scan_number,
     time_mentions,
     to_date,
@@ -212,7 +213,8 @@ def test_the_engine_rewrites_guided_dates_when_streaming_and_in_batches(monkeypa
     engine = Engine(_Replay(reply))
 
     # mocked: a guide needs the real tokenizer's vocabulary; this one only carries the keys and formats
-    def stand_in(tokenizer, keys, stops, source, kinds, formats, context):
+    def stand_in(tokenizer, keys, stops, source, kinds, formats, context, copy_numbers=False):
+        assert copy_numbers  # a request's own key list: an extraction, whose numbers are the request's
         return SimpleNamespace(keys=keys, rewriter=lambda: FormatRewriter(keys, formats, context))
 
     monkeypatch.setattr(engine_module, "make_guide", stand_in)
@@ -314,6 +316,25 @@ def test_a_number_json_would_not_write_must_be_written_so_in_the_request():
     assert scan_number("2.5e3", request) == (True, True)  # JSON's exponent is no suffix
 
 
+def test_a_guided_number_is_one_the_request_writes_in_any_of_its_forms():
+    """The json adapter wrote 4865000 for "IDR 48,650,000" and 3.3 for a 45-minute interview: a number is now
+    one the request writes, as it writes it, as JSON writes it, with its suffix worked out, or in words."""
+    request = "IDR 48,650,000 for two adults; Comp: $165k–$190k; subtotal 1.800,00; twenty-nine years; 45-minute"
+    assert scan_copied_number("4865000", request) == (True, False)  # may still become 48650000
+    assert scan_copied_number("48650000", request) == (True, True)
+    assert scan_copied_number("48,650,000", request) == (True, True)
+    assert scan_copied_number("48650001", request) == (False, False)
+    assert scan_copied_number("190000", request) == (True, True) and scan_copied_number("190k", request)[1]
+    assert scan_copied_number("1800", request) == (True, True) and scan_copied_number("1800.00", request)[1]
+    assert scan_copied_number("29", request) == (True, True) and scan_copied_number("2", request) == (True, True)
+    assert scan_copied_number("3.3", request) == (False, False)
+    assert scan_copied_number("45", request) == (True, True)
+    row = "Severance,series,Apple TV+,2022,8.7\nyear (int), rating; a third-year PhD"
+    assert scan_copied_number("2022", row)[1] and scan_copied_number("8.7", row)[1]  # a CSV row's numbers, each
+    assert scan_copied_number("3", row)[1]  # "third"
+    assert scan_copied_number("3.3", "no numbers here") == (True, True)  # none to copy: any number
+
+
 def test_numbers_are_rewritten_whole_whatever_the_pieces():
     import random
 
@@ -349,15 +370,19 @@ def test_a_schema_from_the_api_gets_numbers_as_the_text_writes_them(monkeypatch)
     seen = {}
 
     # mocked: a guide needs the real tokenizer's vocabulary; this records what the engine asks of it
-    def stand_in(tokenizer, keys, stops, source, kinds, formats, context):
-        seen.update(keys=keys, formats=formats, context=context)
+    def stand_in(tokenizer, keys, stops, source, kinds, formats, context, copy_numbers=False):
+        seen.update(keys=keys, formats=formats, context=context, copy_numbers=copy_numbers)
 
     monkeypatch.setattr(engine_module, "make_guide", stand_in)
     engine = Engine(_Replay("{}"))
     messages = build_messages("The villa costs IDR 48,650,000 for 2 adults.")
     engine.json_guide(messages, None, keys=["total", "resort", "adults"], kinds=[None, frozenset({"string"}), None])
-    assert seen == {"keys": ["total", "resort", "adults"], "formats": ["number-or-text", None, "number-or-text"],
-                    "context": messages[-1]["content"]}  # fmt: skip
+    assert seen == {
+        "keys": ["total", "resort", "adults"],
+        "formats": ["number-or-text", None, "number-or-text"],
+        "context": messages[-1]["content"],
+        "copy_numbers": False,
+    }  # fmt: skip  (a schema may make one up)
 
 
 def test_a_value_of_any_kind_begun_with_a_digit_may_go_on_as_text_the_request_writes():
@@ -366,6 +391,7 @@ def test_a_value_of_any_kind_begun_with_a_digit_may_go_on_as_text_the_request_wr
     assert scan_copied("13:00", request) == (True, True)
     assert scan_copied("32 ", request) == (False, False)  # one word: "32 EUR" for a price is no text value
     assert scan_copied("13:00,", request) == (False, False)  # a comma ends the value
+    assert scan_copied("1.800", "subtotal 1.800,00 EUR") == (True, False)  # but not a number's own comma
     assert scan_copied("13:30", request) == (False, False)  # not the request's
     assert scan_copied("February", request) == (False, False)  # text that begins with a letter is quoted
     keys, formats = ["time", "ticket", "adults", "price"], ["number-or-text"] * 3 + ["number"]
@@ -393,7 +419,7 @@ def test_a_json_schema_date_format_is_written_by_code_as_a_requests_would_be(mon
     seen = {}
 
     # mocked: a guide needs the real tokenizer's vocabulary; this records what the engine asks of it
-    def stand_in(tokenizer, keys, stops, source, kinds, formats, context):
+    def stand_in(tokenizer, keys, stops, source, kinds, formats, context, copy_numbers=False):
         seen.update(formats=formats)
         return SimpleNamespace(keys=keys, rewriter=lambda: FormatRewriter(keys, formats, context))
 

@@ -257,6 +257,16 @@ def test_a_number_is_written_as_the_request_writes_it_and_read_by_code():
     assert json.loads(reply)["a"] == 2
 
 
+def test_an_extractions_number_is_one_the_request_writes():
+    request = "Villa for two adults, total IDR 48,650,000"
+    options = dict(formats=["number", "number"], context=request, copy_numbers=True)
+    reply = guided(["total_idr", "adults"], '{"total_idr": 4865000, "adults": 3}', **options)  # a digit dropped
+    assert json.loads(reply)["total_idr"] == 48650000  # not ended short
+    assert json.loads(reply)["adults"] != 3  # the request writes no 3
+    free = guided(["total_idr", "adults"], '{"total_idr": 4865000, "adults": 3}', **dict(options, copy_numbers=False))
+    assert json.loads(free) == {"total_idr": 4865000, "adults": 3}  # a schema's numbers may be made up
+
+
 def test_a_value_of_any_kind_may_be_copied_unquoted_but_a_number_is_cut_where_it_ends():
     request = "Screening at 13:00, 2 adults"
     wants = '{"time": 13:00, "adults": 2 adults}'

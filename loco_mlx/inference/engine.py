@@ -296,7 +296,7 @@ class Engine:
         response_format), are used as they are, [] for any one JSON object. Each reply needs its own guide.
         The reply is `adapter`'s (by default the active one's): a JSON adapter's reply is guided to the keys a
         request lists even when it does not say "JSON" ("orchestra, conductor, venue, date (YYYY-MM-DD)")."""
-        source, request = None, ""
+        source, request, extraction = None, "", keys is None
         if keys is None:
             mode = inference.json_guide if inference is not None else "off"
             request = last_user_message(messages) if mode != "off" else ""
@@ -313,7 +313,7 @@ class Engine:
         if keys:  # dates, times, and numbers as the text writes them ("48,650,000") are written by code
             stated, kinds_of = formats or [None] * len(keys), kinds or [None] * len(keys)
             formats = [fmt or number_format(kind) for fmt, kind in zip(stated, kinds_of)]
-        return make_guide(self.tokenizer, keys, self.eos_token_ids(), source, kinds, formats, request)
+        return make_guide(self.tokenizer, keys, self.eos_token_ids(), source, kinds, formats, request, extraction)
 
     def chat(
         self, messages: list[Message], sampling: SamplingConfig, inference: InferenceConfig | None = None

@@ -231,14 +231,70 @@ def scan_number(text: str, context: str) -> tuple[bool, bool]:
     return True, _LOOSE_NUMBER.fullmatch(text) is not None
 
 
+@functools.lru_cache(maxsize=64)
+def _copy_forms(context: str) -> frozenset[str]:
+    """Every number `context` writes, as it writes it and as JSON writes it ("1,380.00", "1380.00", "1380")."""
+    forms = set()
+    # as the text writes them, and each plain number within: a CSV row's "2022,8.7" is two
+    for written in set(_NUMBER_IN_TEXT.findall(context)) | set(re.findall(r"\d+(?:\.\d+)?", context)):
+        json_form = to_number(written)
+        if json_form is None:
+            continue
+        forms.update({written, json_form})
+        if "." in json_form and json_form.rstrip("0").endswith("."):
+            forms.add(json_form.split(".")[0])
+    forms.update(to_number(written.replace(",", "")) or "" for written in _suffixed_written(context))  # 190k
+    forms.update(str(value) for value in _word_numbers(context))  # "twenty-nine"
+    return frozenset(forms)
+
+
+_UNITS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen".split()
+_UNITS += ["seventeen", "eighteen", "nineteen"]
+_ORDINALS = "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split()
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+_WORD_NUMBER = re.compile(
+    rf"\b(?:(?P<tens>{'|'.join(_TENS)})(?:[- ](?P<unit>{'|'.join(_UNITS[1:10])}))?|(?P<alone>{'|'.join(_UNITS)})"
+    rf"|(?P<ordinal>{'|'.join(_ORDINALS)}))\b",
+    re.IGNORECASE,
+)
+
+
+def _word_numbers(text: str) -> set[int]:
+    """The numbers up to ninety-nine `text` writes in words ("seven", "twenty-nine", "third")."""
+    found = set()
+    for m in _WORD_NUMBER.finditer(text):
+        if m["ordinal"]:
+            found.add(_ORDINALS.index(m["ordinal"].lower()) + 1)
+        elif m["alone"]:
+            found.add(_UNITS.index(m["alone"].lower()))
+        else:
+            found.add(_TENS[m["tens"].lower()] + (_UNITS.index(m["unit"].lower()) if m["unit"] else 0))
+    return found
+
+
+def scan_copied_number(text: str, context: str) -> tuple[bool, bool]:
+    """scan_number, held to the numbers the request writes: as it writes them, as JSON writes them, with a
+    suffix worked out ("190k": 190000) or in words ("twenty-nine": 29). An extractor copies a number; a 135M
+    one retyping it drops a digit (4865000 for "48,650,000") or makes one up (3.3 for a 45-minute interview).
+    Any number, as scan_number allows, where the request writes none."""
+    ok, whole = scan_number(text, context)
+    forms = _copy_forms(context)
+    if not ok or not forms:
+        return ok, whole
+    body = re.match(r"-?[$€£¥₩₦₪]?([\d.,]*)", text).group(1)
+    if not any(form.startswith(body) for form in forms):
+        return False, False
+    return True, whole and body in forms
+
+
 def scan_copied(text: str, context: str) -> tuple[bool, bool]:
     """(whether `text`, written unquoted, begins a word of the request that starts with a digit, whether it
     is one whole, ending where that word ends): "13:00", "2024-017", "3B", which a number would cut at 13,
     2024, 3. One word: "32 EUR" for a price is a number and its unit, not text; and no comma, which ends a
-    value."""
+    value. A word ends where the request's does, not at a separator it follows with a digit ("1.800,00")."""
     if not text[:1].isdigit() or any(c in text for c in ',"} \n\t') or text not in context:
         return False, False
-    return True, text[-1].isalnum() and re.search(re.escape(text) + r"(?!\w)", context) is not None
+    return True, text[-1].isalnum() and re.search(re.escape(text) + r"(?!\w|[.,]\d)", context) is not None
 
 
 def to_number(text: str) -> str | None:

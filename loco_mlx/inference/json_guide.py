@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from loco_mlx.inference.json_formats import NUMBER_START, scan_copied, scan_number
+from loco_mlx.inference.json_formats import NUMBER_START, scan_copied, scan_copied_number, scan_number
 
 # how a value of each kind (json_request.KINDS) begins
 _FIRST_CHARS = {"string": '"', "number": "-0123456789", "boolean": "tf", "null": "n", "array": "[", "object": "{"}
@@ -157,6 +157,8 @@ class JsonGuide:
     # the request, which holds a date's year and the numbers and words a value may copy
     formats: list[str | None] | None = None
     context: str = ""
+    # an extraction's numbers are the request's (json_formats.scan_copied_number); a schema's may be made up
+    copy_numbers: bool = False
     candidates: int = 40  # sampling draws from the allowed ones among this many likeliest tokens
     max_text: int = 160  # a string value this long is closed: a small model pushed off course can loop in one
     taken: list[int] = field(default_factory=list)  # the reply's tokens so far (its end-of-turn token not among them)
@@ -231,7 +233,7 @@ class JsonGuide:
         if isinstance(rule, tuple):
             return any(choice.startswith(value) for choice in rule), value in rule
         if value[:1] in NUMBER_START and value and self._loose_number(index):
-            ok, whole = scan_number(value, self.context)
+            ok, whole = (scan_copied_number if self.copy_numbers else scan_number)(value, self.context)
             if self.formats[index] == "number-or-text":
                 text_ok, text_whole = scan_copied(value, self.context)
                 ok, whole = ok or text_ok, whole or text_whole
@@ -291,8 +293,8 @@ class JsonGuide:
     def fresh(self) -> JsonGuide:
         """The same guide at the start of a reply."""
         return JsonGuide(self.keys, self.token_texts, self.stop_ids, self.banned, self.source, self.kinds,
-                         formats=self.formats, context=self.context, candidates=self.candidates,
-                         max_text=self.max_text)  # fmt: skip
+                         formats=self.formats, context=self.context, copy_numbers=self.copy_numbers,
+                         candidates=self.candidates, max_text=self.max_text)  # fmt: skip
 
     def rewriter(self):
         """A json_formats.FormatRewriter for a reply under this guide, or None when no key has a format."""
@@ -323,10 +325,18 @@ def token_texts(tokenizer) -> tuple[list[str], set[int]]:
 
 
 def make_guide(
-    tokenizer, keys: list[str], stop_ids, source: str | None = None, kinds=None, formats=None, context: str = ""
+    tokenizer,
+    keys: list[str],
+    stop_ids,
+    source: str | None = None,
+    kinds=None,
+    formats=None,
+    context: str = "",
+    copy_numbers: bool = False,
 ) -> JsonGuide:
     """A guide over `tokenizer`'s vocabulary: `kinds` per key, as stated_kinds or schema_kinds give them, and
-    `formats` per key, as stated_format gives them."""
+    `formats` per key, as stated_format gives them; with `copy_numbers`, numbers are the `context`'s."""
     texts, special = token_texts(tokenizer)
     stops = {int(i) for i in stop_ids}
-    return JsonGuide(list(keys), texts, stops, special - stops, source, kinds, formats=formats, context=context)
+    return JsonGuide(list(keys), texts, stops, special - stops, source, kinds, formats=formats, context=context,
+                     copy_numbers=copy_numbers)  # fmt: skip
