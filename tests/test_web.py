@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from loco_mlx.inference.voting import MAX_VOTES
 from tests.helpers import running
 
 pytestmark = pytest.mark.integration
@@ -154,6 +155,7 @@ def test_the_page_loads_offline_with_its_policy_and_no_console_errors(browser, p
     assert "SHIP" in json_label and "vs base" in json_label  # the gate verdict and score
     status = browser.find_element("id", "status").text
     assert "backend mlx" in status and "queue" in status
+    assert browser.find_element("id", "votes").get_attribute("max") == str(MAX_VOTES)  # from /health
     assert console_errors(browser) == []
 
 

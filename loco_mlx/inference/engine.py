@@ -51,7 +51,16 @@ from loco_mlx.inference.voting import VOTE_METHODS, Sample, VoteResult, by_examp
 from loco_mlx.ranges import at_least, check_settings, one_of
 
 JSON_GUIDES = ("off", "keys", "copy")
-ACTIVE = "\0active"  # Engine.json_guide's default: the reply is the active adapter's
+
+
+class _Active:
+    """Engine.json_guide's default `adapter`: the reply is the active adapter's (None names the plain base)."""
+
+    def __repr__(self) -> str:
+        return "ACTIVE"
+
+
+ACTIVE = _Active()
 
 
 @dataclass(frozen=True)
@@ -289,7 +298,7 @@ class Engine:
         keys: list[str] | None = None,
         kinds=None,
         formats: list[str | None] | None = None,
-        adapter: str | None = ACTIVE,
+        adapter: str | None | _Active = ACTIVE,
     ) -> JsonGuide | None:
         """The guide for a reply to `messages` (json_guide.py): when the last request names the JSON keys it
         wants and guiding is on; None otherwise. `keys`, their `kinds` and `formats`, where given (the API's
@@ -300,7 +309,7 @@ class Engine:
         if keys is None:
             mode = inference.json_guide if inference is not None else "off"
             request = last_user_message(messages) if mode != "off" else ""
-            adapter = self.adapter if adapter == ACTIVE else adapter
+            adapter = self.adapter if adapter is ACTIVE else adapter
             keys = guided_keys(request, json_replies=self.domain_of(adapter) == "json") if request else None
             if not keys:
                 return None

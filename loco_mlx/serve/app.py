@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from loco_mlx.inference.backend import SamplingConfig, last_user_message
 from loco_mlx.inference.engine import Engine, InferenceConfig
+from loco_mlx.inference.voting import MAX_VOTES
 from loco_mlx.serve.catalog import Catalog
 from loco_mlx.serve.errors import ApiError, BodyLimit, ErrorBody, ErrorDetail, install_error_handlers, validation_error
 from loco_mlx.serve.schema import (
@@ -86,7 +87,8 @@ def create_app(engine: Engine, settings: ServeSettings) -> FastAPI:
         batch = {"batching": worker.batching, "max_batch": worker.max_batch}
         if worker.batching:
             batch["prefix_cache"] = worker.decoder.prefixes.stats()
-        return {**about, **worker.metrics.snapshot(), **batch, "max_tokens_limit": settings.max_tokens_limit}
+        limits = {"max_tokens_limit": settings.max_tokens_limit, "max_votes": MAX_VOTES}  # the page's fields
+        return {**about, **worker.metrics.snapshot(), **batch, **limits}
 
     if settings.web:
         app.include_router(web_routes())

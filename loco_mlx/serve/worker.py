@@ -156,7 +156,7 @@ def voted(engine: Engine, job: Job, prompt_tokens: int, sampling: SamplingConfig
     return Finished(reason, prompt_tokens, spent, vote=result)
 
 
-def job_guide(engine: Engine, job: Job, adapter: str | None = ACTIVE):
+def job_guide(engine: Engine, job: Job, adapter: str | None | object = ACTIVE):
     """The JSON guide of a chat job answered by `adapter` (the active one by default): its response_format's
     keys, or the keys its request names."""
     if job.messages is None:

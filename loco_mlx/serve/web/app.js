@@ -11,6 +11,7 @@ const $ = (id) => document.getElementById(id);
 
 const state = load();
 let models = [];
+let maxVotes = null; // the server's cap on votes (/health), once known
 let running = null; // the AbortController of the reply being streamed
 
 function load() {
@@ -101,6 +102,10 @@ async function refreshStatus() {
     if (h.max_tokens_limit) {
       field.max = h.max_tokens_limit; // the server refuses more (400)
       if (Number(field.value) > h.max_tokens_limit) field.value = h.max_tokens_limit;
+    }
+    if (h.max_votes) {
+      maxVotes = h.max_votes; // likewise the samples one request may ask for
+      $("votes").max = h.max_votes;
     }
     const adapters = models.filter((m) => (m.loco || {}).kind === "adapter").length;
     showStatus(`base ${h.base} · backend ${h.backend} · queue ${h.queue ?? 0} · ${adapters} specialists`);
@@ -222,7 +227,8 @@ async function send(text) {
     temperature: Number($("temperature").value) || 0,
   };
   const votes = Math.round(Number($("votes").value) || 1);
-  if (votes > 1) body.votes = Math.min(votes, 16); // the server's own field: many samples, one reply
+  // the server's own field: many samples, one reply
+  if (votes > 1) body.votes = Math.min(votes, maxVotes || votes);
   state.messages.push(reply);
   save();
   render();
