@@ -76,6 +76,16 @@ def test_a_change_to_the_answering_code_misses_the_cache(generated, monkeypatch,
     assert len(generated) == 2
 
 
+def test_llamacpps_thread_count_is_part_of_the_key(generated, monkeypatch):
+    on_llamacpp = SimpleNamespace(**vars(engine()), backend_name="llamacpp")
+    monkeypatch.setenv("LOCO_LLAMACPP_THREADS", "2")
+    base_side(on_llamacpp, bench("1" * 64), EvalSettings(), "base", quiet=True)
+    base_side(on_llamacpp, bench("1" * 64), EvalSettings(), "base", quiet=True)
+    monkeypatch.setenv("LOCO_LLAMACPP_THREADS", "1")
+    base_side(on_llamacpp, bench("1" * 64), EvalSettings(), "base", quiet=True)
+    assert len(generated) == 2  # the same count reused, another one not
+
+
 def test_sampled_answers_are_never_cached(generated):
     for _ in range(2):
         base_side(engine(), bench("1" * 64), EvalSettings(temperature=0.7), "base", quiet=True)

@@ -2,8 +2,8 @@
 
 The base's greedy answers do not depend on the adapter under test, so a gate over several
 benchmarks, or over a second adapter, need not regenerate them. The key holds everything they
-depend on: the base's fingerprint, how it computes, the benchmark's bytes, the settings, the
-package versions, and the code that answers and scores (inference/ and evaluation/: the cached results
+depend on: the base's fingerprint, how it computes (and llama.cpp's thread count), the benchmark's bytes,
+the settings, the package versions, and the code that answers and scores (inference/ and evaluation/: the cached results
 hold scores too).
 """
 
@@ -34,10 +34,20 @@ def cache_path(engine: Engine, benchmark: Benchmark, settings: EvalSettings) -> 
         return None  # sampled answers are not reproducible enough to reuse
     key = json.dumps(
         [engine.base.record.fingerprint, engine.base.compute_mode, benchmark.sha256, asdict(settings),
-         package_versions(), answer_code_digest()],
+         package_versions(), answer_code_digest(), _threads(engine)],
         sort_keys=True,
     )  # fmt: skip
     return loco_home() / "cache" / "eval-base" / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+
+
+def _threads(engine: Engine) -> int | None:
+    """llama.cpp's thread count (LOCO_LLAMACPP_THREADS): the split of its work may change the sums a greedy
+    answer rests on, so answers from another count are not reused. None on MLX."""
+    if getattr(engine, "backend_name", None) != "llamacpp":
+        return None
+    from loco_mlx.inference.llamacpp import thread_count
+
+    return thread_count()
 
 
 def read(path: Path | None) -> tuple[list[dict], float] | None:
