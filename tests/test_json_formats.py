@@ -1,4 +1,5 @@
-"""Dates, times and numbers in the form a request asks for, written by code (inference/json_formats.py).
+"""Dates, times and numbers in the form a request asks for, written by code (inference/json_formats.py and
+json_numbers.py).
 
 Pure tests of the reading, the conversion and the streaming rewriter; the engine's wiring is tested on
 a stand-in backend that replays a fixed guided reply (a fake has no logits for a guide to pick from, so
@@ -15,17 +16,8 @@ from types import SimpleNamespace
 import pytest
 
 from loco_mlx.inference.backend import GenerationStats, SamplingConfig, StreamEvent
-from loco_mlx.inference.json_formats import (
-    FormatRewriter,
-    convert,
-    scan_copied,
-    scan_copied_number,
-    scan_number,
-    time_mentions,
-    to_date,
-    to_number,
-    to_time,
-)
+from loco_mlx.inference.json_formats import FormatRewriter, convert, time_mentions, to_date, to_time
+from loco_mlx.inference.json_numbers import scan_copied, scan_copied_number, scan_number, to_number
 from loco_mlx.inference.json_request import format_choices, guided_keys, stated_format
 from loco_mlx.inference.voting import Sample
 
@@ -342,7 +334,7 @@ def test_on_our_written_requests_most_numbers_answered_are_ones_the_request_writ
     appear there only with separators or a suffix."""
     from decimal import Decimal
 
-    from loco_mlx.inference.json_formats import _copy_forms
+    from loco_mlx.inference.json_numbers import _copy_forms
 
     numbers = copied = separated = 0
     for line in (ROOT / "data/json-written/written.jsonl").read_text().splitlines():

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from loco_mlx.inference.json_formats import NUMBER_START, scan_copied, scan_copied_number, scan_number
+from loco_mlx.inference.json_numbers import NUMBER_START, scan_copied, scan_copied_number, scan_number
 
 # how a value of each kind (json_request.KINDS) begins
 _FIRST_CHARS = {"string": '"', "number": "-0123456789", "boolean": "tf", "null": "n", "array": "[", "object": "{"}
@@ -157,7 +157,7 @@ class JsonGuide:
     # the request, which holds a date's year and the numbers and words a value may copy
     formats: list[str | None] | None = None
     context: str = ""
-    # an extraction's numbers are the request's (json_formats.scan_copied_number); a schema's may be made up
+    # an extraction's numbers are the request's (json_numbers.scan_copied_number); a schema's may be made up
     copy_numbers: bool = False
     candidates: int = 40  # sampling draws from the allowed ones among this many likeliest tokens
     max_text: int = 160  # a string value this long is closed: a small model pushed off course can loop in one
@@ -215,7 +215,7 @@ class JsonGuide:
         return state
 
     def _loose_number(self, index: int) -> bool:
-        """Whether key `index`'s number may be written as the text writes it (json_formats.to_number)."""
+        """Whether key `index`'s number may be written as the text writes it (json_numbers.to_number)."""
         return bool(self.formats) and self.formats[index] in ("number", "number-or-text")
 
     def _may_start(self, index: int, c: str) -> bool:

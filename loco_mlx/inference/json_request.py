@@ -242,7 +242,7 @@ def format_choices(request: str, fmt: str | None) -> tuple | None:
 
 def number_format(kinds: frozenset | tuple | None) -> str | None:
     """ "number" for a key that may take a number: the model may write it as the text does ("48,650,000",
-    "74k") and code writes the JSON number (json_formats.to_number)."""
+    "74k") and code writes the JSON number (json_numbers.to_number)."""
     if kinds is None:  # any kind: a value begun with a digit may also go on as text the request writes ("13:00")
         return "number-or-text"
     return "number" if isinstance(kinds, frozenset) and "number" in kinds else None
