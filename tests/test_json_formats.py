@@ -326,6 +326,7 @@ def test_a_guided_number_is_one_the_request_writes_in_any_of_its_forms():
     assert scan_copied_number("2022", row)[1] and scan_copied_number("8.7", row)[1]  # a CSV row's numbers, each
     assert scan_copied_number("3", row)[1]  # "third"
     assert scan_copied_number("3.3", "no numbers here") == (True, True)  # none to copy: any number
+    assert scan_copied_number("4", "pickup at 4:15 PM, 2 bags") == (False, False)  # a time's hour is no count
 
 
 def test_on_our_written_requests_most_numbers_answered_are_ones_the_request_writes():

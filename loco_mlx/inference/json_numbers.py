@@ -71,8 +71,11 @@ def scan_number(text: str, context: str) -> tuple[bool, bool]:
 def _copy_forms(context: str) -> frozenset[str]:
     """Every number `context` writes, as it writes it and as JSON writes it ("1,380.00", "1380.00", "1380")."""
     forms = set()
-    # as the text writes them, and each plain number within: a CSV row's "2022,8.7" is two
-    for written in set(_NUMBER_IN_TEXT.findall(context)) | set(re.findall(r"\d+(?:\.\d+)?", context)):
+    # as the text writes them, and each plain number within: a CSV row's "2022,8.7" is two; not the hour or
+    # minutes of a time ("4:15" is no count of 4)
+    clock = re.compile(r"(?<![\d:])\d{1,2}:\d{2}(?::\d{2})?(?![\d:])")
+    text = clock.sub(" ", context)
+    for written in set(_NUMBER_IN_TEXT.findall(text)) | set(re.findall(r"\d+(?:\.\d+)?", text)):
         json_form = to_number(written)
         if json_form is None:
             continue
