@@ -67,14 +67,15 @@ def scan_number(text: str, context: str) -> tuple[bool, bool]:
     return True, _LOOSE_NUMBER.fullmatch(text) is not None
 
 
+_CLOCK = re.compile(r"(?<![\d:])\d{1,2}:\d{2}(?::\d{2})?(?![\d:])")  # "4:15" offers no 4 and no 15 to copy
+
+
 @functools.lru_cache(maxsize=64)
 def _copy_forms(context: str) -> frozenset[str]:
     """Every number `context` writes, as it writes it and as JSON writes it ("1,380.00", "1380.00", "1380")."""
     forms = set()
-    # as the text writes them, and each plain number within: a CSV row's "2022,8.7" is two; not the hour or
-    # minutes of a time ("4:15" is no count of 4)
-    clock = re.compile(r"(?<![\d:])\d{1,2}:\d{2}(?::\d{2})?(?![\d:])")
-    text = clock.sub(" ", context)
+    # as the text writes them, and each plain number within: a CSV row's "2022,8.7" is two
+    text = _CLOCK.sub(" ", context)
     for written in set(_NUMBER_IN_TEXT.findall(text)) | set(re.findall(r"\d+(?:\.\d+)?", text)):
         json_form = to_number(written)
         if json_form is None:
@@ -82,13 +83,14 @@ def _copy_forms(context: str) -> frozenset[str]:
         forms.update({written, json_form})
         if "." in json_form and json_form.rstrip("0").endswith("."):
             forms.add(json_form.split(".")[0])
-    forms.update(to_number(written.replace(",", "")) or "" for written in _suffixed_written(context))  # 190k
+    scaled = (to_number(written.replace(",", "")) for written in _suffixed_written(context))  # 190k: 190000
+    forms.update(number for number in scaled if number)
     forms.update(str(value) for value in _word_numbers(context))  # "twenty-nine"
     return frozenset(forms)
 
 
-_UNITS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen".split()
-_UNITS += ["seventeen", "eighteen", "nineteen"]
+_UNITS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+          "seventeen eighteen nineteen").split()  # fmt: skip
 _ORDINALS = "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split()
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 _WORD_NUMBER = re.compile(
