@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from loco_mlx.inference.json_numbers import NUMBER_START, scan_copied, scan_copied_number, scan_number
+from loco_mlx.inference.json_numbers import NUMBER_FORMATS, NUMBER_START, scan_copied, scan_copied_number, scan_number
 
 # how a value of each kind (json_request.KINDS) begins
 _FIRST_CHARS = {"string": '"', "number": "-0123456789", "boolean": "tf", "null": "n", "array": "[", "object": "{"}
@@ -216,7 +216,7 @@ class JsonGuide:
 
     def _loose_number(self, index: int) -> bool:
         """Whether key `index`'s number may be written as the text writes it (json_numbers.to_number)."""
-        return bool(self.formats) and self.formats[index] in ("number", "number-or-text")
+        return bool(self.formats) and self.formats[index] in NUMBER_FORMATS
 
     def _may_start(self, index: int, c: str) -> bool:
         """Whether key `index`'s value may begin with `c` (its kinds, where they are known)."""

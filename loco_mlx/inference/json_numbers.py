@@ -18,10 +18,12 @@ from decimal import Decimal, InvalidOperation
 
 import regex  # partial matching: whether a number being written can still become one
 
-NUMBER_START = "-0123456789$€£¥₩₦₪"  # how a number may begin when written as the text writes it
+NUMBER_FORMATS = ("number", "number-or-text")  # the formats whose numbers are written as the text writes them
+_CURRENCY = "$€£¥₩₦₪"
+NUMBER_START = "-0123456789" + _CURRENCY  # how a number may begin when written as the text writes it
 _SCALES = {"k": 10**3, "K": 10**3, "M": 10**6, "bn": 10**9, " thousand": 10**3, " million": 10**6, " billion": 10**9}
 _LOOSE_NUMBER = regex.compile(
-    r"(?P<sign>-)?[$€£¥₩₦₪]?(?P<body>"
+    rf"(?P<sign>-)?[{_CURRENCY}]?(?P<body>"
     r"(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?"  # JSON's own: 1380, 1380.00, 2.5e3
     r"|\d{1,3}(?:,\d{3})+(?:\.\d+)?"  # 48,650,000 and 1,380.00
     r"|\d{1,3}(?:\.\d{3})+,\d+"  # 1.800,00
@@ -45,6 +47,12 @@ def _suffixed_written(context: str) -> tuple[str, ...]:
     return tuple(re.findall(r"\d[\d.,]*(?:k|K|M|bn| thousand| million| billion|%)(?!\w)", context))
 
 
+def _written(text: str) -> tuple[str, str]:
+    """A number being written, without its sign and currency, and the digits and separators it begins with."""
+    written_so = re.sub(rf"^-?[{_CURRENCY}]?", "", text)
+    return written_so, re.match(r"[\d.,]*", written_so).group(0)
+
+
 def scan_number(text: str, context: str) -> tuple[bool, bool]:
     """(whether `text` begins a number as the text writes it, whether it is one whole). A number that JSON
     would not write ("48,650,000", "1.800,00", "74k") must be one the request writes so: this keeps a comma
@@ -52,8 +60,7 @@ def scan_number(text: str, context: str) -> tuple[bool, bool]:
     lone space from forcing " billion" after 13."""
     if not _LOOSE_NUMBER.fullmatch(text, partial=True):
         return False, False
-    written_so = re.sub(r"^-?[$€£¥₩₦₪]?", "", text)
-    body = re.match(r"[\d.,]*", written_so).group(0)
+    written_so, body = _written(text)
     suffix = written_so[len(body) :]
     if suffix and not re.fullmatch(r"[eE][+-]?\d*", suffix):
         if not any(number.startswith(written_so) for number in _suffixed_written(context)):
@@ -122,7 +129,7 @@ def scan_copied_number(text: str, context: str) -> tuple[bool, bool]:
     forms = _copy_forms(context)
     if not ok or not forms:
         return ok, whole
-    body = re.match(r"-?[$€£¥₩₦₪]?([\d.,]*)", text).group(1)
+    body = _written(text)[1]
     if not any(form.startswith(body) for form in forms):
         return False, False
     return True, whole and body in forms
