@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import re
 
-from loco_mlx.inference.json_numbers import NUMBER_START, scan_copied, to_number
+from loco_mlx.inference.json_numbers import NUMBER_FORMATS, NUMBER_START, scan_copied, to_number
 
 _MONTHS = {
     name: number
@@ -185,6 +185,9 @@ def convert(value: str, fmt: str, context: str = "") -> str | None:
     return None
 
 
+_DECODER = json.JSONDecoder()
+
+
 class FormatRewriter:
     """A guided reply `{"k1": v1, ...}` with each formatted key's value written by code (a date or time string
     by `convert`, a number as the request writes it by `to_number`, a one-word copy as a string), fed a piece
@@ -200,14 +203,18 @@ class FormatRewriter:
 
     def _number_at(self, fmt: str | None, pos: int) -> bool:
         """A number written as the text writes it begins at `pos` (read by `to_number`, not as JSON)."""
-        return fmt in ("number", "number-or-text") and pos < len(self.text) and self.text[pos] in NUMBER_START
+        return fmt in NUMBER_FORMATS and pos < len(self.text) and self.text[pos] in NUMBER_START
+
+    def _after(self, index: int) -> str:
+        """The scaffold that follows key `index`'s value."""
+        return self.prefixes[index + 1] if index + 1 < len(self.prefixes) else "}"
 
     def _converted(self, index: int, fmt: str | None, pos: int) -> tuple[str, int] | None:
         """Key `index`'s value starting at `pos` as it will be shown, and where it ends in the text; None
         while it is not whole (a formatted value is held until it is) or cannot be read."""
-        after = self.prefixes[index + 1] if index + 1 < len(self.prefixes) else "}"
         if self._number_at(fmt, pos):
-            end = self.text.find(after, pos)  # a number as the text writes it is whole once the scaffold follows
+            # a number as the text writes it is whole once the scaffold after it is there
+            end = self.text.find(self._after(index), pos)
             if end < 0:
                 return None
             raw = self.text[pos:end]
@@ -216,7 +223,7 @@ class FormatRewriter:
                 number = json.dumps(raw, ensure_ascii=False)  # text copied unquoted: a string
             return number or raw, end
         try:
-            value, end = json.JSONDecoder().raw_decode(self.text, pos)
+            value, end = _DECODER.raw_decode(self.text, pos)
         except ValueError:  # not whole yet (a JSONDecodeError), or a number past Python's digit limit
             return None
         converted = convert(value, fmt, self.context) if fmt in ("date", "time") and isinstance(value, str) else None
@@ -240,8 +247,7 @@ class FormatRewriter:
                 break
             out.append(value[0])
             pos = value[1]
-            after = self.prefixes[index + 1] if index + 1 < len(self.prefixes) else "}"
-            if self.text.startswith(after, pos):  # its scaffold followed: the pair is final
+            if self.text.startswith(self._after(index), pos):  # its scaffold followed: the pair is final
                 self.done += "".join(out)
                 self.pos, self.index, out = pos, index + 1, []
         tail = "".join(out) + self.text[pos:]
