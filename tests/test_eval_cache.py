@@ -33,7 +33,7 @@ def generated(monkeypatch, loco_home):
 
 def engine(fingerprint="f" * 64, mode="fp32"):
     record = SimpleNamespace(fingerprint=fingerprint)
-    return SimpleNamespace(base=SimpleNamespace(record=record, compute_mode=mode))
+    return SimpleNamespace(base=SimpleNamespace(record=record, compute_mode=mode), backend_name="mlx")
 
 
 def bench(sha: str) -> Benchmark:
@@ -77,7 +77,7 @@ def test_a_change_to_the_answering_code_misses_the_cache(generated, monkeypatch,
 
 
 def test_llamacpps_thread_count_is_part_of_the_key(generated, monkeypatch):
-    on_llamacpp = SimpleNamespace(**vars(engine()), backend_name="llamacpp")
+    on_llamacpp = SimpleNamespace(**{**vars(engine()), "backend_name": "llamacpp"})
     monkeypatch.setenv("LOCO_LLAMACPP_THREADS", "2")
     base_side(on_llamacpp, bench("1" * 64), EvalSettings(), "base", quiet=True)
     base_side(on_llamacpp, bench("1" * 64), EvalSettings(), "base", quiet=True)

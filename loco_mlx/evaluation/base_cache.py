@@ -43,7 +43,7 @@ def cache_path(engine: Engine, benchmark: Benchmark, settings: EvalSettings) -> 
 def _threads(engine: Engine) -> int | None:
     """llama.cpp's thread count (LOCO_LLAMACPP_THREADS): the split of its work may change the sums a greedy
     answer rests on, so answers from another count are not reused. None on MLX."""
-    if getattr(engine, "backend_name", None) != "llamacpp":
+    if engine.backend_name != "llamacpp":
         return None
     from loco_mlx.inference.llamacpp import thread_count
 
