@@ -150,7 +150,8 @@ def find_time(text: str) -> str | None:
 
 # a time as a request writes it, for the choices of a time key: minutes (":", "h", or "." before am/pm) or
 # am/pm needed ("a.m." keeps its dots, "1pm." loses the full stop); a range's ends count ("8am-1pm"); not
-# inside a date or a longer number ("1.29", "07/03")
+# inside a date or a longer number ("1.29", "07/03"). Not _TIME_IN_TEXT: that reads one value the model
+# wrote, where "4.45" is a time; a whole request holds prices and ranges.
 _TIME_MENTION = re.compile(
     r"(?<![\w.:/,])\d{1,2}(?:[:h][0-5]\d|\.[0-5]\d(?=\s?[ap]\.?m))?(?:\s?[ap](?:\.m\.?|m))?(?![\w:/]|[.,]\d)"
     r"|\b(?:noon|midnight)\b",
