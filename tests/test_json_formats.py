@@ -141,19 +141,52 @@ def _training_rows():
 
 
 def test_on_our_training_data_every_value_marked_is_in_its_format():
-    """A wrong mark would have the code rewrite a value nobody asked to be rewritten."""
-    import re
-
+    """A wrong mark would have the code rewrite a value nobody asked to be rewritten: a date or time is in its
+    format, and a name asked for bare or a value asked without a mark is one that converting leaves alone."""
     patterns = {"date": r"\d{4}-\d\d-\d\d", "time": r"\d\d:\d\d"}
-    marked = 0
+    marked, bare = 0, 0
     for request, answer in _training_rows():
         for key in guided_keys(request) or []:
             fmt = stated_format(request, key)
-            if fmt is not None:
+            value = answer.get(key)
+            if fmt in patterns:
                 marked += 1
-                value = answer.get(key)
                 assert value is None or re.fullmatch(patterns[fmt], str(value)), (key, value, request)
-    assert marked > 150
+            elif fmt is not None:
+                bare += 1
+                assert value is None or convert(value, fmt) in (None, value), (key, value, request)
+    assert marked > 150 and bare == 11  # the README says 11
+
+
+@pytest.mark.parametrize(
+    "request_text,key,fmt",
+    [("instructor (name without the title), room", "instructor", "name"),
+     ("supervisor (name only, no title)", "supervisor", "name"),
+     ("patient_name (no title), dob", "patient_name", "name"),
+     ("candidate_name (no honorific)", "candidate_name", "name"),
+     ("field (just the field name, without the plot note)", "field", "name"),
+     ("app_version (without the v), os", "app_version", "without:v"), ("username (without @)", "username", "without:@"),
+     ("invoice_number (without the #)", "invoice_number", "without:#"),
+     ("model (without screen size)", "model", None), ("title (no subtitle)", "title", None),
+     ("name, job_title", "name", None)],
+)  # fmt: skip
+def test_a_request_may_ask_for_a_name_bare_or_a_value_without_its_mark(request_text, key, fmt):
+    assert stated_format(request_text, key) == fmt
+
+
+@pytest.mark.parametrize(
+    "value,fmt,out",
+    [("Prof. Carla Reyes", "name", "Carla Reyes"), ("Frau Dr. Sabine Krüger", "name", "Sabine Krüger"),
+     ("RN Grace Mwangi", "name", "Grace Mwangi"), ("Mrs Joan Pettigrew", "name", "Joan Pettigrew"),
+     ("Field 7 (north plot)", "name", "Field 7"), ("Ana Ruiz, MD", "name", "Ana Ruiz"),
+     ("Hon Wai Lee", "name", "Hon Wai Lee"), ("Dr.", "name", "Dr."), ("Drew Barry", "name", "Drew Barry"),
+     ("v4.2.1", "without:v", "4.2.1"), ("version 4", "without:v", None), ("@lhoang", "without:@", "lhoang"),
+     ("#2024-017", "without:#", "2024-017"), ("lhoang", "without:@", None), ("@", "without:@", None)],
+)  # fmt: skip
+def test_a_name_loses_its_title_and_note_and_a_value_its_mark(value, fmt, out):
+    rewritten = FormatRewriter(["k"], [fmt]).rewrite(json.dumps({"k": value}, ensure_ascii=False))
+    assert json.loads(rewritten)["k"] == (out or value)  # None: left as the model wrote it
+    assert convert(value, fmt) == out
 
 
 def test_the_rewriter_holds_a_formatted_value_until_it_is_whole_then_converts_it():
@@ -219,6 +252,23 @@ def test_the_engine_rewrites_guided_dates_when_streaming_and_in_batches(monkeypa
     assert engine.answer_batch([messages], greedy, InferenceConfig(reread=False))[0].text == want
     off = engine.answer_batch([messages], greedy, InferenceConfig(reread=False, json_guide="off"))
     assert off[0].text == reply  # unguided: nothing is rewritten
+
+
+def test_the_engine_writes_a_name_bare_where_the_request_asks(monkeypatch):
+    from loco_mlx.inference import engine as engine_module
+    from loco_mlx.inference.engine import Engine, InferenceConfig, build_messages
+
+    engine = Engine(_Replay('{"student": "Tomás", "supervisor": "Prof. Carla Reyes"}'))
+
+    # mocked as above: the guide's vocabulary is not what is tested
+    def stand_in(tokenizer, keys, stops, source, kinds, formats, context, copy_numbers=False):
+        return SimpleNamespace(keys=keys, rewriter=lambda: FormatRewriter(keys, formats, context))
+
+    monkeypatch.setattr(engine_module, "make_guide", stand_in)
+    ask = "Tomás, 3rd year, supervised by Prof. Carla Reyes. JSON: student, supervisor (name only, no title)"
+    greedy = SamplingConfig(max_tokens=200, temperature=0.0)
+    answer = engine.answer_batch([build_messages(ask)], greedy, InferenceConfig(reread=False))[0]
+    assert answer.text == '{"student": "Tomás", "supervisor": "Carla Reyes"}'
 
 
 def test_the_batched_server_sends_the_rewritten_text():

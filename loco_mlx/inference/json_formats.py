@@ -1,11 +1,13 @@
-"""Values in the format a request asks for, written by code: a date as YYYY-MM-DD, a time as HH:MM.
+"""Values in the format a request asks for, written by code: a date as YYYY-MM-DD, a time as HH:MM, a name
+without its title.
 
 A 135M extractor finds the right span ("March 3, 2024", "3:30 PM") but cannot rewrite it: held to
 digits by the guide, it wrote "2231-01-01" for "22/11/2024". So the model copies and code converts, as
 tool adapters let the sandbox do the arithmetic. When a request wants a key's value as YYYY-MM-DD or
 HH:MM (`json_request.stated_format`), the guided reply's string value is read as a date or a time and
 written in that format; a value that cannot be read unambiguously ("03/04/2025", "Thursday the 17th")
-is left as the model wrote it.
+is left as the model wrote it. Likewise a name asked for bare ("supervisor (name only, no title)") loses the
+"Prof." the model copied with it, and a value asked for "without the v" its v.
 
 Numbers likewise: a number written as the request writes it ("48,650,000", "74k") becomes a JSON number
 (json_numbers.py), and a one-word copy begun with a digit ("13:00") a string.
@@ -176,13 +178,44 @@ def time_mentions(text: str) -> list[str]:
     return list(dict.fromkeys(t for t in found if to_time(t)))
 
 
+# a title before a name the request wants bare ("Prof. Carla Reyes", "Frau Dr. Sabine Krüger", "RN Grace
+# Mwangi"), and a note after it ("Field 7 (north plot)", "Ana Ruiz, MD"). Not "Hon": it is also a given name.
+_TITLES = r"dr|prof|professor|mr|mrs|ms|miss|mx|sir|dame|rev|herr|frau|mme|mlle|sr|sra|srta|rn"
+_TITLE_BEFORE = re.compile(rf"^(?:(?:{_TITLES})\.?\s+)+", re.IGNORECASE)
+_NOTE_AFTER = re.compile(r"\s*(?:\([^()]*\)|,\s*(?:md|phd|rn|dds|esq)\.?)$", re.IGNORECASE)
+
+
+def bare_name(value: str) -> str | None:
+    """`value` without a title before it or a note after it, or None when nothing is left."""
+    return _NOTE_AFTER.sub("", _TITLE_BEFORE.sub("", value.strip())) or None
+
+
+def without_mark(value: str, mark: str) -> str | None:
+    """`value` without the `mark` it begins with ("@lhoang", "#2024-017", "v4.2.1"), or None. A letter is
+    a mark only before a digit: "version 2" keeps its v."""
+    rest = value[len(mark) :] if value[: len(mark)].lower() == mark.lower() else ""
+    if not rest.strip() or (mark.isalpha() and not rest[0].isdigit()):
+        return None
+    return rest.strip()
+
+
+def rewrites_text(fmt: str | None) -> bool:
+    """Whether code rewrites a string value of format `fmt` (`convert`): held until whole as it streams."""
+    return fmt in ("date", "time", "name") or (fmt or "").startswith("without:")
+
+
 def convert(value: str, fmt: str, context: str = "") -> str | None:
-    """`value` in format `fmt` ("date": YYYY-MM-DD, "time": HH:MM), or None when it cannot be read as one.
-    A date and time together give the part asked for ("2024.10.03 14:22")."""
+    """`value` in format `fmt` ("date": YYYY-MM-DD, "time": HH:MM, "name": no title or note, "without:M":
+    not begun with the mark M), or None when it cannot be read as one. A date and time together give the
+    part asked for ("2024.10.03 14:22")."""
     if fmt == "date":
         return to_date(value, context)
     if fmt == "time":
         return to_time(value) or find_time(value)
+    if fmt == "name":
+        return bare_name(value)
+    if fmt.startswith("without:"):
+        return without_mark(value, fmt[len("without:") :])
     return None
 
 
@@ -227,7 +260,7 @@ class FormatRewriter:
             value, end = _DECODER.raw_decode(self.text, pos)
         except ValueError:  # not whole yet (a JSONDecodeError), or a number past Python's digit limit
             return None
-        converted = convert(value, fmt, self.context) if fmt in ("date", "time") and isinstance(value, str) else None
+        converted = convert(value, fmt, self.context) if rewrites_text(fmt) and isinstance(value, str) else None
         return (json.dumps(converted, ensure_ascii=False) if converted else self.text[pos:end]), end
 
     def _rewritten(self) -> tuple[str, int]:
@@ -241,7 +274,7 @@ class FormatRewriter:
             out.append(prefix)
             value = self._converted(index, fmt, pos + len(prefix))
             if value is None:
-                if fmt in ("date", "time") or self._number_at(fmt, pos + len(prefix)):
+                if rewrites_text(fmt) or self._number_at(fmt, pos + len(prefix)):
                     shown = len("".join(out))  # a formatted value still being written: held
                     return "".join(out) + self.text[pos + len(prefix) :], shown
                 pos += len(prefix)

@@ -152,9 +152,9 @@ class JsonGuide:
     # enum), or None (anything)
     kinds: list[frozenset | tuple | None] | None = None
     state: _State = field(default_factory=_State)
-    # per key, how its value is written by code as it streams (json_formats.py): "date" and "time" rewrite a
-    # string, "number" reads a number as the request writes it, "number-or-text" that or a one-word copy; and
-    # the request, which holds a date's year and the numbers and words a value may copy
+    # per key, how its value is written by code as it streams (json_formats.py): "date", "time", "name" and
+    # "without:M" rewrite a string, "number" reads a number as the request writes it, "number-or-text" that or
+    # a one-word copy; and the request, which holds a date's year and the numbers and words a value may copy
     formats: list[str | None] | None = None
     context: str = ""
     # an extraction's numbers are the request's (json_numbers.scan_copied_number); a schema's may be made up

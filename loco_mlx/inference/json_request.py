@@ -199,6 +199,14 @@ _ISO_DATE = (
     r"\s*(?:\(\s*iso(?:[- ]?8601)?(?:\s+date)?\s*[,;)]"
     r"|(?:as|in)\s+iso(?:[- ]?8601)?(?![\w-]|\s*(?:date-?time|timestamp)))"
 )
+# a value asked for bare, in the key's brackets: "(name without the title)", "(no honorific)", "(name only)",
+# "(just the field name, without the plot note)": json_formats.bare_name drops the title and the note
+_BARE_NAME = (
+    r"(?<!\w)(?:name\s+only|just\s+the\s+(?:\w+\s+)?name|no\s+(?:title|honorific)s?"
+    r"|without\s+(?:the\s+|a\s+|any\s+)?(?:title|honorific)s?)(?!\w)"
+)
+# a mark the value is asked without: "(without the v)", "(without @)", "(without the #)"
+_WITHOUT_MARK = r"(?<!\w)without\s+(?:the\s+|a\s+|an\s+)?[\"'`]?([^\w\s\"'`]|[a-z])[\"'`]?\s*[),;]"
 # a key's own format in brackets, of any kind ("DD/MM/YYYY", "h:mm AM/PM"): it is not overridden
 _OWN_FORMAT = re.compile(r"\b(?:d{1,2}|m{1,2}|y{2,4}|h{1,2}|am|pm|iso)\b", re.IGNORECASE)
 
@@ -206,8 +214,10 @@ _OWN_FORMAT = re.compile(r"\b(?:d{1,2}|m{1,2}|y{2,4}|h{1,2}|am|pm|iso)\b", re.IG
 def stated_format(request: str, key: str) -> str | None:
     """ "date" (YYYY-MM-DD) or "time" (24-hour HH:MM) when the request wants `key`'s value so: said next to
     the key, or said once, for a key whose last word says date or time and which states no format of its
-    own. On our JSON data (360 written and 1,200 generated requests) every value it marks is in that
-    format or null in the reference answer."""
+    own. "name" for a name asked for bare in the key's brackets, "without:M" for a value asked without the
+    mark M ("app_version (without the v)"). On our JSON data (360 written and 1,200 generated requests) every
+    value it marks is in that format, null, or (a name, a mark) one that converting leaves alone in the
+    reference answer."""
     quoted = rf"(?<![\w-])[\"'`]?{re.escape(key)}[\"'`]?(?![\w-])"
     for name, hint, names in _FORMATS:
         alone = rf"{quoted}\s*(?:\({_BEFORE_FORMAT}(?:{hint})[^)]*\)|(?:as|in)\s+(?:{hint}))"
@@ -221,6 +231,11 @@ def stated_format(request: str, key: str) -> str | None:
     if re.fullmatch(_FORMATS[0][2], _last_word(key)) and re.search(quoted + _ISO_DATE, request, re.IGNORECASE):
         return "date"
     own = re.search(rf"{quoted}\s*\(([^)]*)\)", request)
+    if own and re.search(_BARE_NAME, own.group(1), re.IGNORECASE):
+        return "name"
+    mark = re.search(_WITHOUT_MARK, own.group(1) + ")", re.IGNORECASE) if own else None
+    if mark:
+        return "without:" + mark.group(1)
     if own and _OWN_FORMAT.search(own.group(1)):
         return None  # a format of its own that is not ours: left as the model writes it
     last = _last_word(key)
