@@ -53,14 +53,14 @@ from loco_mlx.ranges import at_least, check_settings, one_of
 JSON_GUIDES = ("off", "keys", "copy")
 
 
-class _Active:
+class ActiveAdapter:
     """Engine.json_guide's default `adapter`: the reply is the active adapter's (None names the plain base)."""
 
     def __repr__(self) -> str:
         return "ACTIVE"
 
 
-ACTIVE = _Active()
+ACTIVE = ActiveAdapter()
 
 
 @dataclass(frozen=True)
@@ -298,7 +298,7 @@ class Engine:
         keys: list[str] | None = None,
         kinds=None,
         formats: list[str | None] | None = None,
-        adapter: str | None | _Active = ACTIVE,
+        adapter: str | None | ActiveAdapter = ACTIVE,
     ) -> JsonGuide | None:
         """The guide for a reply to `messages` (json_guide.py): when the last request names the JSON keys it
         wants and guiding is on; None otherwise. `keys`, their `kinds` and `formats`, where given (the API's

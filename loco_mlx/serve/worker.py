@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import AsyncIterator, Callable
 
 from loco_mlx.inference.backend import ContextOverflow, Message, SamplingConfig
-from loco_mlx.inference.engine import ACTIVE, Engine, InferenceConfig
+from loco_mlx.inference.engine import ACTIVE, ActiveAdapter, Engine, InferenceConfig
 from loco_mlx.inference.stops import StopScanner
 from loco_mlx.inference.tools import ToolRun, require_isolation
 from loco_mlx.inference.voting import VoteResult
@@ -156,7 +156,7 @@ def voted(engine: Engine, job: Job, prompt_tokens: int, sampling: SamplingConfig
     return Finished(reason, prompt_tokens, spent, vote=result)
 
 
-def job_guide(engine: Engine, job: Job, adapter: str | None | object = ACTIVE):
+def job_guide(engine: Engine, job: Job, adapter: str | None | ActiveAdapter = ACTIVE):
     """The JSON guide of a chat job answered by `adapter` (the active one by default): its response_format's
     keys, or the keys its request names."""
     if job.messages is None:
