@@ -22,13 +22,14 @@ NUMBER_FORMATS = ("number", "number-or-text")  # the formats whose numbers are w
 _CURRENCY = "$€£¥₩₦₪"
 NUMBER_START = "-0123456789" + _CURRENCY  # how a number may begin when written as the text writes it
 _SCALES = {"k": 10**3, "K": 10**3, "M": 10**6, "bn": 10**9, " thousand": 10**3, " million": 10**6, " billion": 10**9}
+_SUFFIX = "|".join([*_SCALES, "%"])  # what may follow a number's digits: a scale, or a percent sign
 _LOOSE_NUMBER = regex.compile(
     rf"(?P<sign>-)?[{_CURRENCY}]?(?P<body>"
     r"(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?"  # JSON's own: 1380, 1380.00, 2.5e3
     r"|\d{1,3}(?:,\d{3})+(?:\.\d+)?"  # 48,650,000 and 1,380.00
     r"|\d{1,3}(?:\.\d{3})+,\d+"  # 1.800,00
     r"|\d+,\d{1,2})"  # 342,00 and 1,5: a decimal comma
-    r"(?P<scale>k|K|M|bn| thousand| million| billion|%)?"
+    rf"(?P<scale>{_SUFFIX})?"
 )
 _NUMBER_IN_TEXT = re.compile(r"\d[\d.,]*\d|\d")
 _JSON_NUMBER_PREFIX = re.compile(r"(?:0|[1-9]\d*)?(?:\.\d*)?")  # the digits of a JSON number, or their start
@@ -44,7 +45,7 @@ def _numbers_written(context: str) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=64)
 def _suffixed_written(context: str) -> tuple[str, ...]:
     """The numbers with a suffix `context` writes ("74k", "1.1M", "154.2 million", "19%")."""
-    return tuple(re.findall(r"\d[\d.,]*(?:k|K|M|bn| thousand| million| billion|%)(?!\w)", context))
+    return tuple(re.findall(rf"\d[\d.,]*(?:{_SUFFIX})(?!\w)", context))
 
 
 def _written(text: str) -> tuple[str, str]:
