@@ -199,9 +199,17 @@ def without_mark(value: str, mark: str) -> str | None:
     return rest.strip()
 
 
+_WITHOUT = "without:"  # the format of a value asked for without a mark: "without:v", "without:@"
+
+
+def without_format(mark: str) -> str:
+    """The format of a value asked for without `mark` (json_request.stated_format)."""
+    return _WITHOUT + mark
+
+
 def rewrites_text(fmt: str | None) -> bool:
     """Whether code rewrites a string value of format `fmt` (`convert`): held until whole as it streams."""
-    return fmt in ("date", "time", "name") or (fmt or "").startswith("without:")
+    return fmt in ("date", "time", "name") or (fmt or "").startswith(_WITHOUT)
 
 
 def convert(value: str, fmt: str, context: str = "") -> str | None:
@@ -214,8 +222,8 @@ def convert(value: str, fmt: str, context: str = "") -> str | None:
         return to_time(value) or find_time(value)
     if fmt == "name":
         return bare_name(value)
-    if fmt.startswith("without:"):
-        return without_mark(value, fmt[len("without:") :])
+    if fmt.startswith(_WITHOUT):
+        return without_mark(value, fmt[len(_WITHOUT) :])
     return None
 
 

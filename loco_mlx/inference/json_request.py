@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 
-from loco_mlx.inference.json_formats import time_mentions
+from loco_mlx.inference.json_formats import time_mentions, without_format
 from loco_mlx.inference.unrun_requests import asks_for_code, asks_for_json
 
 # --- which keys a request names ----------------------------------------------------------------------
@@ -201,12 +201,15 @@ _ISO_DATE = (
 )
 # a value asked for bare, in the key's brackets: "(name without the title)", "(no honorific)", "(name only)",
 # "(just the field name, without the plot note)": json_formats.bare_name drops the title and the note
-_BARE_NAME = (
+_BARE_NAME = re.compile(
     r"(?<!\w)(?:name\s+only|just\s+the\s+(?:\w+\s+)?name|no\s+(?:title|honorific)s?"
-    r"|without\s+(?:the\s+|a\s+|any\s+)?(?:title|honorific)s?)(?!\w)"
+    r"|without\s+(?:the\s+|a\s+|any\s+)?(?:title|honorific)s?)(?!\w)",
+    re.IGNORECASE,
 )
 # a mark the value is asked without: "(without the v)", "(without @)", "(without the #)"
-_WITHOUT_MARK = r"(?<!\w)without\s+(?:the\s+|a\s+|an\s+)?[\"'`]?([^\w\s\"'`]|[a-z])[\"'`]?\s*[),;]"
+_WITHOUT_MARK = re.compile(
+    r"(?<!\w)without\s+(?:the\s+|a\s+|an\s+)?[\"'`]?([^\w\s\"'`]|[a-z])[\"'`]?\s*(?:[,;]|$)", re.IGNORECASE
+)
 # a key's own format in brackets, of any kind ("DD/MM/YYYY", "h:mm AM/PM"): it is not overridden
 _OWN_FORMAT = re.compile(r"\b(?:d{1,2}|m{1,2}|y{2,4}|h{1,2}|am|pm|iso)\b", re.IGNORECASE)
 
@@ -231,11 +234,11 @@ def stated_format(request: str, key: str) -> str | None:
     if re.fullmatch(_FORMATS[0][2], _last_word(key)) and re.search(quoted + _ISO_DATE, request, re.IGNORECASE):
         return "date"
     own = re.search(rf"{quoted}\s*\(([^)]*)\)", request)
-    if own and re.search(_BARE_NAME, own.group(1), re.IGNORECASE):
+    if own and _BARE_NAME.search(own.group(1)):
         return "name"
-    mark = re.search(_WITHOUT_MARK, own.group(1) + ")", re.IGNORECASE) if own else None
+    mark = _WITHOUT_MARK.search(own.group(1)) if own else None
     if mark:
-        return "without:" + mark.group(1)
+        return without_format(mark.group(1))
     if own and _OWN_FORMAT.search(own.group(1)):
         return None  # a format of its own that is not ours: left as the model writes it
     last = _last_word(key)
