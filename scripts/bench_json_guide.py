@@ -39,6 +39,7 @@ def main() -> None:
     parser.add_argument("--modes", default="off,keys,copy")
     parser.add_argument("--max-tokens", type=int, default=160)
     parser.add_argument("--backend", default="mlx", help="mlx | llamacpp")
+    parser.add_argument("--no-reread", action="store_true", help="ask each request once (RE2 off)")
     args = parser.parse_args()
 
     from loco_mlx.evaluation.scorers.json_fields import DEFAULTS, score
@@ -60,7 +61,8 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|")
     for mode in args.modes.split(","):
         start = time.perf_counter()
-        answers = engine.answer_batch(conversations, sampling, InferenceConfig(json_guide=mode), batch_size=8)
+        inference = InferenceConfig(json_guide=mode, reread=not args.no_reread)
+        answers = engine.answer_batch(conversations, sampling, inference, batch_size=8)
         seconds = (time.perf_counter() - start) / len(rows)
         scores = [score(a.text, row["json"], dict(DEFAULTS)) for a, row in zip(answers, rows)]
         mean = sum(s.value for s in scores) / len(rows)
