@@ -16,7 +16,19 @@ from types import SimpleNamespace
 import pytest
 
 from loco_mlx.inference.backend import GenerationStats, SamplingConfig, StreamEvent
-from loco_mlx.inference.json_formats import FormatRewriter, convert, time_mentions, to_date, to_time
+from loco_mlx.inference.json_formats import (
+    DATE_FORMAT,
+    NAME_FORMAT,
+    NUMBER_FORMAT,
+    NUMBER_OR_WORD_FORMAT,
+    TIME_FORMAT,
+    FormatRewriter,
+    ValueFormat,
+    time_mentions,
+    to_date,
+    to_time,
+    without_format,
+)
 from loco_mlx.inference.json_numbers import scan_copied, scan_copied_number, scan_number, to_number
 from loco_mlx.inference.json_request import format_choices, guided_keys, stated_format
 from loco_mlx.inference.voting import Sample
@@ -58,18 +70,18 @@ def test_a_year_the_reading_did_not_take_leaves_the_date_as_written():
      ("June 3, 2024 at 1430", None), ("19.03.2025 16:45", "16:45"), ("9:00 or 10:30", None)],
 )  # fmt: skip
 def test_times_become_24_hour(text, time):
-    assert convert(text, "time") == time
+    assert TIME_FORMAT.convert(text) == time
     if time and " " not in text:
         assert to_time(text) == time
 
 
 @pytest.mark.parametrize(
     "request_text,key,fmt",
-    [("order_number, order_date (as YYYY-MM-DD), quantity", "order_date", "date"),
-     ("return start_date, end_date. Dates as YYYY-MM-DD, the year is 2025.", "end_date", "date"),
-     ("Keys: passenger, boarding_time. boarding_time as HH:MM.", "boarding_time", "time"),
-     ("candidate, time_24h (HH:MM), meeting_link", "time_24h", "time"),
-     ("give me show_time in 24-hour time", "show_time", "time"),
+    [("order_number, order_date (as YYYY-MM-DD), quantity", "order_date", DATE_FORMAT),
+     ("return start_date, end_date. Dates as YYYY-MM-DD, the year is 2025.", "end_date", DATE_FORMAT),
+     ("Keys: passenger, boarding_time. boarding_time as HH:MM.", "boarding_time", TIME_FORMAT),
+     ("candidate, time_24h (HH:MM), meeting_link", "time_24h", TIME_FORMAT),
+     ("give me show_time in 24-hour time", "show_time", TIME_FORMAT),
      ("return start_date, end_date. Dates as YYYY-MM-DD.", "venue", None),  # no date in its name
      ("order_date, total", "order_date", None),  # no format asked for
      ("window_start, window_end (HH:MM)", "window_start", None),  # said of another key only
@@ -79,13 +91,13 @@ def test_times_become_24_hour(text, time):
      ("start_time (HH:MM), end_time (h:mm AM/PM)", "end_time", None),
      ("We reply within 24 hours. Keys: created_time, note", "created_time", None),  # a span, not a format
      ("Keys: created_time, time_zone. Times as HH:MM.", "time_zone", None),  # its last word is not time
-     ("Get organizer_email, date (ISO, YYYY-MM-DD), duration", "date", "date"),
-     ("name, date (ISO), start_time", "date", "date"), ("dob as ISO 8601", "dob", "date"),
+     ("Get organizer_email, date (ISO, YYYY-MM-DD), duration", "date", DATE_FORMAT),
+     ("name, date (ISO), start_time", "date", DATE_FORMAT), ("dob as ISO 8601", "dob", DATE_FORMAT),
      ("start_date as ISO datetime", "start_date", None), ("start_time (ISO)", "start_time", None),
-     ("window_start and window_end (both HH:MM), crew", "window_start", "time"),
-     ("window_start and window_end (both HH:MM), crew", "window_end", "time"),
+     ("window_start and window_end (both HH:MM), crew", "window_start", TIME_FORMAT),
+     ("window_start and window_end (both HH:MM), crew", "window_end", TIME_FORMAT),
      ("order, new_ship_date, old_ship_date (both YYYY-MM-DD)", "order", None),  # "both": two keys, not three
-     ("from_date, to_date, note (all YYYY-MM-DD)", "from_date", "date"),
+     ("from_date, to_date, note (all YYYY-MM-DD)", "from_date", DATE_FORMAT),
      ("name, from_date (all YYYY-MM-DD)", "name", None)],  # "all" of the keys that say date
 )  # fmt: skip
 def test_a_request_says_which_values_take_a_format(request_text, key, fmt):
@@ -110,9 +122,9 @@ def test_the_times_a_request_writes_are_found_as_it_writes_them(text, times):
 def test_a_time_key_chooses_among_the_requests_own_times():
     """ "start_time (24h HH:MM)" was answered "24h HH:MM" by the json adapter: the guide now offers the times."""
     request = "Garage sale Sat 8am-1pm. I only want: start_time (24h HH:MM), end_time (24h HH:MM), price"
-    assert format_choices(request, "time") == ('"8am"', '"1pm"', "null")
-    assert format_choices("start_time (24h HH:MM), no time given", "time") is None  # none written: anything
-    assert format_choices(request, "date") is None
+    assert format_choices(request, TIME_FORMAT) == ('"8am"', '"1pm"', "null")
+    assert format_choices("start_time (24h HH:MM), no time given", TIME_FORMAT) is None  # none written: anything
+    assert format_choices(request, DATE_FORMAT) is None
 
 
 def test_on_our_training_data_a_time_key_has_its_answer_among_its_choices():
@@ -125,7 +137,7 @@ def test_on_our_training_data_a_time_key_has_its_answer_among_its_choices():
             if choices is None:
                 continue
             offered += 1
-            readings = {convert(json.loads(choice), "time") for choice in choices if choice != "null"}
+            readings = {TIME_FORMAT.convert(json.loads(choice)) for choice in choices if choice != "null"}
             if answer.get(key) is not None and answer[key] not in readings:
                 missed.append((key, answer[key], choices))
     assert offered > 50 and missed == [("appointment_time", "15:45", ('"0:42"', "null"))]
@@ -143,7 +155,7 @@ def _training_rows():
 def test_on_our_training_data_every_value_marked_is_in_its_format():
     """A wrong mark would have the code rewrite a value nobody asked to be rewritten: a date or time is in its
     format, and a name asked for bare or a value asked without a mark is one that converting leaves alone."""
-    patterns = {"date": r"\d{4}-\d\d-\d\d", "time": r"\d\d:\d\d"}
+    patterns = {DATE_FORMAT: r"\d{4}-\d\d-\d\d", TIME_FORMAT: r"\d\d:\d\d"}
     marked, bare = 0, 0
     for request, answer in _training_rows():
         for key in guided_keys(request) or []:
@@ -154,19 +166,20 @@ def test_on_our_training_data_every_value_marked_is_in_its_format():
                 assert value is None or re.fullmatch(patterns[fmt], str(value)), (key, value, request)
             elif fmt is not None:
                 bare += 1
-                assert value is None or convert(value, fmt) in (None, value), (key, value, request)
+                assert value is None or fmt.convert(value) in (None, value), (key, value, request)
     assert marked > 150 and bare == 11  # the README says 11
 
 
 @pytest.mark.parametrize(
     "request_text,key,fmt",
-    [("instructor (name without the title), room", "instructor", "name"),
-     ("supervisor (name only, no title)", "supervisor", "name"),
-     ("patient_name (no title), dob", "patient_name", "name"),
-     ("candidate_name (no honorific)", "candidate_name", "name"),
-     ("field (just the field name, without the plot note)", "field", "name"),
-     ("app_version (without the v), os", "app_version", "without:v"), ("username (without @)", "username", "without:@"),
-     ("invoice_number (without the #)", "invoice_number", "without:#"),
+    [("instructor (name without the title), room", "instructor", NAME_FORMAT),
+     ("supervisor (name only, no title)", "supervisor", NAME_FORMAT),
+     ("patient_name (no title), dob", "patient_name", NAME_FORMAT),
+     ("candidate_name (no honorific)", "candidate_name", NAME_FORMAT),
+     ("field (just the field name, without the plot note)", "field", NAME_FORMAT),
+     ("app_version (without the v), os", "app_version", without_format("v")),
+     ("username (without @)", "username", without_format("@")),
+     ("invoice_number (without the #)", "invoice_number", without_format("#")),
      ("model (without screen size)", "model", None), ("title (no subtitle)", "title", None),
      ("name, job_title", "name", None)],
 )  # fmt: skip
@@ -174,36 +187,51 @@ def test_a_request_may_ask_for_a_name_bare_or_a_value_without_its_mark(request_t
     assert stated_format(request_text, key) == fmt
 
 
+def test_a_value_format_is_one_code_can_write_and_says_which_it_is():
+    assert str(without_format("v")) == "without v" and without_format("v") == ValueFormat("without", "v")
+    assert TIME_FORMAT.rewrites_text and not TIME_FORMAT.reads_number and NUMBER_FORMAT.reads_number
+    assert NUMBER_OR_WORD_FORMAT.copies_word and not NUMBER_FORMAT.copies_word
+    assert NUMBER_FORMAT.convert("48,650,000") is None  # numbers are read by to_number, as the reply streams
+    with pytest.raises(ValueError, match="'weekday'"):
+        ValueFormat("weekday")
+    with pytest.raises(ValueError, match="without"):
+        ValueFormat("without")  # a mark is needed
+    with pytest.raises(ValueError, match="'@'"):
+        ValueFormat("date", "@")
+
+
 @pytest.mark.parametrize(
     "value,fmt,out",
-    [("Prof. Carla Reyes", "name", "Carla Reyes"), ("Frau Dr. Sabine Krüger", "name", "Sabine Krüger"),
-     ("RN Grace Mwangi", "name", "Grace Mwangi"), ("Mrs Joan Pettigrew", "name", "Joan Pettigrew"),
-     ("Field 7 (north plot)", "name", "Field 7"), ("Ana Ruiz, MD", "name", "Ana Ruiz"),
-     ("Hon Wai Lee", "name", "Hon Wai Lee"), ("Dr.", "name", "Dr."), ("Drew Barry", "name", "Drew Barry"),
-     ("v4.2.1", "without:v", "4.2.1"), ("version 4", "without:v", None), ("@lhoang", "without:@", "lhoang"),
-     ("#2024-017", "without:#", "2024-017"), ("lhoang", "without:@", None), ("@", "without:@", None)],
+    [("Prof. Carla Reyes", NAME_FORMAT, "Carla Reyes"), ("Frau Dr. Sabine Krüger", NAME_FORMAT, "Sabine Krüger"),
+     ("RN Grace Mwangi", NAME_FORMAT, "Grace Mwangi"), ("Mrs Joan Pettigrew", NAME_FORMAT, "Joan Pettigrew"),
+     ("Field 7 (north plot)", NAME_FORMAT, "Field 7"), ("Ana Ruiz, MD", NAME_FORMAT, "Ana Ruiz"),
+     ("Hon Wai Lee", NAME_FORMAT, "Hon Wai Lee"), ("Dr.", NAME_FORMAT, "Dr."),
+     ("Drew Barry", NAME_FORMAT, "Drew Barry"), ("v4.2.1", without_format("v"), "4.2.1"),
+     ("version 4", without_format("v"), None), ("@lhoang", without_format("@"), "lhoang"),
+     ("#2024-017", without_format("#"), "2024-017"), ("lhoang", without_format("@"), None),
+     ("@", without_format("@"), None)],
 )  # fmt: skip
 def test_a_name_loses_its_title_and_note_and_a_value_its_mark(value, fmt, out):
     rewritten = FormatRewriter(["k"], [fmt]).rewrite(json.dumps({"k": value}, ensure_ascii=False))
     assert json.loads(rewritten)["k"] == (out or value)  # None: left as the model wrote it
-    assert convert(value, fmt) == out
+    assert fmt.convert(value) == out
 
 
 def test_the_rewriter_holds_a_formatted_value_until_it_is_whole_then_converts_it():
     reply = '{"order_date": "March 3, 2024", "qty": 2, "note": "3 PM"}'
-    rewriter = FormatRewriter(["order_date", "qty", "note"], ["date", None, None])
+    rewriter = FormatRewriter(["order_date", "qty", "note"], [DATE_FORMAT, None, None])
     shown = [rewriter.feed(c) for c in reply]
     assert "".join(shown) + rewriter.flush() == '{"order_date": "2024-03-03", "qty": 2, "note": "3 PM"}'
     assert "".join(shown[: len('{"order_date": "Mar')]) == '{"order_date": '  # held: nothing of it shown yet
-    assert FormatRewriter(["t"], ["time"]).rewrite('{"t": "3:30 PM"}') == '{"t": "15:30"}'
+    assert FormatRewriter(["t"], [TIME_FORMAT]).rewrite('{"t": "3:30 PM"}') == '{"t": "15:30"}'
 
 
 def test_what_cannot_be_read_is_left_as_the_model_wrote_it():
-    rewriter = FormatRewriter(["d", "t"], ["date", "time"])
+    rewriter = FormatRewriter(["d", "t"], [DATE_FORMAT, TIME_FORMAT])
     assert rewriter.rewrite('{"d": "next Tuesday", "t": null}') == '{"d": "next Tuesday", "t": null}'
-    cut = FormatRewriter(["a", "d"], [None, "date"])  # cut off at max_tokens inside the value
+    cut = FormatRewriter(["a", "d"], [None, DATE_FORMAT])  # cut off at max_tokens inside the value
     assert cut.rewrite('{"a": "x", "d": "14 Mar') == '{"a": "x", "d": "14 Mar'
-    other = FormatRewriter(["d"], ["date"])  # not the scaffold it expects: passed through
+    other = FormatRewriter(["d"], [DATE_FORMAT])  # not the scaffold it expects: passed through
     assert other.rewrite("I cannot help with that.") == "I cannot help with that."
 
 
@@ -277,7 +305,7 @@ def test_the_batched_server_sends_the_rewritten_text():
 
     sent = []
     handle = SimpleNamespace(text="", tokens=[], done=False, finish_reason="stop", stats=None)
-    row = LiveRow(SimpleNamespace(emit=sent.append), handle, rewriter=FormatRewriter(["d"], ["date"]))
+    row = LiveRow(SimpleNamespace(emit=sent.append), handle, rewriter=FormatRewriter(["d"], [DATE_FORMAT]))
     worker = SimpleNamespace(metrics=SimpleNamespace(count_pending=lambda n: None))
     for piece in ('{"d": "14 Ma', 'rch 2025"}'):
         handle.text += piece
@@ -288,7 +316,7 @@ def test_the_batched_server_sends_the_rewritten_text():
 def test_a_fresh_guide_keeps_its_formats():
     from loco_mlx.inference.json_guide import JsonGuide
 
-    guide = JsonGuide(["d", "n"], ["a", "b"], {1}, formats=["date", None], context="in 2025")
+    guide = JsonGuide(["d", "n"], ["a", "b"], {1}, formats=[DATE_FORMAT, None], context="in 2025")
     assert guide.fresh().rewriter().rewrite('{"d": "14 Apr", "n": 1}') == '{"d": "2025-04-14", "n": 1}'
     assert JsonGuide(["d"], ["a"], {0}).rewriter() is None  # no format: nothing to rewrite
 
@@ -297,7 +325,7 @@ def test_streamed_pieces_of_any_size_give_the_whole_reply_rewritten():
     import random
 
     rng = random.Random(5)
-    keys, formats = ["d\u00e9but", "t", "note"], ["date", "time", None]
+    keys, formats = ["d\u00e9but", "t", "note"], [DATE_FORMAT, TIME_FORMAT, None]
     reply = '{"d\\u00e9but": "2 Sept 2025", "t": "4.45pm", "note": "say \\"hi\\" at 3 PM"}'
     whole = FormatRewriter(keys, formats).rewrite(reply)
     assert whole == '{"d\\u00e9but": "2025-09-02", "t": "16:45", "note": "say \\"hi\\" at 3 PM"}'
@@ -309,7 +337,7 @@ def test_streamed_pieces_of_any_size_give_the_whole_reply_rewritten():
 
 def test_a_number_past_pythons_digit_limit_does_not_break_the_reply():
     reply = '{"n": ' + "9" * 5000 + ', "d": "14 March 2025"}'
-    assert FormatRewriter(["n", "d"], [None, "date"]).rewrite(reply) == reply  # passed through as written
+    assert FormatRewriter(["n", "d"], [None, DATE_FORMAT]).rewrite(reply) == reply  # passed through as written
 
 
 def test_the_server_cuts_at_stop_strings_before_rewriting_as_its_batch_does():
@@ -321,7 +349,8 @@ def test_the_server_cuts_at_stop_strings_before_rewriting_as_its_batch_does():
     events = [StreamEvent(c) for c in reply]
     for stop, want in (("PM", '{"t": "3:30 '), ("-", '{"t": "15:30", "d": "2024-03-03"}')):
         sent = []
-        generate(iter(events), 5, [stop], sent.append, threading.Event(), FormatRewriter(["t", "d"], ["time", "date"]))
+        rewriter = FormatRewriter(["t", "d"], [TIME_FORMAT, DATE_FORMAT])
+        generate(iter(events), 5, [stop], sent.append, threading.Event(), rewriter)
         assert "".join(p.text for p in sent) == want, stop
 
 
@@ -407,7 +436,7 @@ def test_numbers_are_rewritten_whole_whatever_the_pieces():
     import random
 
     rng = random.Random(7)
-    keys, formats = ["total_idr", "adults", "note", "price"], ["number", "number", "number", "number"]
+    keys, formats = ["total_idr", "adults", "note", "price"], [NUMBER_FORMAT] * 4
     reply = '{"total_idr": 48,650,000, "adults": 2, "note": "IDR 48,650,000", "price": $1.1M}'
     whole = FormatRewriter(keys, formats).rewrite(reply)
     assert json.loads(whole) == {"total_idr": 48650000, "adults": 2, "note": "IDR 48,650,000", "price": 1100000}
@@ -418,7 +447,7 @@ def test_numbers_are_rewritten_whole_whatever_the_pieces():
 
 
 def test_a_number_is_held_only_until_the_scaffold_after_it_is_there():
-    rewriter = FormatRewriter(["a", "b"], ["number", "number"])
+    rewriter = FormatRewriter(["a", "b"], [NUMBER_FORMAT, NUMBER_FORMAT])
     assert rewriter.feed('{"a": 48,') == '{"a": '  # "48," may still be 48,650
     assert rewriter.feed("650") == ""
     assert rewriter.feed(', "b": ') == '48650, "b": '
@@ -427,7 +456,7 @@ def test_a_number_is_held_only_until_the_scaffold_after_it_is_there():
 
 
 def test_a_number_cut_short_is_shown_as_written():
-    rewriter = FormatRewriter(["a", "b"], ["number", None])
+    rewriter = FormatRewriter(["a", "b"], [NUMBER_FORMAT, None])
     assert rewriter.feed('{"a": 48,650') + rewriter.flush() == '{"a": 48,650'
 
 
@@ -447,7 +476,7 @@ def test_a_schema_from_the_api_gets_numbers_as_the_text_writes_them(monkeypatch)
     engine.json_guide(messages, None, keys=["total", "resort", "adults"], kinds=[None, frozenset({"string"}), None])
     assert seen == {
         "keys": ["total", "resort", "adults"],
-        "formats": ["number-or-text", None, "number-or-text"],
+        "formats": [NUMBER_OR_WORD_FORMAT, None, NUMBER_OR_WORD_FORMAT],
         "context": messages[-1]["content"],
         "copy_numbers": False,
     }  # fmt: skip  (a schema may make one up)
@@ -462,7 +491,7 @@ def test_a_value_of_any_kind_begun_with_a_digit_may_go_on_as_text_the_request_wr
     assert scan_copied("1.800", "subtotal 1.800,00 EUR") == (True, False)  # but not a number's own comma
     assert scan_copied("13:30", request) == (False, False)  # not the request's
     assert scan_copied("February", request) == (False, False)  # text that begins with a letter is quoted
-    keys, formats = ["time", "ticket", "adults", "price"], ["number-or-text"] * 3 + ["number"]
+    keys, formats = ["time", "ticket", "adults", "price"], [NUMBER_OR_WORD_FORMAT] * 3 + [NUMBER_FORMAT]
     reply = '{"time": 13:00, "ticket": 2024-017, "adults": 2, "price": 32}'
     assert json.loads(FormatRewriter(keys, formats, request).rewrite(reply)) == {
         "time": "13:00", "ticket": "2024-017", "adults": 2, "price": 32}  # fmt: skip
@@ -481,7 +510,8 @@ def test_a_json_schema_date_format_is_written_by_code_as_a_requests_would_be(mon
         {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object", "properties": properties}}}
     )
     keys, kinds, formats = response_keys(wanted)
-    assert keys == ["due", "at", "total", "note"] and formats == ["date", None, None, None]  # RFC 3339 time: not ours
+    assert keys == ["due", "at", "total", "note"]
+    assert formats == [DATE_FORMAT, None, None, None]  # RFC 3339's time: not ours
     assert kinds[0] == frozenset({"string"}) and schema_format("date") is None
     assert response_keys(ResponseFormat(type="json_object")) == ([], None, None)
     seen = {}
@@ -494,7 +524,7 @@ def test_a_json_schema_date_format_is_written_by_code_as_a_requests_would_be(mon
     monkeypatch.setattr(engine_module, "make_guide", stand_in)
     messages = build_messages("Pay 1,380.00 by March 3, 2024.")
     guide = Engine(_Replay("{}")).json_guide(messages, None, keys, kinds, formats)
-    assert seen["formats"] == ["date", None, "number", "number-or-text"]
+    assert seen["formats"] == [DATE_FORMAT, None, NUMBER_FORMAT, NUMBER_OR_WORD_FORMAT]
     reply = '{"due": "March 3, 2024", "at": "9 AM", "total": 1,380.00, "note": null}'
     assert json.loads(guide.rewriter().rewrite(reply)) == {
         "due": "2024-03-03",
@@ -508,7 +538,7 @@ def test_the_rewriter_reads_a_final_pair_once_so_a_long_reply_costs_linear_time(
     """Each piece re-reads only the value being written: a pair whose next scaffold arrived is final."""
     keys = [f"k{i}" for i in range(40)]
     reply = "{" + ", ".join(f'"{k}": "{k} value"' for k in keys) + "}"
-    rewriter, reads = FormatRewriter(keys, ["date"] + [None] * 39), []
+    rewriter, reads = FormatRewriter(keys, [DATE_FORMAT] + [None] * 39), []
     converted = FormatRewriter._converted
     monkeypatch.setattr(FormatRewriter, "_converted", lambda self, *a: reads.append(a) or converted(self, *a))
     shown = "".join(rewriter.feed(c) for c in reply) + rewriter.flush()

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from loco_mlx.inference.json_formats import NUMBER_FORMAT, NUMBER_OR_WORD_FORMAT
 from loco_mlx.inference.json_guide import JsonGuide, scan_value
 from loco_mlx.inference.json_request import (
     BOOLEAN,
@@ -246,20 +247,20 @@ def test_a_string_value_that_runs_on_is_closed():
 
 def test_a_number_is_written_as_the_request_writes_it_and_read_by_code():
     request = "Villa for 2 adults, total IDR 48,650,000, 74k points"
-    options = dict(formats=["number", "number", "number"], context=request)
+    options = dict(formats=[NUMBER_FORMAT, NUMBER_FORMAT, NUMBER_FORMAT], context=request)
     guide_reply = guided(["total_idr", "adults", "points"], '{"total_idr": 48,650,000, "adults": 2, "points": 74k}',
                          **options)  # fmt: skip
     assert guide_reply == '{"total_idr": 48,650,000, "adults": 2, "points": 74k}'
     rewritten = JsonGuide(["total_idr", "adults", "points"], CHARS, {EOS}, **options).rewriter().rewrite(guide_reply)
     assert json.loads(rewritten) == {"total_idr": 48650000, "adults": 2, "points": 74000}
     # "2," the request never writes with digits after it: the comma ends the value, as without the format
-    reply = guided(["a", "b"], '{"a": 2,5, "b": 1}', **dict(options, formats=["number", "number"]))
+    reply = guided(["a", "b"], '{"a": 2,5, "b": 1}', **dict(options, formats=[NUMBER_FORMAT, NUMBER_FORMAT]))
     assert json.loads(reply)["a"] == 2
 
 
 def test_an_extractions_number_is_one_the_request_writes():
     request = "Villa for two adults, total IDR 48,650,000"
-    options = dict(formats=["number", "number"], context=request, copy_numbers=True)
+    options = dict(formats=[NUMBER_FORMAT, NUMBER_FORMAT], context=request, copy_numbers=True)
     reply = guided(["total_idr", "adults"], '{"total_idr": 4865000, "adults": 3}', **options)  # a digit dropped
     assert json.loads(reply)["total_idr"] == 48650000  # not ended short
     assert json.loads(reply)["adults"] != 3  # the request writes no 3
@@ -270,12 +271,12 @@ def test_an_extractions_number_is_one_the_request_writes():
 def test_a_value_of_any_kind_may_be_copied_unquoted_but_a_number_is_cut_where_it_ends():
     request = "Screening at 13:00, 2 adults"
     wants = '{"time": 13:00, "adults": 2 adults}'
-    free = dict(formats=["number-or-text", "number-or-text"], context=request)
+    free = dict(formats=[NUMBER_OR_WORD_FORMAT, NUMBER_OR_WORD_FORMAT], context=request)
     reply = guided(["time", "adults"], wants, **free)
     assert reply.startswith('{"time": 13:00, "adults": 2')
     rewritten = JsonGuide(["time", "adults"], CHARS, {EOS}, **free).rewriter().rewrite(reply)
     assert json.loads(rewritten)["time"] == "13:00"
-    number = dict(formats=["number", "number"], context=request)  # a key that takes a number: cut at 13
+    number = dict(formats=[NUMBER_FORMAT, NUMBER_FORMAT], context=request)  # a key that takes a number: cut at 13
     assert json.loads(guided(["time", "adults"], wants, **number))["time"] == 13
 
 

@@ -37,6 +37,7 @@ from loco_mlx.inference.code_examples import (
     run_examples,
     stated_examples,
 )
+from loco_mlx.inference.json_formats import ValueFormat
 from loco_mlx.inference.json_guide import JsonGuide, make_guide
 from loco_mlx.inference.json_request import (
     format_choices,
@@ -297,7 +298,7 @@ class Engine:
         inference: InferenceConfig | None,
         keys: list[str] | None = None,
         kinds=None,
-        formats: list[str | None] | None = None,
+        formats: list[ValueFormat | None] | None = None,
         adapter: str | None | ActiveAdapter = ACTIVE,
     ) -> JsonGuide | None:
         """The guide for a reply to `messages` (json_guide.py): when the last request names the JSON keys it

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 
-from loco_mlx.inference.json_numbers import NUMBER_FORMATS, NUMBER_START, scan_copied, to_number
+from loco_mlx.inference.json_numbers import NUMBER_START, scan_copied, to_number
 
 _MONTHS = {
     name: number
@@ -199,32 +200,69 @@ def without_mark(value: str, mark: str) -> str | None:
     return rest.strip()
 
 
-_WITHOUT = "without:"  # the format of a value asked for without a mark: "without:v", "without:@"
+_TEXT_KINDS = ("date", "time", "name", "without")  # formats whose string values code rewrites
+_NUMBER_KINDS = ("number", "number-or-word")  # formats whose numbers may be written as the text writes them
 
 
-def without_format(mark: str) -> str:
-    """The format of a value asked for without `mark` (json_request.stated_format)."""
-    return _WITHOUT + mark
+@dataclass(frozen=True)
+class ValueFormat:
+    """How code writes a guided value, per key (json_request.stated_format, number_format and schema_format
+    choose it): "date" as YYYY-MM-DD, "time" as HH:MM, "name" without a title or a note, "without" without
+    its `mark` ("v4.2.1" -> "4.2.1"); "number" a number the model may write as the request does ("48,650,000"),
+    "number-or-word" that, or a one-word copy of the request begun with a digit ("13:00")."""
+
+    kind: str
+    mark: str = ""  # "without": the mark the value is asked without ("v", "@", "#")
+
+    def __post_init__(self):
+        if self.kind not in _TEXT_KINDS + _NUMBER_KINDS:
+            raise ValueError(f"unknown value format {self.kind!r}; known: {', '.join(_TEXT_KINDS + _NUMBER_KINDS)}")
+        if (self.kind == "without") != bool(self.mark):
+            raise ValueError(f"a mark goes with the 'without' format alone, got {self.kind!r} and {self.mark!r}")
+
+    @property
+    def rewrites_text(self) -> bool:
+        """Whether code rewrites a string value of this format (`convert`): held until whole as it streams."""
+        return self.kind in _TEXT_KINDS
+
+    @property
+    def reads_number(self) -> bool:
+        """Whether a number of this format may be written as the text writes it (json_numbers.to_number)."""
+        return self.kind in _NUMBER_KINDS
+
+    @property
+    def copies_word(self) -> bool:
+        """Whether a value begun with a digit may go on as one word of the request, sent as a string."""
+        return self.kind == "number-or-word"
+
+    def convert(self, value: str, context: str = "") -> str | None:
+        """`value` in this format, or None when it cannot be read as one (or the format rewrites no text). A
+        date and time together give the part asked for ("2024.10.03 14:22")."""
+        if self.kind == "date":
+            return to_date(value, context)
+        if self.kind == "time":
+            return to_time(value) or find_time(value)
+        if self.kind == "name":
+            return bare_name(value)
+        if self.kind == "without":
+            return without_mark(value, self.mark)
+        return None
+
+    def __str__(self) -> str:
+        return f"without {self.mark}" if self.mark else self.kind
 
 
-def rewrites_text(fmt: str | None) -> bool:
-    """Whether code rewrites a string value of format `fmt` (`convert`): held until whole as it streams."""
-    return fmt in ("date", "time", "name") or (fmt or "").startswith(_WITHOUT)
+DATE_FORMAT, TIME_FORMAT, NAME_FORMAT = ValueFormat("date"), ValueFormat("time"), ValueFormat("name")
+NUMBER_FORMAT, NUMBER_OR_WORD_FORMAT = ValueFormat("number"), ValueFormat("number-or-word")
 
 
-def convert(value: str, fmt: str, context: str = "") -> str | None:
-    """`value` in format `fmt` ("date": YYYY-MM-DD, "time": HH:MM, "name": no title or note, "without:M":
-    not begun with the mark M), or None when it cannot be read as one. A date and time together give the
-    part asked for ("2024.10.03 14:22")."""
-    if fmt == "date":
-        return to_date(value, context)
-    if fmt == "time":
-        return to_time(value) or find_time(value)
-    if fmt == "name":
-        return bare_name(value)
-    if fmt.startswith(_WITHOUT):
-        return without_mark(value, fmt[len(_WITHOUT) :])
-    return None
+def without_format(mark: str) -> ValueFormat:
+    """The format of a value asked for without `mark` ("app_version (without the v)")."""
+    return ValueFormat("without", mark)
+
+
+def _rewrites_text(fmt: ValueFormat | None) -> bool:
+    return fmt is not None and fmt.rewrites_text
 
 
 _DECODER = json.JSONDecoder()
@@ -237,21 +275,21 @@ class FormatRewriter:
     scaffold (`, "k2": ` or `}`) has arrived is final: it is kept converted and never read again, so each
     piece costs the length of the value being written, not of the whole reply."""
 
-    def __init__(self, keys: list[str], formats: list[str | None], context: str = ""):
+    def __init__(self, keys: list[str], formats: list[ValueFormat | None], context: str = ""):
         self.prefixes = [("{" if i == 0 else ", ") + json.dumps(key) + ": " for i, key in enumerate(keys)]
         self.formats, self.context = formats, context
         self.text, self.shown = "", 0
         self.done, self.pos, self.index = "", 0, 0  # the final pairs converted; where the next one starts in text
 
-    def _number_at(self, fmt: str | None, pos: int) -> bool:
+    def _number_at(self, fmt: ValueFormat | None, pos: int) -> bool:
         """A number written as the text writes it begins at `pos` (read by `to_number`, not as JSON)."""
-        return fmt in NUMBER_FORMATS and pos < len(self.text) and self.text[pos] in NUMBER_START
+        return fmt is not None and fmt.reads_number and pos < len(self.text) and self.text[pos] in NUMBER_START
 
     def _after(self, index: int) -> str:
         """The scaffold that follows key `index`'s value."""
         return self.prefixes[index + 1] if index + 1 < len(self.prefixes) else "}"
 
-    def _converted(self, index: int, fmt: str | None, pos: int) -> tuple[str, int] | None:
+    def _converted(self, index: int, fmt: ValueFormat | None, pos: int) -> tuple[str, int] | None:
         """Key `index`'s value starting at `pos` as it will be shown, and where it ends in the text; None
         while it is not whole (a formatted value is held until it is) or cannot be read."""
         if self._number_at(fmt, pos):
@@ -261,14 +299,14 @@ class FormatRewriter:
                 return None
             raw = self.text[pos:end]
             number = to_number(raw)
-            if number is None and fmt == "number-or-text" and scan_copied(raw, self.context)[1]:
+            if number is None and fmt.copies_word and scan_copied(raw, self.context)[1]:
                 number = json.dumps(raw, ensure_ascii=False)  # text copied unquoted: a string
             return number or raw, end
         try:
             value, end = _DECODER.raw_decode(self.text, pos)
         except ValueError:  # not whole yet (a JSONDecodeError), or a number past Python's digit limit
             return None
-        converted = convert(value, fmt, self.context) if rewrites_text(fmt) and isinstance(value, str) else None
+        converted = fmt.convert(value, self.context) if _rewrites_text(fmt) and isinstance(value, str) else None
         return (json.dumps(converted, ensure_ascii=False) if converted else self.text[pos:end]), end
 
     def _rewritten(self) -> tuple[str, int]:
@@ -282,7 +320,7 @@ class FormatRewriter:
             out.append(prefix)
             value = self._converted(index, fmt, pos + len(prefix))
             if value is None:
-                if rewrites_text(fmt) or self._number_at(fmt, pos + len(prefix)):
+                if _rewrites_text(fmt) or self._number_at(fmt, pos + len(prefix)):
                     shown = len("".join(out))  # a formatted value still being written: held
                     return "".join(out) + self.text[pos + len(prefix) :], shown
                 pos += len(prefix)

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from loco_mlx.inference.json_numbers import NUMBER_FORMATS, NUMBER_START, scan_copied, scan_copied_number, scan_number
+from loco_mlx.inference.json_formats import FormatRewriter, ValueFormat
+from loco_mlx.inference.json_numbers import NUMBER_START, scan_copied, scan_copied_number, scan_number
 
 # how a value of each kind (json_request.KINDS) begins
 _FIRST_CHARS = {"string": '"', "number": "-0123456789", "boolean": "tf", "null": "n", "array": "[", "object": "{"}
@@ -152,10 +153,10 @@ class JsonGuide:
     # enum), or None (anything)
     kinds: list[frozenset | tuple | None] | None = None
     state: _State = field(default_factory=_State)
-    # per key, how its value is written by code as it streams (json_formats.py): "date", "time", "name" and
-    # "without:M" rewrite a string, "number" reads a number as the request writes it, "number-or-text" that or
-    # a one-word copy; and the request, which holds a date's year and the numbers and words a value may copy
-    formats: list[str | None] | None = None
+    # per key, how its value is written by code as it streams (json_formats.ValueFormat: a date, a time, a
+    # bare name or a value without its mark rewritten; a number read as the request writes it, or a one-word
+    # copy); and the request, which holds a date's year and the numbers and words a value may copy
+    formats: list[ValueFormat | None] | None = None
     context: str = ""
     # an extraction's numbers are the request's (json_numbers.scan_copied_number); a schema's may be made up
     copy_numbers: bool = False
@@ -216,7 +217,8 @@ class JsonGuide:
 
     def _loose_number(self, index: int) -> bool:
         """Whether key `index`'s number may be written as the text writes it (json_numbers.to_number)."""
-        return bool(self.formats) and self.formats[index] in NUMBER_FORMATS
+        fmt = self.formats[index] if self.formats else None
+        return fmt is not None and fmt.reads_number
 
     def _may_start(self, index: int, c: str) -> bool:
         """Whether key `index`'s value may begin with `c` (its kinds, where they are known)."""
@@ -234,7 +236,7 @@ class JsonGuide:
             return any(choice.startswith(value) for choice in rule), value in rule
         if value[:1] in NUMBER_START and value and self._loose_number(index):
             ok, whole = (scan_copied_number if self.copy_numbers else scan_number)(value, self.context)
-            if self.formats[index] == "number-or-text":
+            if self.formats[index].copies_word:
                 text_ok, text_whole = scan_copied(value, self.context)
                 ok, whole = ok or text_ok, whole or text_whole
             return ok, whole
@@ -296,10 +298,8 @@ class JsonGuide:
                          formats=self.formats, context=self.context, copy_numbers=self.copy_numbers,
                          candidates=self.candidates, max_text=self.max_text)  # fmt: skip
 
-    def rewriter(self):
+    def rewriter(self) -> FormatRewriter | None:
         """A json_formats.FormatRewriter for a reply under this guide, or None when no key has a format."""
-        from loco_mlx.inference.json_formats import FormatRewriter
-
         if not self.formats or not any(self.formats):
             return None
         return FormatRewriter(self.keys, self.formats, self.context)

@@ -1,7 +1,7 @@
 """Numbers as a request writes them, read by code: the guided JSON's number formats.
 
 Asked for "total_idr (plain number)", a 135M extractor wrote 4865000 for "48,650,000" and 7400 for "74k":
-it copies well and retypes badly. So a key that may take a number has the format "number": the guide
+it copies well and retypes badly. So a key that may take a number has json_formats.NUMBER_FORMAT: the guide
 (json_guide.py) lets the model write the number as the text does ("48,650,000", "74k", "$1.1M",
 "1.800,00", "19%"), its separators copied from the request (`scan_number`), and code writes the JSON
 number (`to_number`, applied by json_formats.FormatRewriter). Plain JSON numbers are among these forms, so
@@ -18,7 +18,6 @@ from decimal import Decimal, InvalidOperation
 
 import regex  # partial matching: whether a number being written can still become one
 
-NUMBER_FORMATS = ("number", "number-or-text")  # the formats whose numbers are written as the text writes them
 _CURRENCY = "$€£¥₩₦₪"
 NUMBER_START = "-0123456789" + _CURRENCY  # how a number may begin when written as the text writes it
 _SCALES = {"k": 10**3, "K": 10**3, "M": 10**6, "bn": 10**9, " thousand": 10**3, " million": 10**6, " billion": 10**9}

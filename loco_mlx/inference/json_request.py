@@ -16,7 +16,16 @@ from __future__ import annotations
 import json
 import re
 
-from loco_mlx.inference.json_formats import time_mentions, without_format
+from loco_mlx.inference.json_formats import (
+    DATE_FORMAT,
+    NAME_FORMAT,
+    NUMBER_FORMAT,
+    NUMBER_OR_WORD_FORMAT,
+    TIME_FORMAT,
+    ValueFormat,
+    time_mentions,
+    without_format,
+)
 from loco_mlx.inference.unrun_requests import asks_for_code, asks_for_json
 
 # --- which keys a request names ----------------------------------------------------------------------
@@ -189,8 +198,8 @@ def stated_kinds(request: str, key: str) -> frozenset | None:
 # whole: "YYYY-MM-DD HH:MM" or "HH:MM:SS" is another format, and "24 hours" is a span), and the last word of
 # the keys that take a format said once for all ("Dates as YYYY-MM-DD" for start_date and end_date)
 _FORMATS = (
-    ("date", r"yyyy-mm-dd(?![\w:]|\s*t?\s*hh)", r"date|dob|birthday|birthdate|birth"),
-    ("time", r"hh:mm(?![\w:])|24[- ]?h(?:our)?(?![\w-])", r"time"),
+    (DATE_FORMAT, r"yyyy-mm-dd(?![\w:]|\s*t?\s*hh)", r"date|dob|birthday|birthdate|birth"),
+    (TIME_FORMAT, r"hh:mm(?![\w:])|24[- ]?h(?:our)?(?![\w-])", r"time"),
 )
 # words a key's brackets may hold before the format: "(ISO, YYYY-MM-DD)", "(string, HH:MM)", "(as HH:MM)"
 _BEFORE_FORMAT = r"(?:(?:iso(?:[- ]?8601)?|both|all|each|string|text|formatted|format|as|in)[\s,;:]+)*"
@@ -214,15 +223,15 @@ _WITHOUT_MARK = re.compile(
 _OWN_FORMAT = re.compile(r"\b(?:d{1,2}|m{1,2}|y{2,4}|h{1,2}|am|pm|iso)\b", re.IGNORECASE)
 
 
-def stated_format(request: str, key: str) -> str | None:
-    """ "date" (YYYY-MM-DD) or "time" (24-hour HH:MM) when the request wants `key`'s value so: said next to
+def stated_format(request: str, key: str) -> ValueFormat | None:
+    """DATE_FORMAT (YYYY-MM-DD) or TIME_FORMAT (24-hour HH:MM) when the request wants `key`'s value so: said next to
     the key, or said once, for a key whose last word says date or time and which states no format of its
-    own. "name" for a name asked for bare in the key's brackets, "without:M" for a value asked without the
-    mark M ("app_version (without the v)"). On our JSON data (360 written and 1,200 generated requests) every
+    own. NAME_FORMAT for a name asked for bare in the key's brackets, `without_format(M)` for a value asked without
+    the mark M ("app_version (without the v)"). On our JSON data (360 written and 1,200 generated requests) every
     value it marks is in that format, null, or (a name, a mark) one that converting leaves alone in the
     reference answer."""
     quoted = rf"(?<![\w-])[\"'`]?{re.escape(key)}[\"'`]?(?![\w-])"
-    for name, hint, names in _FORMATS:
+    for fmt, hint, names in _FORMATS:
         alone = rf"{quoted}\s*(?:\({_BEFORE_FORMAT}(?:{hint})[^)]*\)|(?:as|in)\s+(?:{hint}))"
         # or said once for this key and the next ("start and end (both HH:MM)"), or for a list of keys whose
         # names say date or time ("from_date, to_date (all YYYY-MM-DD)")
@@ -230,46 +239,46 @@ def stated_format(request: str, key: str) -> str | None:
         listed = rf"{quoted}(?:\s*(?:,|and|&)\s*[\w\"'`-]+)+\s*\((?:all|each)\s+{_BEFORE_FORMAT}(?:{hint})"
         named = re.fullmatch(names, _last_word(key)) is not None
         if any(re.search(said, request, re.IGNORECASE) for said in (alone, both) + ((listed,) if named else ())):
-            return name
+            return fmt
     if re.fullmatch(_FORMATS[0][2], _last_word(key)) and re.search(quoted + _ISO_DATE, request, re.IGNORECASE):
-        return "date"
+        return DATE_FORMAT
     own = re.search(rf"{quoted}\s*\(([^)]*)\)", request)
     if own and _BARE_NAME.search(own.group(1)):
-        return "name"
+        return NAME_FORMAT
     mark = _WITHOUT_MARK.search(own.group(1)) if own else None
     if mark:
         return without_format(mark.group(1))
     if own and _OWN_FORMAT.search(own.group(1)):
         return None  # a format of its own that is not ours: left as the model writes it
     last = _last_word(key)
-    for name, hint, names in _FORMATS:
+    for fmt, hint, names in _FORMATS:
         if re.fullmatch(names, last) and re.search(hint, request, re.IGNORECASE):
-            return name
+            return fmt
     return None
 
 
-def format_choices(request: str, fmt: str | None) -> tuple | None:
+def format_choices(request: str, fmt: ValueFormat | None) -> tuple | None:
     """The values a key of format `fmt` may take: for a time, one of the times the request writes (as it writes
     them; json_formats.py then writes HH:MM) or null. A 135M extractor asked for "start_time (24h HH:MM)"
     copied "24h HH:MM"; among the request's own times it picks one. None (anything) when it writes none."""
-    if fmt != "time":
+    if fmt != TIME_FORMAT:
         return None
     times = time_mentions(request)
     return tuple(json.dumps(t, ensure_ascii=False) for t in times) + ("null",) if times else None
 
 
-def number_format(kinds: frozenset | tuple | None) -> str | None:
-    """ "number" for a key that may take a number: the model may write it as the text does ("48,650,000",
+def number_format(kinds: frozenset | tuple | None) -> ValueFormat | None:
+    """NUMBER_FORMAT for a key that may take a number: the model may write it as the text does ("48,650,000",
     "74k") and code writes the JSON number (json_numbers.to_number)."""
     if kinds is None:  # any kind: a value begun with a digit may also go on as text the request writes ("13:00")
-        return "number-or-text"
-    return "number" if isinstance(kinds, frozenset) and "number" in kinds else None
+        return NUMBER_OR_WORD_FORMAT
+    return NUMBER_FORMAT if isinstance(kinds, frozenset) and "number" in kinds else None
 
 
-def schema_format(schema: object) -> str | None:
-    """ "date" for a JSON Schema property of "format": "date" (RFC 3339's full-date, YYYY-MM-DD): json_formats.py
+def schema_format(schema: object) -> ValueFormat | None:
+    """DATE_FORMAT for a JSON Schema property of "format": "date" (RFC 3339's full-date, YYYY-MM-DD): json_formats.py
     writes it as for a request that asks for YYYY-MM-DD. (Its "time" has seconds and an offset: not ours.)"""
-    return "date" if isinstance(schema, dict) and schema.get("format") == "date" else None
+    return DATE_FORMAT if isinstance(schema, dict) and schema.get("format") == "date" else None
 
 
 def schema_kinds(schema: object) -> frozenset | tuple | None:

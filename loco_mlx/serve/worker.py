@@ -33,7 +33,7 @@ class Job:
     inference: InferenceConfig | None = None
     text: str | None = None
     # response_format: the object's keys ([]: any one JSON object; None: text), each key's kinds of value, and
-    # each key's fixed format ("date": a JSON Schema's "format": "date")
+    # each key's fixed format (json_formats.DATE_FORMAT for a JSON Schema's "format": "date")
     json_format: tuple[list[str] | None, list | None, list | None] = (None, None, None)
 
     @property
