@@ -8,6 +8,9 @@ fully right, share that parses as JSON, seconds per item.
 
     python scripts/bench_json_guide.py --adapter adapters/json --backend llamacpp
     python scripts/bench_json_guide.py --adapter none --backend llamacpp      # the plain base
+
+`--dump PATH` writes each item's request, reply, expected answer and score as JSON lines (one file per
+mode: PATH with the mode before its suffix), so two runs can be compared item by item.
 """
 
 from __future__ import annotations
@@ -31,6 +34,12 @@ def parses(text: str) -> bool:
         return False
 
 
+def write_dump(path: Path, items: list[dict]) -> None:
+    from loco_mlx.files import write_atomic
+
+    write_atomic(path, "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--adapter", default="adapters/json", help="an adapter directory, or none for the base")
@@ -40,6 +49,7 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=160)
     parser.add_argument("--backend", default="mlx", help="mlx | llamacpp")
     parser.add_argument("--no-reread", action="store_true", help="ask each request once (RE2 off)")
+    parser.add_argument("--dump", type=Path, help="write each item's reply and score here (JSON lines, per mode)")
     args = parser.parse_args()
 
     from loco_mlx.evaluation.scorers.json_fields import DEFAULTS, score
@@ -69,6 +79,10 @@ def main() -> None:
         right = sum(s.passed for s in scores) / len(rows)
         parsed = sum(parses(a.text) for a in answers) / len(rows)
         print(f"| {mode} | {mean:.3f} | {right:.3f} | {parsed:.2f} | {seconds:.2f} |", flush=True)
+        if args.dump:
+            items = [{"request": row["request"], "reply": a.text, "expected": row["json"], "score": s.value}
+                     for row, a, s in zip(rows, answers, scores)]  # fmt: skip
+            write_dump(args.dump.with_name(f"{args.dump.stem}.{mode}{args.dump.suffix}"), items)
     engine.close()
 
 

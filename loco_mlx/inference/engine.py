@@ -37,6 +37,7 @@ from loco_mlx.inference.code_examples import (
     run_examples,
     stated_examples,
 )
+from loco_mlx.inference.json_booleans import boolean_choices
 from loco_mlx.inference.json_formats import ValueFormat
 from loco_mlx.inference.json_guide import JsonGuide, make_guide
 from loco_mlx.inference.json_request import (
@@ -317,7 +318,11 @@ class Engine:
             source = request if mode == "copy" else None
             kinds = [stated_kinds(request, key) for key in keys]
             formats = [stated_format(request, key) for key in keys]
-            kinds = [format_choices(request, fmt) or kind for kind, fmt in zip(kinds, formats)]
+            # a time among the request's own times; a boolean the text states plainly ("Wireless charging: no")
+            kinds = [
+                format_choices(request, fmt) or boolean_choices(request, key, keys, kind) or kind
+                for key, kind, fmt in zip(keys, kinds, formats)
+            ]
         elif keys:  # a response_format schema: its dates and numbers are written by code, as a request's are
             request = last_user_message(messages)
         if keys:  # dates, times, and numbers as the text writes them ("48,650,000") are written by code
