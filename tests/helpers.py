@@ -1,6 +1,6 @@
 """Helpers the test modules share: running `loco`, checking a one-line user error, writing a
 random LoRA adapter, registering adapters as shipped, an auto-routing engine on the embedded base,
-serving an app on loopback, and the router's example queries."""
+serving an app on loopback, the router's example queries, and our JSON training requests with their answers."""
 
 from __future__ import annotations
 
@@ -148,3 +148,15 @@ GENERAL = [
     "Summarize the plot of Hamlet.", "What is photosynthesis?", "Recommend a good fantasy novel.",
     "How do vaccines work?", "Write a short poem about autumn.", "What's the weather like on Mars?",
 ]  # fmt: skip
+
+
+def json_training_rows():
+    """(request, answer) for each of our JSON requests with its answer: the 360 written ones
+    (data/json-written/written.jsonl) and the 1,200 generated training examples (data/json/train.jsonl)."""
+    root = Path(__file__).resolve().parents[1]
+    for line in (root / "data/json-written/written.jsonl").read_text().splitlines():
+        row = json.loads(line)
+        yield row["request"], row["json"]
+    for line in (root / "data/json/train.jsonl").read_text().splitlines():
+        messages = json.loads(line)["messages"]
+        yield messages[0]["content"], json.loads(messages[-1]["content"])

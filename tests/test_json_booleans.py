@@ -9,6 +9,7 @@ import pytest
 
 from loco_mlx.inference.json_booleans import boolean_choices, key_words, stated_boolean
 from loco_mlx.inference.json_request import BOOLEAN, TEXT, guided_keys, stated_kinds
+from tests.helpers import json_training_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC_SHEET = (
@@ -64,7 +65,7 @@ def test_on_our_training_data_every_boolean_read_is_the_reference_answer():
     1,200 generated JSON requests, every boolean it decides is the reference's (the module docstring and
     the README quote these counts)."""
     decided, stated = 0, 0
-    for request, answer in _training_rows():
+    for request, answer in json_training_rows():
         keys = guided_keys(request) or list(answer)
         for key, value in answer.items():
             if stated_kinds(request, key) != BOOLEAN:
@@ -75,15 +76,6 @@ def test_on_our_training_data_every_boolean_read_is_the_reference_answer():
                 decided += 1
                 assert read == value, (key, value, request)
     assert (decided, stated) == (33, 87)
-
-
-def _training_rows():
-    for line in (ROOT / "data/json-written/written.jsonl").read_text().splitlines():
-        row = json.loads(line)
-        yield row["request"], row["json"]
-    for line in (ROOT / "data/json/train.jsonl").read_text().splitlines():
-        messages = json.loads(line)["messages"]
-        yield messages[0]["content"], json.loads(messages[-1]["content"])
 
 
 @pytest.mark.integration

@@ -32,6 +32,7 @@ from loco_mlx.inference.json_formats import (
 from loco_mlx.inference.json_numbers import scan_copied, scan_copied_number, scan_number, to_number
 from loco_mlx.inference.json_request import format_choices, guided_keys, stated_format
 from loco_mlx.inference.voting import Sample
+from tests.helpers import json_training_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -131,7 +132,7 @@ def test_on_our_training_data_a_time_key_has_its_answer_among_its_choices():
     """Choices that leave out the right time would make a right answer impossible: every one but a
     voicemail's ("quarter to four", where the only time written is its length, 0:42) holds it."""
     missed, offered = [], 0
-    for request, answer in _training_rows():
+    for request, answer in json_training_rows():
         for key in guided_keys(request) or []:
             choices = format_choices(request, stated_format(request, key))
             if choices is None:
@@ -143,21 +144,12 @@ def test_on_our_training_data_a_time_key_has_its_answer_among_its_choices():
     assert offered > 50 and missed == [("appointment_time", "15:45", ('"0:42"', "null"))]
 
 
-def _training_rows():
-    for line in (ROOT / "data/json-written/written.jsonl").read_text().splitlines():
-        row = json.loads(line)
-        yield row["request"], row["json"]
-    for line in (ROOT / "data/json/train.jsonl").read_text().splitlines():
-        messages = json.loads(line)["messages"]
-        yield messages[0]["content"], json.loads(messages[-1]["content"])
-
-
 def test_on_our_training_data_every_value_marked_is_in_its_format():
     """A wrong mark would have the code rewrite a value nobody asked to be rewritten: a date or time is in its
     format, and a name asked for bare or a value asked without a mark is one that converting leaves alone."""
     patterns = {DATE_FORMAT: r"\d{4}-\d\d-\d\d", TIME_FORMAT: r"\d\d:\d\d"}
     marked, bare = 0, 0
-    for request, answer in _training_rows():
+    for request, answer in json_training_rows():
         for key in guided_keys(request) or []:
             fmt = stated_format(request, key)
             value = answer.get(key)

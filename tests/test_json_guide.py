@@ -26,6 +26,7 @@ from loco_mlx.inference.json_request import (
     schema_kinds,
     stated_kinds,
 )
+from tests.helpers import json_training_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -110,18 +111,9 @@ def test_no_guide_for_a_request_for_code():
     assert guided_keys("Return JSON with keys: name, age\n\nAna is 31.") == ["name", "age"]
 
 
-def _training_requests():
-    for line in (ROOT / "data/json-written/written.jsonl").read_text().splitlines():
-        row = json.loads(line)
-        yield row["request"], list(row["json"])
-    for line in (ROOT / "data/json/train.jsonl").read_text().splitlines():
-        messages = json.loads(line)["messages"]
-        yield messages[0]["content"], list(json.loads(messages[-1]["content"]))
-
-
 def test_on_our_training_data_the_keys_read_are_never_wrong_and_mostly_found():
     """Checked against the keys of each reference reply: a wrong list would force wrong keys."""
-    rows = list(_training_requests())
+    rows = [(request, list(answer)) for request, answer in json_training_rows()]
     read = [(requested_keys(request), keys) for request, keys in rows]
     wrong = [(got, keys) for got, keys in read if got is not None and got != keys]
     assert wrong == []
