@@ -37,7 +37,6 @@ from loco_mlx.inference.code_examples import (
     run_examples,
     stated_examples,
 )
-from loco_mlx.inference.json_booleans import boolean_choices
 from loco_mlx.inference.json_formats import ValueFormat
 from loco_mlx.inference.json_guide import JsonGuide, make_guide
 from loco_mlx.inference.json_request import (
@@ -47,6 +46,7 @@ from loco_mlx.inference.json_request import (
     stated_format,
     stated_kinds,
 )
+from loco_mlx.inference.json_stated import boolean_choices, present_kinds
 from loco_mlx.inference.tools import ToolRun, ToolSettings, answer_with_tool, stream_with_tool
 from loco_mlx.inference.unrun_requests import kept_notice, wants_code
 from loco_mlx.inference.voting import VOTE_METHODS, Sample, VoteResult, by_examples, decide
@@ -318,9 +318,13 @@ class Engine:
             source = request if mode == "copy" else None
             kinds = [stated_kinds(request, key) for key in keys]
             formats = [stated_format(request, key) for key in keys]
-            # a time among the request's own times; a boolean the text states plainly ("Wireless charging: no")
+            # a time among the request's own times; a boolean the text states plainly ("Wireless charging: no");
+            # no null for a value the text labels ("Allergies: penicillin")
             kinds = [
-                format_choices(request, fmt) or boolean_choices(request, key, keys, kind) or kind
+                format_choices(request, fmt)
+                or boolean_choices(request, key, keys, kind)
+                or present_kinds(request, key, keys, kind)
+                or kind
                 for key, kind, fmt in zip(keys, kinds, formats)
             ]
         elif keys:  # a response_format schema: its dates and numbers are written by code, as a request's are

@@ -270,8 +270,8 @@ def format_choices(request: str, fmt: ValueFormat | None) -> tuple | None:
 def number_format(kinds: frozenset | tuple | None) -> ValueFormat | None:
     """NUMBER_FORMAT for a key that may take a number: the model may write it as the text does ("48,650,000",
     "74k") and code writes the JSON number (json_numbers.to_number)."""
-    if kinds is None:  # any kind: a value begun with a digit may also go on as text the request writes ("13:00")
-        return NUMBER_OR_WORD_FORMAT
+    if kinds is None or (isinstance(kinds, frozenset) and {"string", "number"} <= kinds):
+        return NUMBER_OR_WORD_FORMAT  # text or a number: a value begun with a digit may go on as a word ("13:00")
     return NUMBER_FORMAT if isinstance(kinds, frozenset) and "number" in kinds else None
 
 

@@ -1,9 +1,9 @@
-"""Booleans as the text states them, read by code: the guided JSON's true/false keys.
+"""What the text of an extraction states plainly, read by code: a boolean's value, and that a labelled
+value is there. The guide (json_guide.py) then allows only what the text says.
 
-Asked for `wireless_charging (true/false)` of a spec sheet that says "Wireless charging: no", the 135M
-json adapter wrote true; on the written JSON requests its booleans are right about half the time, a coin
-toss. Where the text states the value plainly, code reads it (`stated_boolean`) and the guide allows only
-that value:
+**Booleans.** Asked for `wireless_charging (true/false)` of a spec sheet that says "Wireless charging: no",
+the 135M json adapter wrote true; on the written JSON requests its booleans are right about half the time,
+a coin toss. Where the text states the value plainly, code reads it (`stated_boolean`):
 - a label with a yes or no after it: "Wireless charging: no", "SLA breached: No", "Microchipped: Y";
 - a box ticked or not before it: "[x] Envelopes", "[ ] Letterhead";
 - the words of the key in a sentence, negated or not: "Where: Remote" (remote), "back in stock" (in_stock),
@@ -12,8 +12,13 @@ The words of the key are its own (`accepts_venmo` is "venmo", `has_anc` is "anc"
 writes: left to the model). What it does not read: the request's own list of keys, a question ("Is she up
 to date on her kennel cough vaccine?"), a table row or header (the value is in another line or column),
 and a key whose mentions disagree. On our JSON data (360 written and 1,200 generated requests) it decides
-33 of the 87 keys stated as booleans and every one as the reference answer has it
-(`tests/test_json_booleans.py`).
+33 of the 87 keys stated as booleans and every one as the reference answer has it.
+
+**A labelled value is not null.** The adapter answered null for "Allergies: penicillin" and "Credits: 3".
+Where the key's words label a value in the text (at a line's start or after a separator, and the value is
+not "none", "n/a", "-", "TBD", "DOE"...), null is not allowed (`present_kinds`); what the value is stays
+the model's. On our JSON data 259 keys are labelled so, and none has null for its answer.
+(`tests/test_json_stated.py` checks both counts.)
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from __future__ import annotations
 import json
 import re
 
-from loco_mlx.inference.json_request import BOOLEAN
+from loco_mlx.inference.json_request import BOOLEAN, KINDS
 
 # a key's leading verb is not written in the text: has_duplex is "duplex", accepts_venmo "venmo"
 _LEAD = frozenset("is are was were has have can does did will wants want needs accepts allows includes".split())
@@ -35,6 +40,12 @@ _NEG_BEFORE = re.compile(
 _NEG_AFTER = re.compile(r"\s+(?:is\s+|are\s+|was\s+)?(?:not\b|n't\b|unavailable\b|excluded\b)", re.IGNORECASE)
 _BULLET = re.compile(r"\s*(?:[-*•]|\d+[.)])?\s*")  # what may stand before a key alone on its line
 _SPACED_TABLE = re.compile(r"\S {3,}\S.* {3,}\S")  # columns laid out with spaces
+# where a label may stand: a line's start (after a bullet), or after a separator ("Name: Ana | Age: 31")
+_LABEL_START = re.compile(r"\s*(?:[-*•]\s*)?|.*[|;,]\s*")
+# a labelled value that says nothing is there: "Phone: none", "Salary: DOE" (depends on experience), "Notes: -"
+_NOTHING = re.compile(
+    r"\s*(?:none|n/?a|nil|null|unknown|tba|tbd|tbc|doe|not\s+\w+|no\b|-+|—|–|\?+|\(?blank\)?|$)", re.IGNORECASE
+)
 
 
 def key_words(key: str) -> list[str]:
@@ -92,3 +103,24 @@ def boolean_choices(request: str, key: str, keys: list[str], kinds: frozenset | 
     for the guide as an enum); None otherwise (the kinds stand)."""
     value = stated_boolean(request, key, keys) if kinds == BOOLEAN else None
     return None if value is None else (json.dumps(value),)
+
+
+def labelled_values(request: str, key: str, keys: list[str]) -> list[str]:
+    """What follows `key`'s words as a label in the text of `request` ("Allergies: penicillin", "| Credits:
+    3"), to the end of its line; the lines that list the keys asked for are instructions, not text."""
+    label = re.compile(r"(?<!\w)" + r"[\s_-]+".join(map(re.escape, key_words(key))) + r"s?\s*[:=]\s*(.*)$", re.I)
+    return [
+        match.group(1)
+        for line in request.split("\n")
+        if _names_keys(line, keys) < 2
+        for match in label.finditer(line)
+        if _LABEL_START.fullmatch(line[: match.start()])
+    ]
+
+
+def present_kinds(request: str, key: str, keys: list[str], kinds: frozenset | tuple | None) -> frozenset | None:
+    """`kinds` (None: any) without null when the text labels a value for `key` that says something; None
+    otherwise, and for an enum (a tuple of allowed values), which stands as it is."""
+    if isinstance(kinds, tuple) or all(_NOTHING.match(value) for value in labelled_values(request, key, keys)):
+        return None
+    return (frozenset(KINDS) if kinds is None else kinds) - {"null"} or None
