@@ -23,6 +23,7 @@ the model's. On our JSON data 259 keys are labelled so, and none has null for it
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 
@@ -57,8 +58,12 @@ def key_words(key: str) -> list[str]:
     return words
 
 
-def _names_keys(line: str, keys: list[str]) -> int:
-    return sum(re.search(rf"(?<![\w-]){re.escape(k)}(?![\w-])", line) is not None for k in keys)
+@functools.lru_cache(maxsize=32)
+def _text_lines(request: str, keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The lines of `request` that may state values: not the ones that list two or more of the keys asked
+    for (the instructions). Kept for the request's few keys, each of which reads the same lines."""
+    named = re.compile("|".join(rf"(?<![\w-]){re.escape(k)}(?![\w-])" for k in keys))
+    return tuple(line for line in request.split("\n") if len(set(named.findall(line))) < 2)
 
 
 def _reading(line: str, match: re.Match, key: str) -> bool | None:
@@ -90,9 +95,9 @@ def stated_boolean(request: str, key: str, keys: list[str]) -> bool | None:
         return None
     mention = re.compile(r"(?<!\w)" + r"[\s_-]+".join(map(re.escape, words)) + r"s?(?!\w)", re.IGNORECASE)
     readings = set()
-    for line in request.split("\n"):
-        if _names_keys(line, keys) >= 2 or _SPACED_TABLE.search(line):
-            continue  # the list of keys asked for; a table laid out with spaces, whose rows we cannot tell apart
+    for line in _text_lines(request, tuple(keys)):
+        if _SPACED_TABLE.search(line):
+            continue  # a table laid out with spaces, whose rows we cannot tell apart
         readings.update(_reading(line, m, key) for m in mention.finditer(line))
     readings.discard(None)
     return readings.pop() if len(readings) == 1 else None
@@ -111,8 +116,7 @@ def labelled_values(request: str, key: str, keys: list[str]) -> list[str]:
     label = re.compile(r"(?<!\w)" + r"[\s_-]+".join(map(re.escape, key_words(key))) + r"s?\s*[:=]\s*(.*)$", re.I)
     return [
         match.group(1)
-        for line in request.split("\n")
-        if _names_keys(line, keys) < 2
+        for line in _text_lines(request, tuple(keys))
         for match in label.finditer(line)
         if _LABEL_START.fullmatch(line[: match.start()])
     ]
