@@ -180,8 +180,16 @@ _HINTS = (
 )
 
 
+_KEY_PARTS = re.compile(r"[_\-\s]+|(?<=[a-z0-9])(?=[A-Z])")  # snake_case, kebab-case, camelCase, spaces
+
+
+def key_parts(key: str) -> list[str]:
+    """The parts of a key as its case and separators split it ("firstName": ["first", "Name"])."""
+    return _KEY_PARTS.split(key)
+
+
 def _last_word(key: str) -> str:
-    return re.split(r"[_\-\s]+|(?<=[a-z0-9])(?=[A-Z])", key)[-1].lower()
+    return key_parts(key)[-1].lower()
 
 
 def stated_kinds(request: str, key: str) -> frozenset | None:

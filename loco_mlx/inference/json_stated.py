@@ -27,7 +27,7 @@ import functools
 import json
 import re
 
-from loco_mlx.inference.json_request import BOOLEAN, KINDS
+from loco_mlx.inference.json_request import BOOLEAN, KINDS, key_parts
 
 # a key's leading verb is not written in the text: has_duplex is "duplex", accepts_venmo "venmo"
 _LEAD = frozenset("is are was were has have can does did will wants want needs accepts allows includes".split())
@@ -52,7 +52,7 @@ _NOTHING = re.compile(
 def key_words(key: str) -> list[str]:
     """The words of `key` as a text would write them: snake_case, camelCase or kebab-case split, lower case,
     a leading verb dropped ("has_anc": ["anc"])."""
-    words = [w.lower() for w in re.split(r"[_\-\s]+|(?<=[a-z0-9])(?=[A-Z])", key) if w]
+    words = [w.lower() for w in key_parts(key) if w]
     while len(words) > 1 and words[0] in _LEAD:
         words = words[1:]
     return words
